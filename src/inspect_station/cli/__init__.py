@@ -1,0 +1,76 @@
+"""The ``inspect-station`` command: thin click commands over the core.
+
+Each capability owns one module in this package and adds its commands to ``main``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inspect_station import __version__
+from inspect_station.config import StationConfig, load_config
+from inspect_station.errors import InspectStationError
+
+
+class StationGroup(click.Group):
+    """A click group that turns station errors into one sentence on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; report InspectStationError as one line, never a traceback."""
+        try:
+            return super().invoke(ctx)
+        except InspectStationError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+
+
+class Context:
+    """Shared state of one CLI invocation: where the configuration comes from."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._config: StationConfig | None = None
+
+    @property
+    def config(self) -> StationConfig:
+        """The station configuration, loaded on first use."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group(cls=StationGroup)
+@click.version_option(__version__, prog_name="inspect-station")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="INSPECT_STATION_CONFIG",
+    help="Station configuration file (default: station.toml in the user's config directory).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """Shop-floor inspection station: gauges, part specs, PASS/FAIL and a tamper-evident record."""
+    ctx.obj = Context(config_path)
+
+
+def _register() -> None:
+    """Import the command modules so they attach their commands to ``main``."""
+    import importlib
+
+    for name in ("core", "gauges", "station", "sync", "export"):
+        try:
+            importlib.import_module(f"inspect_station.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"inspect_station.cli.{name}":
+                raise
+
+
+_register()

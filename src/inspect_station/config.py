@@ -1,0 +1,216 @@
+"""Station configuration (station.toml): station id, files, central store and gauge assets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from inspect_station import locations
+from inspect_station.errors import CalibrationExpired, ConfigError
+from inspect_station.tomlfile import TomlFileError, read_toml, validation_problems
+from inspect_station.units import KNOWN_UNITS, normalize_unit
+
+DEFAULT_DEFECT_CODES: dict[str, str] = {
+    "D01": "Dimension out of tolerance",
+    "D02": "Burr / sharp edge",
+    "D03": "Surface damage (scratch, dent)",
+    "D04": "Thread defect",
+    "D05": "Wrong material or finish",
+    "D06": "Missing feature",
+    "D99": "Other (see note)",
+}
+
+
+class CalibrationStatus(StrEnum):
+    """Where a gauge asset stands against its calibration due date."""
+
+    OK = "ok"
+    DUE = "due"
+    OVERDUE = "overdue"
+
+
+class GaugeAsset(BaseModel):
+    """One physical measuring instrument configured at this station (ISO 9001 7.1.5)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    asset: Annotated[str, Field(min_length=1, max_length=40)]
+    """Asset id on the gauge's calibration label, e.g. CAL-0042."""
+    profile: Annotated[str, Field(min_length=1)]
+    """Gauge profile name (a file in gauges/ without .toml)."""
+    port: Annotated[str, Field(min_length=1)]
+    """Device path, pyserial URL, /dev/serial/by-id/... or usb:VID:PID[:SERIAL]."""
+    channel: int | None = None
+    """Multiplexer channel that carries this asset's readings, if any."""
+    unit: str | None = None
+    """Unit of the readings when the frame carries none (mm, in, um, deg)."""
+    resolution: str | None = None
+    """Resolution of the instrument, e.g. 0.001, when the frame does not show it."""
+    gauge_type: str | None = None
+    """Type of instrument (caliper, micrometer, indicator, ...) matched against the spec."""
+    description: str = ""
+    """Free text shown to the inspector."""
+    serial_number: Annotated[str, Field(min_length=1)]
+    """Manufacturer's serial number of the instrument."""
+    certificate: Annotated[str, Field(min_length=1)]
+    """Number of the current calibration certificate."""
+    calibrated_on: dt.date
+    """Date of the last calibration."""
+    calibration_due: dt.date
+    """Date by which the instrument must be calibrated again; unusable after it."""
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        unit = normalize_unit(value)
+        if unit is None:
+            raise ValueError(f"unknown unit {value!r}; expected one of {', '.join(KNOWN_UNITS)}")
+        return unit
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _resolution_text(cls, value: object) -> object:
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> GaugeAsset:
+        if self.calibration_due < self.calibrated_on:
+            raise ValueError("calibration_due is before calibrated_on")
+        return self
+
+    def calibration_status(
+        self, today: dt.date | None = None, warn_days: int = 14
+    ) -> CalibrationStatus:
+        """OK, DUE (within ``warn_days``) or OVERDUE (after the due date) on ``today``."""
+        today = today or dt.date.today()
+        if today > self.calibration_due:
+            return CalibrationStatus.OVERDUE
+        if (self.calibration_due - today).days <= warn_days:
+            return CalibrationStatus.DUE
+        return CalibrationStatus.OK
+
+    def require_calibrated(self, today: dt.date | None = None) -> None:
+        """Raise CalibrationExpired if this asset is overdue and may not feed a measurement."""
+        if self.calibration_status(today) is CalibrationStatus.OVERDUE:
+            raise CalibrationExpired(
+                f"Gauge {self.asset} (serial {self.serial_number}) was due for calibration on "
+                f"{self.calibration_due.isoformat()} and cannot be used until it is recalibrated."
+            )
+
+    def trace(self) -> dict[str, str]:
+        """The asset facts every measurement it feeds records."""
+        return {
+            "asset": self.asset,
+            "serial_number": self.serial_number,
+            "certificate": self.certificate,
+            "calibration_due": self.calibration_due.isoformat(),
+        }
+
+
+class StationConfig(BaseModel):
+    """The whole station.toml, with defaults that run the station embedded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = 1
+    """Format version of this file."""
+    station: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")] = (
+        Field(default_factory=lambda: socket.gethostname() or "station")
+    )
+    """Station id written into every record (default: the host name)."""
+    db: Path | None = None
+    """Local SQLite record (default: station.db in the user's data directory)."""
+    central: str | None = None
+    """Central store URL: sqlite:///path or postgresql://... (default: a SQLite file)."""
+    specs: list[Path] = Field(default_factory=list)
+    """Folders or files of part specs (default: the shipped demo specs)."""
+    gauge_profiles: list[Path] = Field(default_factory=list)
+    """Extra folders of gauge profiles, searched before the shipped ones."""
+    calibration_warning_days: Annotated[int, Field(ge=0, le=365)] = 14
+    """How many days before its due date a gauge is shown as due for calibration."""
+    defect_codes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_DEFECT_CODES))
+    """Defect codes offered when a part is rejected: code -> description."""
+    idle_timeout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+    """Minutes of inactivity after which the station signs the inspector out."""
+    gauge: list[GaugeAsset] = Field(default_factory=list)
+    """Gauge assets connected to this station."""
+    source: Path | None = Field(default=None, exclude=True)
+    """File the configuration was read from (None for built-in defaults)."""
+
+    @field_validator("format")
+    @classmethod
+    def _format_version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"unsupported format {value}; this version reads format 1")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_assets(self) -> StationConfig:
+        seen: set[str] = set()
+        for asset in self.gauge:
+            if asset.asset in seen:
+                raise ValueError(f"gauge asset {asset.asset!r} is listed twice")
+            seen.add(asset.asset)
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        """The local SQLite record's path."""
+        return self.db or locations.default_db_path()
+
+    @property
+    def central_url(self) -> str:
+        """The central store URL, defaulting to the embedded SQLite file."""
+        return self.central or f"sqlite:///{locations.default_central_path()}"
+
+    @property
+    def spec_paths(self) -> list[Path]:
+        """Where part specs are loaded from."""
+        return self.specs or [locations.shipped_specs_dir()]
+
+    @property
+    def profile_paths(self) -> list[Path]:
+        """Where gauge profiles are looked up, first match wins."""
+        return [*self.gauge_profiles, locations.shipped_gauges_dir()]
+
+    def asset(self, asset_id: str) -> GaugeAsset:
+        """The configured gauge asset with id ``asset_id``; ConfigError if there is none."""
+        for asset in self.gauge:
+            if asset.asset == asset_id:
+                return asset
+        known = ", ".join(a.asset for a in self.gauge) or "none configured"
+        raise ConfigError(f"No gauge asset {asset_id!r} at this station (known: {known}).")
+
+
+def load_config(path: Path | str | None = None) -> StationConfig:
+    """Load station.toml from ``path``, the environment or the config dir; defaults if absent."""
+    explicit = path is not None
+    p = Path(path) if path is not None else locations.default_config_path()
+    if not p.exists():
+        if explicit:
+            raise ConfigError(f"Configuration file {p} does not exist.")
+        return StationConfig()
+    try:
+        data, text = read_toml(p)
+    except TomlFileError as exc:
+        raise ConfigError(exc.problems[0]) from None
+    try:
+        config = StationConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = validation_problems(p, text, exc)
+        raise ConfigError(problems[0]) from None
+    base = p.parent
+    config.source = p
+    # Relative paths in the file are relative to the file, not to the working directory.
+    if config.db is not None and not config.db.is_absolute():
+        config.db = base / config.db
+    config.specs = [s if s.is_absolute() else base / s for s in config.specs]
+    config.gauge_profiles = [g if g.is_absolute() else base / g for g in config.gauge_profiles]
+    return config

@@ -1,0 +1,71 @@
+"""Every filesystem location the station uses, in one place."""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "inspect-station"
+CONFIG_ENV = "INSPECT_STATION_CONFIG"
+DATA_ENV = "INSPECT_STATION_DATA"
+
+
+def config_dir() -> Path:
+    """Directory of the station configuration (platform convention)."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def data_dir() -> Path:
+    """Directory of the station's data files; ``$INSPECT_STATION_DATA`` overrides it."""
+    override = os.environ.get(DATA_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path:
+    """Path of station.toml when neither --config nor the environment names one."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override)
+    return config_dir() / "station.toml"
+
+
+def default_db_path() -> Path:
+    """Path of the local SQLite record when the configuration names none."""
+    return data_dir() / "station.db"
+
+
+def default_central_path() -> Path:
+    """Path of the embedded central store (a SQLite file) when none is configured."""
+    return data_dir() / "central.db"
+
+
+def _source_checkout_dir(name: str) -> Path | None:
+    """The top-level folder ``name`` when running from a source checkout, else None."""
+    root = Path(__file__).resolve().parents[2]
+    candidate = root / name
+    if (root / "pyproject.toml").is_file() and candidate.is_dir():
+        return candidate
+    return None
+
+
+def shipped_dir(name: str) -> Path:
+    """Directory of the files shipped with the station: ``specs`` or ``gauges``."""
+    checkout = _source_checkout_dir(name)
+    if checkout is not None:
+        return checkout
+    return Path(str(files(f"inspect_station.shipped.{name}")))
+
+
+def shipped_specs_dir() -> Path:
+    """Directory of the demo part specs shipped with the station."""
+    return shipped_dir("specs")
+
+
+def shipped_gauges_dir() -> Path:
+    """Directory of the gauge profiles shipped with the station."""
+    return shipped_dir("gauges")
