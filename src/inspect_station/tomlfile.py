@@ -16,6 +16,14 @@ _KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"']+)\s*=")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
+class KeyedValueError(ValueError):
+    """A model validator's error that names the key it is about, so its line can be found."""
+
+    def __init__(self, key: str | tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.path: tuple[str | int, ...] = (key,) if isinstance(key, str) else key
+
+
 class TomlFileError(Exception):
     """A data file failed to parse or validate; ``problems`` holds ``file:line: message`` lines."""
 
@@ -84,13 +92,13 @@ def locate(text: str, loc: Sequence[str | int]) -> int | None:
 
 
 def _loc_text(loc: Sequence[str | int]) -> str:
-    """Human form of a pydantic location: characteristic[2].tolerance."""
+    """Human form of a location, counting from 1: ``characteristic 2 > tolerance``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
-            out += f"[{part}]"
+            out += f" {part + 1}"
         else:
-            out += ("." if out else "") + str(part)
+            out += (" > " if out else "") + str(part)
     return out
 
 
@@ -98,8 +106,10 @@ def validation_problems(path: Path | str, text: str, error: ValidationError) -> 
     """Turn a pydantic ValidationError into ``file:line: key: message`` lines."""
     problems = []
     for item in error.errors():
-        loc = [p for p in item["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
-        # pydantic adds the tag of a union member to the location; keep only real keys.
+        loc: list[str | int] = list(item["loc"])
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, KeyedValueError):
+            loc.extend(cause.path)
         line = locate(text, loc)
         where = f"{path}:{line}" if line else str(path)
         message = item["msg"]

@@ -1,0 +1,57 @@
+"""Shared fixtures: named for what they give."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inspect_station.locations import shipped_specs_dir
+from inspect_station.spec import PartSpec, SpecLibrary
+from inspect_station.store import LocalStore
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep every test away from the real user's config and data directories."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("INSPECT_STATION_DATA", str(home / "data"))
+    monkeypatch.delenv("INSPECT_STATION_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Path of a station database that does not exist yet."""
+    return tmp_path / "station.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[LocalStore]:
+    """A fresh local record for station TEST-1."""
+    with LocalStore(db_path, "TEST-1") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def library() -> SpecLibrary:
+    """The shipped demo specs."""
+    lib = SpecLibrary.load([shipped_specs_dir()])
+    assert not lib.problems
+    return lib
+
+
+@pytest.fixture(scope="session")
+def bracket(library: SpecLibrary) -> PartSpec:
+    """BRK-1042 revision C (mm; guard band, one-sided, attribute)."""
+    return library.get("BRK-1042@C")
+
+
+@pytest.fixture(scope="session")
+def shaft(library: SpecLibrary) -> PartSpec:
+    """SHF-220 revision A (inches; rounding, angle, µm)."""
+    return library.get("SHF-220@A")
