@@ -1,0 +1,5 @@
+"""The local record: an append-only, hash-chained journal in SQLite with query projections."""
+
+from inspect_station.store.db import LocalStore, Transaction, VerifyReport
+
+__all__ = ["LocalStore", "Transaction", "VerifyReport"]

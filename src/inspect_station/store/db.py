@@ -1,0 +1,370 @@
+"""The local record: the one module that owns the station's SQLite file.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction that appends journal records and their
+projection rows together; the database runs in WAL mode with ``synchronous=FULL`` so that a
+record is on disk before ``append`` returns and the caller acknowledges it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from inspect_station.errors import StoreError
+from inspect_station.store import journal
+from inspect_station.store.migrations import migrations
+from inspect_station.store.projections import TABLES, project
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcome of verifying the local record: the chain and every projection row."""
+
+    ok: bool
+    """Whether everything verified."""
+    count: int
+    """Number of journal records checked."""
+    bad_seq: int | None = None
+    """The first seq found wrong."""
+    reason: str | None = None
+    """What is wrong with it."""
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        if self.ok:
+            return f"OK: {self.count} records, chain and projections verified."
+        return f"BROKEN at seq {self.bad_seq}: {self.reason}"
+
+
+class Transaction:
+    """Appends records inside one open write transaction; see ``LocalStore.transaction``."""
+
+    def __init__(self, store: LocalStore) -> None:
+        self._store = store
+        self.conn = store.conn
+        row = self.conn.execute(
+            "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        self.head_seq: int = row[0] if row else 0
+        self.head_hash: str = row[1] if row else journal.GENESIS
+        self.appended: list[dict[str, Any]] = []
+
+    def append(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Append one record (and its projection rows); returns the hashed record."""
+        record = journal.make_record(
+            station=self._store.station,
+            seq=self.head_seq + 1,
+            kind=kind,
+            body=body,
+            prev_hash=self.head_hash,
+        )
+        self.conn.execute(
+            "INSERT INTO journal (seq, uuid, format, station, kind, ts, prev_hash, hash, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record["seq"],
+                record["uuid"],
+                record["format"],
+                record["station"],
+                record["kind"],
+                record["ts"],
+                record["prev_hash"],
+                record["hash"],
+                journal.canonical_body(record["body"]),
+            ),
+        )
+        for table, row in project(record):
+            self.conn.execute(_insert_sql(table), tuple(row[c] for c, _ in TABLES[table]))
+        self.head_seq = record["seq"]
+        self.head_hash = record["hash"]
+        self.appended.append(record)
+        return record
+
+    def query(self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()) -> list[dict]:
+        """Rows of a read query as dicts, seen inside this transaction."""
+        return _dict_rows(self.conn.execute(sql, params))
+
+
+_INSERT_SQL: dict[str, str] = {}
+
+
+def _insert_sql(table: str) -> str:
+    """Cached INSERT statement for a projection table."""
+    sql = _INSERT_SQL.get(table)
+    if sql is None:
+        columns = [c for c, _ in TABLES[table]]
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        )
+        _INSERT_SQL[table] = sql
+    return sql
+
+
+def _dict_rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class LocalStore:
+    """The station's SQLite record: open, migrate, append, read and verify."""
+
+    def __init__(self, path: Path | str, station: str) -> None:
+        self.path = Path(path)
+        self.station = station
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"Cannot open the local record {self.path}: {exc}.") from None
+        self.conn = conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"The local record {self.path} cannot use WAL mode ({mode}).")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.db = Database(conn)
+            self._migrate()
+            self._bind_station()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.path} is not a usable station database: {exc}.") from None
+
+    def _migrate(self) -> None:
+        """Apply pending migrations under the write lock (safe with several processes)."""
+        with self._lock:
+            if not migrations.pending(self.db):
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                migrations.apply(self.db)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def _bind_station(self) -> None:
+        """Tie the file to one station id; refuse to write another station's chain."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self.conn.execute("SELECT value FROM meta WHERE key = 'station'").fetchone()
+                if row is None:
+                    self.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('station', ?)", (self.station,)
+                    )
+                    self.conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ('created_at', ?)",
+                        (journal.utc_now(),),
+                    )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        if row is not None and row[0] != self.station:
+            self.conn.close()
+            raise StoreError(
+                f"The local record {self.path} belongs to station {row[0]!r}, not "
+                f"{self.station!r}; use that station id or another database file."
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One durable write transaction; committed (fsynced) when the block ends."""
+        with self._lock:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(
+                    f"The local record {self.path} is busy or locked: {exc}."
+                ) from None
+            try:
+                tx = Transaction(self)
+                yield tx
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    def append(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Append and commit one record; returns it once it is durable."""
+        with self.transaction() as tx:
+            return tx.append(kind, body)
+
+    def query(self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()) -> list[dict]:
+        """Rows of a read query as dicts."""
+        with self._lock:
+            return _dict_rows(self.conn.execute(sql, params))
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the last record; (0, GENESIS) for an empty journal."""
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        return (row[0], row[1]) if row else (0, journal.GENESIS)
+
+    def records(
+        self, after_seq: int = 0, limit: int | None = None, batch: int = 1000
+    ) -> Iterator[dict]:
+        """Journal records with seq above ``after_seq``, in order, streamed in batches."""
+        remaining = limit
+        last = after_seq
+        while remaining is None or remaining > 0:
+            size = batch if remaining is None else min(batch, remaining)
+            with self._lock:
+                rows = self.conn.execute(
+                    "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body "
+                    "FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (last, size),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_record(row)
+            last = rows[-1][2]
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def verify(self) -> VerifyReport:
+        """Recompute the hash chain and re-derive every projection row; report the first fault."""
+        verifier = journal.ChainVerifier(self.station)
+        chunk: list[dict[str, Any]] = []
+        count = 0
+        for record in self._raw_records():
+            if isinstance(record, _Unreadable):
+                return VerifyReport(False, count + 1, record.seq, record.reason)
+            count += 1
+            if not verifier.feed(record):
+                report = verifier.report()
+                return VerifyReport(False, report.count, report.bad_seq, report.reason)
+            chunk.append(record)
+            if len(chunk) >= 1000:
+                problem = self._check_projections(chunk)
+                if problem:
+                    return VerifyReport(False, count, *problem)
+                chunk = []
+        if chunk:
+            problem = self._check_projections(chunk)
+            if problem:
+                return VerifyReport(False, count, *problem)
+        head = verifier.report().head_seq
+        for table in TABLES:
+            with self._lock:
+                row = self.conn.execute(
+                    f"SELECT MIN(seq) FROM {table} WHERE seq > ?", (head,)
+                ).fetchone()
+            if row[0] is not None:
+                return VerifyReport(
+                    False,
+                    count,
+                    row[0],
+                    f"{table} has a row for seq {row[0]}, which the journal lacks",
+                )
+        return VerifyReport(True, count)
+
+    def _raw_records(self) -> Iterator[dict | _Unreadable]:
+        """Journal records to verify; a row that cannot be decoded is reported, not raised."""
+        last = 0
+        while True:
+            with self._lock:
+                rows = self.conn.execute(
+                    "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body "
+                    "FROM journal WHERE seq > ? ORDER BY seq LIMIT 1000",
+                    (last,),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                try:
+                    yield _row_to_record(row)
+                except (ValueError, TypeError) as exc:
+                    yield _Unreadable(row[2], f"record body is not valid JSON ({exc})")
+                    return
+            last = rows[-1][2]
+
+    def _check_projections(self, records: list[dict[str, Any]]) -> tuple[int, str] | None:
+        """Compare the projection rows of ``records`` with what the journal says they must be."""
+        first, last = records[0]["seq"], records[-1]["seq"]
+        actual: dict[str, dict[int, list[dict[str, Any]]]] = {}
+        for table in TABLES:
+            with self._lock:
+                rows = _dict_rows(
+                    self.conn.execute(
+                        f"SELECT * FROM {table} WHERE seq BETWEEN ? AND ? ORDER BY seq, rowid",
+                        (first, last),
+                    )
+                )
+            by_seq: dict[int, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_seq.setdefault(row["seq"], []).append(row)
+            actual[table] = by_seq
+        for record in records:
+            expected: dict[str, list[dict[str, Any]]] = {}
+            for table, row in project(record):
+                expected.setdefault(table, []).append(row)
+            for table in TABLES:
+                want = expected.get(table, [])
+                have = actual[table].get(record["seq"], [])
+                if len(want) != len(have):
+                    what = "is missing its" if len(have) < len(want) else "has an extra"
+                    return record["seq"], f"record {what} {table} row"
+                for w, h in zip(want, have, strict=True):
+                    for column, value in w.items():
+                        if h.get(column) != value:
+                            return (
+                                record["seq"],
+                                f"{table}.{column} is {h.get(column)!r} but the journal says "
+                                f"{value!r} (projection altered)",
+                            )
+        return None
+
+    def close(self) -> None:
+        """Close the database file."""
+        with self._lock:
+            self.conn.close()
+
+    def __enter__(self) -> LocalStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    """A journal row whose body cannot be decoded."""
+
+    seq: int
+    reason: str
+
+
+def _row_to_record(row: tuple) -> dict[str, Any]:
+    """A journal table row back into the record object that was hashed."""
+    fmt, station, seq, uuid, kind, ts, prev_hash, hash_, body = row
+    return {
+        "format": fmt,
+        "station": station,
+        "seq": seq,
+        "uuid": uuid,
+        "kind": kind,
+        "ts": ts,
+        "prev_hash": prev_hash,
+        "body": json.loads(body),
+        "hash": hash_,
+    }

@@ -1,0 +1,163 @@
+"""The journal record format: canonical bytes (RFC 8785), SHA-256 hash chain, verification.
+
+A record is a JSON object::
+
+    {"format": 1, "station": "BENCH-3", "seq": 7, "uuid": "...", "kind": "measurement",
+     "ts": "2026-11-25T09:14:03.123456Z", "prev_hash": "<hex>", "body": {...}, "hash": "<hex>"}
+
+``hash`` is the lowercase hex SHA-256 of the RFC 8785 (JSON Canonicalization Scheme) bytes of the
+object without ``hash``. The first record's ``prev_hash`` is 64 zeros. Measurement values and
+limits in ``body`` are decimal strings, never JSON numbers. This module is pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid as uuidlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+FORMAT = 1
+GENESIS = "0" * 64
+RECORD_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", "body")
+
+
+def utc_now() -> str:
+    """The current UTC time as an RFC 3339 string with microseconds and a Z."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _reject_floats(value: Any, path: str = "body") -> None:
+    """Refuse JSON floats anywhere in a body: measurements and limits must be decimal strings."""
+    if isinstance(value, float):
+        raise TypeError(f"{path} is a float; write decimal values as strings")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _reject_floats(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _reject_floats(item, f"{path}[{index}]")
+
+
+def canonical_bytes(record: Mapping[str, Any]) -> bytes:
+    """RFC 8785 bytes of a record without its ``hash`` field: what the hash is taken over."""
+    return rfc8785.dumps({k: record[k] for k in RECORD_FIELDS})
+
+
+def record_hash(record: Mapping[str, Any]) -> str:
+    """Lowercase hex SHA-256 of the record's canonical bytes."""
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()
+
+
+def canonical_body(body: Mapping[str, Any]) -> str:
+    """The body's own canonical JSON text, as kept in the journal table."""
+    return rfc8785.dumps(dict(body)).decode("utf-8")
+
+
+def make_record(
+    *,
+    station: str,
+    seq: int,
+    kind: str,
+    body: Mapping[str, Any],
+    prev_hash: str,
+    record_uuid: str | None = None,
+    ts: str | None = None,
+) -> dict[str, Any]:
+    """Build a complete, hashed record that continues a chain whose head is ``prev_hash``."""
+    _reject_floats(body)
+    record: dict[str, Any] = {
+        "format": FORMAT,
+        "station": station,
+        "seq": seq,
+        "uuid": record_uuid or str(uuidlib.uuid4()),
+        "kind": kind,
+        "ts": ts or utc_now(),
+        "prev_hash": prev_hash,
+        "body": dict(body),
+    }
+    record["hash"] = record_hash(record)
+    return record
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """Outcome of verifying a chain of records."""
+
+    ok: bool
+    """Whether every record verified."""
+    count: int
+    """How many records were checked (up to and including the first bad one)."""
+    head_seq: int
+    """seq of the last good record (0 if none)."""
+    head_hash: str
+    """hash of the last good record (GENESIS if none)."""
+    bad_seq: int | None = None
+    """seq of the first record that failed, if any."""
+    reason: str | None = None
+    """What is wrong with it, in one sentence."""
+
+
+class ChainVerifier:
+    """Checks records one by one as they stream past; keeps only the chain head in memory."""
+
+    def __init__(self, station: str | None = None, after_seq: int = 0, prev_hash: str = GENESIS):
+        self.station = station
+        self.seq = after_seq
+        self.prev_hash = prev_hash
+        self.count = 0
+        self.failure: tuple[int, str] | None = None
+
+    def feed(self, record: Mapping[str, Any]) -> bool:
+        """Check the next record; False (and ``failure`` set) if it breaks the chain."""
+        if self.failure is not None:
+            return False
+        self.count += 1
+        seq = record.get("seq")
+        problem = self._problem(record)
+        if problem is not None:
+            self.failure = (seq if isinstance(seq, int) else self.seq + 1, problem)
+            return False
+        self.seq = record["seq"]
+        self.prev_hash = record["hash"]
+        return True
+
+    def _problem(self, record: Mapping[str, Any]) -> str | None:
+        missing = [k for k in (*RECORD_FIELDS, "hash") if k not in record]
+        if missing:
+            return f"record is missing {', '.join(missing)}"
+        if record["format"] != FORMAT:
+            return f"unknown record format {record['format']!r}"
+        if self.station is not None and record["station"] != self.station:
+            return f"record belongs to station {record['station']!r}, not {self.station!r}"
+        if record["seq"] != self.seq + 1:
+            return f"expected seq {self.seq + 1} next, found seq {record['seq']} (gap or reorder)"
+        if record["prev_hash"] != self.prev_hash:
+            return "prev_hash does not match the previous record's hash (chain broken or forked)"
+        try:
+            actual = record_hash(record)
+        except Exception as exc:  # a record that cannot be canonicalised is corrupt
+            return f"record cannot be canonicalised ({exc})"
+        if actual != record["hash"]:
+            return "hash does not match the record's content (the record was altered)"
+        return None
+
+    def report(self) -> ChainReport:
+        """The outcome so far."""
+        if self.failure is None:
+            return ChainReport(True, self.count, self.seq, self.prev_hash)
+        bad_seq, reason = self.failure
+        return ChainReport(False, self.count, self.seq, self.prev_hash, bad_seq, reason)
+
+
+def verify_chain(records: Iterable[Mapping[str, Any]], station: str | None = None) -> ChainReport:
+    """Verify a whole chain from seq 1: seq gap-free, prev_hash linked, every hash right."""
+    verifier = ChainVerifier(station)
+    for record in records:
+        if not verifier.feed(record):
+            break
+    return verifier.report()

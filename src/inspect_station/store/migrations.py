@@ -1,0 +1,89 @@
+"""Versioned schema of the local record (sqlite-utils Migrations)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+from inspect_station.store.journal import GENESIS
+from inspect_station.store.projections import TABLES
+
+migrations = Migrations("inspect_station.local")
+
+
+def append_only(db: Database, table: str) -> None:
+    """Triggers that refuse UPDATE and DELETE on ``table``."""
+    for action in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
+        )
+
+
+def create_projection(db: Database, table: str) -> None:
+    """Create one projection table from its column list, append-only, indexed by seq."""
+    columns = ", ".join(f"{name} {sqltype}" for name, sqltype in TABLES[table])
+    db.execute(f"CREATE TABLE {table} ({columns})")
+    db.execute(f"CREATE INDEX {table}_seq ON {table}(seq)")
+    append_only(db, table)
+
+
+@migrations()
+def m001_journal(db: Database) -> None:
+    """The append-only, hash-chained journal and the station identity."""
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    append_only(db, "meta")
+    db.execute(
+        """
+        CREATE TABLE journal (
+            seq INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            format INTEGER NOT NULL,
+            station TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            body TEXT NOT NULL
+        )
+        """
+    )
+    append_only(db, "journal")
+    # The database itself keeps the chain gap-free and linked, whoever writes to it.
+    db.execute(
+        f"""
+        CREATE TRIGGER journal_chain BEFORE INSERT ON journal
+        WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal)
+          OR NEW.prev_hash IS NOT COALESCE(
+               (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1), '{GENESIS}')
+        BEGIN SELECT RAISE(ABORT, 'journal insert does not continue the chain'); END
+        """
+    )
+    db.execute("CREATE INDEX journal_kind ON journal(kind)")
+
+
+@migrations()
+def m002_projections(db: Database) -> None:
+    """Query tables for specs, lots, inspections, measurements and results, plus views."""
+    for table in ("specs", "lots", "inspections", "measurements", "results"):
+        create_projection(db, table)
+    db.execute("CREATE INDEX measurements_lot ON measurements(lot, serial)")
+    db.execute("CREATE INDEX measurements_gauge ON measurements(gauge_asset, measured_at)")
+    db.execute("CREATE INDEX measurements_supersedes ON measurements(supersedes)")
+    db.execute("CREATE INDEX inspections_lot ON inspections(lot, serial)")
+    db.execute("CREATE INDEX results_inspection ON results(inspection)")
+    db.execute("CREATE UNIQUE INDEX lots_lot ON lots(lot)")
+    db.execute("CREATE UNIQUE INDEX specs_hash ON specs(spec_hash)")
+    db.execute(
+        """
+        CREATE VIEW current_measurements AS
+        SELECT m.* FROM measurements m
+        WHERE NOT EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid)
+        """
+    )
+    db.execute(
+        """
+        CREATE VIEW current_results AS
+        SELECT r.* FROM results r
+        WHERE NOT EXISTS (SELECT 1 FROM results c WHERE c.supersedes = r.uuid)
+        """
+    )

@@ -1,0 +1,272 @@
+"""Query tables derived from journal records (pure: record in, rows out).
+
+The journal is the source of truth. Each projection row carries the ``seq`` of the record it came
+from, is written in the same transaction as that record, and can be re-derived by ``verify`` to
+prove it was not edited. Projection tables are append-only too; "current" state (a measurement
+not superseded by a correction, a reject not yet disposed) is computed by views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import rfc8785
+
+Row = dict[str, Any]
+Projector = Callable[[Mapping[str, Any]], list[tuple[str, Row]]]
+
+# table -> ordered (column, SQL type). Every table has seq (the record's) as its first column.
+TABLES: dict[str, list[tuple[str, str]]] = {
+    "specs": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("description", "TEXT"),
+        ("status", "TEXT"),
+        ("content", "TEXT"),
+    ],
+    "lots": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("lot", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("work_order", "TEXT"),
+        ("lot_size", "INTEGER"),
+        ("sampling", "TEXT"),
+        ("inspector", "TEXT"),
+        ("station", "TEXT"),
+        ("opened_at", "TEXT"),
+    ],
+    "inspections": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("lot", "TEXT"),
+        ("serial", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("inspector", "TEXT"),
+        ("station", "TEXT"),
+        ("opened_at", "TEXT"),
+    ],
+    "measurements": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("inspection", "TEXT"),
+        ("lot", "TEXT"),
+        ("serial", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("characteristic", "TEXT"),
+        ("characteristic_name", "TEXT"),
+        ("kind", "TEXT"),
+        ("value", "TEXT"),
+        ("unit", "TEXT"),
+        ("value_in_spec_unit", "TEXT"),
+        ("spec_unit", "TEXT"),
+        ("nominal", "TEXT"),
+        ("lower", "TEXT"),
+        ("upper", "TEXT"),
+        ("verdict", "TEXT"),
+        ("zone", "TEXT"),
+        ("deviation", "TEXT"),
+        ("limit_broken", "TEXT"),
+        ("exceeds_by", "TEXT"),
+        ("decision_rule", "TEXT"),
+        ("source", "TEXT"),
+        ("manual_reason", "TEXT"),
+        ("gauge_asset", "TEXT"),
+        ("gauge_serial", "TEXT"),
+        ("gauge_certificate", "TEXT"),
+        ("gauge_calibration_due", "TEXT"),
+        ("raw", "TEXT"),
+        ("inspector", "TEXT"),
+        ("station", "TEXT"),
+        ("measured_at", "TEXT"),
+        ("supersedes", "TEXT"),
+        ("reason", "TEXT"),
+    ],
+    "results": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("inspection", "TEXT"),
+        ("lot", "TEXT"),
+        ("serial", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("result", "TEXT"),
+        ("failed", "TEXT"),
+        ("defect_code", "TEXT"),
+        ("note", "TEXT"),
+        ("inspector", "TEXT"),
+        ("station", "TEXT"),
+        ("closed_at", "TEXT"),
+        ("supersedes", "TEXT"),
+    ],
+}
+
+
+def _json(value: Any) -> str | None:
+    """Canonical JSON text of a nested value (None stays NULL)."""
+    return None if value is None else rfc8785.dumps(value).decode("utf-8")
+
+
+def _spec(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "specs",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "spec_hash": b["spec_hash"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "description": b.get("description", ""),
+                "status": b.get("status"),
+                "content": _json(b["content"]),
+            },
+        )
+    ]
+
+
+def _lot(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "lots",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "lot": b["lot"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "spec_hash": b["spec_hash"],
+                "work_order": b.get("work_order"),
+                "lot_size": b.get("lot_size"),
+                "sampling": _json(b.get("sampling")),
+                "inspector": b.get("inspector"),
+                "station": record["station"],
+                "opened_at": record["ts"],
+            },
+        )
+    ]
+
+
+def _inspection(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "inspections",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "lot": b["lot"],
+                "serial": b["serial"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "spec_hash": b["spec_hash"],
+                "inspector": b["inspector"],
+                "station": record["station"],
+                "opened_at": record["ts"],
+            },
+        )
+    ]
+
+
+def _measurement(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    limits = b.get("limits") or {}
+    gauge = b.get("gauge") or {}
+    return [
+        (
+            "measurements",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "inspection": b["inspection"],
+                "lot": b["lot"],
+                "serial": b["serial"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "spec_hash": b["spec_hash"],
+                "characteristic": b["characteristic"],
+                "characteristic_name": b.get("characteristic_name"),
+                "kind": b.get("kind"),
+                "value": b["value"],
+                "unit": b.get("unit"),
+                "value_in_spec_unit": b.get("value_in_spec_unit"),
+                "spec_unit": limits.get("unit"),
+                "nominal": limits.get("nominal"),
+                "lower": limits.get("lower"),
+                "upper": limits.get("upper"),
+                "verdict": b["verdict"],
+                "zone": b.get("zone"),
+                "deviation": b.get("deviation"),
+                "limit_broken": b.get("limit"),
+                "exceeds_by": b.get("exceeds_by"),
+                "decision_rule": _json(b.get("decision_rule")),
+                "source": b["source"],
+                "manual_reason": b.get("manual_reason"),
+                "gauge_asset": gauge.get("asset"),
+                "gauge_serial": gauge.get("serial_number"),
+                "gauge_certificate": gauge.get("certificate"),
+                "gauge_calibration_due": gauge.get("calibration_due"),
+                "raw": b.get("raw"),
+                "inspector": b["inspector"],
+                "station": record["station"],
+                "measured_at": record["ts"],
+                "supersedes": b.get("supersedes"),
+                "reason": b.get("reason"),
+            },
+        )
+    ]
+
+
+def _result(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "results",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "inspection": b["inspection"],
+                "lot": b["lot"],
+                "serial": b["serial"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "spec_hash": b["spec_hash"],
+                "result": b["result"],
+                "failed": _json(b.get("failed", [])),
+                "defect_code": b.get("defect_code"),
+                "note": b.get("note"),
+                "inspector": b["inspector"],
+                "station": record["station"],
+                "closed_at": record["ts"],
+                "supersedes": b.get("supersedes"),
+            },
+        )
+    ]
+
+
+PROJECTORS: dict[str, Projector] = {
+    "spec": _spec,
+    "lot_opened": _lot,
+    "inspection_opened": _inspection,
+    "measurement": _measurement,
+    "inspection_closed": _result,
+}
+
+
+def project(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    """The projection rows a record yields (none for kinds that are journal-only)."""
+    projector = PROJECTORS.get(record["kind"])
+    return projector(record) if projector else []
