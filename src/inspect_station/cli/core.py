@@ -1,0 +1,237 @@
+"""Core commands: specs check/list, record (headless), verify, demo."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inspect_station.cli import Context, main, pass_context
+from inspect_station.errors import InspectStationError, SpecError
+from inspect_station.recording import GaugeSource, ManualSource, Recorder, Source
+from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
+from inspect_station.spec.loader import spec_files
+from inspect_station.store import LocalStore
+
+_VALUE_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-zµμ°\"']+)?\s*$")
+
+
+def open_store(ctx: Context, db: Path | None) -> LocalStore:
+    """The local record named by --db or the configuration."""
+    return LocalStore(db or ctx.config.db_path, ctx.config.station)
+
+
+def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:
+    """Specs from --specs paths or the configuration; invalid files are reported on stderr."""
+    paths = list(specs) or ctx.config.spec_paths
+    library = SpecLibrary.load(paths)
+    for problem in library.problems:
+        click.echo(f"warning: {problem} (file skipped)", err=True)
+    return library
+
+
+def split_value(text: str) -> tuple[str, str | None]:
+    """'4.725in' -> ('4.725', 'in'); '120.01' -> ('120.01', None); 'pass' -> ('pass', None)."""
+    m = _VALUE_WITH_UNIT.match(text)
+    if m:
+        return m.group(1), m.group(2)
+    return text.strip(), None
+
+
+@main.group()
+def specs() -> None:
+    """Part specs: validate and list."""
+
+
+@specs.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_context
+def specs_check(ctx: Context, paths: tuple[Path, ...]) -> None:
+    """Validate spec files (default: the configured specs); print file:line: message per error."""
+    files = spec_files(paths or ctx.config.spec_paths)
+    if not files:
+        raise SpecError("No spec files found.")
+    problems = 0
+    seen: dict[tuple[str, str], Path] = {}
+    for path in files:
+        try:
+            spec = load_spec(path)
+        except SpecFileError as exc:
+            for line in exc.problems:
+                click.echo(line)
+            problems += len(exc.problems)
+            continue
+        key = (spec.part_number, spec.revision)
+        if key in seen:
+            click.echo(
+                f"{path}:1: {spec.part_number} revision {spec.revision} is also in {seen[key]}"
+            )
+            problems += 1
+            continue
+        seen[key] = path
+    if problems:
+        click.echo(f"{problems} problem(s) in {len(files)} file(s).", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {len(files)} spec file(s) valid.")
+
+
+@specs.command("list")
+@click.option("--specs", "spec_paths", multiple=True, type=click.Path(path_type=Path))
+@pass_context
+def specs_list(ctx: Context, spec_paths: tuple[Path, ...]) -> None:
+    """List the spec revisions the station knows, with status and content hash."""
+    library = load_library(ctx, spec_paths)
+    for (_, _), spec in sorted(library.specs.items()):
+        click.echo(
+            f"{spec.part_number:<14} rev {spec.revision:<4} {spec.status.value:<9} "
+            f"{spec.content_hash[:12]}  {len(spec.characteristic)} char  {spec.description}"
+        )
+
+
+def _source(ctx: Context, gauge: str | None, raw: str | None, reason: str | None) -> Source:
+    if gauge:
+        asset = ctx.config.asset(gauge)
+        return GaugeSource(asset, raw.encode("latin-1") if raw is not None else None)
+    return ManualSource(reason or "entered through the record command")
+
+
+@main.command()
+@click.option("--spec", "spec_ref", required=True, help="PART or PART@REV (a released revision).")
+@click.option("--lot", required=True, help="Lot id.")
+@click.option("--serial", help="Part serial (or per line with --stdin).")
+@click.option("--inspector", required=True, help="User id of the inspector.")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file.")
+@click.option("--specs", "spec_paths", multiple=True, type=click.Path(path_type=Path))
+@click.option("--gauge", help="Gauge asset the values came from (default: manual entry).")
+@click.option("--manual-reason", help="Why the values were entered by hand.")
+@click.option("--reason", help="Reason for a correction when a characteristic is re-measured.")
+@click.option("--lot-size", type=click.IntRange(min=1), help="Lot size, for the sampling plan.")
+@click.option("--work-order", help="Work order of the lot.")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read JSON lines from standard input.")
+@click.argument("values", nargs=-1)
+@pass_context
+def record(
+    ctx: Context,
+    spec_ref: str,
+    lot: str,
+    serial: str | None,
+    inspector: str,
+    db: Path | None,
+    spec_paths: tuple[Path, ...],
+    gauge: str | None,
+    manual_reason: str | None,
+    reason: str | None,
+    lot_size: int | None,
+    work_order: str | None,
+    from_stdin: bool,
+    values: tuple[str, ...],
+) -> None:
+    """Record measurements headlessly: CHAR=VALUE[UNIT] ... or JSON lines with --stdin.
+
+    Each measurement is acknowledged with one JSON line on stdout only after it is committed.
+    A bad value is reported on stderr and skipped; the exit code is then 2.
+    """
+    if from_stdin and values:
+        raise click.UsageError("Give CHAR=VALUE arguments or --stdin, not both.")
+    if not from_stdin and not values:
+        raise click.UsageError("Give at least one CHAR=VALUE, or --stdin.")
+    library = load_library(ctx, spec_paths)
+    spec = library.get(spec_ref)
+    failures = 0
+    with open_store(ctx, db) as store:
+        recorder = Recorder(store)
+
+        def one(item: dict[str, Any], where: str) -> None:
+            nonlocal failures
+            try:
+                part = item.get("serial") or serial
+                if not part:
+                    raise click.UsageError("no serial (give --serial or a serial per line)")
+                value = item.get("value")
+                if isinstance(value, bool) or not isinstance(value, str | int):
+                    raise InspectStationError(
+                        'value must be a string such as "12.345" (JSON numbers lose digits)'
+                        if isinstance(value, float)
+                        else f"value must be a decimal string, not {value!r}"
+                    )
+                text, unit = split_value(str(value))
+                ack = recorder.measure(
+                    spec=spec,
+                    lot=str(item.get("lot") or lot),
+                    serial=str(part),
+                    inspector=inspector,
+                    characteristic=str(item.get("characteristic", "")),
+                    value=text,
+                    unit=item.get("unit") or unit,
+                    source=_source(
+                        ctx,
+                        item.get("gauge") or gauge,
+                        item.get("raw"),
+                        item.get("manual_reason") or manual_reason,
+                    ),
+                    reason=item.get("reason") or reason,
+                    auto_close=True,
+                    lot_size=lot_size,
+                    work_order=work_order,
+                )
+            except (InspectStationError, click.UsageError) as exc:
+                failures += 1
+                message = exc.message if isinstance(exc, InspectStationError) else str(exc)
+                click.echo(f"Error: {where}: {message.rstrip('.')}.", err=True)
+                return
+            click.echo(json.dumps(ack.json()))
+            sys.stdout.flush()
+
+        if from_stdin:
+            for number, line in enumerate(sys.stdin, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line, parse_float=_refuse_float)
+                    if not isinstance(item, dict):
+                        raise ValueError("expected a JSON object")
+                except ValueError as exc:
+                    failures += 1
+                    click.echo(f"Error: stdin line {number}: not a JSON object ({exc}).", err=True)
+                    continue
+                one(item, f"stdin line {number}")
+        else:
+            for arg in values:
+                char, sep, value = arg.partition("=")
+                if not sep or not char.strip():
+                    failures += 1
+                    click.echo(f"Error: {arg!r}: expected CHAR=VALUE.", err=True)
+                    continue
+                one({"characteristic": char.strip(), "value": value}, f"{char.strip()}={value}")
+    if failures:
+        sys.exit(2)
+
+
+def _refuse_float(text: str) -> str:
+    """Keep JSON numbers with a fraction exact by taking their text (never a float)."""
+    return text
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file.")
+@click.option("--central", "central_url", help="Verify every station's chain in a central store.")
+@pass_context
+def verify(ctx: Context, db: Path | None, central_url: str | None) -> None:
+    """Recompute the hash chain and projections; exit 1 at the first broken record."""
+    if central_url:
+        from inspect_station.sync.verify import verify_central
+
+        sys.exit(verify_central(central_url))
+    path = db or ctx.config.db_path
+    if not path.exists():
+        raise InspectStationError(f"There is no local record at {path}.")
+    with open_store(ctx, path) as store:
+        report = store.verify()
+    click.echo(f"{path}: {report.summary()}")
+    if not report.ok:
+        sys.exit(1)

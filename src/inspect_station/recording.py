@@ -1,0 +1,478 @@
+"""Recording inspections: the one path from a reading to a durable, chained record.
+
+Evaluation happens before the write transaction, so a bad reading (not a number, implausible,
+from an overdue gauge) is refused with nothing written. Each call commits one transaction and
+returns only after the commit, so an acknowledgement always means the record is on disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from inspect_station.config import GaugeAsset
+from inspect_station.errors import InspectStationError, ReadingError, UnknownCharacteristic
+from inspect_station.evaluate import Evaluation, evaluate
+from inspect_station.sampling import SamplingPlan, sampling_plan
+from inspect_station.spec.model import Characteristic, Kind, PartSpec
+from inspect_station.store.db import LocalStore, Transaction
+
+
+class RecordingError(InspectStationError):
+    """A recording request conflicts with what is already recorded."""
+
+
+@dataclass(frozen=True)
+class GaugeSource:
+    """A reading that came from a gauge asset, with the frame exactly as received."""
+
+    asset: GaugeAsset
+    """The instrument that produced the reading."""
+    raw: bytes | None = None
+    """The frame bytes as received from the port."""
+
+
+@dataclass(frozen=True)
+class ManualSource:
+    """A reading typed in by a person, with the reason no gauge fed it."""
+
+    reason: str
+    """Why the value was entered by hand (gauge unplugged, keyboard-wedge gauge, ...)."""
+
+
+Source = GaugeSource | ManualSource
+
+
+def raw_text(raw: bytes | None) -> str | None:
+    """Frame bytes as text, one character per byte (ISO-8859-1), so nothing is lost."""
+    return None if raw is None else raw.decode("latin-1")
+
+
+@dataclass(frozen=True)
+class MeasurementAck:
+    """What the caller learns once a measurement is committed."""
+
+    uuid: str
+    """Record UUID of the measurement."""
+    seq: int
+    """Journal sequence number."""
+    inspection: str
+    """UUID of the part inspection it belongs to."""
+    lot: str
+    """Lot id."""
+    serial: str
+    """Part serial."""
+    characteristic: str
+    """Characteristic id (balloon number)."""
+    evaluation: Evaluation
+    """The verdict and its explanation."""
+    result: str | None = None
+    """The part's result if this measurement completed it (accept / reject)."""
+
+    def json(self) -> dict[str, Any]:
+        """The acknowledgement line printed by ``record``."""
+        e = self.evaluation
+        out: dict[str, Any] = {
+            "id": self.uuid,
+            "seq": self.seq,
+            "lot": self.lot,
+            "serial": self.serial,
+            "characteristic": self.characteristic,
+            "value": e.value,
+            "unit": e.unit,
+            "verdict": e.verdict.value,
+            "zone": e.zone.value,
+            "deviation": e.deviation,
+        }
+        if e.limit:
+            out["limit"] = e.limit
+            out["exceeds_by"] = e.exceeds_by
+        if self.result:
+            out["part_result"] = self.result
+        return out
+
+
+@dataclass(frozen=True)
+class LotInfo:
+    """A lot as recorded: its spec identity, size and sampling plan."""
+
+    lot: str
+    """Lot id."""
+    part_number: str
+    """Part number."""
+    revision: str
+    """Spec revision."""
+    spec_hash: str
+    """Content hash of the spec revision."""
+    lot_size: int | None
+    """Number of parts in the lot, if known."""
+    work_order: str | None
+    """Work order, if given."""
+    plan: dict[str, Any] | None
+    """The ISO 2859-1 plan (sample size, Ac, Re ...) if the lot size is known."""
+
+
+def plan_record(plan: SamplingPlan) -> dict[str, Any]:
+    """A sampling plan as written into the lot record."""
+    out = dataclasses.asdict(plan)
+    out["level"] = plan.level.value
+    return out
+
+
+class Recorder:
+    """Records lots, part inspections, measurements and results into the local store."""
+
+    def __init__(self, store: LocalStore, today: dt.date | None = None) -> None:
+        self.store = store
+        self._today = today
+
+    # -- lots -------------------------------------------------------------------------------
+
+    def open_lot(
+        self,
+        lot: str,
+        spec: PartSpec,
+        inspector: str,
+        *,
+        lot_size: int | None = None,
+        work_order: str | None = None,
+    ) -> LotInfo:
+        """Open a lot of a spec revision (or return it if it is already open for that spec)."""
+        with self.store.transaction() as tx:
+            return self._ensure_lot(tx, lot, spec, inspector, lot_size, work_order)
+
+    def lot(self, lot: str) -> LotInfo | None:
+        """The recorded lot ``lot``, if any."""
+        rows = self.store.query("SELECT * FROM lots WHERE lot = ?", (lot,))
+        return _lot_info(rows[0]) if rows else None
+
+    def _ensure_lot(
+        self,
+        tx: Transaction,
+        lot: str,
+        spec: PartSpec,
+        inspector: str,
+        lot_size: int | None,
+        work_order: str | None,
+    ) -> LotInfo:
+        lot = _clean_id(lot, "lot")
+        rows = tx.query("SELECT * FROM lots WHERE lot = ?", (lot,))
+        if rows:
+            info = _lot_info(rows[0])
+            if (info.part_number, info.revision) != (spec.part_number, spec.revision):
+                raise RecordingError(
+                    f"Lot {lot} is a lot of {info.part_number} revision {info.revision}, "
+                    f"not {spec.part_number} revision {spec.revision}."
+                )
+            if info.spec_hash != spec.content_hash:
+                raise RecordingError(
+                    f"The spec file of {spec.part_number} revision {spec.revision} has changed "
+                    f"since lot {lot} was opened; a changed spec needs a new revision."
+                )
+            if lot_size is not None and info.lot_size is not None and lot_size != info.lot_size:
+                raise RecordingError(
+                    f"Lot {lot} was opened with lot size {info.lot_size}, not {lot_size}."
+                )
+            return info
+        self._ensure_spec(tx, spec)
+        plan = None
+        if lot_size is not None:
+            if lot_size < 1:
+                raise RecordingError(f"Lot size must be at least 1, not {lot_size}.")
+            plan = plan_record(sampling_plan(lot_size, spec.sampling.level, spec.sampling.aql))
+        body = {
+            **spec.identity(),
+            "lot": lot,
+            "work_order": work_order,
+            "lot_size": lot_size,
+            "sampling": plan,
+            "inspector": inspector,
+        }
+        tx.append("lot_opened", body)
+        return LotInfo(
+            lot, spec.part_number, spec.revision, spec.content_hash, lot_size, work_order, plan
+        )
+
+    def _ensure_spec(self, tx: Transaction, spec: PartSpec) -> None:
+        """Record the spec's full content the first time its hash is used."""
+        if tx.query("SELECT 1 FROM specs WHERE spec_hash = ?", (spec.content_hash,)):
+            return
+        other = tx.query(
+            "SELECT spec_hash FROM specs WHERE part_number = ? AND revision = ?",
+            (spec.part_number, spec.revision),
+        )
+        if other:
+            raise RecordingError(
+                f"{spec.part_number} revision {spec.revision} was recorded with different "
+                f"content before (hash {other[0]['spec_hash'][:12]}…); a changed spec needs "
+                "a new revision."
+            )
+        tx.append(
+            "spec",
+            {
+                **spec.identity(),
+                "description": spec.description,
+                "status": spec.status.value,
+                "content": json.loads(spec.canonical()),
+            },
+        )
+
+    # -- measurements -----------------------------------------------------------------------
+
+    def evaluate(
+        self, spec: PartSpec, characteristic: str, value: str, unit: str | None, source: Source
+    ) -> tuple[Characteristic, Evaluation]:
+        """Check and evaluate a reading without recording it (raises on bad input)."""
+        ch = spec.get(characteristic)
+        if ch is None:
+            ids = ", ".join(c.id for c in spec.characteristic)
+            raise UnknownCharacteristic(
+                f"{spec.part_number} revision {spec.revision} has no characteristic "
+                f"{characteristic!r} (characteristics: {ids})."
+            )
+        if isinstance(source, GaugeSource):
+            source.asset.require_calibrated(self._today)
+            if unit is None and ch.kind is Kind.VARIABLE:
+                unit = source.asset.unit
+        elif not source.reason.strip():
+            raise ReadingError("A manual entry needs a reason (why no gauge fed it).")
+        return ch, evaluate(value, unit, ch, spec)
+
+    def measure(
+        self,
+        *,
+        spec: PartSpec,
+        lot: str,
+        serial: str,
+        inspector: str,
+        characteristic: str,
+        value: str,
+        unit: str | None = None,
+        source: Source,
+        reason: str | None = None,
+        auto_close: bool = False,
+        lot_size: int | None = None,
+        work_order: str | None = None,
+    ) -> MeasurementAck:
+        """Evaluate and durably record one measurement; re-measuring needs a ``reason``.
+
+        A characteristic that already has a current measurement for this part is corrected:
+        the new record supersedes the old one and carries the reason. With ``auto_close``, the
+        part's result is written as soon as every characteristic has a current measurement.
+        """
+        lot = _clean_id(lot, "lot")
+        serial = _clean_id(serial, "serial")
+        inspector = _clean_id(inspector, "inspector")
+        ch, evaluation = self.evaluate(spec, characteristic, value, unit, source)
+        with self.store.transaction() as tx:
+            self._ensure_lot(tx, lot, spec, inspector, lot_size, work_order)
+            inspection = self._current_inspection(tx, lot, serial) or self._open_inspection(
+                tx, lot, serial, spec, inspector
+            )
+            previous = tx.query(
+                "SELECT uuid, seq FROM current_measurements "
+                "WHERE inspection = ? AND characteristic = ?",
+                (inspection, ch.id),
+            )
+            supersedes = None
+            if previous:
+                if not reason or not reason.strip():
+                    raise RecordingError(
+                        f"Characteristic {ch.id} of part {serial} was already measured "
+                        f"(seq {previous[0]['seq']}); give a reason to record a correction."
+                    )
+                supersedes = previous[0]["uuid"]
+            body: dict[str, Any] = {
+                **spec.identity(),
+                "inspection": inspection,
+                "lot": lot,
+                "serial": serial,
+                "characteristic": ch.id,
+                "characteristic_name": ch.name,
+                "kind": ch.kind.value,
+                "class": ch.class_.value,
+                **evaluation.record(),
+                "inspector": inspector,
+                "source": "gauge" if isinstance(source, GaugeSource) else "manual",
+                "manual_reason": source.reason if isinstance(source, ManualSource) else None,
+                "gauge": source.asset.trace() if isinstance(source, GaugeSource) else None,
+                "raw": raw_text(source.raw) if isinstance(source, GaugeSource) else None,
+                "supersedes": supersedes,
+                "reason": reason.strip() if supersedes and reason else None,
+            }
+            record = tx.append("measurement", body)
+            result = None
+            if auto_close:
+                result = self._close_if_complete(tx, spec, inspection, lot, serial, inspector)
+        return MeasurementAck(
+            record["uuid"], record["seq"], inspection, lot, serial, ch.id, evaluation, result
+        )
+
+    # -- part inspections -------------------------------------------------------------------
+
+    def _current_inspection(self, tx: Transaction, lot: str, serial: str) -> str | None:
+        rows = tx.query(
+            "SELECT uuid FROM inspections WHERE lot = ? AND serial = ? ORDER BY seq DESC LIMIT 1",
+            (lot, serial),
+        )
+        return rows[0]["uuid"] if rows else None
+
+    def _open_inspection(
+        self, tx: Transaction, lot: str, serial: str, spec: PartSpec, inspector: str
+    ) -> str:
+        record = tx.append(
+            "inspection_opened",
+            {**spec.identity(), "lot": lot, "serial": serial, "inspector": inspector},
+        )
+        return record["uuid"]
+
+    def _close_if_complete(
+        self,
+        tx: Transaction,
+        spec: PartSpec,
+        inspection: str,
+        lot: str,
+        serial: str,
+        inspector: str,
+    ) -> str | None:
+        """Write the part's result when every characteristic is measured and it changed."""
+        current = {
+            row["characteristic"]: row["verdict"]
+            for row in tx.query(
+                "SELECT characteristic, verdict FROM current_measurements WHERE inspection = ?",
+                (inspection,),
+            )
+        }
+        if any(ch.id not in current for ch in spec.characteristic):
+            return None
+        failed = [ch.id for ch in spec.characteristic if current[ch.id] != "pass"]
+        result = "reject" if failed else "accept"
+        previous = tx.query(
+            "SELECT uuid, result, failed FROM current_results WHERE inspection = ?", (inspection,)
+        )
+        if (
+            previous
+            and previous[0]["result"] == result
+            and json.loads(previous[0]["failed"]) == (failed)
+        ):
+            return result
+        self._append_result(
+            tx,
+            spec,
+            inspection,
+            lot,
+            serial,
+            inspector,
+            result,
+            failed,
+            None,
+            None,
+            previous[0]["uuid"] if previous else None,
+        )
+        return result
+
+    def _append_result(
+        self,
+        tx: Transaction,
+        spec: PartSpec,
+        inspection: str,
+        lot: str,
+        serial: str,
+        inspector: str,
+        result: str,
+        failed: list[str],
+        defect_code: str | None,
+        note: str | None,
+        supersedes: str | None,
+    ) -> dict[str, Any]:
+        return tx.append(
+            "inspection_closed",
+            {
+                **spec.identity(),
+                "inspection": inspection,
+                "lot": lot,
+                "serial": serial,
+                "result": result,
+                "failed": failed,
+                "defect_code": defect_code,
+                "note": note,
+                "inspector": inspector,
+                "supersedes": supersedes,
+            },
+        )
+
+    def close_inspection(
+        self,
+        *,
+        spec: PartSpec,
+        lot: str,
+        serial: str,
+        inspector: str,
+        defect_code: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Close a part with its result; a reject needs a defect code. Returns the record."""
+        with self.store.transaction() as tx:
+            inspection = self._current_inspection(tx, lot, serial)
+            if inspection is None:
+                raise RecordingError(f"Part {serial} of lot {lot} has no measurements yet.")
+            current = {
+                row["characteristic"]: row["verdict"]
+                for row in tx.query(
+                    "SELECT characteristic, verdict FROM current_measurements WHERE inspection = ?",
+                    (inspection,),
+                )
+            }
+            missing = [ch.id for ch in spec.characteristic if ch.id not in current]
+            if missing:
+                raise RecordingError(
+                    f"Part {serial} cannot be closed: characteristic(s) {', '.join(missing)} "
+                    "not measured yet."
+                )
+            failed = [ch.id for ch in spec.characteristic if current[ch.id] != "pass"]
+            result = "reject" if failed else "accept"
+            if failed and not defect_code:
+                raise RecordingError(f"Part {serial} is rejected: give a defect code.")
+            previous = tx.query(
+                "SELECT uuid FROM current_results WHERE inspection = ?", (inspection,)
+            )
+            return self._append_result(
+                tx,
+                spec,
+                inspection,
+                lot,
+                serial,
+                inspector,
+                result,
+                failed,
+                defect_code,
+                note,
+                previous[0]["uuid"] if previous else None,
+            )
+
+
+def _lot_info(row: dict[str, Any]) -> LotInfo:
+    return LotInfo(
+        row["lot"],
+        row["part_number"],
+        row["revision"],
+        row["spec_hash"],
+        row["lot_size"],
+        row["work_order"],
+        json.loads(row["sampling"]) if row["sampling"] else None,
+    )
+
+
+def _clean_id(value: str, what: str) -> str:
+    """An identifier (lot, serial, user) trimmed; ReadingError if empty or multi-line."""
+    text = (value or "").strip()
+    if not text:
+        raise ReadingError(f"The {what} must not be empty.")
+    if any(c in text for c in "\r\n\t\x00"):
+        raise ReadingError(f"The {what} {value!r} contains control characters.")
+    if len(text) > 64:
+        raise ReadingError(f"The {what} {text[:20]!r}… is longer than 64 characters.")
+    return text
