@@ -1,0 +1,324 @@
+"""Pure frame codecs: bytes from a gauge to a Reading, a device error, a notice or a frame error.
+
+Nothing here does I/O. A profile is compiled into a :class:`CodecSpec`; :func:`decode` turns one
+frame into exactly one of :class:`Reading`, :class:`~inspect_station.gauges.errors.DeviceError`,
+:class:`~inspect_station.gauges.errors.FrameError` or :class:`Notice`.
+
+Values are kept as the decimal text the gauge sent, normalised only where that cannot change the
+number or its resolution (see :func:`normalize_value`): ``+0000.123`` becomes ``0.123``,
+``-001.2340`` becomes ``-1.2340`` (trailing zeros are the resolution and stay), ``.1455`` becomes
+``0.1455`` and a sign written as a space means plus. A leading ``-`` is always kept, even on zero
+(``-0.000``), because that is what the gauge showed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal, NamedTuple
+
+from inspect_station.gauges.errors import DeviceError, FrameError
+from inspect_station.units import normalize_unit
+
+MAX_DIGITS = 30
+"""More digits than any gauge shows; longer numbers are treated as garbage."""
+
+_DECIMAL = re.compile(r"([+\-]?)[ ]?(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))")
+_WHITESPACE = " \t\r\n"
+
+
+class ToleranceFlag(StrEnum):
+    """A gauge's own tolerance verdict sent after the value (Opto-RS ``<``, ``=``, ``>``)."""
+
+    BELOW = "below"
+    WITHIN = "within"
+    ABOVE = "above"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One value read from a gauge, exactly as sent, with the frame it came in."""
+
+    value: str
+    """Decimal text as sent, normalised by :func:`normalize_value` (never a float)."""
+    unit: str | None
+    """Canonical unit (mm, in, um, ...) from the frame, or from the asset; None if unknown."""
+    channel: int | None
+    """Multiplexer channel (or transmitter id) the frame names, if the protocol has one."""
+    flag: ToleranceFlag | None
+    """The gauge's own tolerance flag, if it sent one."""
+    raw: bytes
+    """The whole frame as received, terminator included."""
+
+    @property
+    def decimal(self) -> Decimal:
+        """The value as an exact Decimal."""
+        return Decimal(self.value)
+
+    def with_unit(self, unit: str | None) -> Reading:
+        """The same reading with ``unit`` filled in when the frame carried none."""
+        if self.unit is not None or unit is None:
+            return self
+        return replace(self, unit=unit)
+
+    def with_channel(self, channel: int | None) -> Reading:
+        """The same reading with ``channel`` filled in when the frame carried none."""
+        if self.channel is not None or channel is None:
+            return self
+        return replace(self, channel=channel)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A frame that is neither a reading nor an error: identification, status, an empty line."""
+
+    text: str
+    """The frame's text without its terminator."""
+    raw: bytes
+    """The whole frame as received."""
+
+
+Decoded = Reading | DeviceError | FrameError | Notice
+"""What :func:`decode` returns for one frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRule:
+    """A device error frame: a pattern (optionally with a ``code`` group) and what codes mean."""
+
+    pattern: re.Pattern[str]
+    meaning: str
+    codes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CodecSpec:
+    """Everything :func:`decode` needs from a profile, compiled."""
+
+    layout: Literal["mitutoyo", "pattern"]
+    terminator: bytes
+    pattern: re.Pattern[str] | None = None
+    unit_from_frame: bool = False
+    units: Mapping[str, str] = field(default_factory=dict)
+    flags: Mapping[str, ToleranceFlag] = field(default_factory=dict)
+    ignore: tuple[re.Pattern[str], ...] = ()
+    errors: tuple[ErrorRule, ...] = ()
+
+
+def normalize_value(text: str) -> str:
+    """Canonical decimal text for a value as sent; ValueError if it is not a plain decimal.
+
+    Accepted: an optional ``+``/``-`` (or a space for plus), digits with at most one decimal
+    point, at least one digit (``.1455`` is 0.1455). Leading zeros of the integer part and a ``+``
+    are dropped; the fraction is kept digit for digit.
+    """
+    stripped = text.strip(_WHITESPACE)
+    m = _DECIMAL.fullmatch(stripped)
+    if m is None:
+        raise ValueError(f"{text!r} is not a decimal number")
+    sign, whole, frac, only_frac = m.groups()
+    if only_frac is not None:
+        whole, frac = "", only_frac
+    if len(whole) + len(frac or "") > MAX_DIGITS:
+        raise ValueError(f"{text!r} has more digits than any gauge shows")
+    whole = whole.lstrip("0") or "0"
+    minus = "-" if sign == "-" else ""
+    return f"{minus}{whole}.{frac}" if frac else f"{minus}{whole}"
+
+
+def _text_of(frame: bytes, terminator: bytes) -> str | FrameError:
+    """The frame's text without terminator and surrounding whitespace, or why it is garbage."""
+    body = frame[: -len(terminator)] if terminator and frame.endswith(terminator) else frame
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError as exc:
+        return FrameError(f"byte 0x{body[exc.start]:02x} is not ASCII text", frame)
+    for char in text:
+        if (char < " " and char not in "\t\r\n") or char == "\x7f":
+            return FrameError(f"control byte 0x{ord(char):02x} inside the frame", frame)
+    return text.strip(_WHITESPACE)
+
+
+def decode(frame: bytes, spec: CodecSpec) -> Decoded:
+    """Decode one frame (terminator included) by the profile's layout; never raises."""
+    text = _text_of(frame, spec.terminator)
+    if isinstance(text, FrameError):
+        return text
+    if not text:
+        return Notice("", frame)
+    for rule in spec.errors:
+        m = rule.pattern.fullmatch(text)
+        if m is not None:
+            code = m.groupdict().get("code") or text
+            return DeviceError(code, rule.codes.get(code, rule.meaning), frame)
+    for pattern in spec.ignore:
+        if pattern.match(text):
+            return Notice(text, frame)
+    if spec.layout == "mitutoyo":
+        return _decode_mitutoyo(text, frame)
+    return _decode_pattern(text, frame, spec)
+
+
+def _decode_mitutoyo(text: str, frame: bytes) -> Reading | FrameError:
+    """Mitutoyo record ``0`` channel ``A`` sign value(7-9 characters), e.g. ``01A+0000.123``."""
+    if not 11 <= len(text) <= 13:
+        return FrameError(f"a Mitutoyo record has 12 characters, this one {len(text)}", frame)
+    if text[0] != "0":
+        return FrameError(f"record type {text[0]!r} is not a data record ('0')", frame)
+    if text[1] not in "0123456789":
+        return FrameError(f"channel {text[1]!r} is not a digit", frame)
+    if text[2] != "A":
+        return FrameError(f"expected 'A' after the channel, found {text[2]!r}", frame)
+    if text[3] not in "+-":
+        return FrameError(f"expected a sign '+' or '-', found {text[3]!r}", frame)
+    digits = text[4:]
+    if any(c not in "0123456789." for c in digits) or digits.count(".") > 1:
+        return FrameError(f"value field {digits!r} is not zero-padded digits", frame)
+    try:
+        value = normalize_value(text[3] + digits)
+    except ValueError:
+        return FrameError(f"value field {digits!r} is not a decimal number", frame)
+    return Reading(value, None, int(text[1]), None, frame)
+
+
+def _decode_pattern(text: str, frame: bytes, spec: CodecSpec) -> Reading | FrameError:
+    """Frame matched whole by the profile's regular expression with named groups."""
+    assert spec.pattern is not None
+    m = spec.pattern.fullmatch(text)
+    if m is None:
+        return FrameError(f"{_shorten(text)!r} does not match the profile's frame pattern", frame)
+    groups = m.groupdict()
+    try:
+        value = normalize_value(groups["value"] or "")
+    except ValueError:
+        return FrameError(f"value {_shorten(groups['value'] or '')!r} is not a number", frame)
+    channel: int | None = None
+    if groups.get("channel"):
+        chan_text = groups["channel"].strip()
+        if not chan_text.isascii() or not chan_text.isdigit():
+            return FrameError(f"channel {chan_text!r} is not a number", frame)
+        channel = int(chan_text)
+    unit: str | None = None
+    unit_text = (groups.get("unit") or "").strip()
+    if spec.unit_from_frame and unit_text:
+        mapped = spec.units.get(unit_text, unit_text)
+        unit = normalize_unit(mapped)
+        if unit is None:
+            return FrameError(f"unknown unit {unit_text!r}", frame)
+    flag: ToleranceFlag | None = None
+    flag_text = (groups.get("flag") or "").strip()
+    if flag_text:
+        if flag_text not in spec.flags:
+            return FrameError(f"unknown tolerance flag {flag_text!r}", frame)
+        flag = spec.flags[flag_text]
+    return Reading(value, unit, channel, flag, frame)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Frame(NamedTuple):
+    """A chunk cut from the byte stream: a complete frame, or garbage dropped without one."""
+
+    data: bytes
+    complete: bool
+
+
+class Framer:
+    """Cuts a byte stream into frames on the terminator; drops overlong runs and resyncs."""
+
+    def __init__(self, terminator: bytes, max_frame: int = 256) -> None:
+        if not terminator:
+            raise ValueError("a frame terminator cannot be empty")
+        self.terminator = terminator
+        self.max_frame = max_frame
+        self._buffer = bytearray()
+        self._skipping = False
+
+    @property
+    def pending(self) -> int:
+        """Bytes of an unfinished frame held back."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        """Add received bytes; return the frames they complete (and any garbage dropped)."""
+        self._buffer += data
+        out: list[Frame] = []
+        term = self.terminator
+        while True:
+            index = self._buffer.find(term)
+            if index < 0:
+                break
+            end = index + len(term)
+            chunk = bytes(self._buffer[:end])
+            del self._buffer[:end]
+            if self._skipping:
+                # The tail of an overlong run: dropped up to and including its terminator.
+                self._skipping = False
+                continue
+            out.append(Frame(chunk, True))
+        if len(self._buffer) > self.max_frame:
+            # Keep a possible partial terminator so a frame straddling the cut still ends right.
+            keep = len(term) - 1
+            cut = len(self._buffer) - keep
+            if not self._skipping:
+                out.append(Frame(bytes(self._buffer[:cut]), False))
+            del self._buffer[:cut]
+            self._skipping = True
+        return out
+
+    def flush(self) -> bytes:
+        """Drop and return the unfinished frame (after a silence or a disconnect)."""
+        data = bytes(self._buffer)
+        self._buffer.clear()
+        self._skipping = False
+        return data
+
+
+def format_frame(
+    template: str,
+    terminator: bytes,
+    value: str,
+    *,
+    channel: int = 1,
+    unit: str = "",
+    flag: str = "",
+) -> bytes:
+    """Encode a value as a device of the profile would send it (for simulators)."""
+    canonical = normalize_value(value)
+    negative = canonical.startswith("-")
+    magnitude = canonical.lstrip("-")
+    text = template.format(
+        channel=channel,
+        sign="-" if negative else "+",
+        minus="-" if negative else "",
+        sign_space="-" if negative else " ",
+        abs=magnitude,
+        unit=unit,
+        flag=flag,
+    )
+    return text.encode("ascii") + terminator
+
+
+def escape_bytes(data: bytes) -> str:
+    """Printable text of raw bytes: ASCII kept, ``\\r``, ``\\n``, ``\\t``, others ``\\xNN``."""
+    out = []
+    for byte in data:
+        if byte == 0x5C:
+            out.append("\\\\")
+        elif byte == 0x0D:
+            out.append("\\r")
+        elif byte == 0x0A:
+            out.append("\\n")
+        elif byte == 0x09:
+            out.append("\\t")
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "".join(out)
