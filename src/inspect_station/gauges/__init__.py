@@ -1,0 +1,110 @@
+"""Gauges: profiles, pure protocol codecs, serial ports, reader threads, the hub, simulators.
+
+The TUI and the recorder use :class:`GaugeHub` and the event classes; the CLI and tests also use
+:class:`GaugeReader` and the simulators directly. Nothing in this package imports a UI.
+"""
+
+from inspect_station.gauges.codec import (
+    Framer,
+    Notice,
+    Reading,
+    ToleranceFlag,
+    decode,
+    escape_bytes,
+    normalize_value,
+)
+from inspect_station.gauges.errors import (
+    AmbiguousPort,
+    DeviceError,
+    Disconnected,
+    FrameError,
+    GaugeTimeout,
+    LinesUnsupported,
+    PortError,
+    PortNotFound,
+    PortOpenError,
+    ProfileError,
+    UnroutedChannel,
+)
+from inspect_station.gauges.events import (
+    ConnectedEvent,
+    DisconnectedEvent,
+    ErrorEvent,
+    ErrorKind,
+    GaugeEvent,
+    ReadingEvent,
+    TrafficEntry,
+)
+from inspect_station.gauges.hub import AssetState, GaugeHub, GaugeState
+from inspect_station.gauges.ports import (
+    PortBinding,
+    SerialPortInfo,
+    list_serial_ports,
+    parse_binding,
+    resolve_port,
+)
+from inspect_station.gauges.profile import (
+    GaugeProfile,
+    available_profiles,
+    check_profiles,
+    load_profile,
+    parse_profile,
+)
+from inspect_station.gauges.reader import Backoff, GaugeReader
+from inspect_station.gauges.simulator import (
+    DtrPulseSimulator,
+    GaugeSimulator,
+    PollSimulator,
+    PushSimulator,
+    SimulatorBank,
+    simulator_for,
+)
+
+__all__ = [
+    "AmbiguousPort",
+    "AssetState",
+    "Backoff",
+    "ConnectedEvent",
+    "DeviceError",
+    "Disconnected",
+    "DisconnectedEvent",
+    "DtrPulseSimulator",
+    "ErrorEvent",
+    "ErrorKind",
+    "FrameError",
+    "Framer",
+    "GaugeEvent",
+    "GaugeHub",
+    "GaugeProfile",
+    "GaugeReader",
+    "GaugeSimulator",
+    "GaugeState",
+    "GaugeTimeout",
+    "LinesUnsupported",
+    "Notice",
+    "PollSimulator",
+    "PortBinding",
+    "PortError",
+    "PortNotFound",
+    "PortOpenError",
+    "ProfileError",
+    "PushSimulator",
+    "Reading",
+    "ReadingEvent",
+    "SerialPortInfo",
+    "SimulatorBank",
+    "ToleranceFlag",
+    "TrafficEntry",
+    "UnroutedChannel",
+    "available_profiles",
+    "check_profiles",
+    "decode",
+    "escape_bytes",
+    "list_serial_ports",
+    "load_profile",
+    "normalize_value",
+    "parse_binding",
+    "parse_profile",
+    "resolve_port",
+    "simulator_for",
+]
