@@ -156,7 +156,7 @@ def test_verify_missing_database_is_one_sentence(tmp_path: Path):
 
 def test_config_file_sets_station_and_db(tmp_path: Path):
     config = tmp_path / "station.toml"
-    config.write_text(f'station = "BENCH-9"\ndb = "records/bench9.db"\n')
+    config.write_text('station = "BENCH-9"\ndb = "records/bench9.db"\n')
     result = run("--config", str(config), *RECORD, "--serial", "S1", "1=120")
     assert result.returncode == 0, result.stderr
     with LocalStore(tmp_path / "records" / "bench9.db", "BENCH-9") as store:
@@ -181,3 +181,10 @@ def test_every_command_has_help():
                 walk(command, [*path, name])
 
     walk(main, ["inspect-station"])
+
+
+def test_headless_demo_records_and_verifies(tmp_path: Path):
+    result = run("demo", "--headless", "--db", str(tmp_path / "demo.db"))
+    assert result.returncode == 0, result.stderr
+    assert "DEMO-002  #2  Bore diameter" in result.stdout and "FAIL  (guard-band" in result.stdout
+    assert "OK: 20 records, chain and projections verified." in result.stdout

@@ -35,7 +35,7 @@ def test_record_format_and_hash(store: LocalStore):
 
 
 def test_floats_never_enter_a_record(store: LocalStore):
-    with pytest.raises(TypeError, match="body.value is a float"):
+    with pytest.raises(TypeError, match=r"body\.value is a float"):
         store.append("note", {"value": 1.5})
     assert store.head()[0] == 0
 

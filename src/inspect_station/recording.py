@@ -274,8 +274,8 @@ class Recorder:
             )
             previous = tx.query(
                 "SELECT uuid, seq FROM current_measurements "
-                "WHERE inspection = ? AND characteristic = ?",
-                (inspection, ch.id),
+                "WHERE lot = ? AND serial = ? AND characteristic = ? AND inspection = ?",
+                (lot, serial, ch.id, inspection),
             )
             supersedes = None
             if previous:
@@ -329,6 +329,17 @@ class Recorder:
         )
         return record["uuid"]
 
+    def _current_verdicts(
+        self, tx: Transaction, lot: str, serial: str, inspection: str
+    ) -> dict[str, str]:
+        """Characteristic id -> verdict of the part's current (not superseded) measurements."""
+        rows = tx.query(
+            "SELECT characteristic, verdict FROM current_measurements "
+            "WHERE lot = ? AND serial = ? AND inspection = ?",
+            (lot, serial, inspection),
+        )
+        return {row["characteristic"]: row["verdict"] for row in rows}
+
     def _close_if_complete(
         self,
         tx: Transaction,
@@ -339,13 +350,7 @@ class Recorder:
         inspector: str,
     ) -> str | None:
         """Write the part's result when every characteristic is measured and it changed."""
-        current = {
-            row["characteristic"]: row["verdict"]
-            for row in tx.query(
-                "SELECT characteristic, verdict FROM current_measurements WHERE inspection = ?",
-                (inspection,),
-            )
-        }
+        current = self._current_verdicts(tx, lot, serial, inspection)
         if any(ch.id not in current for ch in spec.characteristic):
             return None
         failed = [ch.id for ch in spec.characteristic if current[ch.id] != "pass"]
@@ -419,13 +424,7 @@ class Recorder:
             inspection = self._current_inspection(tx, lot, serial)
             if inspection is None:
                 raise RecordingError(f"Part {serial} of lot {lot} has no measurements yet.")
-            current = {
-                row["characteristic"]: row["verdict"]
-                for row in tx.query(
-                    "SELECT characteristic, verdict FROM current_measurements WHERE inspection = ?",
-                    (inspection,),
-                )
-            }
+            current = self._current_verdicts(tx, lot, serial, inspection)
             missing = [ch.id for ch in spec.characteristic if ch.id not in current]
             if missing:
                 raise RecordingError(

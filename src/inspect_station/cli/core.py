@@ -235,3 +235,56 @@ def verify(ctx: Context, db: Path | None, central_url: str | None) -> None:
     click.echo(f"{path}: {report.summary()}")
     if not report.ok:
         sys.exit(1)
+
+
+DEMO_PARTS = [
+    ("DEMO-001", {"1": "120.03", "2": "12.008", "3": "0.012", "4": "pass"}),
+    ("DEMO-002", {"1": "4.7283in", "2": "12.0165", "3": "0.031", "4": "pass"}),
+    ("DEMO-003", {"1": "119.97", "2": "12.004", "3": "0.058", "4": "fail"}),
+]
+
+
+def run_headless_demo(db: Path, station: str) -> None:
+    """Record three demo parts of BRK-1042 C and print each verdict, then verify the chain."""
+    from inspect_station.locations import shipped_specs_dir
+
+    spec = SpecLibrary.load([shipped_specs_dir()]).get("BRK-1042@C")
+    with LocalStore(db, station) as store:
+        recorder = Recorder(store)
+        lot = f"DEMO-{store.head()[0] + 1:05d}"
+        recorder.open_lot(lot, spec, "demo", lot_size=500, work_order="WO-DEMO")
+        click.echo(f"{spec.part_number} rev {spec.revision} — {spec.description}; lot {lot}")
+        for serial, values in DEMO_PARTS:
+            for char, raw in values.items():
+                value, unit = split_value(raw)
+                ack = recorder.measure(
+                    spec=spec,
+                    lot=lot,
+                    serial=serial,
+                    inspector="demo",
+                    characteristic=char,
+                    value=value,
+                    unit=unit,
+                    source=ManualSource("headless demo"),
+                    auto_close=True,
+                )
+                e = ack.evaluation
+                ch = spec.get(char)
+                verdict = "PASS" if e.passed else "FAIL"
+                detail = f"{e.zone.value}" + (f", {e.limit} by {e.exceeds_by}" if e.limit else "")
+                click.echo(f"  {serial}  #{char:<2} {ch.name:<24} {raw:>10}  {verdict}  ({detail})")
+            click.echo(f"  {serial}  → part {ack.result}")
+        report = store.verify()
+    click.echo(f"{db}: {report.summary()}")
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Demo record file.")
+@click.option("--headless", is_flag=True, help="Record demo parts and print verdicts, no UI.")
+@pass_context
+def demo(ctx: Context, db: Path | None, headless: bool) -> None:
+    """Run the station on embedded defaults: demo specs and a local demo database."""
+    from inspect_station.locations import data_dir
+
+    path = db or data_dir() / "demo.db"
+    run_headless_demo(path, "DEMO-STATION")

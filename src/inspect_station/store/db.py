@@ -61,7 +61,7 @@ class Transaction:
 
     def append(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Append one record (and its projection rows); returns the hashed record."""
-        record = journal.make_record(
+        record, body_json = journal.seal(
             station=self._store.station,
             seq=self.head_seq + 1,
             kind=kind,
@@ -80,7 +80,7 @@ class Transaction:
                 record["ts"],
                 record["prev_hash"],
                 record["hash"],
-                journal.canonical_body(record["body"]),
+                body_json,
             ),
         )
         for table, row in project(record):

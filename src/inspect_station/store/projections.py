@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import rfc8785
+from inspect_station.store.journal import canonical_json
 
 Row = dict[str, Any]
 Projector = Callable[[Mapping[str, Any]], list[tuple[str, Row]]]
@@ -115,7 +115,7 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 
 def _json(value: Any) -> str | None:
     """Canonical JSON text of a nested value (None stays NULL)."""
-    return None if value is None else rfc8785.dumps(value).decode("utf-8")
+    return None if value is None else canonical_json(value).decode("utf-8")
 
 
 def _spec(record: Mapping[str, Any]) -> list[tuple[str, Row]]:

@@ -1,0 +1,64 @@
+"""The README's promises: CI runs its test command; its auditor script verifies a real record."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inspect_station.recording import ManualSource, Recorder
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def code_blocks(language: str) -> list[str]:
+    """The README's fenced code blocks in ``language``."""
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = code_blocks("sh")[1].strip()
+    assert "pytest" in test_command
+    assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_starts_with_the_two_commands():
+    first_two = code_blocks("sh")[:2]
+    assert "inspect-station demo" in first_two[0]
+    assert "pytest" in first_two[1]
+    assert README.index("inspect-station demo") < README.index("## A short tour")
+
+
+@pytest.fixture
+def auditor_script(tmp_path: Path) -> Path:
+    """The README's standard-library verification script, as a file."""
+    script = next(b for b in code_blocks("python") if "hashlib" in b)
+    path = tmp_path / "verify_chain.py"
+    path.write_text(script)
+    return path
+
+
+def test_auditor_script_verifies_and_catches_tampering(auditor_script, store, bracket):
+    recorder = Recorder(store)
+    for char, value in [("1", "120.01"), ("2", "12.005"), ("3", "0.02"), ("4", "pass")]:
+        recorder.measure(
+            spec=bracket,
+            lot="L1",
+            serial="S1",
+            inspector="ann",
+            characteristic=char,
+            value=value,
+            source=ManualSource("test"),
+            auto_close=True,
+        )
+    run = [sys.executable, str(auditor_script), str(store.path)]
+    ok = subprocess.run(run, capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK: 8 records"), ok.stderr
+    store.conn.execute("DROP TRIGGER journal_no_update")
+    store.conn.execute("UPDATE journal SET ts = '2026-01-01T00:00:00.000000Z' WHERE seq = 5")
+    broken = subprocess.run(run, capture_output=True, text=True)
+    assert broken.returncode == 1 and "chain broken at seq 5" in broken.stderr
