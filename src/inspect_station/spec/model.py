@@ -123,6 +123,15 @@ class DecisionRule(BaseModel):
             return self.guard
         return Decimal(0)
 
+    def describe(self) -> str:
+        """The rule in words: 'simple acceptance', 'guard band U = 0.002', ..."""
+        if self.rule is Rule.GUARD_BAND:
+            return f"guard band U = {self.uncertainty}"
+        if self.rule is Rule.CUSTOM:
+            extra = f" (U = {self.uncertainty})" if self.uncertainty is not None else ""
+            return f"custom guard band {self.guard}{extra}"
+        return "simple acceptance"
+
     def record(self) -> dict[str, str]:
         """The rule as it is written into each measurement record."""
         out = {"rule": self.rule.value}

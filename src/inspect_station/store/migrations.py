@@ -90,3 +90,21 @@ def m002_projections(db: Database) -> None:
         WHERE NOT EXISTS (SELECT 1 FROM results c WHERE c.supersedes = r.uuid)
         """
     )
+
+
+@migrations()
+def m003_people(db: Database) -> None:
+    """Users (PIN hashes only), sign-in attempts and acknowledgements of new revisions."""
+    for table in ("users", "sign_ins", "revision_acks"):
+        create_projection(db, table)
+    db.execute("CREATE INDEX users_user ON users(user_id)")
+    db.execute("CREATE INDEX users_badge ON users(badge) WHERE badge IS NOT NULL")
+    db.execute("CREATE INDEX sign_ins_user ON sign_ins(user_id)")
+    db.execute("CREATE INDEX revision_acks_user ON revision_acks(user_id, spec_hash)")
+    db.execute(
+        """
+        CREATE VIEW current_users AS
+        SELECT u.* FROM users u
+        WHERE u.seq = (SELECT MAX(seq) FROM users v WHERE v.user_id = u.user_id)
+        """
+    )

@@ -110,6 +110,42 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("closed_at", "TEXT"),
         ("supersedes", "TEXT"),
     ],
+    "users": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("user_id", "TEXT"),
+        ("name", "TEXT"),
+        ("role", "TEXT"),
+        ("qualifications", "TEXT"),
+        ("badge", "TEXT"),
+        ("active", "INTEGER"),
+        ("pin_hash", "TEXT"),
+        ("changed_by", "TEXT"),
+        ("changed_at", "TEXT"),
+        ("station", "TEXT"),
+    ],
+    "sign_ins": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("user_id", "TEXT"),
+        ("event", "TEXT"),
+        ("success", "INTEGER"),
+        ("reason", "TEXT"),
+        ("at", "TEXT"),
+        ("station", "TEXT"),
+    ],
+    "revision_acks": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("user_id", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("previous_revision", "TEXT"),
+        ("changes", "TEXT"),
+        ("at", "TEXT"),
+        ("station", "TEXT"),
+    ],
 }
 
 
@@ -257,12 +293,79 @@ def _result(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
     ]
 
 
+def _user(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "users",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "user_id": b["user_id"],
+                "name": b["name"],
+                "role": b["role"],
+                "qualifications": _json(b.get("qualifications", [])),
+                "badge": b.get("badge"),
+                "active": 1 if b.get("active", True) else 0,
+                "pin_hash": b.get("pin_hash"),
+                "changed_by": b.get("changed_by"),
+                "changed_at": record["ts"],
+                "station": record["station"],
+            },
+        )
+    ]
+
+
+def _session(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "sign_ins",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "user_id": b["user_id"],
+                "event": record["kind"],
+                "success": 1 if b.get("success", True) else 0,
+                "reason": b.get("reason"),
+                "at": record["ts"],
+                "station": record["station"],
+            },
+        )
+    ]
+
+
+def _revision_ack(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        (
+            "revision_acks",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "user_id": b["user_id"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "spec_hash": b["spec_hash"],
+                "previous_revision": b.get("previous_revision"),
+                "changes": _json(b.get("changes", [])),
+                "at": record["ts"],
+                "station": record["station"],
+            },
+        )
+    ]
+
+
 PROJECTORS: dict[str, Projector] = {
     "spec": _spec,
     "lot_opened": _lot,
     "inspection_opened": _inspection,
     "measurement": _measurement,
     "inspection_closed": _result,
+    "user": _user,
+    "sign_in": _session,
+    "sign_out": _session,
+    "revision_ack": _revision_ack,
 }
 
 

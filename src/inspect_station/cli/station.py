@@ -1,0 +1,107 @@
+"""Station commands: users (add, list, set-pin, qualify)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from inspect_station.cli import Context, main, pass_context
+from inspect_station.cli.core import open_store
+from inspect_station.users import Role, UserDirectory
+
+_DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record.")
+_BY = click.option("--by", default="admin", show_default=True, help="Who makes the change.")
+
+
+def _read_pin(from_stdin: bool) -> str:
+    """A PIN from standard input (one line) or a hidden, confirmed prompt; never an argument."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+
+
+@main.group()
+def users() -> None:
+    """Users of the station: inspectors and supervisors."""
+
+
+@users.command("add")
+@click.argument("user_id")
+@click.option("--name", required=True, help="Printed name (shown on signatures).")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default="inspector", show_default=True
+)
+@click.option("--qualify", "patterns", multiple=True, help="Part-number pattern, e.g. BRK-*.")
+@click.option("--badge", help="Badge code a scanner types instead of the user id.")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@_DB
+@_BY
+@pass_context
+def users_add(
+    ctx: Context,
+    user_id: str,
+    name: str,
+    role: str,
+    patterns: tuple[str, ...],
+    badge: str | None,
+    pin_stdin: bool,
+    db: Path | None,
+    by: str,
+) -> None:
+    """Add a user; the PIN is asked for (or read from stdin) and stored only as a hash."""
+    with open_store(ctx, db) as store:
+        user = UserDirectory(store).add(
+            user_id, name, role, _read_pin(pin_stdin), qualifications=patterns, badge=badge, by=by
+        )
+    click.echo(f"Added {user.role.value} {user.user_id} ({user.name}).")
+
+
+@users.command("list")
+@_DB
+@pass_context
+def users_list(ctx: Context, db: Path | None) -> None:
+    """List users with role, qualifications and state."""
+    with open_store(ctx, db) as store:
+        people = UserDirectory(store).list()
+    for u in people:
+        state = "active" if u.active else "disabled"
+        quals = ", ".join(u.qualifications) or "—"
+        click.echo(f"{u.user_id:<16} {u.role.value:<10} {state:<8} {u.name:<24} {quals}")
+
+
+@users.command("set-pin")
+@click.argument("user_id")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@_DB
+@_BY
+@pass_context
+def users_set_pin(ctx: Context, user_id: str, pin_stdin: bool, db: Path | None, by: str) -> None:
+    """Set a user's PIN (also lifts a lock-out after wrong PINs)."""
+    with open_store(ctx, db) as store:
+        UserDirectory(store).set_pin(user_id, _read_pin(pin_stdin), by=by)
+    click.echo(f"PIN of {user_id} changed.")
+
+
+@users.command("qualify")
+@click.argument("user_id")
+@click.argument("patterns", nargs=-1)
+@click.option("--remove", "removed", multiple=True, help="Pattern to take away.")
+@_DB
+@_BY
+@pass_context
+def users_qualify(
+    ctx: Context,
+    user_id: str,
+    patterns: tuple[str, ...],
+    removed: tuple[str, ...],
+    db: Path | None,
+    by: str,
+) -> None:
+    """Qualify a user for part-number patterns (BRK-*, SHF-220, *), or remove them."""
+    if not patterns and not removed:
+        raise click.UsageError("Give at least one pattern to add, or --remove PATTERN.")
+    with open_store(ctx, db) as store:
+        user = UserDirectory(store).qualify(user_id, patterns, removed, by=by)
+    click.echo(f"{user.user_id} is qualified for: {', '.join(user.qualifications) or 'nothing'}.")
