@@ -6,9 +6,9 @@ frame into exactly one of :class:`Reading`, :class:`~inspect_station.gauges.erro
 
 Values are kept as the decimal text the gauge sent, normalised only where that cannot change the
 number or its resolution (see :func:`normalize_value`): ``+0000.123`` becomes ``0.123``,
-``-001.2340`` becomes ``-1.2340`` (trailing zeros are the resolution and stay), ``.1455`` becomes
-``0.1455`` and a sign written as a space means plus. A leading ``-`` is always kept, even on zero
-(``-0.000``), because that is what the gauge showed.
+``-001.2340`` becomes ``-1.2340`` (trailing zeros are the resolution and stay), ``.1455``
+becomes ``0.1455`` and a sign written as a space means plus (the blank is stripped). A leading
+``-`` is always kept, even on zero (``-0.000``), because that is what the gauge showed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from inspect_station.units import normalize_unit
 MAX_DIGITS = 30
 """More digits than any gauge shows; longer numbers are treated as garbage."""
 
-_DECIMAL = re.compile(r"([+\-]?)[ ]?(?:([0-9]+)(?:\.([0-9]*))?|\.([0-9]+))")
+_DECIMAL = re.compile(r"([+\-]?)(?:([0-9]+)(?:\.([0-9]+))?|\.([0-9]+))")
 _WHITESPACE = " \t\r\n"
 
 
@@ -111,9 +111,11 @@ class CodecSpec:
 def normalize_value(text: str) -> str:
     """Canonical decimal text for a value as sent; ValueError if it is not a plain decimal.
 
-    Accepted: an optional ``+``/``-`` (or a space for plus), digits with at most one decimal
-    point, at least one digit (``.1455`` is 0.1455). Leading zeros of the integer part and a ``+``
-    are dropped; the fraction is kept digit for digit.
+    Accepted: surrounding blanks (a blank sign means plus), an optional ``+``/``-`` directly
+    before the digits, digits with at most one decimal point and digits on both sides of it
+    when the integer part is written (``.1455`` is 0.1455; ``12.`` and ``+ 12`` are refused:
+    no gauge sends them, and a corrupted digit could). Leading zeros of the integer part and a
+    ``+`` are dropped; the fraction is kept digit for digit.
     """
     stripped = text.strip(_WHITESPACE)
     m = _DECIMAL.fullmatch(stripped)

@@ -40,6 +40,8 @@ URL_SCHEMES = ("socket://", "rfc2217://", "loop://", "spy://", "hwgrep://", "alt
 BY_ID_DIR = Path("/dev/serial/by-id")
 READ_SLICE = 0.05
 """Seconds a read blocks at most, so a reader notices stop requests and deadlines."""
+WRITE_TIMEOUT = 2.0
+"""Seconds a write to a device path may block before the port counts as gone."""
 
 
 class PortInfoLike(Protocol):
@@ -282,6 +284,8 @@ def _reason(exc: BaseException) -> str:
     # pyserial's wordings for an unplugged USB adapter or a closed pseudo-terminal.
     if "returned no data" in text or "Errno 5]" in text:
         return "the device disconnected"
+    if "reader thread died" in text or "socket" in text.lower():
+        return "the connection closed"
     return text.rstrip(".")
 
 
@@ -298,8 +302,11 @@ def open_port(
     device = resolve_port(binding, ports or ())
     try:
         handle = serial.serial_for_url(
-            device, do_not_open=True, timeout=READ_SLICE, write_timeout=2, **settings.pyserial()
+            device, do_not_open=True, timeout=READ_SLICE, **settings.pyserial()
         )
+        if binding.kind == "path":
+            # A stuck device must not hang the reader forever (URL handlers lack this setting).
+            handle.write_timeout = WRITE_TIMEOUT
     except (serial.SerialException, ValueError) as exc:
         raise PortOpenError(f"Cannot open gauge port {device}: {_reason(exc)}.") from exc
     # Line levels are set before opening: pyserial applies them on open and tolerates a port
@@ -312,7 +319,7 @@ def open_port(
         handle.exclusive = True
     try:
         handle.open()
-    except (serial.SerialException, OSError, ValueError) as exc:
+    except Exception as exc:  # drivers raise more than SerialException (NotImplementedError, ...)
         reason, absent = _open_reason(exc)
         raise PortOpenError(f"Cannot open gauge port {device}: {reason}.", absent) from exc
     # Report what was actually opened: a by-id link or a simulator's link leads to a tty.

@@ -29,8 +29,8 @@ from inspect_station.gauges.codec import (
     format_frame,
     normalize_value,
 )
-from inspect_station.gauges.errors import DeviceError, ProfileError
-from inspect_station.tomlfile import TomlFileError, read_toml, validation_problems
+from inspect_station.gauges.errors import DeviceError, FrameError, ProfileError
+from inspect_station.tomlfile import TomlFileError, locate, read_toml, validation_problems
 from inspect_station.units import normalize_unit
 
 FORMAT_VERSION = 1
@@ -148,15 +148,20 @@ class Protocol(_Model):
     def _ascii_bytes(cls, value: str | None) -> str | None:
         return None if value is None else _ascii(value, "it")
 
+    @field_validator("request")
+    @classmethod
+    def _request_template(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                value.format(channel=1)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"request may only use the field {{channel}}, not {exc}") from None
+        return value
+
     @model_validator(mode="after")
     def _request_needed(self) -> Protocol:
         if self.mode == "poll" and self.request_by == "bytes" and not self.request:
             raise ValueError("a poll gauge needs request (the bytes that ask for a value)")
-        if self.request is not None:
-            try:
-                self.request.format(channel=1)
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ValueError(f"request may only use {{channel}}: {exc}") from None
         return self
 
     def request_bytes(self, channel: int | None) -> bytes:
@@ -197,21 +202,26 @@ class FrameFormat(_Model):
             _compile(pattern, f"ignore pattern {pattern!r}")
         return value
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_groups(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        groups = set(_compile(value, "pattern").groupindex)
+        if "value" not in groups:
+            raise ValueError("pattern needs a named group (?P<value>...)")
+        unknown = groups - _PATTERN_GROUPS
+        if unknown:
+            names = ", ".join(sorted(unknown))
+            raise ValueError(f"pattern has unknown groups {names}; use value, unit, channel, flag")
+        return value
+
     @model_validator(mode="after")
     def _pattern_fits_codec(self) -> FrameFormat:
         if self.codec == "pattern":
             if not self.pattern:
                 raise ValueError('codec = "pattern" needs pattern (a regular expression)')
-            compiled = _compile(self.pattern, "pattern")
-            groups = set(compiled.groupindex)
-            if "value" not in groups:
-                raise ValueError("pattern needs a named group (?P<value>...)")
-            unknown = groups - _PATTERN_GROUPS
-            if unknown:
-                names = ", ".join(sorted(unknown))
-                raise ValueError(
-                    f"pattern has unknown groups {names}; use value, unit, channel, flag"
-                )
+            groups = set(_compile(self.pattern, "pattern").groupindex)
             if self.unit_from == "frame" and "unit" not in groups:
                 raise ValueError('unit_from = "frame" needs a (?P<unit>...) group in pattern')
         else:
@@ -323,24 +333,38 @@ class GaugeProfile(_Model):
             raise ValueError(f"unsupported format {value}; this version reads format 1")
         return value
 
-    @model_validator(mode="after")
-    def _simulator_round_trip(self) -> GaugeProfile:
-        # The simulator's frames must decode to the values it sends: proves template and
-        # pattern agree before anyone relies on either.
+    def consistency_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """(key path, message) for each way the simulator and the frame format disagree."""
+        # The simulator's frames must decode to the values it sends: this proves that the
+        # template and the pattern agree before anyone relies on either.
+        problems: list[tuple[tuple[str, ...], str]] = []
         sim = self.simulate
         for value in sim.values:
             frame = self.encode(value, channel=sim.channels[0])
             decoded = decode(frame, self.codec)
             if not isinstance(decoded, Reading) or decoded.value != normalize_value(value):
-                raise ValueError(
-                    f"simulate.reading sends {frame!r} for {value}, which the frame format reads "
-                    f"as {decoded!r}; the template and the frame pattern disagree"
+                if isinstance(decoded, Reading):
+                    got = f"the value {decoded.value}"
+                elif isinstance(decoded, FrameError):
+                    got = f"garbage ({decoded.reason})"
+                else:
+                    got = type(decoded).__name__
+
+                problems.append(
+                    (
+                        ("simulate", "reading"),
+                        f"the simulator would send {frame!r} for {value}, which the frame "
+                        f"format reads as {got}; the template and the frame pattern disagree",
+                    )
                 )
+                break
         if sim.error is not None:
             decoded = decode(sim.error.encode("ascii") + self.terminator, self.codec)
             if not isinstance(decoded, DeviceError):
-                raise ValueError(f"simulate.error {sim.error!r} matches no [[error]] pattern")
-        return self
+                problems.append(
+                    (("simulate", "error"), f"{sim.error!r} matches no [[error]] pattern")
+                )
+        return problems
 
     @property
     def terminator(self) -> bytes:
@@ -401,6 +425,13 @@ def parse_profile(path: Path, name: str | None = None) -> GaugeProfile:
     except ValidationError as exc:
         problems = validation_problems(path, text, exc)
         raise ProfileError(problems[0], problems) from None
+    problems = []
+    for loc, message in profile.consistency_problems():
+        line = locate(text, loc)
+        where = f"{path}:{line}" if line else str(path)
+        problems.append(f"{where}: {' > '.join(loc)}: {message}")
+    if problems:
+        raise ProfileError(problems[0], problems)
     return profile.model_copy(update={"name": name or path.stem, "source": path})
 
 

@@ -32,6 +32,7 @@ from inspect_station.gauges.errors import (
     GaugeTimeout,
     LinesUnsupported,
     PortError,
+    PortOpenError,
     UnroutedChannel,
 )
 from inspect_station.gauges.events import (
@@ -318,7 +319,10 @@ class GaugeReader:
             if self._port is None:
                 try:
                     self._open()
-                except PortError as exc:
+                except Exception as exc:  # whatever a driver raises, the reader carries on
+                    if not isinstance(exc, PortError):
+                        log.exception("opening %s failed", self.binding)
+                        exc = PortOpenError(f"Cannot open gauge port {self.binding}: {exc}.")
                     self._disconnected(exc)
                     self._stop.wait(delay)
                     delay = min(delay * 2, self._backoff.maximum)

@@ -313,7 +313,7 @@ class GaugeSimulator:
         self._own_dir: Path | None = None
         if rfc2217 is None and link is None:
             self._own_dir = Path(tempfile.mkdtemp(prefix="inspect-station-sim-"))
-            link = self._own_dir / profile.name
+            link = self._own_dir / (profile.name or "gauge")
         self._link_path = Path(link) if link is not None else None
         self._tcp_port = rfc2217
         self._link: _Link | None = None

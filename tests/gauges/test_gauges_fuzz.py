@@ -1,0 +1,100 @@
+"""Property-based fuzzing: garbage never crashes a codec and never yields a number."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from gaugekit import SHIPPED_NAMES, shipped
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inspect_station.gauges import DeviceError, FrameError, Framer, Notice, Reading, decode
+
+PROFILES = {name: shipped(name) for name in SHIPPED_NAMES}
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# Bytes no gauge protocol uses inside a frame: control characters and anything non-ASCII.
+_FOREIGN = [b for b in range(256) if (b < 0x20 and b not in (0x09, 0x0A, 0x0D)) or b >= 0x7F]
+
+
+def _digits(value: str) -> str:
+    """The significant digits of a decimal text (no sign, no leading zeros, no point)."""
+    return value.lstrip("-").replace(".", "").lstrip("0") or "0"
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+@FUZZ
+@given(data=st.binary(max_size=64))
+def test_random_bytes_never_crash_and_any_number_is_in_the_frame(name, data):
+    profile = PROFILES[name]
+    result = decode(data + profile.terminator, profile.codec)
+    assert isinstance(result, Reading | DeviceError | FrameError | Notice)
+    if isinstance(result, Reading):
+        # A number may only come from digits the frame really contains, in order.
+        assert _NUMBER.match(result.value)
+        frame_digits = re.sub(rb"[^0-9]", b"", data).decode()
+        assert _digits(result.value) in frame_digits.lstrip("0") or _digits(result.value) == "0"
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+@FUZZ
+@given(data=st.binary(max_size=40), foreign=st.sampled_from(_FOREIGN), where=st.integers(0, 40))
+def test_a_frame_with_a_foreign_byte_is_never_a_reading(name, data, foreign, where):
+    profile = PROFILES[name]
+    where = min(where, len(data))
+    frame = data[:where] + bytes([foreign]) + data[where:] + profile.terminator
+    assert not isinstance(decode(frame, profile.codec), Reading)
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+@FUZZ
+@given(
+    value=st.decimals(
+        min_value=Decimal("-9999.9999"),
+        max_value=Decimal("9999.9999"),
+        places=4,
+        allow_nan=False,
+        allow_infinity=False,
+    ),
+    index=st.integers(0, 100),
+)
+def test_every_value_the_simulator_sends_decodes_exactly(name, value, index):
+    profile = PROFILES[name]
+    channel = profile.simulate.channels[index % len(profile.simulate.channels)]
+    text = format(value, "f")
+    if len(text.lstrip("-")) > 9:
+        text = text[: 9 + text.startswith("-")].rstrip(".")  # the Mitutoyo field is 7-9 wide
+    result = profile.decode(profile.encode(text, channel=channel))
+    assert isinstance(result, Reading)
+    assert result.decimal == Decimal(text)
+    if (profile.channels and profile.frame.codec == "mitutoyo") or result.channel is not None:
+        assert result.channel == channel
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+@FUZZ
+@given(index=st.integers(0, 200), replacement=st.sampled_from(list(b"xX#?*/:;,!@_\x00\xff")))
+def test_a_corrupted_digit_is_never_read_as_a_number(name, index, replacement):
+    profile = PROFILES[name]
+    frame = profile.encode(profile.simulate.values[0], channel=profile.simulate.channels[0])
+    body = bytearray(frame[: -len(profile.terminator)])
+    positions = [i for i, b in enumerate(body) if chr(b).isdigit() or b == ord(".")]
+    body[positions[index % len(positions)]] = replacement
+    assert not isinstance(decode(bytes(body) + profile.terminator, profile.codec), Reading)
+
+
+@FUZZ
+@given(chunks=st.lists(st.binary(max_size=30), max_size=20))
+def test_framer_loses_no_terminated_frame_and_never_grows_unbounded(chunks):
+    framer = Framer(b"\r", max_frame=32)
+    frames = []
+    for chunk in chunks:
+        frames.extend(framer.feed(chunk))
+        assert framer.pending <= 32
+    stream = b"".join(chunks)
+    complete = [f.data for f in frames if f.complete]
+    for frame in complete:
+        assert frame.endswith(b"\r") and frame in stream
+        assert len(frame) <= 33 + 1
