@@ -247,6 +247,11 @@ class Framer:
         """Bytes of an unfinished frame held back."""
         return len(self._buffer)
 
+    @property
+    def dirty(self) -> bool:
+        """Whether an unfinished frame or the tail of dropped garbage is being waited out."""
+        return bool(self._buffer) or self._skipping
+
     def feed(self, data: bytes) -> list[Frame]:
         """Add received bytes; return the frames they complete (and any garbage dropped)."""
         self._buffer += data
@@ -263,7 +268,7 @@ class Framer:
                 # The tail of an overlong run: dropped up to and including its terminator.
                 self._skipping = False
                 continue
-            out.append(Frame(chunk, True))
+            out.append(Frame(chunk, len(chunk) - len(term) <= self.max_frame))
         if len(self._buffer) > self.max_frame:
             # Keep a possible partial terminator so a frame straddling the cut still ends right.
             keep = len(term) - 1

@@ -353,11 +353,11 @@ class GaugeReader:
         now = time.monotonic()
         if data:
             received_at = utc_now()
-            had_partial = self._framer.pending > 0
+            had_partial = self._framer.dirty
             frames = self._framer.feed(data)
             for frame in frames:
                 self._handle(frame, received_at)
-            if self._framer.pending == 0:
+            if not self._framer.dirty:
                 self._partial_since = None
             elif frames or not had_partial:
                 self._partial_since = now
@@ -365,11 +365,13 @@ class GaugeReader:
             return
         frame_timeout = float(self.profile.protocol.frame_timeout)
         if self._partial_since is not None and now - self._partial_since > frame_timeout:
+            # Silence after an unfinished frame: drop it and start afresh with the next byte.
             dropped = self._framer.flush()
             self._partial_since = None
-            error = FrameError(f"no terminator after {len(dropped)} bytes", dropped)
-            self._note("rx", dropped, "garbage dropped (no terminator)")
-            self._error(ErrorKind.FRAME, error, self._sole_asset(), raw=dropped)
+            if dropped:
+                error = FrameError(f"no terminator after {len(dropped)} bytes", dropped)
+                self._note("rx", dropped, "garbage dropped (no terminator)")
+                self._error(ErrorKind.FRAME, error, self._sole_asset(), raw=dropped)
         pending = self._pending
         if pending is not None and now > pending.deadline:
             self._pending = None
@@ -430,7 +432,7 @@ class GaugeReader:
     def _handle(self, frame: Frame, received_at: dt.datetime) -> None:
         """Decide what one frame is and report it."""
         if not frame.complete:
-            error = FrameError(f"no terminator within {len(frame.data)} bytes", frame.data)
+            error = FrameError(f"{len(frame.data)} bytes without a frame's end", frame.data)
             self._note("rx", frame.data, "garbage dropped (overlong)")
             self._error(ErrorKind.FRAME, error, self._sole_asset(), raw=frame.data, at=received_at)
             return

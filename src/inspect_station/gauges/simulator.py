@@ -429,6 +429,11 @@ class GaugeSimulator:
         gauge, as the next answer by a polled one."""
         return self._out(GARBAGE if data is None else data, channel)
 
+    def send_raw(self, data: bytes) -> bool:
+        """Write ``data`` to the line now, as it is (a burst of frames, half a frame, noise);
+        False if unplugged or silent."""
+        return self._send(data)
+
     def set_silent(self, silent: bool = True) -> None:
         """Stop (or resume) sending and answering, like a gauge in its menu or switched off."""
         self._silent = silent
