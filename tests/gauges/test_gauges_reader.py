@@ -103,10 +103,11 @@ def test_a_push_gauge_cannot_be_asked(start_sim, start_reader, events):
         reader.request()
 
 
-def test_request_for_an_asset_on_another_port_is_refused(start_sim, start_reader):
+def test_request_for_an_asset_on_another_port_is_refused(start_sim, start_reader, events):
     sim = start_sim(shipped("sylvac-duplex"))
     asset = make_asset("S1", "sylvac-duplex", sim.port)
     reader = start_reader(sim.port, shipped("sylvac-duplex"), [asset])
+    events.expect(ConnectedEvent)
     with pytest.raises(GaugeError, match="not on port"):
         reader.request("OTHER")
 
@@ -137,6 +138,15 @@ def test_a_gauge_plugged_in_after_start_is_found(tmp_path, start_reader, events)
         assert events.expect(ConnectedEvent).device == sim.device
         sim.press("0.001")
         assert events.expect(ReadingEvent).value == "0.001"
+
+
+def test_asking_a_gauge_that_is_not_connected_is_one_sentence(tmp_path, start_reader, events):
+    profile = shipped("sylvac-duplex")
+    port = str(tmp_path / "absent")
+    reader = start_reader(port, profile, [make_asset("S1", "sylvac-duplex", port)])
+    events.expect(DisconnectedEvent)
+    with pytest.raises(GaugeError, match=r"^S1 on port .* is not connected, so it cannot"):
+        reader.request("S1")
 
 
 def test_require_port_raises_when_the_port_cannot_be_opened(tmp_path):

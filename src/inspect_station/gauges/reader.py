@@ -219,6 +219,9 @@ class GaugeReader:
             raise GaugeError(
                 f"Profile {self.profile.name} is a push gauge: press the DATA key to send a value."
             )
+        if self._state != "connected":
+            who = asset or "The gauge"
+            raise GaugeError(f"{who} on port {self.binding} is not connected, so it cannot answer.")
         if asset is not None:
             match = [a for a in self.assets if a.asset == asset]
             if not match:
