@@ -8,6 +8,7 @@ absolute limits.
 from __future__ import annotations
 
 import decimal
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -32,6 +33,17 @@ _ATTRIBUTE_WORDS = {
     "no-go": "fail",
     "bad": "fail",
 }
+
+
+_VALUE_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-zµμ°\"']+)?\s*$")
+
+
+def split_value(text: str) -> tuple[str, str | None]:
+    """'4.725in' -> ('4.725', 'in'); '120.01' -> ('120.01', None); 'pass' -> ('pass', None)."""
+    m = _VALUE_WITH_UNIT.match(text)
+    if m:
+        return m.group(1), m.group(2)
+    return text.strip(), None
 
 
 class Verdict(StrEnum):

@@ -46,7 +46,7 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(cls=StationGroup)
+@click.group(cls=StationGroup, invoke_without_command=True)
 @click.version_option(__version__, prog_name="inspect-station")
 @click.option(
     "--config",
@@ -57,8 +57,15 @@ pass_context = click.make_pass_decorator(Context)
 )
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None) -> None:
-    """Shop-floor inspection station: gauges, part specs, PASS/FAIL and a tamper-evident record."""
+    """Shop-floor inspection station: gauges, part specs, PASS/FAIL and a tamper-evident record.
+
+    Without a command, starts the station UI from its configuration.
+    """
     ctx.obj = Context(config_path)
+    if ctx.invoked_subcommand is None:
+        from inspect_station.cli.station import run_station
+
+        run_station(ctx.obj)
 
 
 def _register() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,12 +12,11 @@ import click
 
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.errors import InspectStationError, SpecError
+from inspect_station.evaluate import split_value
 from inspect_station.recording import GaugeSource, ManualSource, Recorder, Source
 from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
 from inspect_station.spec.loader import spec_files
 from inspect_station.store import LocalStore
-
-_VALUE_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-zµμ°\"']+)?\s*$")
 
 
 def open_store(ctx: Context, db: Path | None) -> LocalStore:
@@ -33,14 +31,6 @@ def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:
     for problem in library.problems:
         click.echo(f"warning: {problem} (file skipped)", err=True)
     return library
-
-
-def split_value(text: str) -> tuple[str, str | None]:
-    """'4.725in' -> ('4.725', 'in'); '120.01' -> ('120.01', None); 'pass' -> ('pass', None)."""
-    m = _VALUE_WITH_UNIT.match(text)
-    if m:
-        return m.group(1), m.group(2)
-    return text.strip(), None
 
 
 @main.group()
@@ -281,10 +271,13 @@ def run_headless_demo(db: Path, station: str) -> None:
 @main.command()
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Demo record file.")
 @click.option("--headless", is_flag=True, help="Record demo parts and print verdicts, no UI.")
-@pass_context
-def demo(ctx: Context, db: Path | None, headless: bool) -> None:
-    """Run the station on embedded defaults: demo specs and a local demo database."""
-    from inspect_station.locations import data_dir
+def demo(db: Path | None, headless: bool) -> None:
+    """Run the station on embedded defaults: demo specs, simulated gauges, demo users."""
+    if headless:
+        from inspect_station.locations import data_dir
 
-    path = db or data_dir() / "demo.db"
-    run_headless_demo(path, "DEMO-STATION")
+        run_headless_demo(db or data_dir() / "demo" / "headless.db", "DEMO-STATION")
+        return
+    from inspect_station.cli.station import run_demo
+
+    run_demo(db)

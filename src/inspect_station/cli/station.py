@@ -1,4 +1,4 @@
-"""Station commands: users (add, list, set-pin, qualify)."""
+"""Station commands: the station UI, the demo, users (add, list, set-pin, qualify)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import click
 
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.core import open_store
+from inspect_station.config import StationConfig
+from inspect_station.errors import SpecError
+from inspect_station.spec import SpecLibrary
+from inspect_station.station import StationService
+from inspect_station.store import LocalStore
 from inspect_station.users import Role, UserDirectory
 
 _DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record.")
@@ -105,3 +110,44 @@ def users_qualify(
     with open_store(ctx, db) as store:
         user = UserDirectory(store).qualify(user_id, patterns, removed, by=by)
     click.echo(f"{user.user_id} is qualified for: {', '.join(user.qualifications) or 'nothing'}.")
+
+
+def build_service(config: StationConfig, db: Path | None = None) -> StationService:
+    """The station service for a configuration: its local record and its specs."""
+    library = SpecLibrary.load(config.spec_paths)
+    for problem in library.problems:
+        click.echo(f"warning: {problem} (file skipped)", err=True)
+    if not library.released():
+        raise SpecError("No released part spec found; check the specs setting.")
+    store = LocalStore(db or config.db_path, config.station)
+    return StationService(config, store, library)
+
+
+def run_station(ctx: Context) -> None:
+    """Start the station UI on the configured gauges, specs and record."""
+    from inspect_station.tui.app import StationApp
+
+    service = build_service(ctx.config)
+    try:
+        StationApp(service).run()
+    finally:
+        service.store.close()
+
+
+def run_demo(db: Path | None) -> None:
+    """Start the station UI on simulated gauges, demo users and a demo record."""
+    from inspect_station.demo import demo_config, demo_dir, ensure_demo_users
+    from inspect_station.gauges.simulator import SimulatorBank
+    from inspect_station.tui.app import StationApp
+    from inspect_station.tui.demo import DemoControls
+
+    base = demo_dir(db.parent if db else None)
+    (base / "ports").mkdir(parents=True, exist_ok=True)
+    config = demo_config(base)
+    service = build_service(config, db)
+    ensure_demo_users(service.users)
+    with SimulatorBank(config) as bank:
+        try:
+            StationApp(service, demo=DemoControls(service, bank)).run()
+        finally:
+            service.store.close()

@@ -1,0 +1,1 @@
+"""The inspector's terminal UI (Textual): thin screens over the station service."""

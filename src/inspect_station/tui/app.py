@@ -1,0 +1,179 @@
+"""The station app: owns the gauge hub, the writer thread and the signed-in user."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+
+from inspect_station.errors import InspectStationError
+from inspect_station.gauges.events import GaugeEvent
+from inspect_station.gauges.hub import AssetState, GaugeHub
+from inspect_station.station import StationService
+from inspect_station.tui.demo import DemoControls
+from inspect_station.tui.widgets import GaugeStatusBar
+from inspect_station.users import User
+
+T = TypeVar("T")
+
+
+class GaugeMessage(Message):
+    """A gauge event handed from a reader thread to the UI thread."""
+
+    def __init__(self, event: GaugeEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class StationApp(App[None]):
+    """The inspection station."""
+
+    CSS_PATH = "station.tcss"
+    TITLE = "inspect-station"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(
+        self,
+        service: StationService,
+        *,
+        demo: DemoControls | None = None,
+        hub_factory: Callable[[Callable[[GaugeEvent], None]], GaugeHub | None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        """The station service every screen calls (from the writer thread)."""
+        self.demo = demo
+        """Demo controls (simulated DATA key), or None at a real bench."""
+        self.user: User | None = None
+        """The signed-in user."""
+        self.hub: GaugeHub | None = None
+        """The gauge hub (None when no gauges are configured)."""
+        self._hub_factory = hub_factory or self._default_hub
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="station-writer")
+        self._clock = clock
+        self._last_input = clock()
+        self.idle_limit = service.config.idle_timeout_minutes * 60.0
+        """Seconds without input after which the user is signed out."""
+        self.sync_note = ""
+        """Sync status for the status bar (unsynced count, last error)."""
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def _default_hub(self, callback: Callable[[GaugeEvent], None]) -> GaugeHub | None:
+        if not self.service.config.gauge:
+            return None
+        return GaugeHub(self.service.config, on_event=callback)
+
+    def on_mount(self) -> None:
+        """Start the gauges and show the sign-in screen."""
+        from inspect_station.tui.screens.signin import SignInScreen
+
+        self.hub = self._hub_factory(self._from_reader_thread)
+        if self.hub is not None:
+            self.hub.start()
+        self.set_interval(1.0, self._tick)
+        self.push_screen(SignInScreen())
+
+    def on_unmount(self) -> None:
+        """Stop the gauges and the writer."""
+        if self.hub is not None:
+            self.hub.close()
+        self._writer.shutdown(wait=True)
+
+    def _from_reader_thread(self, event: GaugeEvent) -> None:
+        """Called on a reader thread: hand the event over, never block."""
+        self.post_message(GaugeMessage(event))
+
+    # -- gauges -------------------------------------------------------------------------------
+
+    def gauge_states(self) -> list[AssetState]:
+        """Snapshots of every gauge for status bars."""
+        return self.hub.states() if self.hub is not None else []
+
+    def on_gauge_message(self, message: GaugeMessage) -> None:
+        """Refresh the status bar and let the active screen use the event."""
+        self.refresh_status()
+        handler = getattr(self.screen, "gauge_event", None)
+        if handler is not None:
+            handler(message.event)
+
+    def refresh_status(self) -> None:
+        """Redraw the status bar (gauges, sync) of the current screen, if it has one."""
+        for bar in self.screen.query(GaugeStatusBar):
+            bar.show(self.gauge_states(), self.sync_note)
+
+    # -- background work ----------------------------------------------------------------------
+
+    def submit(
+        self,
+        work: Callable[[], T],
+        done: Callable[[T], Any],
+        failed: Callable[[InspectStationError], Any] | None = None,
+    ) -> Future[T]:
+        """Run blocking work (the SQLite file, scrypt) on the writer thread, in order.
+
+        ``done`` or ``failed`` then runs on the UI thread; an unexpected exception is shown as
+        an error notification and logged, never lost silently.
+        """
+
+        def deliver(future: Future[T]) -> None:
+            """On the UI thread: hand the outcome to ``done`` or ``failed``."""
+            error = future.exception()
+            if error is None:
+                done(future.result())
+            elif isinstance(error, InspectStationError):
+                (failed or self._report)(error)
+            else:  # a defect: show it, keep the station running
+                self.log.error(repr(error))
+                self.notify(f"Unexpected error: {error}", severity="error")
+
+        def finished(future: Future[T]) -> None:
+            with contextlib.suppress(RuntimeError):  # the app is shutting down
+                self.call_from_thread(deliver, future)
+
+        future = self._writer.submit(work)
+        future.add_done_callback(finished)
+        return future
+
+    def _report(self, error: InspectStationError) -> None:
+        self.notify(error.message, severity="error")
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note the time of every key press or click (for the idle time-out)."""
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self._last_input = self._clock()
+        await super().on_event(event)
+
+    def _tick(self) -> None:
+        if self.user is not None and self._clock() - self._last_input > self.idle_limit:
+            self.sign_out("idle time-out")
+        self.refresh_status()
+
+    def signed_in(self, user: User) -> None:
+        """Start a session: go to the job screen."""
+        from inspect_station.tui.screens.job import JobScreen
+
+        self.user = user
+        self._last_input = self._clock()
+        self.switch_screen(JobScreen())
+
+    def sign_out(self, reason: str = "signed out") -> None:
+        """End the session and return to the sign-in screen."""
+        from inspect_station.tui.screens.signin import SignInScreen
+
+        user, self.user = self.user, None
+        if user is not None:
+            self.submit(lambda: self.service.sign_out(user, reason), lambda _: None)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen(message=f"{user.name if user else ''} {reason}.".strip()))

@@ -1,0 +1,231 @@
+"""Choose the part and the lot: find a released revision, enter lot, work order and lot size."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from inspect_station.errors import InspectStationError
+from inspect_station.spec import PartSpec
+from inspect_station.spec.diff import Change
+from inspect_station.station import LotProgress
+from inspect_station.tui.screens.dialogs import RevisionDialog
+from inspect_station.tui.widgets import GaugeStatusBar
+
+
+class JobScreen(Screen[None]):
+    """Find a part, enter the lot, see the ISO 2859-1 plan; or resume an unfinished lot."""
+
+    BINDINGS = [
+        Binding("f2", "sign_out", "Sign out"),
+        Binding("f5", "focus_resume", "Resume a lot"),
+        Binding("f9", "review", "Review rejects", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: list[PartSpec] = []
+        self._chosen: PartSpec | None = None
+        self._lots: list[LotProgress] = []
+
+    def compose(self) -> ComposeResult:
+        """Part search and list, lot fields and plan, unfinished lots."""
+        user = self.app.user
+        yield Static(f"inspect-station · {user.name} ({user.role.value}) · job", classes="title")
+        with Horizontal(id="job"):
+            with Vertical(id="job-left"):
+                with Grid(classes="fields"):
+                    yield Label("Part")
+                    yield Input(id="search", placeholder="number or description, e.g. BRK")
+                yield DataTable(id="parts", cursor_type="row")
+                with Grid(classes="fields"):
+                    yield Label("Lot")
+                    yield Input(id="lot", placeholder="lot number")
+                    yield Label("Work order")
+                    yield Input(id="work-order", placeholder="optional")
+                    yield Label("Lot size")
+                    yield Input(id="lot-size", placeholder="parts in the lot", type="integer")
+                yield Static("", id="plan")
+            with Vertical(id="job-right"):
+                yield Label("Unfinished lots (F5, Enter to resume)")
+                yield DataTable(id="lots", cursor_type="row")
+        yield Static("", id="message", classes="message")
+        yield GaugeStatusBar(id="gauges")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Fill the lists and focus the search."""
+        parts = self.query_one("#parts", DataTable)
+        parts.add_columns("Part", "Rev", "Description")
+        lots = self.query_one("#lots", DataTable)
+        lots.add_columns("Lot", "Part", "Rev", "Done", "NC")
+        self._search("")
+        self.app.submit(self.app.service.unfinished_lots, self._show_lots)
+        self.set_focus(self.query_one("#search", Input))
+        self.app.refresh_status()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.set_class(error, "error")
+        message.update(text)
+        if error:
+            self.app.bell()
+
+    def _search(self, query: str) -> None:
+        self._parts = self.app.service.find_parts(query)
+        table = self.query_one("#parts", DataTable)
+        table.clear()
+        for spec in self._parts:
+            table.add_row(spec.part_number, spec.revision, spec.description[:30])
+
+    def _show_lots(self, lots: list[LotProgress]) -> None:
+        self._lots = lots
+        table = self.query_one("#lots", DataTable)
+        table.clear()
+        for p in lots:
+            done = f"{p.inspected}/{p.plan.sample_size}" if p.plan else str(p.inspected)
+            table.add_row(p.lot.lot, p.lot.part_number, p.lot.revision, done, str(p.nonconforming))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter parts as the inspector types; preview the plan as the lot size changes."""
+        if event.input.id == "search":
+            self._search(event.value)
+        elif event.input.id == "lot-size":
+            self._preview_plan()
+
+    def _preview_plan(self) -> None:
+        plan_line = self.query_one("#plan", Static)
+        text = self.query_one("#lot-size", Input).value
+        if self._chosen is None or not text.isdigit() or int(text) < 1:
+            plan_line.update("")
+            return
+        plan = self.app.service.preview_plan(self._chosen, int(text))
+        hundred = " — 100 % inspection" if plan.hundred_percent else ""
+        plan_line.update(
+            f"ISO 2859-1 level {plan.level.value}, AQL {plan.aql}: code {plan.code_letter}, "
+            f"sample {plan.sample_size}, Ac {plan.accept} / Re {plan.reject}{hundred}"
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves through the fields; on the last one it starts the lot."""
+        field = event.input.id
+        if field == "search":
+            if not self._parts:
+                return self._say("No released part matches.", error=True)
+            table = self.query_one("#parts", DataTable)
+            self._choose(self._parts[table.cursor_row if table.row_count else 0])
+        elif field == "lot":
+            self.set_focus(self.query_one("#work-order", Input))
+        elif field == "work-order":
+            self.set_focus(self.query_one("#lot-size", Input))
+        elif field == "lot-size":
+            self._start()
+        return None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a part chooses it; on an unfinished lot resumes it."""
+        if event.data_table.id == "parts":
+            self._choose(self._parts[event.cursor_row])
+        elif event.data_table.id == "lots" and self._lots:
+            progress = self._lots[event.cursor_row]
+            try:
+                spec = self.app.service.spec_of(progress.lot)
+            except InspectStationError as exc:
+                return self._say(exc.message, error=True)
+            self._begin(spec, progress.lot.lot, None, progress.lot.work_order)
+        return None
+
+    def _choose(self, spec: PartSpec) -> None:
+        self._chosen = spec
+        self._say(f"{spec.part_number} rev {spec.revision} — {spec.description}")
+        self.set_focus(self.query_one("#lot", Input))
+        self._preview_plan()
+
+    def _start(self) -> None:
+        if self._chosen is None:
+            self.set_focus(self.query_one("#search", Input))
+            return self._say("Choose a part first.", error=True)
+        lot = self.query_one("#lot", Input).value.strip()
+        if not lot:
+            self.set_focus(self.query_one("#lot", Input))
+            return self._say("Enter the lot number.", error=True)
+        size_text = self.query_one("#lot-size", Input).value.strip()
+        if not size_text.isdigit() or int(size_text) < 1:
+            self.set_focus(self.query_one("#lot-size", Input))
+            return self._say("Enter the lot size (number of parts in the lot).", error=True)
+        work_order = self.query_one("#work-order", Input).value.strip() or None
+        self._begin(self._chosen, lot, int(size_text), work_order)
+        return None
+
+    def _begin(
+        self, spec: PartSpec, lot: str, lot_size: int | None, work_order: str | None
+    ) -> None:
+        """Check qualification and revision changes, then open the lot and measure."""
+        service, user = self.app.service, self.app.user
+
+        def prepare() -> list[Change]:
+            service.check_qualified(user, spec)
+            return service.pending_changes(user, spec)
+
+        def after_check(changes: list[Change]) -> None:
+            if not changes:
+                return self._open(spec, lot, lot_size, work_order, [])
+            title = (
+                f"{spec.part_number} revision {spec.revision} is new to you. What changed since "
+                "the previous revision:"
+            )
+
+            def answered(ok: bool | None) -> None:
+                if ok:
+                    self._open(spec, lot, lot_size, work_order, changes)
+                else:
+                    self._say("Not started: the changes were not acknowledged.", error=True)
+
+            self.app.push_screen(RevisionDialog(title, changes), answered)
+            return None
+
+        self.app.submit(prepare, after_check, lambda e: self._say(e.message, error=True))
+
+    def _open(
+        self,
+        spec: PartSpec,
+        lot: str,
+        lot_size: int | None,
+        work_order: str | None,
+        acknowledged: list[Change],
+    ) -> None:
+        from inspect_station.tui.screens.measure import MeasureScreen
+
+        service, user = self.app.service, self.app.user
+
+        def work() -> LotProgress:
+            if acknowledged:
+                service.acknowledge(user, spec, acknowledged)
+            return service.start_lot(user, spec, lot, lot_size=lot_size, work_order=work_order)
+
+        self.app.submit(
+            work,
+            lambda progress: self.app.push_screen(MeasureScreen(spec, progress)),
+            lambda e: self._say(e.message, error=True),
+        )
+
+    def on_screen_resume(self) -> None:
+        """Back from measuring: refresh the unfinished lots."""
+        self.app.submit(self.app.service.unfinished_lots, self._show_lots)
+
+    def action_sign_out(self) -> None:
+        """Sign out."""
+        self.app.sign_out()
+
+    def action_focus_resume(self) -> None:
+        """Move to the unfinished lots."""
+        self.set_focus(self.query_one("#lots", DataTable))
+
+    def action_review(self) -> None:
+        """Supervisors: open the rejects awaiting disposition."""
+        review = getattr(self.app, "open_review", None)
+        if review is not None:
+            review()

@@ -1,0 +1,86 @@
+"""Sign in with a user id or a badge scan and a PIN."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from inspect_station.errors import InspectStationError
+from inspect_station.tui.widgets import GaugeStatusBar
+from inspect_station.users import User
+
+
+def banner_text(station: str) -> str:
+    """What the sign-in screen says above the fields."""
+    return f"Station {station}\nScan your badge or type your user id, then your PIN."
+
+
+class SignInScreen(Screen[None]):
+    """User id (or badge) and PIN."""
+
+    BINDINGS = [Binding("escape", "clear", "Clear")]
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__()
+        self._message = message
+
+    def compose(self) -> ComposeResult:
+        """User id, PIN, a message line and the gauges."""
+        station = self.app.service.config.station
+        yield Static(f"inspect-station · {station} · sign in", classes="title")
+        with Vertical(id="signin"):
+            yield Static(banner_text(station), id="station-banner")
+            with Grid(classes="fields"):
+                yield Label("User or badge")
+                yield Input(id="user", placeholder="scan badge or type user id")
+                yield Label("PIN")
+                yield Input(id="pin", password=True, placeholder="PIN", restrict=r"\d*")
+            yield Static(self._message, id="message", classes="message")
+        yield GaugeStatusBar(id="gauges")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start in the user field."""
+        self.set_focus(self.query_one("#user", Input))
+        self.app.refresh_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the user field moves to the PIN; Enter in the PIN signs in."""
+        if event.input.id == "user":
+            self.set_focus(self.query_one("#pin", Input))
+            return
+        user_id = self.query_one("#user", Input).value
+        pin = self.query_one("#pin", Input).value
+        if not user_id.strip():
+            self._say("Enter your user id or scan your badge.", error=True)
+            self.set_focus(self.query_one("#user", Input))
+            return
+        self._say("Checking…")
+        self.app.submit(
+            lambda: self.app.service.sign_in(user_id, pin), self._signed_in, self._refused
+        )
+
+    def _signed_in(self, user: User) -> None:
+        self.app.signed_in(user)
+
+    def _refused(self, error: InspectStationError) -> None:
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        self.set_focus(pin)
+        self._say(error.message, error=True)
+        self.app.bell()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#message", Static)
+        message.set_class(error, "error")
+        message.update(text)
+
+    def action_clear(self) -> None:
+        """Clear both fields."""
+        for field in self.query(Input):
+            field.value = ""
+        self.set_focus(self.query_one("#user", Input))
+        self._say("")

@@ -1,0 +1,62 @@
+"""A demo station on simulated gauges for UI tests, and helpers to wait for it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from inspect_station.demo import demo_config, ensure_demo_users
+from inspect_station.gauges.hub import GaugeHub
+from inspect_station.gauges.simulator import SimulatorBank
+from inspect_station.spec import SpecLibrary
+from inspect_station.station import StationService
+from inspect_station.store import LocalStore
+from inspect_station.tui.app import StationApp
+from inspect_station.tui.demo import DemoControls
+
+TODAY = dt.date(2026, 11, 25)
+
+
+@dataclass
+class Station:
+    """Everything a UI test needs: the service, the simulators, a way to build the app."""
+
+    service: StationService
+    bank: SimulatorBank
+    clock: list[float]
+
+    def app(self, seed: int = 7) -> StationApp:
+        """A fresh app on this station (fixed date, seeded demo values, a settable clock)."""
+
+        def hub(callback):
+            return GaugeHub(self.service.config, on_event=callback, today=lambda: TODAY)
+
+        return StationApp(
+            self.service,
+            demo=DemoControls(self.service, self.bank, random.Random(seed)),
+            hub_factory=hub,
+            clock=lambda: self.clock[0],
+        )
+
+    def simulator(self, asset: str):
+        """The simulator behind a demo asset."""
+        return self.bank.for_asset(self.service.config, asset)
+
+
+@pytest.fixture
+def station(tmp_path: Path) -> Iterator[Station]:
+    """The demo station in a temporary folder, with its simulators running."""
+    (tmp_path / "ports").mkdir()
+    config = demo_config(tmp_path, today=TODAY)
+    library = SpecLibrary.load(config.spec_paths)
+    store = LocalStore(config.db_path, config.station)
+    service = StationService(config, store, library, today=TODAY)
+    ensure_demo_users(service.users)
+    with SimulatorBank(config) as bank:
+        yield Station(service, bank, [1000.0])
+    store.close()
