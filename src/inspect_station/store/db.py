@@ -345,6 +345,56 @@ class LocalStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- sync state (bookkeeping of the shipper; mutable, not part of the record) ---------------
+
+    def sync_state(self, central: str) -> dict[str, Any] | None:
+        """Where shipping to the central store ``central`` stands; None if it never started."""
+        rows = self.query("SELECT * FROM sync_state WHERE central = ?", (central,))
+        return rows[0] if rows else None
+
+    def set_sync_acknowledged(
+        self, central: str, seq: int, hash_: str, at: str, *, rewind: bool = False
+    ) -> None:
+        """Record that ``central`` durably holds this station's records up to ``seq``.
+
+        Clears the last error. The acknowledged seq only moves forward unless ``rewind`` (the
+        central store was found to hold less, e.g. restored from a backup).
+        """
+        with self._lock:
+            self.conn.execute(
+                """
+                INSERT INTO sync_state (central, acked_seq, acked_hash, last_success_at,
+                                        last_attempt_at)
+                VALUES (:central, :seq, :hash, :at, :at)
+                ON CONFLICT (central) DO UPDATE SET
+                    acked_hash = CASE WHEN :rewind OR excluded.acked_seq >= acked_seq
+                                      THEN excluded.acked_hash ELSE acked_hash END,
+                    acked_seq = CASE WHEN :rewind OR excluded.acked_seq >= acked_seq
+                                     THEN excluded.acked_seq ELSE acked_seq END,
+                    last_success_at = excluded.last_success_at,
+                    last_attempt_at = excluded.last_attempt_at,
+                    last_error = NULL, last_error_kind = NULL, last_error_at = NULL
+                """,
+                {"central": central, "seq": seq, "hash": hash_, "at": at, "rewind": rewind},
+            )
+
+    def set_sync_error(self, central: str, message: str, kind: str, at: str) -> None:
+        """Record why the last attempt to ship to ``central`` failed (one sentence and a kind)."""
+        with self._lock:
+            self.conn.execute(
+                """
+                INSERT INTO sync_state (central, last_attempt_at, last_error, last_error_kind,
+                                        last_error_at)
+                VALUES (:central, :at, :message, :kind, :at)
+                ON CONFLICT (central) DO UPDATE SET
+                    last_attempt_at = excluded.last_attempt_at,
+                    last_error = excluded.last_error,
+                    last_error_kind = excluded.last_error_kind,
+                    last_error_at = excluded.last_error_at
+                """,
+                {"central": central, "message": message, "kind": kind, "at": at},
+            )
+
 
 @dataclass(frozen=True)
 class _Unreadable:

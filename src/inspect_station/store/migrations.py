@@ -108,3 +108,22 @@ def m003_people(db: Database) -> None:
         WHERE u.seq = (SELECT MAX(seq) FROM users v WHERE v.user_id = u.user_id)
         """
     )
+
+
+@migrations()
+def m005_sync_state(db: Database) -> None:
+    """Where shipping to each central store stands: mutable bookkeeping, not part of the record."""
+    db.execute(
+        f"""
+        CREATE TABLE sync_state (
+            central TEXT PRIMARY KEY,
+            acked_seq INTEGER NOT NULL DEFAULT 0,
+            acked_hash TEXT NOT NULL DEFAULT '{GENESIS}',
+            last_success_at TEXT,
+            last_attempt_at TEXT,
+            last_error TEXT,
+            last_error_kind TEXT,
+            last_error_at TEXT
+        )
+        """
+    )
