@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from serial.tools import list_ports
 
@@ -269,8 +270,8 @@ class GaugeReader:
             except Exception:  # a consumer's bug must not kill the reader
                 log.exception("gauge event callback failed")
 
-    def _note(self, direction: str, data: bytes, note: str = "") -> None:
-        entry = TrafficEntry(utc_now(), direction, data, note)  # type: ignore[arg-type]
+    def _note(self, direction: Literal["rx", "tx", "note"], data: bytes, note: str = "") -> None:
+        entry = TrafficEntry(utc_now(), direction, data, note)
         with self._traffic_lock:
             self._traffic.append(entry)
 
@@ -383,7 +384,7 @@ class GaugeReader:
         if pending is not None and now > pending.deadline:
             self._pending = None
             timeout = self.profile.protocol.reply_timeout
-            who = pending.asset or f"the gauge on {self.binding}"
+            who = pending.asset or f"The gauge on {self.binding}"
             error = GaugeTimeout(f"{who} did not answer within {timeout} s.")
             self._note("note", b"", "no answer (timeout)")
             self._error(ErrorKind.TIMEOUT, error, pending.asset)

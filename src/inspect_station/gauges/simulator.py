@@ -32,7 +32,6 @@ import socket
 import tempfile
 import threading
 import time
-import tty
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -79,6 +78,8 @@ class _PtyLink(_Link):
     """A pseudo-terminal in raw mode, reachable through a stable symlink."""
 
     def __init__(self, link: Path, on_input: Callable[[bytes], None]) -> None:
+        import tty  # POSIX only: imported here so the station still imports on Windows
+
         self._master, self._slave = os.openpty()
         # Raw mode before anyone opens it, or early bytes are echoed back and CR mangled.
         tty.setraw(self._slave)
