@@ -1,0 +1,297 @@
+"""A batch of journal records checked and shaped for the central store (pure: no I/O).
+
+``prepare_batch`` does everything that needs only the records: every record is well formed and
+belongs to the shipping station, seq runs without a gap, each prev_hash links to the record
+before, every hash is recomputed, and the projection rows are derived with the same
+``projections.project`` the station uses. ``PreparedBatch.against_head`` then does the O(batch)
+part that needs the central store's verified head for the station: records already held are
+skipped if identical (a re-sent batch) and refused as a fork if not, and the first new record
+must continue the head. Both raise ``IngestRefused`` with a typed reason.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from inspect_station.store import journal
+from inspect_station.store.projections import project
+from inspect_station.sync.canonical import parse_body, record_digest
+from inspect_station.sync.errors import IngestRefused, Refusal
+from inspect_station.sync.schema import CENTRAL_TABLES
+
+JOURNAL_COLUMNS: tuple[str, ...] = (
+    "station",
+    "seq",
+    "uuid",
+    "format",
+    "kind",
+    "ts",
+    "prev_hash",
+    "hash",
+    "body",
+)
+"""Columns of the central journal that come from the record (``body`` is canonical JSON text)."""
+
+Held = Callable[[int, int], Mapping[int, tuple[str, str]]]
+"""Look-up of the (uuid, hash) central holds for the station's seqs in [first, last]."""
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Records of one station, verified among themselves, as central journal and projection rows."""
+
+    station: str
+    """The station whose records these are."""
+    journal: list[tuple[Any, ...]]
+    """One row per record, in ``JOURNAL_COLUMNS`` order, by ascending seq."""
+    projections: dict[str, list[tuple[Any, ...]]]
+    """Projection rows per table, in ``CENTRAL_TABLES`` column order."""
+
+    @property
+    def first_seq(self) -> int:
+        """seq of the first record."""
+        return self.journal[0][1]
+
+    @property
+    def last_seq(self) -> int:
+        """seq of the last record."""
+        return self.journal[-1][1]
+
+    @property
+    def last_hash(self) -> str:
+        """hash of the last record: the central head once the batch is stored."""
+        return self.journal[-1][7]
+
+    def __len__(self) -> int:
+        return len(self.journal)
+
+    def after(self, seq: int) -> PreparedBatch:
+        """The part of the batch with seq above ``seq``."""
+        if seq < self.first_seq:
+            return self
+        skip = seq - self.first_seq + 1
+        return PreparedBatch(
+            self.station,
+            self.journal[skip:],
+            {t: [r for r in rows if r[1] > seq] for t, rows in self.projections.items()},
+        )
+
+    def against_head(self, head_seq: int, head_hash: str, held: Held) -> PreparedBatch:
+        """The records central does not hold yet; IngestRefused if the batch forks or leaves a gap.
+
+        ``head_seq``/``head_hash`` are the station's verified head in the central store, read
+        under the station's lock; ``held`` is called only for records at or below the head.
+        """
+        station = self.station
+        if self.first_seq <= head_seq:
+            last_held = min(head_seq, self.last_seq)
+            have = held(self.first_seq, last_held)
+            for row in self.journal[: last_held - self.first_seq + 1]:
+                seq, uuid, hash_ = row[1], row[2], row[7]
+                if seq not in have:
+                    raise IngestRefused(
+                        Refusal.GAP,
+                        f"The central store lacks seq {seq} of station {station} below its head "
+                        f"seq {head_seq}; its copy of the chain has a gap.",
+                        seq,
+                    )
+                if have[seq] != (uuid, hash_):
+                    raise IngestRefused(
+                        Refusal.FORK,
+                        f"The central store already holds a different record as seq {seq} of "
+                        f"station {station}: this station's journal has forked from the chain "
+                        "central holds (a replaced or restored database?).",
+                        seq,
+                    )
+            rest = self.after(head_seq)
+        else:
+            rest = self
+        if not rest.journal:
+            return rest
+        first = rest.journal[0]
+        if first[1] != head_seq + 1:
+            raise IngestRefused(
+                Refusal.GAP,
+                f"The central store holds station {station} up to seq {head_seq} but the batch "
+                f"starts at seq {first[1]}: records {head_seq + 1}-{first[1] - 1} are missing.",
+                first[1],
+            )
+        if first[6] != head_hash:
+            raise IngestRefused(
+                Refusal.FORK,
+                f"Record seq {first[1]} of station {station} does not continue the chain the "
+                f"central store holds (its prev_hash is not the hash of seq {head_seq}): the "
+                "station's journal has forked.",
+                first[1],
+            )
+        return rest
+
+
+def _refuse(reason: Refusal, seq: Any, message: str) -> IngestRefused:
+    return IngestRefused(reason, message, seq if isinstance(seq, int) else None)
+
+
+_ROW_GETTERS = {
+    table: operator.itemgetter(*(c for c, _ in columns))
+    for table, columns in CENTRAL_TABLES.items()
+}
+
+
+def _projection_rows(record: Mapping[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
+    out = []
+    for table, row in project(record):
+        row["station"] = record["station"]
+        out.append((table, _ROW_GETTERS[table](row)))
+    return out
+
+
+def prepare_batch(station: str, records: Iterable[Mapping[str, Any]]) -> PreparedBatch:
+    """Check records of ``station`` among themselves and shape them; IngestRefused with a reason.
+
+    Each record is a mapping with the journal fields and ``hash``; its ``body`` is either the
+    stored JSON text (as in the station's journal table) or the decoded object.
+    """
+    rows: list[tuple[Any, ...]] = []
+    projections: dict[str, list[tuple[Any, ...]]] = {}
+    uuids: set[str] = set()
+    prev_seq: int | None = None
+    prev_hash: str | None = None
+    for record in records:
+        seq = record.get("seq")
+        missing = [k for k in (*journal.RECORD_FIELDS, "hash") if k not in record]
+        if missing:
+            raise _refuse(
+                Refusal.MALFORMED,
+                seq,
+                f"A record of station {station} (seq {seq}) lacks "
+                f"{', '.join(missing)}, so the central store refused it.",
+            )
+        odd = [
+            k
+            for k in ("station", "uuid", "kind", "ts", "prev_hash", "hash")
+            if not isinstance(record[k], str)
+        ]
+        if odd:
+            raise _refuse(
+                Refusal.MALFORMED,
+                seq,
+                f"A record of station {station} (seq {seq}) has "
+                f"{', '.join(odd)} that should be text, so the central store refused it.",
+            )
+        if type(seq) is not int or seq < 1:
+            raise _refuse(
+                Refusal.MALFORMED,
+                None,
+                f"A record of station {station} has seq {seq!r}, which is not a positive integer.",
+            )
+        if record["format"] != journal.FORMAT:
+            raise _refuse(
+                Refusal.MALFORMED,
+                seq,
+                f"Record seq {seq} of station {station} has unknown format {record['format']!r}.",
+            )
+        if record["station"] != station:
+            raise _refuse(
+                Refusal.WRONG_STATION,
+                seq,
+                f"Record seq {seq} belongs to station "
+                f"{record['station']!r}, not {station!r}; a station ships only its own records.",
+            )
+        if prev_seq is not None and seq != prev_seq + 1:
+            raise _refuse(
+                Refusal.GAP,
+                seq,
+                f"Station {station}'s journal jumps from seq {prev_seq} to seq "
+                f"{seq}: records are missing, so the central store refused the batch.",
+            )
+        if prev_hash is not None and record["prev_hash"] != prev_hash:
+            raise _refuse(
+                Refusal.BROKEN_LINK,
+                seq,
+                f"Record seq {seq} of station {station} does not link "
+                f"to seq {seq - 1} (its prev_hash differs): the station's journal was altered.",
+            )
+        uuid = record["uuid"]
+        if not isinstance(uuid, str) or uuid in uuids:
+            raise _refuse(
+                Refusal.DUPLICATE if isinstance(uuid, str) else Refusal.MALFORMED,
+                seq,
+                f"Record seq {seq} of station {station} repeats or lacks a record UUID.",
+            )
+        uuids.add(uuid)
+        body = record["body"]
+        plain = False
+        if isinstance(body, str):
+            try:
+                body, plain = parse_body(body)
+            except ValueError as exc:
+                raise _refuse(
+                    Refusal.MALFORMED,
+                    seq,
+                    f"Record seq {seq} of station {station} has a body "
+                    f"that is not valid JSON ({exc}).",
+                ) from None
+        if not isinstance(body, Mapping):
+            raise _refuse(
+                Refusal.MALFORMED,
+                seq,
+                f"Record seq {seq} of station {station} has a body that is not a JSON object.",
+            )
+        full = {k: record[k] for k in journal.RECORD_FIELDS}
+        full["body"] = body
+        try:
+            actual, body_text = record_digest(full, plain)
+        except (ValueError, TypeError) as exc:
+            raise _refuse(
+                Refusal.MALFORMED,
+                seq,
+                f"Record seq {seq} of station {station} cannot be canonicalised ({exc}).",
+            ) from None
+        if actual != record["hash"]:
+            raise _refuse(
+                Refusal.BAD_HASH,
+                seq,
+                f"Record seq {seq} of station {station} does not match "
+                "its hash: it was altered after it was written.",
+            )
+        full["hash"] = actual
+        try:
+            derived = _projection_rows(full)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise _refuse(
+                Refusal.MALFORMED,
+                seq,
+                f"Record seq {seq} of station {station} ({full['kind']}) "
+                f"lacks what its query tables need ({type(exc).__name__}: {exc}).",
+            ) from None
+        for table, row in derived:
+            projections.setdefault(table, []).append(row)
+        rows.append(
+            (
+                station,
+                seq,
+                uuid,
+                record["format"],
+                record["kind"],
+                record["ts"],
+                record["prev_hash"],
+                actual,
+                body_text,
+            )
+        )
+        prev_seq, prev_hash = seq, actual
+    if not rows:
+        raise ValueError("an empty batch cannot be prepared")
+    return PreparedBatch(station, rows, projections)
+
+
+def decode_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A central or station journal row (body as text) as the record object that was hashed."""
+    record = {k: row[k] for k in journal.RECORD_FIELDS if k != "body"}
+    record["body"] = json.loads(row["body"])
+    record["hash"] = row["hash"]
+    return record

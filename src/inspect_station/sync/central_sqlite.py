@@ -1,0 +1,378 @@
+"""The embedded central store: one SQLite file (WAL, synchronous=FULL) shared by the stations
+of one machine or one network share. This module is the only owner of that file.
+
+The database itself keeps every station's chain gap-free and linked (a trigger checks each
+journal insert against the station's head and another moves the head), refuses UPDATE and DELETE
+on the journal and the projections, and lets a head move only one record at a time along the
+journal. The hash of every record is recomputed before it is inserted (``prepare_batch``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from inspect_station.store import journal
+from inspect_station.store.migrations import append_only
+from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
+from inspect_station.sync.central import (
+    CentralStore,
+    IngestResult,
+    StationCredentials,
+    StationSummary,
+)
+from inspect_station.sync.errors import (
+    CentralSchemaError,
+    CentralUnavailable,
+    IngestRefused,
+    Refusal,
+    SyncError,
+)
+from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS, missing_columns
+from inspect_station.sync.url import CentralUrl
+
+_BUSY_TIMEOUT_MS = 30_000
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+migrations = Migrations("inspect_station.central")
+
+
+@migrations()
+def c001_journal(db: Database) -> None:
+    """Station heads and the journal of every station, chain-checked by the database."""
+    db.execute(
+        f"""
+        CREATE TABLE stations (
+            station TEXT PRIMARY KEY,
+            head_seq INTEGER NOT NULL,
+            head_hash TEXT NOT NULL,
+            records INTEGER NOT NULL,
+            first_at TEXT NOT NULL DEFAULT ({_NOW}),
+            updated_at TEXT NOT NULL DEFAULT ({_NOW})
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE journal (
+            station TEXT NOT NULL,
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            uuid TEXT NOT NULL UNIQUE,
+            format INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            body TEXT NOT NULL,
+            received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+            PRIMARY KEY (station, seq)
+        )
+        """
+    )
+    append_only(db, "journal")
+    db.execute("CREATE INDEX journal_kind ON journal(kind)")
+    # Each insert must continue its station's verified head ...
+    db.execute(
+        f"""
+        CREATE TRIGGER journal_chain BEFORE INSERT ON journal
+        WHEN NEW.seq IS NOT COALESCE(
+               (SELECT head_seq FROM stations WHERE station = NEW.station), 0) + 1
+          OR NEW.prev_hash IS NOT COALESCE(
+               (SELECT head_hash FROM stations WHERE station = NEW.station), '{journal.GENESIS}')
+        BEGIN SELECT RAISE(ABORT, 'journal insert does not continue the station''s chain'); END
+        """
+    )
+    # ... and moves it.
+    db.execute(
+        f"""
+        CREATE TRIGGER journal_head AFTER INSERT ON journal
+        BEGIN
+            INSERT OR IGNORE INTO stations (station, head_seq, head_hash, records)
+                VALUES (NEW.station, 0, '{journal.GENESIS}', 0);
+            UPDATE stations SET head_seq = NEW.seq, head_hash = NEW.hash,
+                records = records + 1, updated_at = {_NOW}
+            WHERE station = NEW.station;
+        END
+        """
+    )
+    # A head only ever moves one record forward, onto a record the journal holds.
+    db.execute(
+        """
+        CREATE TRIGGER stations_head_guard BEFORE UPDATE ON stations
+        WHEN NEW.station IS NOT OLD.station
+          OR NEW.head_seq IS NOT OLD.head_seq + 1
+          OR NEW.head_hash IS NOT (SELECT hash FROM journal
+                                   WHERE station = NEW.station AND seq = NEW.head_seq)
+        BEGIN SELECT RAISE(ABORT, 'a station head moves only with its journal'); END
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER stations_no_delete BEFORE DELETE ON stations
+        BEGIN SELECT RAISE(ABORT, 'stations is append-only: DELETE refused'); END
+        """
+    )
+
+
+def _insert_sql(table: str, columns: list[str] | tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+_JOURNAL_INSERT = _insert_sql("journal", JOURNAL_COLUMNS)
+_PROJECTION_INSERT = {t: _insert_sql(t, [c for c, _ in cols]) for t, cols in CENTRAL_TABLES.items()}
+
+
+def _existing_columns(db: Database) -> dict[str, set[str]]:
+    return {
+        table: {c.name for c in db[table].columns} for table in CENTRAL_TABLES if db[table].exists()
+    }
+
+
+def ensure_projections(db: Database) -> list[str]:
+    """Create projection tables and columns the file lacks (never drops); what was added."""
+    added = []
+    for table, columns in missing_columns(_existing_columns(db)).items():
+        if not db[table].exists():
+            cols = ", ".join(f"{name} {sqltype}" for name, sqltype in columns)
+            db.execute(f"CREATE TABLE {table} ({cols})")
+            db.execute(f"CREATE INDEX {table}_station_seq ON {table}(station, seq)")
+            append_only(db, table)
+            added.append(f"table {table}")
+        else:
+            for name, sqltype in columns:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sqltype}")
+                added.append(f"column {table}.{name}")
+    if added:
+        existing = _existing_columns(db)
+        for table, indexes in QUERY_INDEXES.items():
+            for name, columns in indexes:
+                if set(columns) <= existing.get(table, set()):
+                    db.execute(
+                        f"CREATE INDEX IF NOT EXISTS {name} ON {table}({', '.join(columns)})"
+                    )
+        for view, (table, select) in VIEWS.items():
+            if table in existing:
+                db.execute(f"CREATE VIEW IF NOT EXISTS {view} AS {select.format(s='')}")
+    return added
+
+
+class SqliteCentral(CentralStore):
+    """The embedded central store in a SQLite file."""
+
+    def __init__(self, url: CentralUrl, create: bool = True) -> None:
+        assert url.path is not None
+        self.url = url
+        self.path = url.path
+        self._lock = threading.RLock()
+        if not create and not self.path.exists():
+            raise CentralSchemaError(f"There is no central store at {self.path}.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise CentralUnavailable(f"Cannot open the central store {self.path}: {exc}.") from None
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise CentralUnavailable(
+                    f"The central store {self.path} cannot use WAL mode ({mode})."
+                )
+            self.conn.execute("PRAGMA synchronous = FULL")
+            self.db = Database(self.conn)
+            self.migrate()
+        except sqlite3.OperationalError as exc:
+            self.conn.close()
+            raise CentralUnavailable(
+                f"The central store {self.path} is unusable now: {exc}."
+            ) from None
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise SyncError(f"{self.path} is not a usable central store: {exc}.") from None
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations and add missing projections; what was applied now."""
+        with self._lock:
+            if not migrations.pending(self.db) and not missing_columns(_existing_columns(self.db)):
+                return []
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                applied = [m.name for m in migrations.pending(self.db)]
+                migrations.apply(self.db)
+                applied += ensure_projections(self.db)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            return applied
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations applied so far."""
+        with self._lock:
+            return [m.name for m in migrations.applied(self.db)]
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    def head(self, station: str) -> tuple[int, str]:
+        """The station's verified head; (0, GENESIS) if none."""
+        with self._lock:
+            return self._head(station)
+
+    def _head(self, station: str) -> tuple[int, str]:
+        row = self._execute(
+            "SELECT head_seq, head_hash FROM stations WHERE station = ?", (station,)
+        ).fetchone()
+        return (row[0], row[1]) if row else (0, journal.GENESIS)
+
+    def _held(self, station: str) -> Any:
+        def held(first: int, last: int) -> dict[int, tuple[str, str]]:
+            rows = self._execute(
+                "SELECT seq, uuid, hash FROM journal WHERE station = ? AND seq BETWEEN ? AND ?",
+                (station, first, last),
+            ).fetchall()
+            return {seq: (uuid, hash_) for seq, uuid, hash_ in rows}
+
+        return held
+
+    def ingest_prepared(self, batch: PreparedBatch) -> IngestResult:
+        """Store the records central lacks in one IMMEDIATE transaction, head moved with them."""
+        with self._lock:
+            self._execute("BEGIN IMMEDIATE")
+            try:
+                head_seq, head_hash = self._head(batch.station)
+                rest = batch.against_head(head_seq, head_hash, self._held(batch.station))
+                if rest.journal:
+                    self.conn.executemany(_JOURNAL_INSERT, rest.journal)
+                    for table, rows in rest.projections.items():
+                        if rows:
+                            self.conn.executemany(_PROJECTION_INSERT[table], rows)
+                    head_seq, head_hash = rest.last_seq, rest.last_hash
+                self._execute("COMMIT")
+            except BaseException as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise self._refusal(batch, exc) from None
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise CentralUnavailable(
+                        f"The central store {self.path} could not store the batch: {exc}."
+                    ) from None
+                raise
+        return IngestResult(
+            batch.station,
+            len(batch),
+            len(rest),
+            len(batch) - len(rest),
+            head_seq,
+            head_hash,
+        )
+
+    def _refusal(self, batch: PreparedBatch, exc: sqlite3.IntegrityError) -> IngestRefused:
+        text = str(exc)
+        if "journal.uuid" in text:
+            return IngestRefused(
+                Refusal.DUPLICATE,
+                f"A record UUID in station {batch.station}'s batch (seq {batch.first_seq}-"
+                f"{batch.last_seq}) is already held by the central store under another record.",
+            )
+        return IngestRefused(
+            Refusal.FORK,
+            f"The central store refused station {batch.station}'s batch (seq {batch.first_seq}-"
+            f"{batch.last_seq}): {text}.",
+        )
+
+    def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise CentralUnavailable(
+                f"The central store {self.path} is unusable now: {exc}."
+            ) from None
+
+    # -- reading back ------------------------------------------------------------------------
+
+    def stations(self) -> list[StationSummary]:
+        """Every station with records or a head, by station id."""
+        with self._lock:
+            counts = {
+                row[0]: row[1:]
+                for row in self._execute(
+                    "SELECT station, COUNT(*), MIN(seq), MAX(seq) FROM journal GROUP BY station"
+                )
+            }
+            heads = {
+                row[0]: row[1:]
+                for row in self._execute("SELECT station, head_seq, head_hash FROM stations")
+            }
+        out = []
+        for station in sorted(set(counts) | set(heads)):
+            count, first, last = counts.get(station, (0, None, None))
+            head_seq, head_hash = heads.get(station, (0, journal.GENESIS))
+            out.append(StationSummary(station, count, first, last, head_seq, head_hash))
+        return out
+
+    def records(self, station: str, after_seq: int = 0, batch: int = 2000) -> Iterator[dict]:
+        """The station's records above ``after_seq``, decoded, streamed in keyset pages."""
+        last = after_seq
+        while True:
+            with self._lock:
+                cursor = self._execute(
+                    "SELECT station, seq, uuid, format, kind, ts, prev_hash, hash, body "
+                    "FROM journal WHERE station = ? AND seq > ? ORDER BY seq LIMIT ?",
+                    (station, last, batch),
+                )
+                names = [d[0] for d in cursor.description]
+                rows = cursor.fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield decode_record(dict(zip(names, row, strict=True)))
+            last = rows[-1][1]
+
+    def projection_rows(
+        self, table: str, station: str, first_seq: int, last_seq: int
+    ) -> list[dict[str, Any]]:
+        """Rows of ``table`` for the station's seqs in the range, by seq then insertion."""
+        if table not in CENTRAL_TABLES:
+            raise ValueError(f"unknown projection table {table!r}")
+        with self._lock:
+            cursor = self._execute(
+                f"SELECT * FROM {table} WHERE station = ? AND seq BETWEEN ? AND ? "
+                "ORDER BY seq, rowid",
+                (station, first_seq, last_seq),
+            )
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def projection_beyond(self, station: str, seq: int) -> tuple[str, int] | None:
+        """The first projection row of the station above ``seq``, if any."""
+        with self._lock:
+            for table in CENTRAL_TABLES:
+                row = self._execute(
+                    f"SELECT MIN(seq) FROM {table} WHERE station = ? AND seq > ?", (station, seq)
+                ).fetchone()
+                if row[0] is not None:
+                    return table, row[0]
+        return None
+
+    def add_station(
+        self, station: str, role: str | None = None, new_password: bool = False
+    ) -> StationCredentials:
+        """The embedded store has no roles: every station on the machine writes the file."""
+        raise SyncError(
+            f"The embedded central store {self.path} has no database roles; station roles "
+            "exist only in a PostgreSQL central store."
+        )
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self.conn.close()
