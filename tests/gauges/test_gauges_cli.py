@@ -105,6 +105,13 @@ def test_read_from_a_port_that_cannot_be_opened_is_one_sentence_and_exit_2(runne
     assert "Traceback" not in result.output
 
 
+def test_read_polling_a_push_gauge_is_exit_2(runner):
+    args = ["gauges", "read", "--profile", "mitutoyo-ascii", "--port", "loop://", "--poll", "1"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+    assert "cannot be polled" in result.stderr
+
+
 def test_read_with_an_unknown_profile_is_exit_2(runner):
     result = runner.invoke(main, ["gauges", "read", "--profile", "nope", "--port", "loop://"])
     assert result.exit_code == 2

@@ -103,6 +103,11 @@ def test_a_push_gauge_cannot_be_asked(start_sim, start_reader, events):
         reader.request()
 
 
+def test_a_push_gauge_cannot_be_polled_periodically():
+    with pytest.raises(GaugeError, match="push gauge; it sends by itself and cannot be polled"):
+        GaugeReader("/dev/x", shipped("mitutoyo-ascii"), poll_interval=1.0)
+
+
 def test_request_for_an_asset_on_another_port_is_refused(start_sim, start_reader, events):
     sim = start_sim(shipped("sylvac-duplex"))
     asset = make_asset("S1", "sylvac-duplex", sim.port)

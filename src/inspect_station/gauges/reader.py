@@ -103,6 +103,10 @@ class GaugeReader:
         proto = profile.protocol
         self.poll_interval = float(proto.poll_interval) if poll_interval is None else poll_interval
         """Seconds between automatic requests; 0 asks only on request()."""
+        if self.poll_interval > 0 and proto.mode != "poll":
+            raise GaugeError(
+                f"Profile {profile.name} is a push gauge; it sends by itself and cannot be polled."
+            )
         self._backoff = backoff or Backoff()
         self._warn_days = warn_days
         self._today = today
