@@ -111,6 +111,22 @@ def m003_people(db: Database) -> None:
 
 
 @migrations()
+def m004_dispositions(db: Database) -> None:
+    """Signed dispositions of rejects, their signatures, re-inspections; the rejects queue."""
+    for table in ("dispositions", "signatures", "reinspections"):
+        create_projection(db, table)
+    # One disposition per reject in a journal; a second signer adds a signature instead.
+    db.execute("CREATE UNIQUE INDEX dispositions_reject ON dispositions(reject)")
+    db.execute("CREATE INDEX signatures_disposition ON signatures(disposition)")
+    db.execute("CREATE INDEX reinspections_of ON reinspections(reinspection_of)")
+    db.execute("CREATE INDEX results_lot ON results(lot, serial)")
+    db.execute(
+        "CREATE INDEX results_supersedes ON results(supersedes) WHERE supersedes IS NOT NULL"
+    )
+    db.execute("CREATE INDEX results_rejects ON results(closed_at) WHERE result = 'reject'")
+
+
+@migrations()
 def m005_sync_state(db: Database) -> None:
     """Where shipping to each central store stands: mutable bookkeeping, not part of the record."""
     db.execute(

@@ -146,6 +146,55 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("at", "TEXT"),
         ("station", "TEXT"),
     ],
+    "dispositions": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("reject", "TEXT"),
+        ("reject_station", "TEXT"),
+        ("reject_seq", "INTEGER"),
+        ("inspection", "TEXT"),
+        ("lot", "TEXT"),
+        ("serial", "TEXT"),
+        ("part_number", "TEXT"),
+        ("revision", "TEXT"),
+        ("spec_hash", "TEXT"),
+        ("disposition", "TEXT"),
+        ("reason", "TEXT"),
+        ("regrade_to", "TEXT"),
+        ("signed_hash", "TEXT"),
+        ("signers_required", "INTEGER"),
+        ("user_id", "TEXT"),
+        ("name", "TEXT"),
+        ("meaning", "TEXT"),
+        ("signed_at", "TEXT"),
+        ("station", "TEXT"),
+    ],
+    "signatures": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("disposition", "TEXT"),
+        ("disposition_station", "TEXT"),
+        ("disposition_hash", "TEXT"),
+        ("reject", "TEXT"),
+        ("signed_hash", "TEXT"),
+        ("user_id", "TEXT"),
+        ("name", "TEXT"),
+        ("role", "TEXT"),
+        ("meaning", "TEXT"),
+        ("signed_at", "TEXT"),
+        ("station", "TEXT"),
+    ],
+    "reinspections": [
+        ("seq", "INTEGER"),
+        ("uuid", "TEXT"),
+        ("lot", "TEXT"),
+        ("serial", "TEXT"),
+        ("reinspection_of", "TEXT"),
+        ("disposition", "TEXT"),
+        ("inspector", "TEXT"),
+        ("station", "TEXT"),
+        ("opened_at", "TEXT"),
+    ],
 }
 
 
@@ -356,6 +405,96 @@ def _revision_ack(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
     ]
 
 
+def _signature_row(record: Mapping[str, Any], disposition: Mapping[str, Any]) -> Row:
+    """A signatures row: who signed, with what meaning, when, bound to which content."""
+    b = record["body"]
+    signature = b["signature"]
+    return {
+        "seq": record["seq"],
+        "uuid": record["uuid"],
+        "disposition": disposition["uuid"],
+        "disposition_station": disposition["station"],
+        "disposition_hash": disposition.get("hash"),
+        "reject": b["reject"],
+        "signed_hash": b["signed_hash"],
+        "user_id": signature["user_id"],
+        "name": signature["name"],
+        "role": signature.get("role"),
+        "meaning": signature["meaning"],
+        "signed_at": signature["signed_at"],
+        "station": record["station"],
+    }
+
+
+def _disposition(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    signature = b["signature"]
+    return [
+        (
+            "dispositions",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "reject": b["reject"],
+                "reject_station": b["reject_station"],
+                "reject_seq": b["reject_seq"],
+                "inspection": b["inspection"],
+                "lot": b["lot"],
+                "serial": b["serial"],
+                "part_number": b["part_number"],
+                "revision": b["revision"],
+                "spec_hash": b["spec_hash"],
+                "disposition": b["disposition"],
+                "reason": b["reason"],
+                "regrade_to": b.get("regrade_to"),
+                "signed_hash": b["signed_hash"],
+                "signers_required": b["signers_required"],
+                "user_id": signature["user_id"],
+                "name": signature["name"],
+                "meaning": signature["meaning"],
+                "signed_at": signature["signed_at"],
+                "station": record["station"],
+            },
+        ),
+        # The first signature is the disposition record itself (no separate record to hash).
+        (
+            "signatures",
+            _signature_row(record, {"uuid": record["uuid"], "station": record["station"]}),
+        ),
+    ]
+
+
+def _cosignature(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    disposition = {
+        "uuid": b["disposition"],
+        "station": b["disposition_station"],
+        "hash": b["disposition_hash"],
+    }
+    return [("signatures", _signature_row(record, disposition))]
+
+
+def _reinspection(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
+    b = record["body"]
+    return [
+        *_inspection(record),
+        (
+            "reinspections",
+            {
+                "seq": record["seq"],
+                "uuid": record["uuid"],
+                "lot": b["lot"],
+                "serial": b["serial"],
+                "reinspection_of": b["reinspection_of"],
+                "disposition": b.get("disposition"),
+                "inspector": b["inspector"],
+                "station": record["station"],
+                "opened_at": record["ts"],
+            },
+        ),
+    ]
+
+
 PROJECTORS: dict[str, Projector] = {
     "spec": _spec,
     "lot_opened": _lot,
@@ -366,6 +505,9 @@ PROJECTORS: dict[str, Projector] = {
     "sign_in": _session,
     "sign_out": _session,
     "revision_ack": _revision_ack,
+    "disposition": _disposition,
+    "disposition_signature": _cosignature,
+    "reinspection_opened": _reinspection,
 }
 
 
