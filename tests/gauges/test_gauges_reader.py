@@ -64,6 +64,17 @@ def test_an_overdue_asset_cannot_feed_a_reading(start_sim, start_reader, events)
     assert events.expect(ReadingEvent).asset == "CAL-1"
 
 
+def test_a_single_gauge_given_a_channel_its_protocol_lacks_still_gets_its_readings(
+    start_sim, start_reader, events
+):
+    sim = start_sim(shipped("sylvac-duplex"))
+    asset = make_asset("S1", "sylvac-duplex", sim.port, channel=1)
+    start_reader(sim.port, shipped("sylvac-duplex"), [asset])
+    events.expect(ConnectedEvent)
+    sim.press("2.0")  # unsolicited: the frame names no channel
+    assert events.expect(ReadingEvent).asset == "S1"
+
+
 def test_periodic_polling_asks_every_channel(start_sim, start_reader, events):
     sim = start_sim(shipped("adept-mux"), channels=[1, 2])
     sim.set_value("1.5", channel=1)

@@ -137,7 +137,7 @@ class GaugeReader:
             routes: dict[int | None, GaugeAsset | None] = {c: None for c in channels}
             routes.setdefault(None, None)
             return routes
-        if len(self.assets) == 1 and self.assets[0].channel is None:
+        if len(self.assets) == 1 and (self.assets[0].channel is None or not profile.channels):
             return {None: self.assets[0]}
         names = ", ".join(a.asset for a in self.assets)
         if not profile.channels:
@@ -228,15 +228,15 @@ class GaugeReader:
             raise GaugeError(
                 f"Profile {self.profile.name} is a push gauge: press the DATA key to send a value."
             )
-        if self._state != "connected":
-            who = asset or "The gauge"
-            raise GaugeError(f"{who} on port {self.binding} is not connected, so it cannot answer.")
         if asset is not None:
             match = [a for a in self.assets if a.asset == asset]
             if not match:
                 raise GaugeError(f"Gauge asset {asset} is not on port {self.binding}.")
             channel = match[0].channel
-        elif channel is None:
+        if self._state != "connected":
+            who = asset or "The gauge"
+            raise GaugeError(f"{who} on port {self.binding} is not connected, so it cannot answer.")
+        if channel is None:
             channel = self._poll_channels()[0]
         self._enqueue(_Request(asset or self._asset_id(channel), channel))
 
