@@ -316,12 +316,21 @@ class Shipper:
             emit(SyncState.STOPPED)
 
     def _wait_for_records(self, stop: threading.Event) -> None:
-        """Return when the local record has grown past the acknowledged seq, or on stop."""
+        """Return when the local record has grown past the acknowledged seq, or on stop.
+
+        The local head is read every ``poll_interval`` seconds, or at once after ``wake()``;
+        ``stop`` is noticed within a tenth of a second.
+        """
+        next_check = 0.0
         while not stop.is_set():
-            if self.store.head()[0] > self._acked_seq:
-                return
-            self._wake.wait(self.poll_interval)
-            self._wake.clear()
+            now = time.monotonic()
+            if now >= next_check:
+                if self.store.head()[0] > self._acked_seq:
+                    return
+                next_check = now + self.poll_interval
+            if self._wake.wait(min(0.1, max(0.0, next_check - now))):
+                self._wake.clear()
+                next_check = 0.0
 
     def _pause(self, stop: threading.Event, seconds: float, emit: Callable[[], None]) -> None:
         """Wait out a back-off, reporting a changed unsynced count while offline."""

@@ -1,0 +1,92 @@
+"""Sync fixtures: the same behaviour tests run against the SQLite and the PostgreSQL store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from backlog import fill
+from pg import PgDatabase, PgServer, pg_database, pg_server  # noqa: F401  (fixtures)
+
+from inspect_station.spec import PartSpec
+from inspect_station.store import LocalStore
+from inspect_station.sync import open_central
+
+__all__ = ["PgDatabase", "PgServer"]
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An initialised, empty central store: an embedded SQLite file or a PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'central.db'}"
+    else:
+        url = request.getfixturevalue("pg_database").url
+    with open_central(url) as central:
+        central.migrate()
+    return url
+
+
+@pytest.fixture
+def make_station(tmp_path: Path, bracket: PartSpec) -> Iterator[Callable[..., LocalStore]]:
+    """Factory: a station's local record holding at least ``records`` real records."""
+    opened: list[LocalStore] = []
+
+    def make(station: str = "BENCH-1", records: int = 0) -> LocalStore:
+        store = LocalStore(tmp_path / f"{station}.db", station)
+        opened.append(store)
+        if records:
+            fill(store, bracket, records)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
+class RawCentral:
+    """Direct SQL on a central store's database, behind the program's back (for tampering)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith("postgres")
+        self.prefix = "inspect_station." if self.postgres else ""
+
+    def execute(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement ({s} is the schema prefix); its rows."""
+        statement = statement.format(s=self.prefix)
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                cur = conn.execute(statement, params or None)
+                return cur.fetchall() if cur.description else []
+        import sqlite3
+
+        conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            return conn.execute(statement.replace("%s", "?"), params).fetchall()
+        finally:
+            conn.close()
+
+    def tamper(self, table: str, statement: str) -> None:
+        """Disable the table's append-only guard, run ``statement``, and restore the guard."""
+        if self.postgres:
+            self.execute(f"ALTER TABLE {{s}}{table} DISABLE TRIGGER {table}_no_change")
+            try:
+                self.execute(statement)
+            finally:
+                self.execute(f"ALTER TABLE {{s}}{table} ENABLE TRIGGER {table}_no_change")
+        else:
+            self.execute(f"DROP TRIGGER {table}_no_update")
+            self.execute(f"DROP TRIGGER {table}_no_delete")
+            self.execute(statement)
+
+
+@pytest.fixture
+def raw_central(central_url: str) -> RawCentral:
+    """Direct SQL access to the central store under test."""
+    return RawCentral(central_url)
