@@ -41,7 +41,7 @@ def fill(store: LocalStore, spec: PartSpec, records: int, lot: str = "LOT-SYNC")
     part = store.head()[0]
     while store.head()[0] < records:
         with store.transaction() as tx:
-            for _ in range(min(2000, records - tx.head_seq + 5) // 6 + 1):
+            for _ in range(min(400, -(-(records - tx.head_seq) // 6))):
                 part += 1
                 serial = f"P{part}"
                 opened = copy.deepcopy(templates["inspection_opened"][0])

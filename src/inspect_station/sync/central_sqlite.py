@@ -186,7 +186,7 @@ class SqliteCentral(CentralStore):
                 )
             self.conn.execute("PRAGMA synchronous = FULL")
             self.db = Database(self.conn)
-            self.migrate()
+            self._applied_on_open = self._migrate()
         except sqlite3.OperationalError as exc:
             self.conn.close()
             raise CentralUnavailable(
@@ -199,7 +199,15 @@ class SqliteCentral(CentralStore):
     # -- schema ------------------------------------------------------------------------------
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations and add missing projections; what was applied now."""
+        """Apply pending migrations and add missing projections; what was applied.
+
+        The embedded store migrates when it is opened; what that applied is reported by the
+        first call.
+        """
+        applied, self._applied_on_open = self._applied_on_open, []
+        return applied + self._migrate()
+
+    def _migrate(self) -> list[str]:
         with self._lock:
             if not migrations.pending(self.db) and not missing_columns(_existing_columns(self.db)):
                 return []
