@@ -329,6 +329,41 @@ class Recorder:
         )
         return record["uuid"]
 
+    def open_reinspection(
+        self,
+        *,
+        spec: PartSpec,
+        lot: str,
+        serial: str,
+        inspector: str,
+        reinspection_of: str,
+        disposition: str | None = None,
+    ) -> str:
+        """Open a new inspection of a reworked part, linked to its original reject.
+
+        ``reinspection_of`` is the UUID of the reject's result record, ``disposition`` the UUID
+        of the disposition that sent the part back. Later ``measure`` calls for this lot and
+        serial record into the new inspection; the original one and its result stay as they
+        are. Returns the new inspection's UUID.
+        """
+        lot = _clean_id(lot, "lot")
+        serial = _clean_id(serial, "serial")
+        inspector = _clean_id(inspector, "inspector")
+        with self.store.transaction() as tx:
+            self._ensure_lot(tx, lot, spec, inspector, None, None)
+            record = tx.append(
+                "reinspection_opened",
+                {
+                    **spec.identity(),
+                    "lot": lot,
+                    "serial": serial,
+                    "inspector": inspector,
+                    "reinspection_of": reinspection_of,
+                    "disposition": disposition,
+                },
+            )
+        return record["uuid"]
+
     def _current_verdicts(
         self, tx: Transaction, lot: str, serial: str, inspection: str
     ) -> dict[str, str]:
