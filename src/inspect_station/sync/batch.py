@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,12 +141,20 @@ _ROW_GETTERS = {
 }
 
 
-def _projection_rows(record: Mapping[str, Any]) -> list[tuple[str, tuple[Any, ...]]]:
-    out = []
-    for table, row in project(record):
-        row["station"] = record["station"]
-        out.append((table, _ROW_GETTERS[table](row)))
-    return out
+LOCAL_COLUMNS: tuple[str, ...] = (
+    "format",
+    "station",
+    "seq",
+    "uuid",
+    "kind",
+    "ts",
+    "prev_hash",
+    "hash",
+    "body",
+)
+"""Order of the fields ``prepare_rows`` takes: the station journal table's columns."""
+
+_TEXT_FIELDS = ("station", "uuid", "kind", "ts", "prev_hash", "hash")
 
 
 def prepare_batch(station: str, records: Iterable[Mapping[str, Any]]) -> PreparedBatch:
@@ -155,75 +163,99 @@ def prepare_batch(station: str, records: Iterable[Mapping[str, Any]]) -> Prepare
     Each record is a mapping with the journal fields and ``hash``; its ``body`` is either the
     stored JSON text (as in the station's journal table) or the decoded object.
     """
-    rows: list[tuple[Any, ...]] = []
+    rows = []
+    for record in records:
+        missing = [k for k in LOCAL_COLUMNS if k not in record]
+        if missing:
+            raise _refuse(
+                Refusal.MALFORMED,
+                record.get("seq"),
+                f"A record of station {station} (seq {record.get('seq')}) lacks "
+                f"{', '.join(missing)}, so the central store refused it.",
+            )
+        rows.append(tuple(record[k] for k in LOCAL_COLUMNS))
+    return prepare_rows(station, rows)
+
+
+def _malformed(station: str, row: tuple[Any, ...]) -> IngestRefused | None:
+    """Why a journal row is malformed, if it is (the slow path of ``prepare_rows``)."""
+    fields = dict(zip(LOCAL_COLUMNS, row, strict=True))
+    seq = fields["seq"]
+    odd = [k for k in _TEXT_FIELDS if not isinstance(fields[k], str)]
+    if odd:
+        return _refuse(
+            Refusal.MALFORMED,
+            seq,
+            f"A record of station {station} (seq {seq}) has {', '.join(odd)} that should be "
+            "text, so the central store refused it.",
+        )
+    if type(seq) is not int or seq < 1:
+        return _refuse(
+            Refusal.MALFORMED,
+            None,
+            f"A record of station {station} has seq {seq!r}, which is not a positive integer.",
+        )
+    if fields["format"] != journal.FORMAT:
+        return _refuse(
+            Refusal.MALFORMED,
+            seq,
+            f"Record seq {seq} of station {station} has unknown format {fields['format']!r}.",
+        )
+    return None
+
+
+def prepare_rows(station: str, rows: Iterable[Sequence[Any]]) -> PreparedBatch:
+    """``prepare_batch`` for rows in ``LOCAL_COLUMNS`` order, as read from a journal table."""
+    out: list[tuple[Any, ...]] = []
     projections: dict[str, list[tuple[Any, ...]]] = {}
     uuids: set[str] = set()
     prev_seq: int | None = None
     prev_hash: str | None = None
-    for record in records:
-        seq = record.get("seq")
-        missing = [k for k in (*journal.RECORD_FIELDS, "hash") if k not in record]
-        if missing:
-            raise _refuse(
-                Refusal.MALFORMED,
-                seq,
-                f"A record of station {station} (seq {seq}) lacks "
-                f"{', '.join(missing)}, so the central store refused it.",
-            )
-        odd = [
-            k
-            for k in ("station", "uuid", "kind", "ts", "prev_hash", "hash")
-            if not isinstance(record[k], str)
-        ]
-        if odd:
-            raise _refuse(
-                Refusal.MALFORMED,
-                seq,
-                f"A record of station {station} (seq {seq}) has "
-                f"{', '.join(odd)} that should be text, so the central store refused it.",
-            )
-        if type(seq) is not int or seq < 1:
-            raise _refuse(
-                Refusal.MALFORMED,
-                None,
-                f"A record of station {station} has seq {seq!r}, which is not a positive integer.",
-            )
-        if record["format"] != journal.FORMAT:
-            raise _refuse(
-                Refusal.MALFORMED,
-                seq,
-                f"Record seq {seq} of station {station} has unknown format {record['format']!r}.",
-            )
-        if record["station"] != station:
+    fmt_ok = journal.FORMAT
+    for row in rows:
+        fmt, st, seq, uuid, kind, ts, link, claimed, body = row
+        if (
+            fmt != fmt_ok
+            or type(seq) is not int
+            or seq < 1
+            or type(uuid) is not str
+            or type(kind) is not str
+            or type(ts) is not str
+            or type(link) is not str
+            or type(claimed) is not str
+            or type(st) is not str
+        ):
+            problem = _malformed(station, tuple(row))
+            if problem is not None:
+                raise problem
+        if st != station:
             raise _refuse(
                 Refusal.WRONG_STATION,
                 seq,
-                f"Record seq {seq} belongs to station "
-                f"{record['station']!r}, not {station!r}; a station ships only its own records.",
+                f"Record seq {seq} belongs to station {st!r}, not {station!r}; a station ships "
+                "only its own records.",
             )
         if prev_seq is not None and seq != prev_seq + 1:
             raise _refuse(
                 Refusal.GAP,
                 seq,
-                f"Station {station}'s journal jumps from seq {prev_seq} to seq "
-                f"{seq}: records are missing, so the central store refused the batch.",
+                f"Station {station}'s journal jumps from seq {prev_seq} to seq {seq}: records "
+                "are missing, so the central store refused the batch.",
             )
-        if prev_hash is not None and record["prev_hash"] != prev_hash:
+        if prev_hash is not None and link != prev_hash:
             raise _refuse(
                 Refusal.BROKEN_LINK,
                 seq,
-                f"Record seq {seq} of station {station} does not link "
-                f"to seq {seq - 1} (its prev_hash differs): the station's journal was altered.",
+                f"Record seq {seq} of station {station} does not link to seq {seq - 1} (its "
+                "prev_hash differs): the station's journal was altered.",
             )
-        uuid = record["uuid"]
-        if not isinstance(uuid, str) or uuid in uuids:
+        if uuid in uuids:
             raise _refuse(
-                Refusal.DUPLICATE if isinstance(uuid, str) else Refusal.MALFORMED,
+                Refusal.DUPLICATE,
                 seq,
-                f"Record seq {seq} of station {station} repeats or lacks a record UUID.",
+                f"Record seq {seq} of station {station} repeats the UUID of an earlier record.",
             )
         uuids.add(uuid)
-        body = record["body"]
         plain = False
         if isinstance(body, str):
             try:
@@ -232,8 +264,8 @@ def prepare_batch(station: str, records: Iterable[Mapping[str, Any]]) -> Prepare
                 raise _refuse(
                     Refusal.MALFORMED,
                     seq,
-                    f"Record seq {seq} of station {station} has a body "
-                    f"that is not valid JSON ({exc}).",
+                    f"Record seq {seq} of station {station} has a body that is not valid JSON "
+                    f"({exc}).",
                 ) from None
         if not isinstance(body, Mapping):
             raise _refuse(
@@ -241,52 +273,48 @@ def prepare_batch(station: str, records: Iterable[Mapping[str, Any]]) -> Prepare
                 seq,
                 f"Record seq {seq} of station {station} has a body that is not a JSON object.",
             )
-        full = {k: record[k] for k in journal.RECORD_FIELDS}
-        full["body"] = body
+        record = {
+            "format": fmt,
+            "station": st,
+            "seq": seq,
+            "uuid": uuid,
+            "kind": kind,
+            "ts": ts,
+            "prev_hash": link,
+            "body": body,
+        }
         try:
-            actual, body_text = record_digest(full, plain)
+            actual, body_text = record_digest(record, plain)
         except (ValueError, TypeError) as exc:
             raise _refuse(
                 Refusal.MALFORMED,
                 seq,
                 f"Record seq {seq} of station {station} cannot be canonicalised ({exc}).",
             ) from None
-        if actual != record["hash"]:
+        if actual != claimed:
             raise _refuse(
                 Refusal.BAD_HASH,
                 seq,
-                f"Record seq {seq} of station {station} does not match "
-                "its hash: it was altered after it was written.",
+                f"Record seq {seq} of station {station} does not match its hash: it was "
+                "altered after it was written.",
             )
-        full["hash"] = actual
+        record["hash"] = actual
         try:
-            derived = _projection_rows(full)
+            for table, projected in project(record):
+                projected["station"] = st
+                projections.setdefault(table, []).append(_ROW_GETTERS[table](projected))
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise _refuse(
                 Refusal.MALFORMED,
                 seq,
-                f"Record seq {seq} of station {station} ({full['kind']}) "
-                f"lacks what its query tables need ({type(exc).__name__}: {exc}).",
+                f"Record seq {seq} of station {station} ({kind}) lacks what its query tables "
+                f"need ({type(exc).__name__}: {exc}).",
             ) from None
-        for table, row in derived:
-            projections.setdefault(table, []).append(row)
-        rows.append(
-            (
-                station,
-                seq,
-                uuid,
-                record["format"],
-                record["kind"],
-                record["ts"],
-                record["prev_hash"],
-                actual,
-                body_text,
-            )
-        )
+        out.append((st, seq, uuid, fmt, kind, ts, link, actual, body_text))
         prev_seq, prev_hash = seq, actual
-    if not rows:
+    if not out:
         raise ValueError("an empty batch cannot be prepared")
-    return PreparedBatch(station, rows, projections)
+    return PreparedBatch(station, out, projections)
 
 
 def decode_record(row: Mapping[str, Any]) -> dict[str, Any]:

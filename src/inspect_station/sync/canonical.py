@@ -24,10 +24,11 @@ from typing import Any
 from inspect_station.store import journal
 
 _SAFE_INT = 2**53 - 1
-_HEAD_FIELDS = tuple(sorted(f for f in journal.RECORD_FIELDS if f != "body"))
-# RFC 8785 sorts the record's keys; "body" sorts before every other field, so the canonical
-# record is '{"body":' + canonical body + ',' + the other fields' canonical object without '{'.
-assert sorted(journal.RECORD_FIELDS)[0] == "body"
+# RFC 8785 sorts the record's keys by UTF-16 code units: body, format, kind, prev_hash, seq,
+# station, ts, uuid. ``_head`` writes the fields after the body in that order.
+assert sorted(journal.RECORD_FIELDS) == [
+    "body", "format", "kind", "prev_hash", "seq", "station", "ts", "uuid"
+]  # fmt: skip
 
 _encode = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
@@ -49,47 +50,59 @@ def _checked_int(text: str) -> int:
     return value
 
 
+_plain_decoder = json.JSONDecoder(
+    parse_float=_no_float, parse_int=_checked_int, parse_constant=_no_float
+)
+_string = json.encoder.encode_basestring  # a JSON string with non-ASCII kept, as RFC 8785 has it
+
+
 def parse_body(text: str) -> tuple[Any, bool]:
     """Decode a stored body; True when the fast encoder is exact for it (no floats, safe ints)."""
     try:
-        return (
-            json.loads(
-                text, parse_float=_no_float, parse_int=_checked_int, parse_constant=_no_float
-            ),
-            True,
-        )
+        return _plain_decoder.decode(text), True
     except _NotPlain:
         return json.loads(text), False
 
 
-def _plain_head(record: Mapping[str, Any]) -> bool:
-    for name in _HEAD_FIELDS:
-        value = record[name]
-        kind = type(value)
-        if kind is int:
-            if not -_SAFE_INT <= value <= _SAFE_INT:
-                return False
-        elif kind is not str:
-            return False
-    return True
+def _head(record: Mapping[str, Any]) -> str | None:
+    """The canonical text of the record's fields after ``body`` (from ',"format":'), if plain."""
+    fmt, seq = record["format"], record["seq"]
+    kind, prev_hash, station = record["kind"], record["prev_hash"], record["station"]
+    ts, uuid = record["ts"], record["uuid"]
+    if (
+        type(fmt) is not int
+        or type(seq) is not int
+        or not (-_SAFE_INT <= fmt <= _SAFE_INT and -_SAFE_INT <= seq <= _SAFE_INT)
+        or type(kind) is not str
+        or type(prev_hash) is not str
+        or type(station) is not str
+        or type(ts) is not str
+        or type(uuid) is not str
+    ):
+        return None
+    return (
+        f',"format":{fmt},"kind":{_string(kind)},"prev_hash":{_string(prev_hash)},'
+        f'"seq":{seq},"station":{_string(station)},"ts":{_string(ts)},"uuid":{_string(uuid)}}}'
+    )
 
 
 def canonical_parts(record: Mapping[str, Any], plain_body: bool = False) -> tuple[bytes, str]:
     """(canonical bytes of the record without ``hash``, canonical text of its body).
 
     ``plain_body`` says the body came from ``parse_body`` and was found plain; otherwise (or when
-    the record is outside the fast domain) the reference implementation is used. Raises whatever
-    ``rfc8785`` raises for a record that cannot be canonicalised.
+    the record is outside the fast domain) the journal's reference implementation is used.
+    Raises whatever that raises for a record that cannot be canonicalised.
     """
-    if plain_body and _plain_head(record):
-        body = _encode(record["body"])
-        head = _encode({name: record[name] for name in _HEAD_FIELDS})
-        text = '{"body":' + body + "," + head[1:]
-        if text.isascii() or max(text) <= "\uffff":
-            try:
-                return text.encode("utf-8"), body
-            except UnicodeEncodeError:
-                pass  # a lone surrogate: let the reference implementation refuse it
+    if plain_body:
+        head = _head(record)
+        if head is not None:
+            body = _encode(record["body"])
+            text = '{"body":' + body + head
+            if text.isascii() or max(text) <= "\uffff":
+                try:
+                    return text.encode("utf-8"), body
+                except UnicodeEncodeError:
+                    pass  # a lone surrogate: let the reference implementation refuse it
     data = journal.canonical_bytes(record)
     return data, journal.canonical_body(record["body"])
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from inspect_station.store import LocalStore, journal
-from inspect_station.sync.batch import PreparedBatch, prepare_batch
+from inspect_station.sync.batch import PreparedBatch, prepare_rows
 from inspect_station.sync.central import CentralStore, IngestResult, open_central
 from inspect_station.sync.errors import IngestRefused, Refusal, SyncError
 from inspect_station.sync.url import CentralUrl, parse_central_url, scrub
@@ -181,6 +181,7 @@ class Shipper:
         self.prefetch = prefetch
         self._connect_fn = connect
         self._central: CentralStore | None = None
+        self._reader: LocalStore | None = None
         self._wake = threading.Event()
         self._rng = random.Random()
         state = store.sync_state(self.url.identity) or {}
@@ -256,6 +257,7 @@ class Shipper:
                         time.sleep(delay)
         finally:
             self._disconnect()
+            self._close_reader()
         return ShipSummary(
             self.station,
             self.url.display,
@@ -313,6 +315,7 @@ class Shipper:
                     self._pause(stop, delay, lambda: emit(retry_in=None))
         finally:
             self._disconnect()
+            self._close_reader()
             emit(SyncState.STOPPED)
 
     def _wait_for_records(self, stop: threading.Event) -> None:
@@ -423,8 +426,20 @@ class Shipper:
             self._disconnect()
 
     def _read_batch(self, after_seq: int) -> PreparedBatch | None:
-        rows = self.store.query(_JOURNAL_ROWS, (after_seq, self.batch_size))
-        return prepare_batch(self.station, rows) if rows else None
+        """The next batch from the station's journal, read on the shipper's own connection.
+
+        A connection of its own sees only committed records and never waits for (or makes
+        wait) the station's own writes; only one thread at a time reads through it.
+        """
+        if self._reader is None:
+            self._reader = LocalStore(self.store.path, self.station)
+        rows = self._reader.conn.execute(_JOURNAL_ROWS, (after_seq, self.batch_size)).fetchall()
+        return prepare_rows(self.station, rows) if rows else None
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
     def _batches(self, after_seq: int, stop: threading.Event | None) -> Iterator[PreparedBatch]:
         """Prepared batches from ``after_seq`` on; with ``prefetch`` one is prepared ahead."""
