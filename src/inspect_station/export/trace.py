@@ -1,0 +1,191 @@
+"""Gauge traceability: every result taken with one gauge asset (ISO 9001 7.1.5.2).
+
+When a gauge is found out of calibration, the results it produced since its last good
+calibration must be assessed. ``trace_gauge`` lists every measurement record taken with the
+asset (optionally since a date), with the calibration due date and certificate in force when
+it was taken, whether a correction superseded it, the result of the part it belongs to and
+that part's disposition.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from inspect_station.dispositions import load_dispositions
+from inspect_station.export.csvfile import spreadsheet_safe
+from inspect_station.export.source import RecordSource
+
+
+@dataclass(frozen=True)
+class TracedResult:
+    """One measurement taken with the gauge, and what became of its part."""
+
+    measured_at: str
+    """When (UTC)."""
+    station: str
+    """Station whose journal holds the record."""
+    seq: int
+    """The record's seq there."""
+    uuid: str
+    """The record's UUID."""
+    lot: str
+    """Lot id."""
+    part_number: str
+    """Part number."""
+    revision: str
+    """Spec revision."""
+    serial: str
+    """Part serial."""
+    characteristic: str
+    """Characteristic id."""
+    characteristic_name: str | None
+    """Characteristic name."""
+    value: str
+    """Value as measured."""
+    unit: str | None
+    """Unit as measured."""
+    verdict: str
+    """pass or fail."""
+    status: str
+    """current or superseded."""
+    gauge_serial: str | None
+    """Instrument serial number recorded."""
+    gauge_certificate: str | None
+    """Calibration certificate in force."""
+    calibration_due: str | None
+    """Calibration due date in force."""
+    inspector: str
+    """Who measured."""
+    part_result: str | None
+    """The part inspection's result in force (accept / reject), None while open."""
+    disposition: str | None
+    """The disposition of the part's reject, if signed."""
+
+    def json(self) -> dict[str, Any]:
+        """The result as a JSON object."""
+        return dict(self.__dict__)
+
+
+TRACE_COLUMNS: tuple[str, ...] = tuple(TracedResult.__dataclass_fields__)
+"""CSV columns of a gauge trace, in order (the fields of ``TracedResult``)."""
+
+
+def trace_gauge(
+    source: RecordSource, asset: str, since: dt.date | None = None
+) -> list[TracedResult]:
+    """Every measurement taken with gauge ``asset`` (since the UTC start of ``since``), by time."""
+    sql = (
+        "SELECT m.station, m.seq, m.uuid, m.measured_at, m.lot, m.part_number, m.revision, "
+        "m.serial, m.inspection, m.characteristic, m.characteristic_name, m.value, m.unit, "
+        "m.verdict, m.gauge_serial, m.gauge_certificate, m.gauge_calibration_due, m.inspector, "
+        "CASE WHEN EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid "
+        "AND {bound:c}) THEN 'superseded' ELSE 'current' END AS status "
+        "FROM measurements m WHERE m.gauge_asset = ? AND {bound:m}"
+    )
+    params: list[Any] = [asset]
+    if since is not None:
+        sql += " AND m.measured_at >= ?"
+        params.append(f"{since.isoformat()}T00:00:00.000000Z")
+    sql += " ORDER BY m.measured_at, m.station, m.seq"
+    rows = source.select(sql, params, aliases=["m", "c"])
+    results: dict[str, dict[str, Any]] = {}
+    for r in source.select_in(
+        "SELECT r.uuid, r.inspection, r.result, r.seq FROM results r "
+        "WHERE r.inspection IN {in} AND {bound:r} ORDER BY r.seq",
+        [row["inspection"] for row in rows],
+        aliases=["r"],
+    ):
+        results[r["inspection"]] = r  # the last one is in force
+    rejects = [r["uuid"] for r in results.values() if r["result"] == "reject"]
+    dispositions = load_dispositions(source, rejects)
+    out = []
+    for row in rows:
+        result = results.get(row["inspection"])
+        found = dispositions.get(result["uuid"]) if result else None
+        out.append(
+            TracedResult(
+                measured_at=row["measured_at"],
+                station=row["station"],
+                seq=row["seq"],
+                uuid=row["uuid"],
+                lot=row["lot"],
+                part_number=row["part_number"],
+                revision=row["revision"],
+                serial=row["serial"],
+                characteristic=row["characteristic"],
+                characteristic_name=row["characteristic_name"],
+                value=row["value"],
+                unit=row["unit"],
+                verdict=row["verdict"],
+                status=row["status"],
+                gauge_serial=row["gauge_serial"],
+                gauge_certificate=row["gauge_certificate"],
+                calibration_due=row["gauge_calibration_due"],
+                inspector=row["inspector"],
+                part_result=result["result"] if result else None,
+                disposition=found[0].disposition.value if found else None,
+            )
+        )
+    return out
+
+
+def trace_csv(results: list[TracedResult]) -> str:
+    """The results as CSV text (header row, CRLF, spreadsheet-safe cells)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(TRACE_COLUMNS)
+    for r in results:
+        writer.writerow([spreadsheet_safe(getattr(r, c)) for c in TRACE_COLUMNS])
+    return buffer.getvalue()
+
+
+def trace_table(results: list[TracedResult]) -> str:
+    """The results as a fixed-width table for a terminal."""
+    header = (
+        "Time (UTC)",
+        "Station",
+        "Lot",
+        "Part",
+        "Serial",
+        "Char",
+        "Value",
+        "Verdict",
+        "Due",
+        "Inspector",
+        "Part",
+        "Disposition",
+    )
+    rows = [
+        (
+            r.measured_at[:19].replace("T", " "),
+            f"{r.station}:{r.seq}",
+            r.lot,
+            f"{r.part_number} {r.revision}",
+            r.serial,
+            r.characteristic,
+            f"{r.value} {r.unit or ''}".strip()
+            + (" (superseded)" if r.status != "current" else ""),
+            r.verdict.upper(),
+            r.calibration_due or "—",
+            r.inspector,
+            r.part_result or "open",
+            r.disposition or "—",
+        )
+        for r in results
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def trace_json(results: list[TracedResult]) -> str:
+    """The results as a JSON array."""
+    return json.dumps([r.json() for r in results], ensure_ascii=False, indent=1) + "\n"

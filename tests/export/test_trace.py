@@ -1,0 +1,44 @@
+"""Gauge trace: every result taken with a gauge asset, with what became of its part."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from lots import RecordedLot
+
+from inspect_station.export.source import LocalSource
+from inspect_station.export.trace import TRACE_COLUMNS, trace_csv, trace_gauge, trace_table
+
+
+def test_every_result_taken_with_the_gauge(lot7: RecordedLot):
+    results = trace_gauge(LocalSource(lot7.store), "CAL-0042")
+    expected = [
+        r for r in lot7.store.records() if r["kind"] == "measurement" and r["body"]["gauge"]
+    ]
+    assert [r.uuid for r in results] == [r["uuid"] for r in expected]
+    assert {r.characteristic for r in results} == {"1"}
+    assert {(r.calibration_due, r.gauge_certificate) for r in results} == {
+        ("2027-03-01", "CERT-2026-0042")
+    }
+    p2 = [r for r in results if r.serial == "P2"]
+    assert [(r.value, r.verdict, r.part_result, r.disposition) for r in p2] == [
+        ("40.08", "fail", "reject", "rework"),
+        ("40.03", "pass", "accept", None),
+    ]
+    assert trace_gauge(LocalSource(lot7.store), "CAL-9999") == []
+
+
+def test_since_a_date_and_the_output_forms(lot7: RecordedLot):
+    source = LocalSource(lot7.store)
+    today = dt.datetime.now(dt.UTC).date()
+    assert len(trace_gauge(source, "CAL-0042", since=today)) == 6
+    assert trace_gauge(source, "CAL-0042", since=today + dt.timedelta(days=1)) == []
+    results = trace_gauge(source, "CAL-0042")
+    rows = list(csv.DictReader(io.StringIO(trace_csv(results), newline="")))
+    assert list(rows[0]) == list(TRACE_COLUMNS) and len(rows) == 6
+    assert {r["serial"] for r in rows} == {"P1", "P2", "P3", "'+P4", "P5"}
+    table = trace_table(results).splitlines()
+    assert table[0].startswith("Time (UTC)") and len(table) == 7
+    assert "40.08 mm" in table[2] and "FAIL" in table[2] and "rework" in table[2]
