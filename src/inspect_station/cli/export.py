@@ -1,0 +1,444 @@
+"""Traceability commands: export lot, trace gauge, rejects list/show, disposition sign/cosign.
+
+Each reads from the station's local record (``--db`` or the configuration) or, with
+``--central URL``, from a central store across all stations. Signatures are always written to
+this station's own local record, under its own station id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from inspect_station.cli import Context, main, pass_context
+from inspect_station.cli.core import open_store
+from inspect_station.dispositions import (
+    Disposition,
+    RejectDetail,
+    RejectFilter,
+    Review,
+    SignaturePolicy,
+)
+from inspect_station.errors import InspectStationError
+from inspect_station.export.lot import (
+    FORMATS,
+    ExportError,
+    ExportOptions,
+    export_lot,
+    load_lot,
+    manifest_text,
+    write_export,
+)
+from inspect_station.export.source import CentralSource, LocalSource, RecordSource
+from inspect_station.export.trace import trace_csv, trace_gauge, trace_json, trace_table
+from inspect_station.store import LocalStore
+
+_DB = click.option(
+    "--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file."
+)
+_CENTRAL = click.option(
+    "--central", "central_url", metavar="URL", help="Read from this central store instead."
+)
+_AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+
+
+def parse_age(text: str | None) -> dt.timedelta | None:
+    """'90m', '12h', '3d', '2w' as a timedelta; click.BadParameter otherwise."""
+    if text is None:
+        return None
+    m = _AGE.match(text.lower())
+    if not m:
+        raise click.BadParameter(f"{text!r} is not an age such as 90m, 12h, 3d or 2w.")
+    unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
+    return dt.timedelta(**{unit: int(m.group(1))})
+
+
+def _local_store(ctx: Context, db: Path | None) -> LocalStore:
+    """The existing local record named by --db or the configuration."""
+    path = db or ctx.config.db_path
+    if not path.exists():
+        raise InspectStationError(f"There is no local record at {path}.")
+    return open_store(ctx, path)
+
+
+@contextmanager
+def record_source(
+    ctx: Context, db: Path | None, central_url: str | None
+) -> Iterator[tuple[RecordSource, LocalStore | None]]:
+    """The source to read (central or local) and the local store, if one was opened."""
+    if central_url:
+        if db:
+            raise click.UsageError("Give --db or --central, not both.")
+        with CentralSource.open(central_url) as source:
+            yield source, None
+        return
+    with _local_store(ctx, db) as store:
+        yield LocalSource(store), store
+
+
+def _safe_name(lot: str) -> str:
+    """A file name made from a lot id."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", lot).strip("._") or "lot"
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+@main.group("export")
+def export_group() -> None:
+    """Export the complete, verifiable record of a lot."""
+
+
+@export_group.command("lot")
+@click.argument("lot")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="csv",
+    show_default=True,
+    help="csv (one row per measurement), json (nested, with a schema), dfq (AQDEF), "
+    "html (certificate of conformance).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Output file (default: LOT.FORMAT here; '-' for standard output). A SHA-256 manifest "
+    "is written next to it as OUT.sha256.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option(
+    "--encoding",
+    type=click.Choice(["cp1252", "utf-8"]),
+    default=None,
+    help="Encoding of a .dfq file (default cp1252, as Q-DAS writes it).",
+)
+@_CENTRAL
+@_DB
+@pass_context
+def export_lot_command(
+    ctx: Context,
+    lot: str,
+    fmt: str,
+    out: Path | None,
+    force: bool,
+    encoding: str | None,
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """Write the complete record of LOT with the verification of its chains and a manifest.
+
+    Exits 1 (after writing) if a chain the records come from does not verify.
+    """
+    if encoding and fmt != "dfq":
+        raise click.UsageError("--encoding applies to --format dfq only.")
+    options = ExportOptions(force=force, encoding=encoding)
+    with record_source(ctx, db, central_url) as (source, store):
+        if out is not None and str(out) == "-":
+            data = load_lot(source, lot, writer=store)
+            state = write_export(data, fmt, sys.stdout.buffer, options)
+            sha = state.sha256.hexdigest()
+            click.echo(manifest_text(data, fmt, "-", sha, state.size), err=True, nl=False)
+        else:
+            path = out or Path(f"{_safe_name(lot)}.{fmt}")
+            result = export_lot(source, lot, fmt, path, options, writer=store)
+            data = result.data
+            click.echo(
+                f"Wrote {result.path} ({data.measurement_count} measurement records, "
+                f"{result.size:,} bytes); SHA-256 {result.sha256} in {result.manifest_path}."
+            )
+    for check in data.verification or []:
+        click.echo(f"  chain {check.summary()}", err=not check.ok)
+    if data.verified is False:
+        click.echo("Warning: a chain did not verify; the export says so.", err=True)
+        sys.exit(1)
+
+
+# -- trace --------------------------------------------------------------------------------
+
+
+@main.group("trace")
+def trace_group() -> None:
+    """Trace results back to what produced them."""
+
+
+@trace_group.command("gauge")
+@click.argument("asset")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only results from this date on (YYYY-MM-DD, UTC).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@_CENTRAL
+@_DB
+@pass_context
+def trace_gauge_command(
+    ctx: Context,
+    asset: str,
+    since: dt.datetime | None,
+    fmt: str,
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """Every result taken with gauge ASSET (ISO 9001 7.1.5.2), with its part's result."""
+    with record_source(ctx, db, central_url) as (source, _):
+        results = trace_gauge(source, asset, since.date() if since else None)
+    if not results:
+        when = f" since {since.date().isoformat()}" if since else ""
+        click.echo(f"No results were taken with gauge {asset}{when}.", err=True)
+        return
+    text = {"table": trace_table, "csv": trace_csv, "json": trace_json}[fmt](results)
+    click.echo(text, nl=False)
+
+
+# -- rejects and dispositions -------------------------------------------------------------
+
+
+def _review(
+    ctx: Context, source: RecordSource, store: LocalStore, second: tuple[str, ...]
+) -> Review:
+    policy = SignaturePolicy(frozenset(Disposition(d) for d in second)) if second else None
+    return Review(source, store, policy=policy, warn_days=ctx.config.calibration_warning_days)
+
+
+@contextmanager
+def _reviewing(
+    ctx: Context, db: Path | None, central_url: str | None, second: tuple[str, ...] = ()
+) -> Iterator[Review]:
+    """A review reading from the chosen source and writing to this station's own record."""
+    if central_url:
+        if db:
+            raise click.UsageError("Give --db or --central, not both.")
+        path = ctx.config.db_path
+        with CentralSource.open(central_url) as source, open_store(ctx, path) as store:
+            yield _review(ctx, source, store, second)
+        return
+    with _local_store(ctx, db) as store:
+        yield _review(ctx, LocalSource(store), store, second)
+
+
+@main.group("rejects")
+def rejects_group() -> None:
+    """Rejects awaiting disposition."""
+
+
+@rejects_group.command("list")
+@click.option("--lot", help="Only this lot.")
+@click.option("--part", "part_number", help="Only this part number.")
+@click.option("--station", help="Only rejects recorded at this station.")
+@click.option("--older-than", help="Only rejects at least this old (90m, 12h, 3d, 2w).")
+@click.option("--newer-than", help="Only rejects at most this old.")
+@click.option("--all", "include_disposed", is_flag=True, help="Include disposed rejects.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_CENTRAL
+@_DB
+@pass_context
+def rejects_list(
+    ctx: Context,
+    lot: str | None,
+    part_number: str | None,
+    station: str | None,
+    older_than: str | None,
+    newer_than: str | None,
+    include_disposed: bool,
+    as_json: bool,
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """List rejects awaiting disposition (or a second signature), oldest first."""
+    flt = RejectFilter(
+        lot=lot,
+        part_number=part_number,
+        station=station,
+        older_than=parse_age(older_than),
+        newer_than=parse_age(newer_than),
+        include_disposed=include_disposed,
+    )
+    with _reviewing(ctx, db, central_url) as review:
+        queue = review.queue(flt)
+    if as_json:
+        for item in queue:
+            click.echo(json.dumps(item.json(), ensure_ascii=False))
+        return
+    if not queue:
+        click.echo("No rejects await disposition.")
+        return
+    for r in queue:
+        hours = int(r.age.total_seconds() // 3600)
+        age = f"{hours // 24}d{hours % 24:02d}h" if hours >= 24 else f"{hours}h"
+        click.echo(
+            f"{r.short_id}  {r.closed_at[:16].replace('T', ' ')}  {age:>6}  {r.station:<10} "
+            f"{r.lot:<12} {r.part_number} {r.revision:<3} {r.serial:<12} "
+            f"failed {','.join(r.failed) or '-':<6} {r.defect_code or '-':<5} {r.status.value}"
+        )
+
+
+def _print_detail(detail: RejectDetail) -> None:
+    s = detail.summary
+    click.echo(f"Reject {s.reject}  ({s.status.value})")
+    click.echo(
+        f"  {s.part_number} rev {s.revision}, lot {s.lot}, part {s.serial}; station "
+        f"{s.station}, inspector {s.inspector}, closed {s.closed_at}"
+    )
+    click.echo(f"  defect {s.defect_code or '-'}; note: {s.note or '-'}")
+    if s.reinspection_of:
+        click.echo(f"  re-inspection of reject {s.reinspection_of}")
+    for m in detail.measurements:
+        limits = f"[{m.lower or ''} .. {m.upper or ''}]" if m.kind == "variable" else ""
+        over = f" {m.limit_broken} by {m.exceeds_by}" if m.limit_broken else ""
+        gauge = (
+            f" gauge {m.gauge_asset} (due {m.gauge_calibration_due}, "
+            f"{m.calibration_now.value if m.calibration_now else '?'} now)"
+            if m.gauge_asset
+            else f" manual ({m.manual_reason})"
+        )
+        state = "" if m.current else " [superseded]"
+        reason = f" correction: {m.reason}" if m.reason else ""
+        click.echo(
+            f"  #{m.characteristic:<3} {m.name or '':<24} {m.value} {m.unit or ''} {limits} "
+            f"{m.verdict.upper()}{over};{gauge}; {m.inspector} {m.measured_at}{state}{reason}"
+        )
+    for d in detail.dispositions:
+        click.echo(f"  disposition: {d.disposition.label} — {d.reason} ({d.status.value})")
+        for sig in d.signatures:
+            click.echo(f"    signed by {sig.name} ({sig.user_id}), {sig.meaning}, {sig.signed_at}")
+    for r in detail.reinspections:
+        click.echo(f"  re-inspected {r.opened_at} at {r.station}: {r.result or 'open'}")
+    click.echo(f"  content hash (what a signature binds): {detail.signed_hash}")
+
+
+@rejects_group.command("show")
+@click.argument("reject")
+@click.option("--json", "as_json", is_flag=True, help="The detail as JSON.")
+@_CENTRAL
+@_DB
+@pass_context
+def rejects_show(
+    ctx: Context, reject: str, as_json: bool, central_url: str | None, db: Path | None
+) -> None:
+    """Show a reject: every measurement of the part, its disposition and content hash."""
+    with _reviewing(ctx, db, central_url) as review:
+        detail = review.detail(reject)
+    if as_json:
+        click.echo(json.dumps(detail.json(), ensure_ascii=False, indent=1))
+    else:
+        _print_detail(detail)
+
+
+def _read_pin(from_stdin: bool) -> str:
+    """The PIN from standard input (one line) or a hidden prompt; never an argument."""
+    if from_stdin:
+        return sys.stdin.readline().strip()
+    return click.prompt("PIN (re-enter to sign)", hide_input=True)
+
+
+@main.group("disposition")
+def disposition_group() -> None:
+    """Sign dispositions of rejects (supervisors; the PIN is asked again)."""
+
+
+_SECOND = click.option(
+    "--second-signer-for",
+    "second",
+    multiple=True,
+    type=click.Choice([d.value for d in Disposition]),
+    help="Dispositions that need a second signer (default: use-as-is and repair).",
+)
+
+
+@disposition_group.command("sign")
+@click.argument("reject")
+@click.option(
+    "--disposition",
+    "kind",
+    required=True,
+    type=click.Choice([d.value for d in Disposition]),
+    help="What is done with the part.",
+)
+@click.option("--reason", required=True, help="Why (one line).")
+@click.option("--regrade-to", help="For a regrade: the grade or part it now conforms to.")
+@click.option("--user", "user_id", required=True, help="The supervisor signing.")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@click.option("--expect-hash", help="Refuse unless the reject's content hash is this one.")
+@_SECOND
+@_CENTRAL
+@_DB
+@pass_context
+def disposition_sign(
+    ctx: Context,
+    reject: str,
+    kind: str,
+    reason: str,
+    regrade_to: str | None,
+    user_id: str,
+    pin_stdin: bool,
+    expect_hash: str | None,
+    second: tuple[str, ...],
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """Dispose of REJECT and sign it electronically (21 CFR Part 11)."""
+    with _reviewing(ctx, db, central_url, second) as review:
+        info = review.sign(
+            reject,
+            kind,
+            reason,
+            user_id=user_id,
+            pin=_read_pin(pin_stdin),
+            expected_hash=expect_hash,
+            regrade_to=regrade_to,
+        )
+    sig = info.signatures[0]
+    click.echo(
+        f"Signed: {info.disposition.label} of reject {info.reject[:8]} by {sig.name} "
+        f"({sig.user_id}), {sig.meaning}, {sig.signed_at}; record {info.station}:{info.seq}."
+    )
+    if not info.complete:
+        click.echo("A second signature is required: inspect-station disposition cosign.")
+
+
+@disposition_group.command("cosign")
+@click.argument("reject")
+@click.option("--user", "user_id", required=True, help="The second supervisor.")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@click.option("--expect-hash", help="Refuse unless the reject's content hash is this one.")
+@_CENTRAL
+@_DB
+@pass_context
+def disposition_cosign(
+    ctx: Context,
+    reject: str,
+    user_id: str,
+    pin_stdin: bool,
+    expect_hash: str | None,
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """Add the second signer's signature to the disposition of REJECT."""
+    with _reviewing(ctx, db, central_url) as review:
+        info = review.cosign(
+            reject, user_id=user_id, pin=_read_pin(pin_stdin), expected_hash=expect_hash
+        )
+    sig = info.signatures[-1]
+    click.echo(
+        f"Co-signed: {info.disposition.label} of reject {info.reject[:8]} by {sig.name} "
+        f"({sig.user_id}), {sig.meaning}, {sig.signed_at}."
+    )
+
+
+__all__ = ["ExportError", "parse_age"]
