@@ -176,3 +176,10 @@ def test_sync_watch_ships_until_interrupted(station, tmp_path: Path):
     assert "Stopped: 0 records unsynced, acknowledged up to seq 302." in out
     with open_central(url) as central:
         assert central.head("BENCH-1")[0] == 302
+
+
+def test_a_station_database_is_not_taken_for_a_central_store(station):
+    _, db = station
+    result = cli("verify", "--central", f"sqlite:///{db}")
+    assert result.exit_code == 2
+    assert "is a station's local record, not a central store" in result.output

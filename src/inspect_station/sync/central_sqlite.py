@@ -118,6 +118,13 @@ def c001_journal(db: Database) -> None:
     )
 
 
+def _migration_sets(db: Database) -> set[str]:
+    """The sqlite-utils migration sets applied to a file (which program's database it is)."""
+    if not db["_sqlite_migrations"].exists():
+        return set()
+    return {row[0] for row in db.execute("SELECT DISTINCT migration_set FROM _sqlite_migrations")}
+
+
 def _insert_sql(table: str, columns: list[str] | tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
 
@@ -186,6 +193,11 @@ class SqliteCentral(CentralStore):
                 )
             self.conn.execute("PRAGMA synchronous = FULL")
             self.db = Database(self.conn)
+            if "inspect_station.local" in _migration_sets(self.db):
+                raise SyncError(
+                    f"{self.path} is a station's local record, not a central store; name "
+                    "another file for the central store."
+                )
             self._applied_on_open = self._migrate()
         except sqlite3.OperationalError as exc:
             self.conn.close()

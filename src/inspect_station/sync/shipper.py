@@ -21,6 +21,7 @@ import queue
 import random
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -300,7 +301,12 @@ class Shipper:
                     self._wait_for_records(stop)
                 except Exception as exc:  # the loop must survive anything
                     if not isinstance(exc, SyncError):
-                        log.exception("unexpected error while shipping")
+                        # The frames, not the message: a message could quote a password.
+                        log.error(
+                            "unexpected %s while shipping:\n%s",
+                            type(exc).__name__,
+                            "".join(traceback.format_tb(exc.__traceback__)),
+                        )
                         exc = SyncError(f"Unexpected error while shipping: {exc}.")
                     self._failed(exc)
                     delay = self.backoff.delay(attempt, self._rng)
