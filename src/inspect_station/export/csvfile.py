@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from inspect_station.export.lot import ExportOptions, HashingWriter, InspectionData, LotData
-from inspect_station.export.source import FIELD
+from inspect_station.export.source import FIELD, ROW_FIELDS, LocalSource
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("lot", "Lot id."),
@@ -137,34 +137,35 @@ class _Parts:
 
     def cells(self, inspection_id: str, serial: str) -> tuple[list[Any], list[Any]]:
         """(cells before, cells after) the measurement's own cells, spreadsheet-safe."""
-        cached = self.cache.get(inspection_id)
-        if cached is not None:
-            return cached
         inspection: InspectionData | None = self.by_inspection.get(inspection_id)
-        current = inspection.current_result if inspection else None
-        disposition = self.data.disposition_of(inspection) if inspection else None
-        before = self.lot_cells + _safe_cells(
-            [serial, inspection_id, inspection.reinspection_of if inspection else None]
-        )
-        after = [
-            current["result"] if current else None,
-            current["defect_code"] if current else None,
-            current["note"] if current else None,
-        ]
-        if disposition is None:
-            after += [None, None, None, None]
+        reinspection_of = inspection.reinspection_of if inspection else None
+        before = [*self.lot_cells, serial, inspection_id, reinspection_of]
+        if (
+            serial[:1] in _FORMULA_START
+            or inspection_id[:1] in _FORMULA_START
+            or (reinspection_of or "")[:1] in _FORMULA_START
+        ):
+            before = self.lot_cells + _safe_cells(before[len(self.lot_cells) :])
+        current = inspection.results[-1] if inspection and inspection.results else None
+        chain = self.chain.get(inspection.station if inspection else "", "NOT VERIFIED")
+        if current is None:
+            after = [None, None, None, None, None, None, None, self.decision, chain]
+        elif (current["result"], current["defect_code"], current["note"]) == ("accept", None, None):
+            after = ["accept", None, None, None, None, None, None, self.decision, chain]
         else:
-            after += [
-                disposition.disposition.value,
-                disposition.reason,
-                disposition.status.value,
-                _signatures_text(disposition.signatures),
-            ]
-        after = _safe_cells(after)
-        after += [
-            self.decision,
-            self.chain.get(inspection.station if inspection else "", "NOT VERIFIED"),
-        ]
+            found = self.data.dispositions.get(current["uuid"])
+            disposition = found[0] if found else None
+            after = [current["result"], current["defect_code"], current["note"]]
+            if disposition is None:
+                after += [None, None, None, None]
+            else:
+                after += [
+                    disposition.disposition.value,
+                    disposition.reason,
+                    disposition.status.value,
+                    _signatures_text(disposition.signatures),
+                ]
+            after = [*_safe_cells(after), self.decision, chain]
         cached = (before, after)
         self.cache[inspection_id] = cached
         return cached
@@ -197,9 +198,75 @@ def write_csv(data: LotData, out: HashingWriter, options: ExportOptions) -> None
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([name for name, _ in COLUMNS])
+    if isinstance(data.source, LocalSource):
+        out.write(buffer.getvalue().encode("utf-8"))
+        _write_local(data, data.source, out)
+        return
     for rows in csv_rows(data):
         writer.writerows(rows)
         out.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()
     out.write(buffer.getvalue().encode("utf-8"))
+
+
+# -- the local fast path ---------------------------------------------------------------------
+# SQLite returns the measurement's own cells as text and flags every row in which a cell could
+# start a formula. The cells of any other row are joined with commas; where that is not what
+# csv.writer writes (a cell holds a comma, a quote or a line break) the row's cells go through
+# csv.writer instead. A test holds the result byte-identical to the portable csv_rows.
+
+
+def _local_values() -> tuple[str, ...]:
+    cells = []
+    for name in ROW_FIELDS[:_CELLS]:
+        if name == "seq":
+            cells.append("CAST(m.seq AS TEXT)")
+        elif name == "raw":
+            cells.append("m.raw")  # escaped in Python
+        else:
+            cells.append(f"ifnull(m.{name}, '')")
+    flag = "json(CASE WHEN m.formula THEN 'true' ELSE 'false' END)"
+    return (*cells, "m.inspection", "m.serial", flag)
+
+
+_LOCAL_VALUES = _local_values()
+
+
+def _line(cells: list[Any]) -> str:
+    """Cells as one CSV line with its CRLF, written by csv.writer."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def _write_local(data: LotData, source: LocalSource, out: HashingWriter) -> None:
+    """Write the rows of a lot in the station's own record (same bytes as ``csv_rows``)."""
+    parts = _Parts(data)
+    texts: dict[str, tuple[str, str]] = {}
+    commas = _CELLS - 1
+    for page in source.sqlite_pages(data.lot, _LOCAL_VALUES):
+        lines = []
+        append = lines.append
+        for cells in page:
+            formula = cells.pop()
+            serial = cells.pop()
+            inspection = cells.pop()
+            raw = cells[_RAW]
+            if raw is None:
+                cells[_RAW] = ""
+            else:
+                cells[_RAW] = raw.encode("unicode_escape").decode("ascii")
+            text = texts.get(inspection)
+            if text is None:
+                before, after = parts.cells(inspection, serial)
+                text = texts[inspection] = (_line(before)[:-2] + ",", "," + _line(after))
+            if formula:
+                before, after = parts.cells(inspection, serial)
+                append(_line(_safe_cells(before + cells + after)))
+                continue
+            joined = ",".join(cells)
+            if joined.count(",") != commas or '"' in joined or "\n" in joined or "\r" in joined:
+                joined = _line(cells)[:-2]
+            append(text[0] + joined + text[1])
+        out.write("".join(lines).encode("utf-8"))
