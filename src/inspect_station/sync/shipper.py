@@ -296,6 +296,8 @@ class Shipper:
             while not stop.is_set():
                 try:
                     self._ship_available(lambda _result: emit(SyncState.SYNCING), stop)
+                    if stop.is_set():
+                        break
                     attempt = 0
                     emit(SyncState.UP_TO_DATE)
                     self._wait_for_records(stop)
