@@ -112,6 +112,7 @@ def assert_exactly_the_stations_records(admin_url: str, stores: list[LocalStore]
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_chaos_postgres(pg_server: PgServer, pg_database: PgDatabase, make_station, tmp_path):
     rng = random.Random(20261125)
     admin = pg_database.url

@@ -56,6 +56,7 @@ def test_sync_to_the_embedded_default(station, tmp_path: Path, monkeypatch):
     assert "OK: 1 station(s), 302 records" in verified.output
 
 
+@pytest.mark.postgres
 def test_central_init_reports_what_it_did(tmp_path: Path, pg_database: PgDatabase):
     for url in (f"sqlite:///{tmp_path / 'c.db'}", pg_database.url):
         first = cli("central", "init", url)
@@ -66,6 +67,7 @@ def test_central_init_reports_what_it_did(tmp_path: Path, pg_database: PgDatabas
         assert "already up to date" in second.output
 
 
+@pytest.mark.postgres
 def test_add_station_prints_the_password_once_and_the_url_to_use(pg_database: PgDatabase, station):
     config, _ = station
     assert cli("central", "init", pg_database.url).exit_code == 0
