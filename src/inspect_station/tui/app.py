@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,7 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from inspect_station.errors import InspectStationError
-from inspect_station.gauges.events import GaugeEvent
+from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
 from inspect_station.station import StationService
 from inspect_station.tui.demo import DemoControls
@@ -30,6 +29,14 @@ class GaugeMessage(Message):
     def __init__(self, event: GaugeEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class WorkDone(Message):
+    """Work finished on the writer thread; its outcome is delivered on the UI thread."""
+
+    def __init__(self, deliver: Callable[[], None]) -> None:
+        super().__init__()
+        self.deliver = deliver
 
 
 class StationApp(App[None]):
@@ -99,8 +106,9 @@ class StationApp(App[None]):
         return self.hub.states() if self.hub is not None else []
 
     def on_gauge_message(self, message: GaugeMessage) -> None:
-        """Refresh the status bar and let the active screen use the event."""
-        self.refresh_status()
+        """Refresh the status bar on state changes and let the active screen use the event."""
+        if not isinstance(message.event, ReadingEvent):
+            self.refresh_status()
         handler = getattr(self.screen, "gauge_event", None)
         if handler is not None:
             handler(message.event)
@@ -136,12 +144,16 @@ class StationApp(App[None]):
                 self.notify(f"Unexpected error: {error}", severity="error")
 
         def finished(future: Future[T]) -> None:
-            with contextlib.suppress(RuntimeError):  # the app is shutting down
-                self.call_from_thread(deliver, future)
+            # Never block the writer on the UI: post the outcome and go on to the next job.
+            self.post_message(WorkDone(lambda: deliver(future)))
 
         future = self._writer.submit(work)
         future.add_done_callback(finished)
         return future
+
+    def on_work_done(self, message: WorkDone) -> None:
+        """Hand a finished job's outcome to whoever asked for it."""
+        message.deliver()
 
     def _report(self, error: InspectStationError) -> None:
         self.notify(error.message, severity="error")

@@ -5,18 +5,18 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
 from inspect_station.spec import PartSpec
 from inspect_station.spec.diff import Change
 from inspect_station.station import LotProgress
+from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import RevisionDialog
 from inspect_station.tui.widgets import GaugeStatusBar
 
 
-class JobScreen(Screen[None]):
+class JobScreen(StationScreen):
     """Find a part, enter the lot, see the ISO 2859-1 plan; or resume an unfinished lot."""
 
     BINDINGS = [
@@ -63,16 +63,9 @@ class JobScreen(Screen[None]):
         lots = self.query_one("#lots", DataTable)
         lots.add_columns("Lot", "Part", "Rev", "Done", "NC")
         self._search("")
-        self.app.submit(self.app.service.unfinished_lots, self._show_lots)
+        self.submit(self.app.service.unfinished_lots, self._show_lots)
         self.set_focus(self.query_one("#search", Input))
         self.app.refresh_status()
-
-    def _say(self, text: str, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.set_class(error, "error")
-        message.update(text)
-        if error:
-            self.app.bell()
 
     def _search(self, query: str) -> None:
         self._parts = self.app.service.find_parts(query)
@@ -114,7 +107,7 @@ class JobScreen(Screen[None]):
         field = event.input.id
         if field == "search":
             if not self._parts:
-                return self._say("No released part matches.", error=True)
+                return self.say("No released part matches.", error=True)
             table = self.query_one("#parts", DataTable)
             self._choose(self._parts[table.cursor_row if table.row_count else 0])
         elif field == "lot":
@@ -134,28 +127,28 @@ class JobScreen(Screen[None]):
             try:
                 spec = self.app.service.spec_of(progress.lot)
             except InspectStationError as exc:
-                return self._say(exc.message, error=True)
+                return self.say(exc.message, error=True)
             self._begin(spec, progress.lot.lot, None, progress.lot.work_order)
         return None
 
     def _choose(self, spec: PartSpec) -> None:
         self._chosen = spec
-        self._say(f"{spec.part_number} rev {spec.revision} — {spec.description}")
+        self.say(f"{spec.part_number} rev {spec.revision} — {spec.description}")
         self.set_focus(self.query_one("#lot", Input))
         self._preview_plan()
 
     def _start(self) -> None:
         if self._chosen is None:
             self.set_focus(self.query_one("#search", Input))
-            return self._say("Choose a part first.", error=True)
+            return self.say("Choose a part first.", error=True)
         lot = self.query_one("#lot", Input).value.strip()
         if not lot:
             self.set_focus(self.query_one("#lot", Input))
-            return self._say("Enter the lot number.", error=True)
+            return self.say("Enter the lot number.", error=True)
         size_text = self.query_one("#lot-size", Input).value.strip()
         if not size_text.isdigit() or int(size_text) < 1:
             self.set_focus(self.query_one("#lot-size", Input))
-            return self._say("Enter the lot size (number of parts in the lot).", error=True)
+            return self.say("Enter the lot size (number of parts in the lot).", error=True)
         work_order = self.query_one("#work-order", Input).value.strip() or None
         self._begin(self._chosen, lot, int(size_text), work_order)
         return None
@@ -182,12 +175,12 @@ class JobScreen(Screen[None]):
                 if ok:
                     self._open(spec, lot, lot_size, work_order, changes)
                 else:
-                    self._say("Not started: the changes were not acknowledged.", error=True)
+                    self.say("Not started: the changes were not acknowledged.", error=True)
 
             self.app.push_screen(RevisionDialog(title, changes), answered)
             return None
 
-        self.app.submit(prepare, after_check, lambda e: self._say(e.message, error=True))
+        self.submit(prepare, after_check, None)
 
     def _open(
         self,
@@ -206,15 +199,15 @@ class JobScreen(Screen[None]):
                 service.acknowledge(user, spec, acknowledged)
             return service.start_lot(user, spec, lot, lot_size=lot_size, work_order=work_order)
 
-        self.app.submit(
+        self.submit(
             work,
             lambda progress: self.app.push_screen(MeasureScreen(spec, progress)),
-            lambda e: self._say(e.message, error=True),
+            None,
         )
 
     def on_screen_resume(self) -> None:
         """Back from measuring: refresh the unfinished lots."""
-        self.app.submit(self.app.service.unfinished_lots, self._show_lots)
+        self.submit(self.app.service.unfinished_lots, self._show_lots)
 
     def action_sign_out(self) -> None:
         """Sign out."""

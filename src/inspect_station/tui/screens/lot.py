@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from inspect_station.station import LotProgress
+from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.widgets import GaugeStatusBar
 
 
-class LotSummaryScreen(Screen[None]):
+class LotSummaryScreen(StationScreen):
     """Where the lot stands."""
 
     BINDINGS = [Binding("escape,l", "back", "Back")]
@@ -33,7 +33,7 @@ class LotSummaryScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Serial", "Failed", "Defect", "Note", "Inspector", "Time (UTC)")
         lot = self.lot
-        self.app.submit(lambda: self.app.service.lot_progress(lot), self._show)
+        self.submit(lambda: self.app.service.lot_progress(lot), self._show)
         self.app.refresh_status()
 
     def _show(self, p: LotProgress) -> None:

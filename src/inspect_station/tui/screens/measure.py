@@ -8,8 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from inspect_station.config import CalibrationStatus, GaugeAsset
 from inspect_station.errors import InspectStationError
@@ -25,6 +24,7 @@ from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
 from inspect_station.spec.model import Characteristic
 from inspect_station.station import LotProgress
+from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
     ManualEntryDialog,
@@ -32,10 +32,21 @@ from inspect_station.tui.screens.dialogs import (
     RejectDialog,
     TextDialog,
 )
-from inspect_station.tui.widgets import BigVerdict, GaugeStatusBar
+from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar
+
+COLUMNS = [
+    ("#", 3),
+    ("Characteristic", 22),
+    ("Nominal", 9),
+    ("Lower", 8),
+    ("Upper", 8),
+    ("Value", 11),
+    ("Result", 7),
+]
+VALUE, RESULT = 5, 6
 
 
-class MeasureScreen(Screen[None]):
+class MeasureScreen(StationScreen):
     """One part after another of a lot."""
 
     BINDINGS = [
@@ -74,11 +85,7 @@ class MeasureScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Header, characteristics, verdict and active panel, message, gauges, keys."""
         yield Static("", id="header", classes="title")
-        table: DataTable[str] = DataTable(
-            id="characteristics", cursor_type="row", zebra_stripes=True
-        )
-        table.can_focus = False  # keys belong to the screen: arrows move the active row
-        yield table
+        yield CharacteristicTable(COLUMNS, id="characteristics")
         with Horizontal(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
             yield Static("", id="active")
@@ -88,14 +95,7 @@ class MeasureScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Build the table and load the part to measure."""
-        table = self.query_one(DataTable)
-        table.add_column("#", key="id")
-        table.add_column("Characteristic", key="name")
-        table.add_column("Nominal", key="nominal")
-        table.add_column("Lower", key="lower")
-        table.add_column("Upper", key="upper")
-        table.add_column("Value", key="value")
-        table.add_column("Result", key="result")
+        table = self.query_one(CharacteristicTable)
         for ch in self.spec.characteristic:
             lsl, usl = ch.limits
             if ch.kind is Kind.ATTRIBUTE:
@@ -104,28 +104,27 @@ class MeasureScreen(Screen[None]):
                 nominal = "" if ch.nominal is None else str(ch.nominal)
                 lower = "—" if lsl is None else str(lsl)
                 upper = "—" if usl is None else str(usl)
-            table.add_row(ch.id, ch.name[:22], nominal, lower, upper, "", "", key=ch.id)
+            table.add_row(ch.id, [ch.id, ch.name, nominal, lower, upper, "", ""])
         serial = self.progress.open_serials[0] if self.progress.open_serials else None
         if serial:
             self._load_part(serial)
         else:
-            self.app.submit(lambda: self.app.service.next_serial(self.lot), self._load_part)
+            self.submit(lambda: self.app.service.next_serial(self.lot), self._load_part)
         self.app.refresh_status()
 
     def _load_part(self, serial: str) -> None:
         """Show part ``serial`` with whatever it already has (resuming an interrupted part)."""
         self.serial = serial
         lot, service = self.lot, self.app.service
-        self.app.submit(lambda: service.part_measurements(lot, serial), self._show_part)
+        self.submit(lambda: service.part_measurements(lot, serial), self._show_part)
 
     def _show_part(self, values: dict[str, dict[str, Any]]) -> None:
         self.values = values
         self._pending.clear()
-        table = self.query_one(DataTable)
         for ch in self.spec.characteristic:
             self._show_value(ch.id)
         self.active = self._next_open(0) if values else 0
-        table.move_cursor(row=self.active)
+        self.query_one(CharacteristicTable).move_cursor(self.active)
         self._header()
         self._show_active()
         self.query_one(BigVerdict).show(None, f"Part {self.serial}: ready")
@@ -137,12 +136,13 @@ class MeasureScreen(Screen[None]):
         user = self.app.user.name if self.app.user else ""
         self.query_one("#header", Static).update(
             f"{self.spec.part_number} rev {self.spec.revision} · lot {self.lot} · "
-            f"part {count}{of} · S/N {self.serial} · {user}"
+            f"part {count}{of} · S/N {self.serial} · {user}",
+            layout=False,
         )
 
     def _show_value(self, char_id: str) -> None:
         row = self.values.get(char_id)
-        table = self.query_one(DataTable)
+        table = self.query_one(CharacteristicTable)
         if row is None:
             value, result = ("…", "") if char_id in self._pending else ("", "")
         else:
@@ -153,8 +153,8 @@ class MeasureScreen(Screen[None]):
             result = "PASS" if row["verdict"] == "pass" else "FAIL"
             if row["zone"] == "guard-band":
                 result = "FAIL·GB"
-        table.update_cell(char_id, "value", value, update_width=True)
-        table.update_cell(char_id, "result", result, update_width=True)
+        table.set_cell(char_id, VALUE, value)
+        table.set_cell(char_id, RESULT, result)
 
     def _char(self, char_id: str) -> Characteristic:
         ch = self.spec.get(char_id)
@@ -207,14 +207,7 @@ class MeasureScreen(Screen[None]):
         row = self.values.get(ch.id)
         if row is not None:
             lines.append(f"recorded {row['value']} {row['unit'] or ''} → {row['verdict'].upper()}")
-        self.query_one("#active", Static).update("\n".join(lines))
-
-    def _say(self, text: str, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.set_class(error, "error")
-        message.update(text)
-        if error:
-            self.app.bell()
+        self.query_one("#active", Static).update("\n".join(lines), layout=False)
 
     def _next_open(self, start: int) -> int:
         """Index of the next characteristic without a value (from ``start``, wrapping)."""
@@ -232,6 +225,9 @@ class MeasureScreen(Screen[None]):
         """A reading is captured for its characteristic; errors and unplugging are shown."""
         if isinstance(event, ReadingEvent) and event.asset:
             self._live[event.asset] = f"{event.value} {event.unit or ''}".strip()
+            if not self.serial:
+                self.say(f"{event.asset}: part not ready yet, press DATA again.", error=True)
+                return
             target = self._target_for(event.asset)
             if target is None:
                 self._show_active()
@@ -247,10 +243,10 @@ class MeasureScreen(Screen[None]):
         elif isinstance(event, ErrorEvent):
             who = event.asset or event.port
             self._awaiting.pop(event.asset or "", None)
-            self._say(f"{who}: {event.reason}", error=True)
+            self.say(f"{who}: {event.reason}", error=True)
         elif isinstance(event, DisconnectedEvent):
             assets = ", ".join(event.assets) or event.port
-            self._say(f"{assets} disconnected: {event.reason} — M for manual entry.", error=True)
+            self.say(f"{assets} disconnected: {event.reason} — M for manual entry.", error=True)
         self._show_active()
 
     def _target_for(self, asset_id: str) -> str | None:
@@ -269,7 +265,7 @@ class MeasureScreen(Screen[None]):
             ):
                 self._activate(index)
                 return other.id
-        self._say(f"Reading from {asset_id} not used: no open characteristic needs a {gauge_type}.")
+        self.say(f"Reading from {asset_id} not used: no open characteristic needs a {gauge_type}.")
         return None
 
     # -- recording ----------------------------------------------------------------------------
@@ -290,7 +286,7 @@ class MeasureScreen(Screen[None]):
                 if text:
                     self._record(char_id, value, unit, source, event, text)
                 else:
-                    self._say(f"#{char_id}: re-measure cancelled; the recorded value stands.")
+                    self.say(f"#{char_id}: re-measure cancelled; the recorded value stands.")
 
             self.app.push_screen(
                 TextDialog(f"#{char_id} already has a value: reason for the correction?"),
@@ -318,18 +314,14 @@ class MeasureScreen(Screen[None]):
             self._pending.discard(char_id)
             self._show_value(char_id)
             self._activate(self.spec.characteristic.index(self._char(char_id)))
-            self._say(f"#{char_id} not recorded: {error.message}", error=True)
+            self.say(f"#{char_id} not recorded: {error.message}", error=True)
 
-        self.app.submit(work, lambda ack: self._recorded(ack, event), failed)
+        self.submit(work, lambda ack: self._recorded(ack, event), failed)
 
     def _recorded(self, ack: MeasurementAck, event: ReadingEvent | None) -> None:
         if ack.serial != self.serial:
             return  # the part was changed meanwhile; the record is safe in the journal
         self._pending.discard(ack.characteristic)
-        self.app.submit(
-            lambda: self.app.service.part_measurements(ack.lot, ack.serial),
-            self._refresh_values,
-        )
         e = ack.evaluation
         row = {
             "value": e.value,
@@ -342,10 +334,10 @@ class MeasureScreen(Screen[None]):
         self._show_value(ack.characteristic)
         detail = f"#{ack.characteristic} {e.value}{' ' + e.unit if e.unit else ''}"
         if e.limit:
-            word = "guard band at" if e.zone.value == "guard-band" else "beyond"
-            detail += f", {word} {e.limit} limit by {e.exceeds_by}"
+            where = "in the guard band of the" if e.zone.value == "guard-band" else "beyond the"
+            detail += f"\n{where} {e.limit} limit by {e.exceeds_by}"
         elif e.deviation:
-            detail += f", deviation {e.deviation}"
+            detail += f"\ndeviation {e.deviation}"
         self.query_one(BigVerdict).show(e.passed, detail)
         self.last_ack = ack
         if not e.passed:
@@ -354,16 +346,12 @@ class MeasureScreen(Screen[None]):
         if probe is not None and event is not None:
             probe(event, dt.datetime.now(dt.UTC))
         if len(self.values) == len(self.spec.characteristic):
-            self._say("All characteristics measured: N for the next part.")
+            self.say("All characteristics measured: N for the next part.")
         self._show_active()
-
-    def _refresh_values(self, values: dict[str, dict[str, Any]]) -> None:
-        if values and next(iter(values.values()))["serial"] == self.serial:
-            self.values = values
 
     def _activate(self, index: int) -> None:
         self.active = index
-        self.query_one(DataTable).move_cursor(row=index)
+        self.query_one(CharacteristicTable).move_cursor(index)
         self._show_active()
 
     # -- keys ---------------------------------------------------------------------------------
@@ -376,31 +364,31 @@ class MeasureScreen(Screen[None]):
         """Ask the active characteristic's gauge for a value (poll), or say how to send one."""
         ch = self.active_char
         if ch.kind is Kind.ATTRIBUTE:
-            return self._say("Attribute: P for pass, F for fail.")
+            return self.say("Attribute: P for pass, F for fail.")
         asset = self._usable_asset(ch)
         if asset is None:
             reason = "locked (calibration overdue)" if self._assets(ch) else "not available"
-            return self._say(
+            return self.say(
                 f"No {ch.gauge or 'serial'} gauge {reason}: M for manual entry.", error=True
             )
         hub = self.app.hub
         state = hub.state(asset.asset) if hub else None
         if state is None or not state.can_request:
-            return self._say(f"Press DATA on {asset.asset} (or the foot switch).")
+            return self.say(f"Press DATA on {asset.asset} (or the foot switch).")
         self._awaiting[asset.asset] = ch.id
         try:
             hub.request(asset.asset)
         except InspectStationError as exc:
             self._awaiting.pop(asset.asset, None)
-            return self._say(exc.message, error=True)
-        self._say(f"Reading {asset.asset}…")
+            return self.say(exc.message, error=True)
+        self.say(f"Reading {asset.asset}…")
         return None
 
     def action_manual(self) -> None:
         """Type a value (gauge unavailable), with a reason; recorded as manual."""
         ch = self.active_char
         if ch.kind is Kind.ATTRIBUTE:
-            return self._say("Attribute: P for pass, F for fail.")
+            return self.say("Attribute: P for pass, F for fail.")
         default = (
             ""
             if self._usable_asset(ch)
@@ -425,7 +413,7 @@ class MeasureScreen(Screen[None]):
         """Judge the active attribute characteristic pass or fail."""
         ch = self.active_char
         if ch.kind is not Kind.ATTRIBUTE:
-            return self._say(f"#{ch.id} is measured: capture it from the gauge or M for manual.")
+            return self.say(f"#{ch.id} is measured: capture it from the gauge or M for manual.")
         source = self.app.service.manual_source(
             f"attribute judged by the inspector ({ch.method or 'visual'})"
         )
@@ -436,7 +424,7 @@ class MeasureScreen(Screen[None]):
         """Close the part: accepted, or rejected with a defect code; then the next part."""
         missing = [ch.id for ch in self.spec.characteristic if ch.id not in self.values]
         if missing or self._pending:
-            return self._say(
+            return self.say(
                 f"Not finished: #{', #'.join(missing) or 'pending'} still open.", error=True
             )
         failed = [c for c, row in self.values.items() if row["verdict"] != "pass"]
@@ -445,7 +433,7 @@ class MeasureScreen(Screen[None]):
 
         def answered(answer: RejectAnswer | None) -> None:
             if answer is None:
-                self._say("Reject not recorded: the part stays open.")
+                self.say("Reject not recorded: the part stays open.")
             else:
                 self._close(answer)
 
@@ -476,10 +464,10 @@ class MeasureScreen(Screen[None]):
         def done(outcome: tuple[str, LotProgress, str]) -> None:
             result, self.progress, next_serial = outcome
             outcome_text = "ACCEPTED" if result == "accept" else "REJECTED → awaiting disposition"
-            self._say(f"Part {serial} {outcome_text}." + self._lot_note())
+            self.say(f"Part {serial} {outcome_text}." + self._lot_note())
             self._load_part(next_serial)
 
-        self.app.submit(work, done, lambda e: self._say(e.message, error=True))
+        self.submit(work, done, None)
 
     def _lot_note(self) -> str:
         p = self.progress
@@ -508,13 +496,13 @@ class MeasureScreen(Screen[None]):
         """Demo only: press DATA on the simulated gauge of the active characteristic."""
         demo = self.app.demo
         if demo is None:
-            return self._say("D presses a simulated gauge; this is not the demo station.")
+            return self.say("D presses a simulated gauge; this is not the demo station.")
         ch = self.active_char
         if ch.kind is Kind.ATTRIBUTE:
-            return self._say("Attribute: P for pass, F for fail.")
+            return self.say("Attribute: P for pass, F for fail.")
         assets = self._assets(ch)
         if not assets:
-            return self._say(f"No simulated {ch.gauge} here: M for manual entry.")
+            return self.say(f"No simulated {ch.gauge} here: M for manual entry.")
         asset = assets[0]
         if self.app.service.calibration(asset) is CalibrationStatus.OVERDUE:
             # The simulated gauge sends anyway: the station must refuse it.

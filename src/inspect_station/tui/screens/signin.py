@@ -5,10 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
+from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.widgets import GaugeStatusBar
 from inspect_station.users import User
 
@@ -18,7 +18,7 @@ def banner_text(station: str) -> str:
     return f"Station {station}\nScan your badge or type your user id, then your PIN."
 
 
-class SignInScreen(Screen[None]):
+class SignInScreen(StationScreen):
     """User id (or badge) and PIN."""
 
     BINDINGS = [Binding("escape", "clear", "Clear")]
@@ -55,13 +55,11 @@ class SignInScreen(Screen[None]):
         user_id = self.query_one("#user", Input).value
         pin = self.query_one("#pin", Input).value
         if not user_id.strip():
-            self._say("Enter your user id or scan your badge.", error=True)
+            self.say("Enter your user id or scan your badge.", error=True)
             self.set_focus(self.query_one("#user", Input))
             return
-        self._say("Checking…")
-        self.app.submit(
-            lambda: self.app.service.sign_in(user_id, pin), self._signed_in, self._refused
-        )
+        self.say("Checking…")
+        self.submit(lambda: self.app.service.sign_in(user_id, pin), self._signed_in, self._refused)
 
     def _signed_in(self, user: User) -> None:
         self.app.signed_in(user)
@@ -70,17 +68,11 @@ class SignInScreen(Screen[None]):
         pin = self.query_one("#pin", Input)
         pin.value = ""
         self.set_focus(pin)
-        self._say(error.message, error=True)
-        self.app.bell()
-
-    def _say(self, text: str, error: bool = False) -> None:
-        message = self.query_one("#message", Static)
-        message.set_class(error, "error")
-        message.update(text)
+        self.say(error.message, error=True)
 
     def action_clear(self) -> None:
         """Clear both fields."""
         for field in self.query(Input):
             field.value = ""
         self.set_focus(self.query_one("#user", Input))
-        self._say("")
+        self.say("")

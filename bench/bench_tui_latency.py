@@ -1,0 +1,211 @@
+"""Frame arrival to verdict on the measure screen, with four push gauges at 10 readings/s each.
+
+Four simulated Mitutoyo push gauges (pseudo-terminals) send 10 frames a second each while the
+station app (headless Textual, the real measure screen, the real writer thread and SQLite
+commit) captures every reading. For every frame we take:
+
+  reader latency  = frame written to the pty  -> reading event delivered by the gauge reader
+  station latency = frame written to the pty  -> verdict shown on the measure screen
+                    (evaluation, durable commit, screen update)
+
+and print p50 / p99 of both, measured in the same run. Goal: station p99 under 50 ms.
+
+    python bench/bench_tui_latency.py [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from inspect_station.config import GaugeAsset, StationConfig
+from inspect_station.gauges.events import ReadingEvent
+from inspect_station.gauges.hub import GaugeHub, GaugeState
+from inspect_station.gauges.simulator import SimulatorBank
+from inspect_station.spec import SpecLibrary
+from inspect_station.station import StationService
+from inspect_station.store import LocalStore
+from inspect_station.tui.app import StationApp
+from inspect_station.tui.screens.measure import MeasureScreen
+from inspect_station.users import Role
+
+GAUGES = 4
+PER_PART = 25  # characteristics per gauge type in one part
+
+
+def write_spec(folder: Path) -> None:
+    """A part with PER_PART characteristics for each of the four gauge types."""
+    lines = [
+        "format = 1",
+        'part_number = "BENCH-1"',
+        'revision = "A"',
+        'status = "released"',
+        'unit = "mm"',
+        "[sampling]",
+        'level = "II"',
+        "aql = 1.0",
+    ]
+    for g in range(GAUGES):
+        for i in range(PER_PART):
+            lines += [
+                "[[characteristic]]",
+                f'id = "{g}-{i}"',
+                f'name = "Feature {g}-{i}"',
+                "nominal = 10.0000",
+                "tolerance = [-5, 5]",
+                "resolution = 0.0001",
+                f'gauge = "type-{g}"',
+            ]
+    (folder / "BENCH-1-A.toml").write_text("\n".join(lines) + "\n")
+
+
+def config(folder: Path) -> StationConfig:
+    """Four push gauges on simulated pseudo-terminals."""
+    today = dt.date.today()
+    return StationConfig(
+        station="BENCH",
+        db=folder / "bench.db",
+        specs=[folder],
+        gauge=[
+            GaugeAsset(
+                asset=f"G{g}",
+                profile="mitutoyo-ascii",
+                port=str(folder / "ports" / f"G{g}"),
+                unit="mm",
+                gauge_type=f"type-{g}",
+                serial_number=f"S{g}",
+                certificate="C",
+                calibrated_on=today - dt.timedelta(days=10),
+                calibration_due=today + dt.timedelta(days=300),
+            )
+            for g in range(GAUGES)
+        ],
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def run(seconds: float) -> None:
+    """Run the station with four gauges pushing and print the latency figures."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
+    (folder / "ports").mkdir()
+    write_spec(folder)
+    cfg = config(folder)
+    store = LocalStore(cfg.db_path, cfg.station)
+    service = StationService(cfg, store, SpecLibrary.load(cfg.spec_paths))
+    service.users.add("bench", "Bench Runner", Role.INSPECTOR, "1234", qualifications=["*"])
+    written: dict[str, float] = {}
+    delivered: dict[str, float] = {}
+    shown: dict[str, float] = {}
+
+    def hub_factory(callback):
+        def timed(event):
+            if isinstance(event, ReadingEvent):
+                delivered[event.value] = time.perf_counter()
+            callback(event)
+
+        return GaugeHub(cfg, on_event=timed)
+
+    with SimulatorBank(cfg) as bank:
+        app = StationApp(service, hub_factory=hub_factory)
+        app.latency_probe = lambda event, _at: shown.setdefault(event.value, time.perf_counter())
+        async with app.run_test(size=(100, 40)) as pilot:
+            while not all(s.state is GaugeState.CONNECTED for s in app.hub.states()):
+                await pilot.pause(0.05)
+            app.signed_in(service.users.get("bench"))
+            await pilot.pause()
+            spec = service.library.get("BENCH-1")
+            progress = service.start_lot(app.user, spec, "LOT-B", lot_size=10_000)
+            app.push_screen(MeasureScreen(spec, progress))
+            await pilot.pause(0.5)
+            stop = threading.Event()
+            counter = iter(range(1, 10**6))
+            lock = threading.Lock()
+
+            def push(g: int) -> None:
+                sim = bank.for_asset(cfg, f"G{g}")
+                next_at = time.perf_counter() + g * 0.025
+                while not stop.is_set():
+                    time.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at += 0.1
+                    screen = app.screen
+                    if (
+                        not isinstance(screen, MeasureScreen)
+                        or len(screen.values) + len(screen._pending) >= GAUGES * PER_PART - GAUGES
+                    ):
+                        continue  # the part is being closed: the inspector waits
+                    with lock:
+                        value = f"{10 + next(counter) / 10000:.4f}"
+                    written[value] = time.perf_counter()
+                    sim.press(value)
+
+            threads = [threading.Thread(target=push, args=(g,), daemon=True) for g in range(GAUGES)]
+            for t in threads:
+                t.start()
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                screen = app.screen
+                if (
+                    isinstance(screen, MeasureScreen)
+                    and not screen._pending
+                    and len(screen.values) >= GAUGES * PER_PART - GAUGES
+                ):
+                    # Measure the last few by hand so the part can be closed, then next part.
+                    for ch in spec.characteristic:
+                        if ch.id not in screen.values:
+                            service.measure(
+                                app.user,
+                                spec,
+                                "LOT-B",
+                                screen.serial,
+                                ch.id,
+                                "10.0000",
+                                source=service.manual_source("bench"),
+                            )
+                    screen.values = service.part_measurements("LOT-B", screen.serial)
+                    await pilot.press("n")
+                await pilot.pause(0.05)
+            stop.set()
+            for t in threads:
+                t.join()
+            await pilot.pause(0.5)
+    store.close()
+    common = [v for v in written if v in delivered and v in shown]
+    reader = [(delivered[v] - written[v]) * 1000 for v in common]
+    station = [(shown[v] - written[v]) * 1000 for v in common]
+    print(
+        f"frames pushed {len(written)}, verdicts shown {len(common)} "
+        f"({GAUGES} gauges x 10/s for {seconds:.0f} s)"
+    )
+    print(
+        f"reader latency  (write -> reading event): p50 {percentile(reader, 50):6.2f} ms  "
+        f"p99 {percentile(reader, 99):6.2f} ms"
+    )
+    print(
+        f"station latency (write -> verdict shown): p50 {percentile(station, 50):6.2f} ms  "
+        f"p99 {percentile(station, 99):6.2f} ms  (goal p99 < 50 ms)"
+    )
+    extra = statistics.mean(s - r for s, r in zip(station, reader, strict=True))
+    print(f"mean station - reader: {extra:.2f} ms")
+
+
+def main() -> None:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long the gauges push")
+    args = parser.parse_args()
+    asyncio.run(run(args.seconds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""What every station screen shares: a message line, background work that outlives nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual.screen import Screen
+from textual.widgets import Static
+
+from inspect_station.errors import InspectStationError
+
+T = TypeVar("T")
+
+
+class StationScreen(Screen[None]):
+    """A screen with a ``#message`` line and writer-thread work bound to its lifetime."""
+
+    @property
+    def alive(self) -> bool:
+        """Whether the screen still has its widgets (not closed, not being torn down)."""
+        return self.is_attached and bool(self.children)
+
+    def say(self, text: str, error: bool = False, bell: bool = True) -> None:
+        """Show one line to the inspector; an error is marked (and rings, unless told not to)."""
+        message = self.query_one("#message", Static)
+        message.set_class(error, "error")
+        message.update(text, layout=False)
+        if error and bell:
+            self.app.bell()
+
+    def submit(
+        self,
+        work: Callable[[], T],
+        done: Callable[[T], Any],
+        failed: Callable[[InspectStationError], Any] | None = None,
+    ) -> None:
+        """Run ``work`` on the writer thread; the answer is dropped if this screen has closed.
+
+        Errors are shown on the message line unless ``failed`` handles them.
+        """
+
+        def on_done(result: T) -> None:
+            if self.alive:
+                done(result)
+
+        def on_failed(error: InspectStationError) -> None:
+            if not self.alive:
+                return
+            if failed is not None:
+                failed(error)
+            else:
+                self.say(error.message, error=True)
+
+        self.app.submit(work, on_done, on_failed)

@@ -1,0 +1,84 @@
+"""How the screens that matter look, at 80x24 (pytest-textual-snapshot)."""
+
+from __future__ import annotations
+
+import pytest
+from uikit import all_connected, settle, sign_in, start_lot, type_text, wait_until
+
+from inspect_station.store import journal
+
+SIZE = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_record_time(monkeypatch):
+    """Records shown on screen carry a fixed time, so the snapshots do not change."""
+    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-25T09:14:03.000000Z")
+
+
+def test_sign_in(station, snap_compare):
+    async def before(pilot):
+        await all_connected(pilot)
+        await type_text(pilot, "demo")
+
+    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
+
+
+async def _measure(pilot, station, length: str):
+    await all_connected(pilot)
+    await sign_in(pilot)
+    await start_lot(pilot, lot="L-2291")
+    screen = pilot.app.screen
+    station.simulator("CAL-0042").press(length)
+    await wait_until(pilot, lambda: "1" in screen.values)
+    await settle(pilot)
+
+
+def test_measure_pass(station, snap_compare):
+    async def before(pilot):
+        await _measure(pilot, station, "120.04")
+
+    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
+
+
+def test_measure_fail(station, snap_compare):
+    async def before(pilot):
+        await _measure(pilot, station, "120.12")
+
+    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
+
+
+async def _failing_part(pilot, station):
+    await _measure(pilot, station, "120.12")
+    screen = pilot.app.screen
+    station.simulator("BG-0007").set_value("12.008")
+    await pilot.press("space")
+    await wait_until(pilot, lambda: "2" in screen.values)
+    station.simulator("IND-0113").set_value("0.012")
+    await pilot.press("space")
+    await wait_until(pilot, lambda: "3" in screen.values)
+    await pilot.press("p")
+    await wait_until(pilot, lambda: "4" in screen.values)
+    await pilot.press("n")
+    await settle(pilot)
+
+
+def test_reject(station, snap_compare):
+    async def before(pilot):
+        await _failing_part(pilot, station)
+        await pilot.press("down")
+
+    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
+
+
+def test_lot_summary(station, snap_compare):
+    async def before(pilot):
+        await _failing_part(pilot, station)
+        await pilot.press("enter")  # D01
+        await type_text(pilot, "over length")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+
+    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
