@@ -146,6 +146,19 @@ class PgServer:
             ).fetchall()
         return sum(1 for (ok,) in rows if ok)
 
+    def others_using(self) -> bool:
+        """Whether another test session (another prefix) has databases or connections here."""
+        mine = self.prefix.replace("_", r"\_") + "%"
+        out = self.psql(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'ist\\_%' "
+            f"AND datname NOT LIKE '{mine}'"
+        )
+        busy = self.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename LIKE 'ist\\_%' "
+            f"AND usename NOT LIKE '{mine}'"
+        )
+        return int(out.strip() or 0) > 0 or int(busy.strip() or 0) > 0
+
     def create_database(self) -> str:
         """A new empty database owned by the test administrator."""
         self._databases += 1
@@ -228,7 +241,7 @@ def pg_server() -> Iterator[PgServer]:
                 f"DROP OWNED BY {server.admin_role}; DROP ROLE IF EXISTS {server.admin_role}"
             )
         finally:
-            if server.started_here:
+            if server.started_here and not server.others_using():
                 server.ctl("stop")
 
 
