@@ -193,3 +193,11 @@ def test_identifiers_are_checked(recorder: Recorder, bracket: PartSpec, field: s
     kwargs[field] = value
     with pytest.raises(ReadingError, match=f"The {field}"):
         recorder.measure(**kwargs, characteristic="1", value="120", source=ManualSource("test"))
+
+
+def test_gauge_reading_without_any_unit_is_refused(recorder: Recorder, bracket: PartSpec, store):
+    unitless = caliper().model_copy(update={"unit": None})
+    with pytest.raises(ReadingError, match="sends no unit and none is configured"):
+        measure(recorder, bracket, "1", "120.00", source=GaugeSource(unitless))
+    assert measure(recorder, bracket, "1", "120.00", source=GaugeSource(unitless), unit="mm").seq
+    assert store.head()[0] == 4

@@ -237,6 +237,11 @@ class Recorder:
             source.asset.require_calibrated(self._today)
             if unit is None and ch.kind is Kind.VARIABLE:
                 unit = source.asset.unit
+                if unit is None:
+                    raise ReadingError(
+                        f"Gauge {source.asset.asset} sends no unit and none is configured for "
+                        "it: set unit in its [[gauge]] entry of station.toml."
+                    )
         elif not source.reason.strip():
             raise ReadingError("A manual entry needs a reason (why no gauge fed it).")
         return ch, evaluate(value, unit, ch, spec)
