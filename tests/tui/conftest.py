@@ -16,6 +16,7 @@ from inspect_station.gauges.simulator import SimulatorBank
 from inspect_station.spec import SpecLibrary
 from inspect_station.station import StationService
 from inspect_station.store import LocalStore
+from inspect_station.sync import Shipper
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.demo import DemoControls
 
@@ -30,8 +31,11 @@ class Station:
     bank: SimulatorBank
     clock: list[float]
 
-    def app(self, seed: int = 7) -> StationApp:
-        """A fresh app on this station (fixed date, seeded demo values, a settable clock)."""
+    def app(self, seed: int = 7, central: str | None = None) -> StationApp:
+        """A fresh app on this station (fixed date, seeded demo values, a settable clock).
+
+        Sync is off unless ``central`` names a central store URL.
+        """
 
         def hub(callback):
             return GaugeHub(self.service.config, on_event=callback, today=lambda: TODAY)
@@ -40,6 +44,9 @@ class Station:
             self.service,
             demo=DemoControls(self.service, self.bank, random.Random(seed)),
             hub_factory=hub,
+            shipper_factory=lambda: (
+                Shipper(self.service.store, central, poll_interval=0.2) if central else None
+            ),
             clock=lambda: self.clock[0],
         )
 

@@ -257,3 +257,27 @@ async def test_demo_key_presses_the_active_gauge(station):
         await pilot.press("d")  # bore gauge: poll
         await wait_until(pilot, lambda: "2" in screen.values)
         assert screen.active == 2
+
+
+async def test_background_sync_ships_measurements_and_shows_status(station, tmp_path):
+    central = f"sqlite:///{tmp_path / 'central.db'}"
+    app = station.app(central=central)
+    async with app.run_test() as pilot:
+        await all_connected(pilot)
+        await sign_in(pilot)
+        await start_lot(pilot)
+        screen = app.screen
+        station.simulator("CAL-0042").press("120.01")
+        await wait_until(pilot, lambda: "1" in screen.values)
+        head = station.service.store.head()[0]
+        await wait_until(pilot, lambda: app.shipper.status().acked_seq == head, timeout=10)
+        await wait_until(pilot, lambda: "all synced" in str(screen.query_one("#gauges").render()))
+    from inspect_station.sync import open_central
+    from inspect_station.sync.url import parse_central_url
+
+    store = open_central(parse_central_url(central))
+    try:
+        heads = {s.station: s for s in store.stations()}
+    finally:
+        store.close()
+    assert heads["DEMO-STATION"].head_seq == head

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from inspect_station.errors import InspectStationError
 from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
 from inspect_station.station import StationService
+from inspect_station.sync import Shipper, SyncStatus
 from inspect_station.tui.demo import DemoControls
 from inspect_station.tui.widgets import GaugeStatusBar
 from inspect_station.users import User
@@ -39,6 +41,14 @@ class WorkDone(Message):
         self.deliver = deliver
 
 
+class SyncMessage(Message):
+    """The shipper's status, handed from its thread to the UI thread."""
+
+    def __init__(self, status: SyncStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
 class StationApp(App[None]):
     """The inspection station."""
 
@@ -52,6 +62,7 @@ class StationApp(App[None]):
         *,
         demo: DemoControls | None = None,
         hub_factory: Callable[[Callable[[GaugeEvent], None]], GaugeHub | None] | None = None,
+        shipper_factory: Callable[[], Shipper | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -64,6 +75,11 @@ class StationApp(App[None]):
         self.hub: GaugeHub | None = None
         """The gauge hub (None when no gauges are configured)."""
         self._hub_factory = hub_factory or self._default_hub
+        self._shipper_factory = shipper_factory or self._default_shipper
+        self.shipper: Shipper | None = None
+        """Ships the journal to the central store in the background (None: sync off)."""
+        self._sync_stop = threading.Event()
+        self._sync_thread: threading.Thread | None = None
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="station-writer")
         self._clock = clock
         self._last_input = clock()
@@ -79,21 +95,53 @@ class StationApp(App[None]):
             return None
         return GaugeHub(self.service.config, on_event=callback)
 
+    def _default_shipper(self) -> Shipper | None:
+        return Shipper(self.service.store, self.service.config.central_url)
+
     def on_mount(self) -> None:
-        """Start the gauges and show the sign-in screen."""
+        """Start the gauges and the shipper, and show the sign-in screen."""
         from inspect_station.tui.screens.signin import SignInScreen
 
         self.hub = self._hub_factory(self._from_reader_thread)
         if self.hub is not None:
             self.hub.start()
+        self._start_sync()
         self.set_interval(1.0, self._tick)
         self.push_screen(SignInScreen())
 
     def on_unmount(self) -> None:
-        """Stop the gauges and the writer."""
+        """Stop the gauges, the writer (finishing what it has) and the shipper."""
         if self.hub is not None:
             self.hub.close()
         self._writer.shutdown(wait=True)
+        self._sync_stop.set()
+        if self._sync_thread is not None:
+            self._sync_thread.join(timeout=10)
+
+    # -- sync ---------------------------------------------------------------------------------
+
+    def _start_sync(self) -> None:
+        """Run the shipper on its own thread; a bad central URL is shown, never fatal."""
+        try:
+            self.shipper = self._shipper_factory()
+        except InspectStationError as exc:
+            self.sync_note = f"sync off: {exc.message}"
+            return
+        if self.shipper is None:
+            return
+        shipper = self.shipper
+        self._sync_thread = threading.Thread(
+            target=shipper.run,
+            args=(self._sync_stop, lambda status: self.post_message(SyncMessage(status))),
+            name="station-shipper",
+            daemon=True,
+        )
+        self._sync_thread.start()
+
+    def on_sync_message(self, message: SyncMessage) -> None:
+        """Show unsynced count, last success and last error in the status bar."""
+        self.sync_note = f"sync: {message.status.summary()}"
+        self.refresh_status()
 
     def _from_reader_thread(self, event: GaugeEvent) -> None:
         """Called on a reader thread: hand the event over, never block."""
@@ -146,6 +194,8 @@ class StationApp(App[None]):
         def finished(future: Future[T]) -> None:
             # Never block the writer on the UI: post the outcome and go on to the next job.
             self.post_message(WorkDone(lambda: deliver(future)))
+            if self.shipper is not None:
+                self.shipper.wake()  # something may have been recorded: ship it soon
 
         future = self._writer.submit(work)
         future.add_done_callback(finished)

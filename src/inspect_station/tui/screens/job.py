@@ -54,7 +54,7 @@ class JobScreen(StationScreen):
                 yield DataTable(id="lots", cursor_type="row")
         yield Static("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Fill the lists and focus the search."""

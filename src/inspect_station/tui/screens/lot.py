@@ -26,7 +26,7 @@ class LotSummaryScreen(StationScreen):
         yield Static("Loading…", id="lot-summary")
         yield DataTable(id="rejects", cursor_type="row")
         yield GaugeStatusBar(id="gauges")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Load the figures on the writer thread."""

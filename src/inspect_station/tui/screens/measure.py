@@ -52,14 +52,14 @@ class MeasureScreen(StationScreen):
     BINDINGS = [
         Binding("up", "move(-1)", "Prev", show=False),
         Binding("down", "move(1)", "Next", show=False),
-        Binding("space,enter", "capture", "Capture"),
+        Binding("space,enter", "capture", "Read"),
         Binding("m", "manual", "Manual"),
         Binding("p", "attribute('pass')", "Pass"),
         Binding("f", "attribute('fail')", "Fail"),
         Binding("n", "finish", "Next part"),
         Binding("s", "serial", "Serial"),
         Binding("l", "summary", "Lot"),
-        Binding("d", "demo_press", "DATA (demo)"),
+        Binding("d", "demo_press", "DATA"),
         Binding("escape", "leave", "Job"),
         Binding("f2", "sign_out", "Sign out"),
     ]
@@ -91,7 +91,7 @@ class MeasureScreen(StationScreen):
             yield Static("", id="active")
         yield Static("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Build the table and load the part to measure."""
@@ -491,6 +491,12 @@ class MeasureScreen(StationScreen):
         from inspect_station.tui.screens.lot import LotSummaryScreen
 
         self.app.push_screen(LotSummaryScreen(self.lot))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The demo's DATA key only exists in the demo."""
+        if action == "demo_press":
+            return self.app.demo is not None
+        return True
 
     def action_demo_press(self) -> None:
         """Demo only: press DATA on the simulated gauge of the active characteristic."""

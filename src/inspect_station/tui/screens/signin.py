@@ -40,7 +40,7 @@ class SignInScreen(StationScreen):
                 yield Input(id="pin", password=True, placeholder="PIN", restrict=r"\d*")
             yield Static(self._message, id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         """Start in the user field."""
