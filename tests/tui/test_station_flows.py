@@ -281,3 +281,26 @@ async def test_background_sync_ships_measurements_and_shows_status(station, tmp_
     finally:
         store.close()
     assert heads["DEMO-STATION"].head_seq == head
+
+
+async def test_resume_an_unfinished_lot_and_part(station):
+    app = station.app()
+    async with app.run_test() as pilot:
+        await all_connected(pilot)
+        await sign_in(pilot)
+        await start_lot(pilot, lot="L-RES")
+        screen = app.screen
+        station.simulator("CAL-0042").press("120.02")
+        await wait_until(pilot, lambda: "1" in screen.values)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, JobScreen)
+        lots = app.screen.query_one("#lots")
+        await wait_until(pilot, lambda: lots.row_count == 1)
+        await pilot.press("f5", "enter")
+        await settle(pilot)
+        resumed = app.screen
+        assert isinstance(resumed, MeasureScreen) and resumed is not screen
+        await wait_until(pilot, lambda: "1" in resumed.values)
+        assert resumed.serial == "001" and resumed.values["1"]["value"] == "120.02"
+        assert resumed.active == 1  # continues with the first open characteristic
