@@ -40,15 +40,15 @@ class Tmux:
             ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
         ).stdout
 
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        """Wait until ``text`` is on the screen; fail with the screen if it never is."""
+    def wait_for(self, *texts: str, timeout: float = 20.0) -> str:
+        """Wait until one of ``texts`` is on the screen; fail with the screen if none ever is."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             shown = self.screen()
-            if text in shown:
+            if any(text in shown for text in texts):
                 return shown
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+        raise AssertionError(f"{texts!r} never appeared; the screen shows:\n{self.screen()}")
 
     def keys(self, *keys: str) -> None:
         """Type like a person: one key (or word) at a time."""
@@ -87,8 +87,7 @@ def test_complete_a_part_in_the_installed_demo(tmp_path: Path):
         session.keys("p")  # the thread gauge: go
         session.wait_for("All characteristics measured")
         session.keys("n")
-        time.sleep(0.5)
-        if "REJECT part 001" in session.screen():
+        if "REJECT part 001" in session.wait_for("REJECT part 001", "S/N 002"):
             session.keys("Enter", "seen", "Enter")
         session.wait_for("S/N 002")
         session.keys("C-q")

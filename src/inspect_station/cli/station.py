@@ -151,3 +151,43 @@ def run_demo(db: Path | None) -> None:
             StationApp(service, demo=DemoControls(service, bank)).run()
         finally:
             service.store.close()
+
+
+@main.command()
+@click.option(
+    "--central", "central_url", help="Review every station's rejects in this central store."
+)
+@pass_context
+def review(ctx: Context, central_url: str | None) -> None:
+    """Supervisors: review rejects and sign dispositions (this station's record, or --central).
+
+    Dispositions are written to this terminal's own journal (its station id) and shipped to
+    the central store like any other record.
+    """
+    from inspect_station.dispositions import Review, SignaturePolicy
+    from inspect_station.export.source import CentralSource, LocalSource
+    from inspect_station.sync import Shipper
+    from inspect_station.tui.app import StationApp
+
+    config = ctx.config
+    service = build_service(config)
+    source = CentralSource.open(central_url) if central_url else LocalSource(service.store)
+    ship_to = config.central or central_url or config.central_url
+    try:
+        review_core = Review(
+            source,
+            service.store,
+            service.users,
+            SignaturePolicy(),
+            warn_days=config.calibration_warning_days,
+        )
+        StationApp(
+            service,
+            review=review_core,
+            office=True,
+            hub_factory=lambda _callback: None,
+            shipper_factory=lambda: Shipper(service.store, ship_to),
+        ).run()
+    finally:
+        source.close()
+        service.store.close()

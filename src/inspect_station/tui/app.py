@@ -13,14 +13,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
+from inspect_station.dispositions import Review, SignaturePolicy
 from inspect_station.errors import InspectStationError
+from inspect_station.export.source import LocalSource
 from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
 from inspect_station.station import StationService
 from inspect_station.sync import Shipper, SyncStatus
 from inspect_station.tui.demo import DemoControls
 from inspect_station.tui.widgets import GaugeStatusBar
-from inspect_station.users import User
+from inspect_station.users import Role, User
 
 T = TypeVar("T")
 
@@ -63,6 +65,8 @@ class StationApp(App[None]):
         demo: DemoControls | None = None,
         hub_factory: Callable[[Callable[[GaugeEvent], None]], GaugeHub | None] | None = None,
         shipper_factory: Callable[[], Shipper | None] | None = None,
+        review: Review | None = None,
+        office: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
@@ -87,6 +91,16 @@ class StationApp(App[None]):
         """Seconds without input after which the user is signed out."""
         self.sync_note = ""
         """Sync status for the status bar (unsynced count, last error)."""
+        self.review = review or Review(
+            LocalSource(service.store),
+            service.store,
+            service.users,
+            SignaturePolicy(),
+            warn_days=service.config.calibration_warning_days,
+        )
+        """Where supervisors review rejects (this station's record, or a central store)."""
+        self.office = office
+        """An office terminal: supervisors go straight to the rejects, there is no bench."""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -222,12 +236,28 @@ class StationApp(App[None]):
         self.refresh_status()
 
     def signed_in(self, user: User) -> None:
-        """Start a session: go to the job screen."""
+        """Start a session: the job screen at a bench, the rejects at an office terminal."""
         from inspect_station.tui.screens.job import JobScreen
+        from inspect_station.tui.screens.review import ReviewScreen
 
+        if self.office and user.role is not Role.SUPERVISOR:
+            self.notify("Only supervisors review rejects.", severity="error")
+            return
         self.user = user
         self._last_input = self._clock()
-        self.switch_screen(JobScreen())
+        if self.office:
+            self.switch_screen(ReviewScreen(self.review, can_leave=False))
+        else:
+            self.switch_screen(JobScreen())
+
+    def open_review(self) -> None:
+        """Supervisors: the rejects awaiting disposition."""
+        from inspect_station.tui.screens.review import ReviewScreen
+
+        if self.user is None or self.user.role is not Role.SUPERVISOR:
+            self.notify("Only supervisors review rejects and sign dispositions.", severity="error")
+            return
+        self.push_screen(ReviewScreen(self.review))
 
     def sign_out(self, reason: str = "signed out") -> None:
         """End the session and return to the sign-in screen."""

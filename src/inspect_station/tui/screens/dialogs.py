@@ -22,8 +22,8 @@ class ManualEntry:
     reason: str
 
 
-class _Dialog(ModalScreen):
-    """Base: Escape cancels (returns None)."""
+class Dialog(ModalScreen):
+    """Base of the station's dialogs: Escape cancels (the answer is None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -44,7 +44,7 @@ MANUAL_REASONS = [
 ]
 
 
-class ManualEntryDialog(_Dialog):
+class ManualEntryDialog(Dialog):
     """Type a value when no gauge can feed it, with a reason."""
 
     DEFAULT_CLASSES = "dialog"
@@ -85,7 +85,7 @@ class ManualEntryDialog(_Dialog):
         return None
 
 
-class TextDialog(_Dialog):
+class TextDialog(Dialog):
     """Ask one line of text (a correction reason, a serial number)."""
 
     DEFAULT_CLASSES = "dialog"
@@ -118,7 +118,7 @@ class RejectAnswer:
     note: str
 
 
-class RejectDialog(_Dialog):
+class RejectDialog(Dialog):
     """A failing part: pick a defect code, add a note; it goes to the rejects awaiting review."""
 
     DEFAULT_CLASSES = "dialog"
@@ -158,7 +158,7 @@ class RejectDialog(_Dialog):
         return None
 
 
-class RevisionDialog(_Dialog):
+class RevisionDialog(Dialog):
     """What changed in a new revision; the inspector acknowledges before measuring."""
 
     DEFAULT_CLASSES = "dialog"

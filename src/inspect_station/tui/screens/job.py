@@ -22,7 +22,7 @@ class JobScreen(StationScreen):
     BINDINGS = [
         Binding("f2", "sign_out", "Sign out"),
         Binding("f5", "focus_resume", "Resume a lot"),
-        Binding("f9", "review", "Review rejects", show=False),
+        Binding("f9", "review", "Rejects"),
     ]
 
     def __init__(self) -> None:
@@ -217,8 +217,12 @@ class JobScreen(StationScreen):
         """Move to the unfinished lots."""
         self.set_focus(self.query_one("#lots", DataTable))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The rejects queue is offered to supervisors only."""
+        if action == "review":
+            return self.app.user is not None and self.app.user.role.value == "supervisor"
+        return True
+
     def action_review(self) -> None:
         """Supervisors: open the rejects awaiting disposition."""
-        review = getattr(self.app, "open_review", None)
-        if review is not None:
-            review()
+        self.app.open_review()
