@@ -12,6 +12,7 @@ from inspect_station.store.projections import (
     SCHEMA,
     TABLES,
     body,
+    check_projections,
     compile_table,
     constant,
     flag,
@@ -171,3 +172,55 @@ def test_sign_ins_and_sign_outs_share_a_table(kind: str):
 
 def test_journal_only_kinds_project_nothing():
     assert project({**a_record(text="hello"), "kind": "note"}) == []
+
+
+def held(records: list[dict], station: str | None = None) -> dict[str, list[dict]]:
+    """What a store holds for these records: their projection rows by table (plus a column
+    a newer version might have added)."""
+    tables: dict[str, list[dict]] = {}
+    for rec in records:
+        for table, row in project(rec):
+            extra = {"station": station} if station else {}
+            tables.setdefault(table, []).append({**row, **extra, "added_later": None})
+    return tables
+
+
+def reader(tables: dict[str, list[dict]]):
+    """``stored`` over rows held in memory."""
+    return lambda table, first, last: [
+        r for r in tables.get(table, []) if first <= r["seq"] <= last
+    ]
+
+
+def test_the_checker_finds_the_first_altered_missing_or_extra_row():
+    records = [
+        {**a_record(user_id="ann", success=True), "kind": "sign_in", "seq": 1},
+        {**a_record(user_id="ann", success=False), "kind": "sign_in", "seq": 2},
+        {**a_record(text="hi"), "kind": "note", "seq": 3},
+    ]
+    tables = held(records)
+    assert check_projections(records, reader(tables)) is None
+    assert check_projections([], reader({})) is None
+
+    altered = {"sign_ins": [tables["sign_ins"][0], {**tables["sign_ins"][1], "success": 1}]}
+    assert check_projections(records, reader(altered)) == (
+        2,
+        "sign_ins.success is 1 but the journal says 0 (projection altered)",
+    )
+    missing = {"sign_ins": tables["sign_ins"][:1]}
+    assert check_projections(records, reader(missing)) == (
+        2,
+        "the record is missing its sign_ins row",
+    )
+    extra = {**tables, "users": [{"seq": 3}]}
+    assert check_projections(records, reader(extra)) == (3, "the record has an extra users row")
+
+
+def test_the_checker_compares_the_station_a_central_store_keys_rows_by():
+    records = [{**a_record(user_id="ann"), "kind": "sign_out", "seq": 1, "station": "B-1"}]
+    assert check_projections(records, reader(held(records, "B-1")), "B-1") is None
+    problem = check_projections(records, reader(held(records, "B-2")), "B-1")
+    assert problem == (
+        1,
+        "sign_ins.station is 'B-2' but the journal says 'B-1' (projection altered)",
+    )

@@ -139,6 +139,18 @@ def test_verify_central_finds_an_altered_projection(central_url, station, raw_ce
     assert "BROKEN at seq 40: measurements.value is '119.99'" in result.output
 
 
+def test_verify_central_finds_a_deleted_projection_row(
+    central_url, station, raw_central: RawCentral
+):
+    config, _ = station
+    assert cli("sync", "--central", central_url, config=config).exit_code == 0
+    ((seq,),) = raw_central.execute("SELECT max(seq) FROM {s}results")
+    raw_central.tamper("results", f"DELETE FROM {{s}}results WHERE seq = {seq}")
+    result = cli("verify", "--central", central_url)
+    assert result.exit_code == 1
+    assert f"BROKEN at seq {seq}: the record is missing its results row" in result.output
+
+
 def test_verify_a_central_store_that_does_not_exist(tmp_path: Path):
     result = cli("verify", "--central", f"sqlite:///{tmp_path / 'none.db'}")
     assert result.exit_code == 2 and "There is no central store at" in result.output

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from inspect_station.errors import StoreError
 from inspect_station.store import journal
 from inspect_station.store.migrations import migrations
-from inspect_station.store.projections import TABLES, project
+from inspect_station.store.projections import TABLES, check_projections, project
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -300,39 +300,14 @@ class LocalStore:
 
     def _check_projections(self, records: list[dict[str, Any]]) -> tuple[int, str] | None:
         """Compare the projection rows of ``records`` with what the journal says they must be."""
-        first, last = records[0]["seq"], records[-1]["seq"]
-        actual: dict[str, dict[int, list[dict[str, Any]]]] = {}
-        for table in TABLES:
-            with self._lock:
-                rows = _dict_rows(
-                    self.conn.execute(
-                        f"SELECT * FROM {table} WHERE seq BETWEEN ? AND ? ORDER BY seq, rowid",
-                        (first, last),
-                    )
-                )
-            by_seq: dict[int, list[dict[str, Any]]] = {}
-            for row in rows:
-                by_seq.setdefault(row["seq"], []).append(row)
-            actual[table] = by_seq
-        for record in records:
-            expected: dict[str, list[dict[str, Any]]] = {}
-            for table, row in project(record):
-                expected.setdefault(table, []).append(row)
-            for table in TABLES:
-                want = expected.get(table, [])
-                have = actual[table].get(record["seq"], [])
-                if len(want) != len(have):
-                    what = "is missing its" if len(have) < len(want) else "has an extra"
-                    return record["seq"], f"record {what} {table} row"
-                for w, h in zip(want, have, strict=True):
-                    for column, value in w.items():
-                        if h.get(column) != value:
-                            return (
-                                record["seq"],
-                                f"{table}.{column} is {h.get(column)!r} but the journal says "
-                                f"{value!r} (projection altered)",
-                            )
-        return None
+
+        def stored(table: str, first: int, last: int) -> list[dict[str, Any]]:
+            return self.query(
+                f"SELECT * FROM {table} WHERE seq BETWEEN ? AND ? ORDER BY seq, rowid",
+                (first, last),
+            )
+
+        return check_projections(records, stored)
 
     def close(self) -> None:
         """Close the database file."""

@@ -14,7 +14,7 @@ object, its canonical JSON, a flag, a constant). ``KINDS`` says which tables a r
 from __future__ import annotations
 
 import linecache
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -423,3 +423,47 @@ def project(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
     """The projection rows a record yields (none for kinds that are journal-only)."""
     projector = PROJECTORS.get(record["kind"])
     return projector(record) if projector else []
+
+
+def check_projections(
+    records: Sequence[Mapping[str, Any]],
+    stored: Callable[[str, int, int], Iterable[Mapping[str, Any]]],
+    station: str | None = None,
+) -> tuple[int, str] | None:
+    """The first (seq, reason) where stored projection rows differ from what ``records`` yield.
+
+    ``records`` are consecutive journal records; ``stored(table, first_seq, last_seq)`` gives a
+    table's stored rows for those seqs, by seq and then in the order they were written. With
+    ``station``, every derived row also carries it (a central store keys each table by
+    station). Only derived columns are compared; a row missing, extra or altered is reported.
+    """
+    if not records:
+        return None
+    first, last = records[0]["seq"], records[-1]["seq"]
+    held: dict[str, dict[int, list[Mapping[str, Any]]]] = {}
+    for table in TABLES:
+        by_seq: dict[int, list[Mapping[str, Any]]] = {}
+        for row in stored(table, first, last):
+            by_seq.setdefault(row["seq"], []).append(row)
+        held[table] = by_seq
+    for rec in records:
+        expected: dict[str, list[Row]] = {}
+        for table, row in project(rec):
+            expected.setdefault(table, []).append(
+                row if station is None else {**row, "station": station}
+            )
+        for table in TABLES:
+            want = expected.get(table, [])
+            have = held[table].get(rec["seq"], [])
+            if len(want) != len(have):
+                what = "is missing its" if len(have) < len(want) else "has an extra"
+                return rec["seq"], f"the record {what} {table} row"
+            for w, h in zip(want, have, strict=True):
+                for column, value in w.items():
+                    if h.get(column) != value:
+                        return (
+                            rec["seq"],
+                            f"{table}.{column} is {h.get(column)!r} but the journal says "
+                            f"{value!r} (projection altered)",
+                        )
+    return None

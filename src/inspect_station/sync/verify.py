@@ -8,16 +8,15 @@ recomputed with ``journal.record_hash``), compares every projection row with wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from inspect_station.store import journal
-from inspect_station.store.projections import project
+from inspect_station.store.projections import check_projections
 from inspect_station.sync.central import CentralStore, StationSummary, open_central
-from inspect_station.sync.schema import CENTRAL_TABLES
 
 _CHUNK = 2000
 
@@ -54,32 +53,11 @@ def _check_projections(
     central: CentralStore, station: str, records: list[dict[str, Any]]
 ) -> tuple[int, str] | None:
     """The first (seq, reason) where stored projection rows differ from the journal's."""
-    first, last = records[0]["seq"], records[-1]["seq"]
-    stored: dict[str, dict[int, list[Mapping[str, Any]]]] = {}
-    for table in CENTRAL_TABLES:
-        by_seq: dict[int, list[Mapping[str, Any]]] = {}
-        for row in central.projection_rows(table, station, first, last):
-            by_seq.setdefault(row["seq"], []).append(row)
-        stored[table] = by_seq
-    for record in records:
-        expected: dict[str, list[dict[str, Any]]] = {}
-        for table, row in project(record):
-            expected.setdefault(table, []).append({**row, "station": station})
-        for table in CENTRAL_TABLES:
-            want = expected.get(table, [])
-            have = stored[table].get(record["seq"], [])
-            if len(want) != len(have):
-                what = "is missing its" if len(have) < len(want) else "has an extra"
-                return record["seq"], f"the record {what} {table} row"
-            for w, h in zip(want, have, strict=True):
-                for column, value in w.items():
-                    if h.get(column) != value:
-                        return (
-                            record["seq"],
-                            f"{table}.{column} is {h.get(column)!r} but the journal says "
-                            f"{value!r} (projection altered)",
-                        )
-    return None
+
+    def stored(table: str, first: int, last: int) -> list[dict[str, Any]]:
+        return central.projection_rows(table, station, first, last)
+
+    return check_projections(records, stored, station)
 
 
 def verify_station(central: CentralStore, summary: StationSummary) -> StationReport:
