@@ -591,10 +591,8 @@ LOCAL_ROW_VALUES: tuple[str, ...] = (
 class CentralSource(RecordSource):
     """Records of every station in a central store (embedded SQLite or PostgreSQL).
 
-    The queries are the portable ones of ``RecordSource``; chains are verified with the sync
-    package's own ``verify_station``. Reads go through the central store's connection:
-    ``CentralStore`` has no public read-query method yet, and ``_read`` is the one place to
-    switch to it once it has one.
+    The queries are the portable ones of ``RecordSource``, answered by the central store's own
+    read-only ``query``; chains are verified with the sync package's own ``verify_station``.
     """
 
     kind = "central"
@@ -602,7 +600,6 @@ class CentralSource(RecordSource):
     def __init__(self, central: CentralStore) -> None:
         self.central = central
         self.description = f"central store {central.url.display}"
-        self._postgres = central.url.backend == "postgresql"
         super().__init__(self._heads())
 
     @classmethod
@@ -620,35 +617,8 @@ class CentralSource(RecordSource):
         self.heads = self._heads()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of a read query on the central store."""
-        try:
-            return self._read(sql, params)
-        except InspectStationError:
-            raise
-        except Exception as exc:  # a driver error: one sentence, no URL password
-            from inspect_station.sync.url import scrub
-
-            detail = scrub(" ".join(str(exc).split()), self.central.url.password)
-            raise SourceError(
-                f"Reading the central store {self.central.url.display} failed: {detail}."
-            ) from None
-
-    def _read(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        conn: Any = self.central.conn
-        if self._postgres:
-            from psycopg.rows import dict_row
-
-            from inspect_station.sync.central_pg import SCHEMA
-
-            text = sql.replace("%", "%%").replace("?", "%s")
-            with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-                cur.execute("SET TRANSACTION READ ONLY")
-                cur.execute(f"SET LOCAL search_path TO {SCHEMA}, pg_catalog")
-                cur.execute(text, tuple(params))
-                return cur.fetchall()
-        cursor = conn.execute(sql, tuple(params))
-        names = [d[0] for d in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        """Rows of a read query on the central store (errors are one-sentence SyncErrors)."""
+        return self.central.query(sql, params)
 
     def verify(self, stations: Iterable[str]) -> list[ChainCheck]:
         """Verify these stations' chains and projections in the central store."""

@@ -9,7 +9,7 @@ is append-only, enforced by triggers in the database. ``open_central(url)`` pick
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +68,7 @@ class StationCredentials:
 
 
 class CentralStore(ABC):
-    """A central store: ingest batches, report heads, stream records back for verification."""
+    """A central store: ingest batches, report heads, stream records back, answer read queries."""
 
     url: CentralUrl
     """Where the store is (print ``url.display``, never ``url.url``)."""
@@ -110,6 +110,16 @@ class CentralStore(ABC):
     @abstractmethod
     def projection_beyond(self, station: str, seq: int) -> tuple[str, int] | None:
         """A (table, seq) projection row of the station above ``seq`` (which should not exist)."""
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of one read-only SQL statement, as dicts, on either backend.
+
+        ``?`` marks each parameter (outside quotes and comments); tables and views are named
+        without a schema (``journal``, ``measurements``, ``current_results``, ...). The
+        database refuses a statement that would change anything; every error is a SyncError
+        sentence.
+        """
 
     @abstractmethod
     def add_station(

@@ -23,7 +23,7 @@ import contextlib
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -308,6 +308,24 @@ _AUTH_FAILURES = (
     "certificate",
 )
 
+# What a ``?`` inside of is not a placeholder: a string, a quoted identifier, a comment.
+_NOT_PLACEHOLDERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/""", re.S)
+
+
+def qmark_to_pyformat(query: str) -> str:
+    """A query with ``?`` placeholders in psycopg's style: ``%s``, and every other ``%`` doubled.
+
+    A ``?`` in a string literal, a quoted identifier or a comment stays as it is.
+    """
+    out = []
+    pos = 0
+    for match in _NOT_PLACEHOLDERS.finditer(query):
+        out.append(query[pos : match.start()].replace("%", "%%").replace("?", "%s"))
+        out.append(match.group().replace("%", "%%"))
+        pos = match.end()
+    out.append(query[pos:].replace("%", "%%").replace("?", "%s"))
+    return "".join(out)
+
 
 def default_role(dbname: str, station: str) -> str:
     """The role name ``add_station`` uses: database and station, lower case, [a-z0-9_]."""
@@ -346,9 +364,7 @@ class PostgresCentral(CentralStore):
     def _error(self, exc: psycopg.Error, what: str) -> SyncError:
         """A psycopg error as a typed, password-free, one-sentence error."""
         diag = exc.diag
-        text = str(exc)
-        primary = diag.message_primary or (text.splitlines()[0] if text else "")
-        primary = scrub(" ".join(primary.split()), self.url.password).rstrip(".")
+        primary = self._primary(exc)
         state = exc.sqlstate or ""
         if state in (_SQLSTATE_CHAIN, _SQLSTATE_STATION):
             detail = diag.message_detail or ""
@@ -388,6 +404,12 @@ class PostgresCentral(CentralStore):
                 f"{primary or type(exc).__name__}."
             )
         return SyncError(f"The central store {self.url.display} failed during {what}: {primary}.")
+
+    def _primary(self, exc: psycopg.Error) -> str:
+        """The server's one-line message, without the password or a final period."""
+        text = str(exc)
+        primary = exc.diag.message_primary or (text.splitlines()[0] if text else "")
+        return scrub(" ".join(primary.split()), self.url.password).rstrip(".")
 
     def _live(self) -> psycopg.Connection:
         if self.conn.closed or self.conn.broken:
@@ -708,6 +730,28 @@ class PostgresCentral(CentralStore):
             if rows and rows[0]["seq"] is not None:
                 return table, rows[0]["seq"]
         return None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of one statement in a READ ONLY transaction, with the schema on the search path."""
+        self._check_schema()
+        text = qmark_to_pyformat(sql)
+        with self._lock:
+            conn = self._live()
+            try:
+                with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+                    cur.execute("SET TRANSACTION READ ONLY")
+                    cur.execute(f"SET LOCAL search_path TO {SCHEMA}, pg_catalog")
+                    cur.execute(text, tuple(params))
+                    return cur.fetchall() if cur.description else []
+            except psycopg.Error as exc:
+                if self.conn.broken or isinstance(
+                    exc, psycopg.OperationalError | pgerrors.InsufficientPrivilege
+                ):
+                    raise self._error(exc, "a read query") from None
+                raise SyncError(
+                    f"The central store {self.url.display} could not answer a read query: "
+                    f"{self._primary(exc)}."
+                ) from None
 
     # -- station roles -----------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlite_utils import Database, Migrations
@@ -382,6 +382,28 @@ class SqliteCentral(CentralStore):
                 if row[0] is not None:
                     return table, row[0]
         return None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of one read-only statement (``PRAGMA query_only`` makes SQLite refuse writes)."""
+        with self._lock:
+            try:
+                self.conn.execute("PRAGMA query_only = ON")
+                try:
+                    cursor = self.conn.execute(sql, tuple(params))
+                    names = [d[0] for d in cursor.description or ()]
+                    rows = cursor.fetchall()
+                finally:
+                    self.conn.execute("PRAGMA query_only = OFF")
+            except sqlite3.Error as exc:
+                detail = " ".join(str(exc).split()).rstrip(".")
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in detail:
+                    raise CentralUnavailable(
+                        f"The central store {self.path} is busy: {detail}."
+                    ) from None
+                raise SyncError(
+                    f"The central store {self.path} could not answer a read query: {detail}."
+                ) from None
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def add_station(
         self, station: str, role: str | None = None, new_password: bool = False
