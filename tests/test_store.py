@@ -72,6 +72,38 @@ def test_station_binding(db_path: Path):
         LocalStore(db_path, "BENCH-2")
 
 
+def test_an_existing_record_opens_as_the_station_it_belongs_to(db_path: Path):
+    with LocalStore(db_path, "BENCH-1") as store:
+        store.append("note", {"text": "hello"})
+    with LocalStore.open_existing(db_path) as copy:
+        assert copy.station == "BENCH-1"
+        assert copy.verify().ok and copy.head()[0] == 1
+
+
+def test_opening_an_existing_record_creates_nothing(tmp_path: Path):
+    missing = tmp_path / "elsewhere" / "none.db"
+    with pytest.raises(StoreError) as caught:
+        LocalStore.open_existing(missing)
+    assert str(caught.value) == f"There is no local record at {missing}."
+    assert not missing.parent.exists()
+
+
+def test_opening_an_existing_record_refuses_other_files_unchanged(tmp_path: Path):
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE readings (value TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="is not a station's local record: it names no station"):
+        LocalStore.open_existing(other)
+    assert other.read_bytes() == before
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable station database"):
+        LocalStore.open_existing(junk)
+
+
 def test_not_a_database(tmp_path: Path):
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)

@@ -131,6 +131,69 @@ def test_rejects_and_disposition_from_the_command_line(config: Path, lot7: Recor
     assert again.exit_code == 2 and "was already disposed as use as is" in again.output
 
 
+@pytest.fixture
+def auditor(tmp_path: Path) -> Path:
+    """A station.toml for another station, AUDIT-9, whose own record does not exist yet."""
+    path = tmp_path / "auditor.toml"
+    path.write_text(f'station = "AUDIT-9"\ndb = "{tmp_path / "audit.db"}"\n')
+    return path
+
+
+def test_a_record_copied_from_another_station_is_read_with_db(
+    auditor: Path, lot7: RecordedLot, tmp_path: Path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    db = str(lot7.store.path)
+    head = lot7.store.head()
+    verified = run(auditor, "verify", "--db", db)
+    assert verified.exit_code == 0, verified.output
+    assert f"{db}: OK: {head[0]} records, chain and projections verified." in verified.output
+    exported = run(auditor, "export", "lot", "L-7", "--format", "json", "--db", db)
+    assert exported.exit_code == 0, exported.output
+    assert "chain TEST-1: OK" in exported.output
+    assert json.loads(Path("L-7.json").read_text())["source"]["kind"] == "local"
+    traced = run(auditor, "trace", "gauge", "CAL-0042", "--format", "csv", "--db", db)
+    assert traced.exit_code == 0 and len(traced.output.splitlines()) == 7
+    listed = run(auditor, "rejects", "list", "--all", "--json", "--db", db)
+    assert listed.exit_code == 0, listed.output
+    (item,) = [json.loads(line) for line in listed.output.splitlines()]
+    assert (item["station"], item["serial"], item["status"]) == ("TEST-1", "P2", "disposed")
+    shown = run(auditor, "rejects", "show", item["reject"][:8], "--db", db)
+    assert shown.exit_code == 0 and "disposition: Rework" in shown.output
+    # Read only: the copy holds the same chain, and the auditor's own record was not made.
+    assert lot7.store.head() == head
+    assert not (tmp_path / "audit.db").exists()
+
+
+def test_signing_into_another_station_s_record_is_refused(auditor: Path, lot7: RecordedLot):
+    from lots import GOOD, record_part
+
+    record_part(lot7.recorder, lot7.spec, "L-8", "Q1", {**GOOD, "3": "0.030"}, defect="D03")
+    head = lot7.store.head()
+    reject = lot7.reject_of("Q1")
+    signed = run(
+        auditor, "disposition", "sign", reject[:8], "--disposition", "scrap", "--reason", "dent",
+        "--user", "sam", "--pin-stdin", "--db", str(lot7.store.path), stdin="9876\n",
+    )  # fmt: skip
+    assert signed.exit_code == 2
+    assert "belongs to station 'TEST-1', not 'AUDIT-9'" in signed.output
+    assert lot7.store.head() == head
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["verify"], ["export", "lot", "L-7"], ["trace", "gauge", "CAL-0042"], ["rejects", "list"]],
+)
+def test_a_missing_db_file_is_one_sentence_and_not_created(
+    auditor: Path, tmp_path: Path, command: list[str]
+):
+    missing = tmp_path / "copies" / "bench.db"
+    result = run(auditor, *command, "--db", str(missing))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: There is no local record at {missing}."
+    assert not missing.parent.exists()
+
+
 def test_ages_are_parsed_and_bad_ones_refused(config: Path):
     assert run(config, "rejects", "list", "--older-than", "3d").exit_code == 0
     bad = run(config, "rejects", "list", "--older-than", "soon")

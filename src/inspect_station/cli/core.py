@@ -24,6 +24,17 @@ def open_store(ctx: Context, db: Path | None) -> LocalStore:
     return LocalStore(db or ctx.config.db_path, ctx.config.station)
 
 
+def open_record(ctx: Context, db: Path | None) -> LocalStore:
+    """An existing local record to read: a --db file as whichever station it belongs to (a
+    copy from any station), else the configured station's own record."""
+    if db is not None:
+        return LocalStore.open_existing(db)
+    path = ctx.config.db_path
+    if not path.exists():
+        raise InspectStationError(f"There is no local record at {path}.")
+    return open_store(ctx, path)
+
+
 def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:
     """Specs from --specs paths or the configuration; invalid files are reported on stderr."""
     paths = list(specs) or ctx.config.spec_paths
@@ -212,17 +223,17 @@ def _refuse_float(text: str) -> str:
 @click.option("--central", "central_url", help="Verify every station's chain in a central store.")
 @pass_context
 def verify(ctx: Context, db: Path | None, central_url: str | None) -> None:
-    """Recompute the hash chain and projections; exit 1 at the first broken record."""
+    """Recompute the hash chain and projections; exit 1 at the first broken record.
+
+    A --db file may come from any station: it is verified as the station it belongs to.
+    """
     if central_url:
         from inspect_station.sync.verify import verify_central
 
         sys.exit(verify_central(central_url))
-    path = db or ctx.config.db_path
-    if not path.exists():
-        raise InspectStationError(f"There is no local record at {path}.")
-    with open_store(ctx, path) as store:
+    with open_record(ctx, db) as store:
         report = store.verify()
-    click.echo(f"{path}: {report.summary()}")
+    click.echo(f"{store.path}: {report.summary()}")
     if not report.ok:
         sys.exit(1)
 

@@ -1,8 +1,8 @@
 """Traceability commands: export lot, trace gauge, rejects list/show, disposition sign/cosign.
 
-Each reads from the station's local record (``--db`` or the configuration) or, with
-``--central URL``, from a central store across all stations. Signatures are always written to
-this station's own local record, under its own station id.
+Each reads from the station's local record (the configuration's, or a ``--db`` file copied
+from any station) or, with ``--central URL``, from a central store across all stations.
+Signatures are always written to this station's own local record, under its own station id.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from inspect_station.cli import Context, main, pass_context
-from inspect_station.cli.core import open_store
+from inspect_station.cli.core import open_record, open_store
 from inspect_station.dispositions import (
     Disposition,
     RejectDetail,
@@ -60,8 +60,14 @@ def parse_age(text: str | None) -> dt.timedelta | None:
     return dt.timedelta(**{unit: int(m.group(1))})
 
 
-def _local_store(ctx: Context, db: Path | None) -> LocalStore:
-    """The existing local record named by --db or the configuration."""
+def _local_store(ctx: Context, db: Path | None, *, writing: bool = False) -> LocalStore:
+    """The existing local record named by --db or the configuration.
+
+    To read, a --db file opens as whichever station it belongs to (a copy from any station);
+    to sign into it, it must be this station's own record.
+    """
+    if not writing:
+        return open_record(ctx, db)
     path = db or ctx.config.db_path
     if not path.exists():
         raise InspectStationError(f"There is no local record at {path}.")
@@ -218,9 +224,14 @@ def _review(
 
 @contextmanager
 def _reviewing(
-    ctx: Context, db: Path | None, central_url: str | None, second: tuple[str, ...] = ()
+    ctx: Context,
+    db: Path | None,
+    central_url: str | None,
+    second: tuple[str, ...] = (),
+    *,
+    writing: bool = False,
 ) -> Iterator[Review]:
-    """A review reading from the chosen source and writing to this station's own record."""
+    """A review reading from the chosen source; signatures go to this station's own record."""
     if central_url:
         if db:
             raise click.UsageError("Give --db or --central, not both.")
@@ -228,7 +239,7 @@ def _reviewing(
         with CentralSource.open(central_url) as source, open_store(ctx, path) as store:
             yield _review(ctx, source, store, second)
         return
-    with _local_store(ctx, db) as store:
+    with _local_store(ctx, db, writing=writing) as store:
         yield _review(ctx, LocalSource(store), store, second)
 
 
@@ -393,7 +404,7 @@ def disposition_sign(
     db: Path | None,
 ) -> None:
     """Dispose of REJECT and sign it electronically (21 CFR Part 11)."""
-    with _reviewing(ctx, db, central_url, second) as review:
+    with _reviewing(ctx, db, central_url, second, writing=True) as review:
         info = review.sign(
             reject,
             kind,
@@ -430,7 +441,7 @@ def disposition_cosign(
     db: Path | None,
 ) -> None:
     """Add the second signer's signature to the disposition of REJECT."""
-    with _reviewing(ctx, db, central_url) as review:
+    with _reviewing(ctx, db, central_url, writing=True) as review:
         info = review.cosign(
             reject, user_id=user_id, pin=_read_pin(pin_stdin), expected_hash=expect_hash
         )

@@ -144,6 +144,19 @@ class LocalStore:
             conn.close()
             raise StoreError(f"{self.path} is not a usable station database: {exc}.") from None
 
+    @classmethod
+    def open_existing(cls, path: Path | str) -> LocalStore:
+        """Open an existing local record as the station it belongs to, whichever that is.
+
+        For reading and verifying a record copied from any station (an auditor's case); a
+        missing file is refused, never created, and so is a file that is not a station's
+        record, before anything is written to it.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"There is no local record at {path}.")
+        return cls(path, _station_of(path))
+
     def _migrate(self) -> None:
         """Apply pending migrations under the write lock (safe with several processes)."""
         with self._lock:
@@ -369,6 +382,25 @@ class LocalStore:
                 """,
                 {"central": central, "message": message, "kind": kind, "at": at},
             )
+
+
+def _station_of(path: Path) -> str:
+    """The station id a local record file belongs to, read without changing the file."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'station'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" not in str(exc):
+            raise StoreError(f"Cannot read the local record {path}: {exc}.") from None
+        row = None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a usable station database: {exc}.") from None
+    if row is None:
+        raise StoreError(f"{path} is not a station's local record: it names no station.")
+    return row[0]
 
 
 @dataclass(frozen=True)
