@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspect_station.config import GaugeAsset
+from inspect_station.config import GaugeAsset, load_config
 from inspect_station.dispositions import (
     MEANING_APPROVAL,
     MEANING_SECOND_APPROVAL,
@@ -27,6 +27,7 @@ from inspect_station.dispositions import (
     WrongPin,
     parse_disposition,
 )
+from inspect_station.errors import ConfigError
 from inspect_station.export.source import LocalSource
 from inspect_station.recording import GaugeSource, ManualSource, Recorder
 from inspect_station.spec import PartSpec
@@ -299,6 +300,38 @@ def test_the_second_signer_policy_is_a_parameter(
     assert strict.sign(
         reject_part(recorder, bracket, "S3"), "repair", "sleeve", user_id="sam", pin="9876"
     ).complete
+
+
+@pytest.mark.parametrize(
+    ("toml", "second"),
+    [
+        ("", {Disposition.USE_AS_IS, Disposition.REPAIR}),
+        (
+            'second_signer = ["rework", "use as is", "RTS"]\n',
+            {Disposition.REWORK, Disposition.USE_AS_IS, Disposition.RETURN_TO_SUPPLIER},
+        ),
+        ("second_signer = []\n", set()),
+    ],
+)
+def test_the_second_signer_policy_comes_from_station_toml(
+    tmp_path: Path, toml: str, second: set[Disposition]
+):
+    path = tmp_path / "station.toml"
+    path.write_text(f'station = "BENCH-3"\n{toml}')
+    policy = SignaturePolicy.from_config(load_config(path))
+    assert policy.second_signer == second
+    assert policy.signers_required(Disposition.SCRAP) == 1
+
+
+def test_an_unknown_disposition_in_station_toml_is_one_sentence_with_its_line(tmp_path: Path):
+    path = tmp_path / "station.toml"
+    path.write_text('station = "BENCH-3"\n\nsecond_signer = ["use-as-is", "scrapp"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}:3: second_signer: 'scrapp' is not a disposition; choose one of use-as-is, "
+        "rework, repair, regrade, scrap, return-to-supplier"
+    )
 
 
 def test_signing_refuses_records_that_changed_since_they_were_shown(

@@ -139,6 +139,9 @@ class StationConfig(BaseModel):
     """Defect codes offered when a part is rejected: code -> description."""
     idle_timeout_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
     """Minutes of inactivity after which the station signs the inspector out."""
+    second_signer: list[str] | None = None
+    """Dispositions complete only with a second supervisor's signature, e.g. ["use-as-is",
+    "repair", "regrade"]; [] for none (default: use-as-is and repair)."""
     gauge: list[GaugeAsset] = Field(default_factory=list)
     """Gauge assets connected to this station."""
     source: Path | None = Field(default=None, exclude=True)
@@ -150,6 +153,19 @@ class StationConfig(BaseModel):
         if value != 1:
             raise ValueError(f"unsupported format {value}; this version reads format 1")
         return value
+
+    @field_validator("second_signer")
+    @classmethod
+    def _known_dispositions(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        # Imported here, not at the top: dispositions imports this module.
+        from inspect_station.dispositions import DispositionError, parse_disposition
+
+        try:
+            return list(dict.fromkeys(parse_disposition(kind).value for kind in value))
+        except DispositionError as exc:
+            raise ValueError(exc.message.rstrip(".")) from None
 
     @model_validator(mode="after")
     def _unique_assets(self) -> StationConfig:

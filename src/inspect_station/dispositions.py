@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from inspect_station.config import CalibrationStatus
+from inspect_station.config import CalibrationStatus, StationConfig
 from inspect_station.errors import InspectStationError
 from inspect_station.export.source import LocalSource, RecordRef, RecordSource
 from inspect_station.recording import Recorder
@@ -135,6 +135,13 @@ class SignaturePolicy:
     def signers_required(self, disposition: Disposition) -> int:
         """How many signatures this disposition needs."""
         return 2 if disposition in self.second_signer else 1
+
+    @classmethod
+    def from_config(cls, config: StationConfig) -> SignaturePolicy:
+        """The policy station.toml sets with ``second_signer``; the default where it does not."""
+        if config.second_signer is None:
+            return cls()
+        return cls(frozenset(Disposition(kind) for kind in config.second_signer))
 
 
 @dataclass(frozen=True)

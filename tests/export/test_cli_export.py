@@ -194,6 +194,40 @@ def test_a_missing_db_file_is_one_sentence_and_not_created(
     assert not missing.parent.exists()
 
 
+def test_disposition_sign_follows_the_second_signer_policy_of_station_toml(
+    config: Path, lot7: RecordedLot
+):
+    from lots import GOOD, record_part
+
+    config.write_text(config.read_text() + 'second_signer = ["scrap"]\n')
+    for serial in ("Q1", "Q2", "Q3"):
+        record_part(lot7.recorder, lot7.spec, "L-8", serial, {**GOOD, "3": "0.030"}, defect="D03")
+
+    def sign(serial: str, kind: str, *options: str):
+        return run(
+            config, "disposition", "sign", lot7.reject_of(serial)[:8], "--disposition", kind,
+            "--reason", "dent", "--user", "sam", "--pin-stdin", *options, stdin="9876\n",
+        )  # fmt: skip
+
+    scrapped = sign("Q1", "scrap")
+    assert scrapped.exit_code == 0, scrapped.output
+    assert "A second signature is required" in scrapped.output
+    conceded = sign("Q2", "use-as-is")
+    assert conceded.exit_code == 0 and "second signature" not in conceded.output
+    overridden = sign("Q3", "scrap", "--second-signer-for", "use-as-is")
+    assert overridden.exit_code == 0 and "second signature" not in overridden.output
+    listed = run(config, "rejects", "list", "--lot", "L-8", "--all", "--json")
+    statuses = {
+        json.loads(line)["serial"]: json.loads(line)["status"]
+        for line in listed.output.splitlines()
+    }
+    assert statuses == {
+        "Q1": "awaiting second signature",
+        "Q2": "disposed",
+        "Q3": "disposed",
+    }
+
+
 def test_ages_are_parsed_and_bad_ones_refused(config: Path):
     assert run(config, "rejects", "list", "--older-than", "3d").exit_code == 0
     bad = run(config, "rejects", "list", "--older-than", "soon")

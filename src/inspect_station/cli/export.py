@@ -218,7 +218,11 @@ def trace_gauge_command(
 def _review(
     ctx: Context, source: RecordSource, store: LocalStore, second: tuple[str, ...]
 ) -> Review:
-    policy = SignaturePolicy(frozenset(Disposition(d) for d in second)) if second else None
+    policy = (
+        SignaturePolicy(frozenset(Disposition(d) for d in second))
+        if second
+        else SignaturePolicy.from_config(ctx.config)
+    )
     return Review(source, store, policy=policy, warn_days=ctx.config.calibration_warning_days)
 
 
@@ -368,7 +372,8 @@ _SECOND = click.option(
     "second",
     multiple=True,
     type=click.Choice([d.value for d in Disposition]),
-    help="Dispositions that need a second signer (default: use-as-is and repair).",
+    help="Dispositions that need a second signer (default: second_signer in station.toml, "
+    "else use-as-is and repair).",
 )
 
 
