@@ -175,3 +175,16 @@ async def test_office_terminal_refuses_inspectors(station):
     async with app.run_test() as pilot:
         await sign_in(pilot, "demo", "1234")
         assert app.user is None
+
+
+async def test_second_signer_policy_comes_from_station_toml(station):
+    station.service.config.second_signer = []  # this plant needs no second signer
+    reject_a_part(station.service)
+    app = station.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_queue(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s")
+        await sign(pilot, 0, "customer concession CC-13", "super", "9999")
+        await wait_until(pilot, lambda: "Use as is (concession) signed: complete" in message(app))

@@ -178,7 +178,7 @@ def review(ctx: Context, central_url: str | None) -> None:
             source,
             service.store,
             service.users,
-            SignaturePolicy(),
+            SignaturePolicy.from_config(config),
             warn_days=config.calibration_warning_days,
         )
         StationApp(

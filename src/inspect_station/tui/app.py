@@ -95,7 +95,7 @@ class StationApp(App[None]):
             LocalSource(service.store),
             service.store,
             service.users,
-            SignaturePolicy(),
+            SignaturePolicy.from_config(service.config),
             warn_days=service.config.calibration_warning_days,
         )
         """Where supervisors review rejects (this station's record, or a central store)."""
