@@ -67,7 +67,7 @@ def _fast_encodable(value: Any, path: str = "body") -> bool:
 
 def _same_key_order(text: str) -> bool:
     """Whether sorting keys by code point equals RFC 8785's UTF-16 order for this text."""
-    return not text or max(text) < "\ue000"
+    return text.isascii() or max(text) < "\ue000"
 
 
 def _float_path(value: Any, path: str) -> str | None:
@@ -98,10 +98,10 @@ def canonical_json(value: Any) -> bytes:
 _encode_str = json.encoder.encode_basestring  # JSON string, non-ASCII kept: as RFC 8785 writes it
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+"""Compact JSON with sorted keys, non-ASCII kept: RFC 8785 for ``_fast_encodable`` values."""
 
 
 def _compose(record: Mapping[str, Any], body_json: str) -> bytes:
