@@ -62,3 +62,24 @@ def test_auditor_script_verifies_and_catches_tampering(auditor_script, store, br
     store.conn.execute("UPDATE journal SET ts = '2026-01-01T00:00:00.000000Z' WHERE seq = 5")
     broken = subprocess.run(run, capture_output=True, text=True)
     assert broken.returncode == 1 and "chain broken at seq 5" in broken.stderr
+
+
+def test_readme_configuration_examples_load(tmp_path: Path):
+    from inspect_station.config import load_config
+
+    examples = [b for b in code_blocks("toml") if "station" in b or "[[gauge]]" in b]
+    examples = [b for b in examples if not b.startswith("format = 1")]  # that one is a spec
+    assert len(examples) >= 2
+    for number, text in enumerate(examples):
+        path = tmp_path / f"station{number}.toml"
+        path.write_text(text)
+        load_config(path)  # raises ConfigError with file:line if the README drifted
+
+
+def test_readme_spec_example_is_valid(tmp_path: Path):
+    from inspect_station.spec import load_spec
+
+    text = next(b for b in code_blocks("toml") if b.startswith("format = 1"))
+    path = tmp_path / "BRK-1042-C.toml"
+    path.write_text(text)
+    assert load_spec(path).part_number == "BRK-1042"
