@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Static
-from uikit import all_connected, settle, sign_in, start_lot, type_text, wait_until
+from uikit import measuring, settle, sign_in, start_lot, type_text, wait_until
 
 from inspect_station.gauges.hub import GaugeState
 from inspect_station.tui.screens.dialogs import (
@@ -95,9 +95,7 @@ async def measure_part(pilot, station, values: dict[str, str]) -> MeasureScreen:
 async def test_measure_a_passing_part_then_a_failing_part_and_reject_it(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot)
+        await measuring(pilot)
         screen = await measure_part(
             pilot, station, {"1": "120.05", "2": "12.008", "3": "0.012", "4": "pass"}
         )
@@ -151,9 +149,7 @@ async def test_measure_a_passing_part_then_a_failing_part_and_reject_it(station)
 async def test_unplug_mid_part_manual_entry_then_replug(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot)
+        await measuring(pilot)
         screen = app.screen
         caliper = station.simulator("CAL-0042")
         caliper.unplug()
@@ -201,9 +197,7 @@ async def test_unplug_mid_part_manual_entry_then_replug(station):
 async def test_overdue_gauge_is_refused_and_shown_locked(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot, part="SHF", ack=False)
+        await measuring(pilot, part="SHF", ack=False)
         screen = app.screen
         assert "LOCKED cal. overdue" in str(screen.query_one("#gauges").render())
         for _ in range(2):
@@ -220,9 +214,7 @@ async def test_overdue_gauge_is_refused_and_shown_locked(station):
 async def test_implausible_reading_is_refused_not_recorded(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot)
+        await measuring(pilot)
         screen = app.screen
         station.simulator("CAL-0042").press("12.005")  # the bore's value on the length
         await wait_until(pilot, lambda: "not recorded" in message(app))
@@ -248,9 +240,7 @@ async def test_idle_timeout_signs_out(station):
 async def test_demo_key_presses_the_active_gauge(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot)
+        await measuring(pilot)
         screen = app.screen
         await pilot.press("d")  # caliper: push
         await wait_until(pilot, lambda: "1" in screen.values)
@@ -263,9 +253,7 @@ async def test_background_sync_ships_measurements_and_shows_status(station, tmp_
     central = f"sqlite:///{tmp_path / 'central.db'}"
     app = station.app(central=central)
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot)
+        await measuring(pilot)
         screen = app.screen
         station.simulator("CAL-0042").press("120.01")
         await wait_until(pilot, lambda: "1" in screen.values)
@@ -286,9 +274,7 @@ async def test_background_sync_ships_measurements_and_shows_status(station, tmp_
 async def test_resume_an_unfinished_lot_and_part(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await all_connected(pilot)
-        await sign_in(pilot)
-        await start_lot(pilot, lot="L-RES")
+        await measuring(pilot, lot="L-RES")
         screen = app.screen
         station.simulator("CAL-0042").press("120.02")
         await wait_until(pilot, lambda: "1" in screen.values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -61,8 +62,19 @@ class Tmux:
         subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
 
 
+def ensure_tmux() -> None:
+    """tmux, found or installed with apt-get when running as root; otherwise a clear failure."""
+    if shutil.which("tmux"):
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise AssertionError("tmux is needed to drive the demo as a person would: install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "tmux"]):
+        subprocess.run(command, env=env, capture_output=True, check=True, timeout=900)
+
+
 def test_complete_a_part_in_the_installed_demo(tmp_path: Path):
-    assert shutil.which("tmux"), "tmux is needed to drive the demo as a person would"
+    ensure_tmux()
     installed = Path(sys.executable).parent / "inspect-station"
     assert installed.exists(), f"inspect-station is not installed next to {sys.executable}"
     command = str(installed)

@@ -65,3 +65,10 @@ async def start_lot(
     if ack:
         await pilot.press("a")
         await settle(pilot)
+
+
+async def measuring(pilot: Pilot, **lot: str | bool) -> None:
+    """Gauges connected, the demo inspector signed in, a lot started: the measure screen."""
+    await all_connected(pilot)
+    await sign_in(pilot)
+    await start_lot(pilot, **lot)  # type: ignore[arg-type]
