@@ -479,6 +479,17 @@ def signed_hash(records: list[RecordRef] | tuple[RecordRef, ...]) -> str:
     return hashlib.sha256(journal.canonical_json(signed_content(records))).hexdigest()
 
 
+def signature_body(user: User, meaning: str | None, signed_at: str) -> dict[str, Any]:
+    """What a signature records (Part 11 §11.50): who, printed name, role, meaning, when (UTC)."""
+    return {
+        "user_id": user.user_id,
+        "name": user.name,
+        "role": user.role.value,
+        "meaning": meaning,
+        "signed_at": signed_at,
+    }
+
+
 def parse_disposition(value: Disposition | str) -> Disposition:
     """A Disposition from its value or a loose spelling ('use as is', 'RTS'); else an error."""
     if isinstance(value, Disposition):
@@ -898,23 +909,11 @@ class Review:
                     "signed_hash": detail.signed_hash,
                     "signed_content_format": SIGNED_CONTENT_FORMAT,
                     "signed_records": [r.json() for r in detail.signed_records],
-                    "signature": {
-                        "user_id": user.user_id,
-                        "name": user.name,
-                        "role": user.role.value,
-                        "meaning": meaning_text,
-                        "signed_at": signed_at,
-                    },
+                    "signature": signature_body(user, meaning_text, signed_at),
                 },
             )
         signature = Signature(
-            user.user_id,
-            user.name,
-            user.role.value,
-            meaning_text or MEANING_APPROVAL,
-            signed_at,
-            record["station"],
-            record["uuid"],
+            **record["body"]["signature"], station=record["station"], record=record["uuid"]
         )
         return DispositionInfo(
             record["uuid"],
@@ -999,23 +998,11 @@ class Review:
                     "serial": s.serial,
                     "part_number": s.part_number,
                     "signed_hash": d.signed_hash,
-                    "signature": {
-                        "user_id": user.user_id,
-                        "name": user.name,
-                        "role": user.role.value,
-                        "meaning": meaning_text,
-                        "signed_at": signed_at,
-                    },
+                    "signature": signature_body(user, meaning_text, signed_at),
                 },
             )
         signature = Signature(
-            user.user_id,
-            user.name,
-            user.role.value,
-            meaning_text or MEANING_SECOND_APPROVAL,
-            signed_at,
-            record["station"],
-            record["uuid"],
+            **record["body"]["signature"], station=record["station"], record=record["uuid"]
         )
         return DispositionInfo(
             d.uuid,
