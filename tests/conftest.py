@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from inspect_station.locations import shipped_specs_dir
+from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
 
@@ -55,3 +56,21 @@ def bracket(library: SpecLibrary) -> PartSpec:
 def shaft(library: SpecLibrary) -> PartSpec:
     """SHF-220 revision A (inches; rounding, angle, µm)."""
     return library.get("SHF-220@A")
+
+
+@pytest.fixture
+def recorded(store: LocalStore, bracket) -> LocalStore:
+    """A store holding one complete part of BRK-1042 C (seq 1 spec, 2 lot, 3 part, 4-7, 8)."""
+    recorder = Recorder(store)
+    for char, value in [("1", "120.01"), ("2", "12.005"), ("3", "0.02"), ("4", "pass")]:
+        recorder.measure(
+            spec=bracket,
+            lot="L1",
+            serial="S1",
+            inspector="ann",
+            characteristic=char,
+            value=value,
+            source=ManualSource("test"),
+            auto_close=True,
+        )
+    return store

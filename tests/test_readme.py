@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from inspect_station.recording import ManualSource, Recorder
-
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
@@ -42,19 +40,8 @@ def auditor_script(tmp_path: Path) -> Path:
     return path
 
 
-def test_auditor_script_verifies_and_catches_tampering(auditor_script, store, bracket):
-    recorder = Recorder(store)
-    for char, value in [("1", "120.01"), ("2", "12.005"), ("3", "0.02"), ("4", "pass")]:
-        recorder.measure(
-            spec=bracket,
-            lot="L1",
-            serial="S1",
-            inspector="ann",
-            characteristic=char,
-            value=value,
-            source=ManualSource("test"),
-            auto_close=True,
-        )
+def test_auditor_script_verifies_and_catches_tampering(auditor_script, recorded):
+    store = recorded
     run = [sys.executable, str(auditor_script), str(store.path)]
     ok = subprocess.run(run, capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout.startswith("OK: 8 records"), ok.stderr

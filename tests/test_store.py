@@ -11,7 +11,6 @@ import pytest
 import rfc8785
 
 from inspect_station.errors import StoreError
-from inspect_station.recording import ManualSource, Recorder
 from inspect_station.store import LocalStore
 from inspect_station.store import journal as jn
 
@@ -109,24 +108,6 @@ def test_not_a_database(tmp_path: Path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not a usable station database"):
         LocalStore(path, "X")
-
-
-@pytest.fixture
-def recorded(store: LocalStore, bracket) -> LocalStore:
-    """A store holding one complete part of BRK-1042 C (seq 1 spec, 2 lot, 3 part, 4-7, 8)."""
-    recorder = Recorder(store)
-    for char, value in [("1", "120.01"), ("2", "12.005"), ("3", "0.02"), ("4", "pass")]:
-        recorder.measure(
-            spec=bracket,
-            lot="L1",
-            serial="S1",
-            inspector="ann",
-            characteristic=char,
-            value=value,
-            source=ManualSource("test"),
-            auto_close=True,
-        )
-    return store
 
 
 def tamper(store: LocalStore, table: str, sql: str) -> None:
