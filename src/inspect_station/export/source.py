@@ -257,46 +257,41 @@ class RecordSource(ABC):
 
     # -- journal records --------------------------------------------------------------------
 
-    def record_refs(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], RecordRef]:
-        """References (with hashes) of the records at these (station, seq) keys."""
-        out: dict[tuple[str, int], RecordRef] = {}
+    def _journal_rows(self, columns: str, keys: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
+        """Journal rows (the given columns) at these (station, seq) keys, one query per station."""
         by_station: dict[str, list[int]] = {}
         for station, seq in keys:
             by_station.setdefault(station, []).append(seq)
+        rows: list[dict[str, Any]] = []
         for station, seqs in by_station.items():
-            rows = self.select_in(
-                "SELECT station, seq, uuid, hash FROM journal j "
+            rows += self.select_in(
+                f"SELECT {columns} FROM journal j "
                 "WHERE j.station = ? AND j.seq IN {in} AND {bound:j}",
                 seqs,
                 [station],
                 aliases=["j"],
             )
-            for row in rows:
-                out[(row["station"], row["seq"])] = RecordRef(
-                    row["station"], row["seq"], row["uuid"], row["hash"]
-                )
-        return out
+        return rows
+
+    def record_refs(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], RecordRef]:
+        """References (with hashes) of the records at these (station, seq) keys."""
+        return {
+            (row["station"], row["seq"]): RecordRef(
+                row["station"], row["seq"], row["uuid"], row["hash"]
+            )
+            for row in self._journal_rows("station, seq, uuid, hash", keys)
+        }
 
     def journal_records(self, keys: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
         """Full journal records at these (station, seq) keys, as hashed, in key order."""
         wanted = list(keys)
         found: dict[tuple[str, int], dict[str, Any]] = {}
-        by_station: dict[str, list[int]] = {}
-        for station, seq in wanted:
-            by_station.setdefault(station, []).append(seq)
-        for station, seqs in by_station.items():
-            rows = self.select_in(
-                "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body "
-                "FROM journal j WHERE j.station = ? AND j.seq IN {in} AND {bound:j}",
-                seqs,
-                [station],
-                aliases=["j"],
-            )
-            for row in rows:
-                record = dict(row)
-                body = record["body"]
-                record["body"] = json.loads(body) if isinstance(body, str) else body
-                found[(record["station"], record["seq"])] = record
+        columns = "format, station, seq, uuid, kind, ts, prev_hash, hash, body"
+        for row in self._journal_rows(columns, wanted):
+            record = dict(row)
+            body = record["body"]
+            record["body"] = json.loads(body) if isinstance(body, str) else body
+            found[(record["station"], record["seq"])] = record
         return [found[key] for key in wanted if key in found]
 
     # -- measurements of a lot, streamed ----------------------------------------------------

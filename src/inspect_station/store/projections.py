@@ -111,6 +111,13 @@ _KEY = [integer("seq", RECORD), text("uuid", RECORD)]
 _SPEC = [text("part_number", BODY), text("revision", BODY), text("spec_hash", BODY)]
 _PART = [text("lot", BODY), text("serial", BODY), *_SPEC]
 _STATION = text("station", RECORD)
+_SIGNER = [
+    text("user_id", body("signature.user_id")),
+    text("name", body("signature.name")),
+    text("meaning", body("signature.meaning")),
+    text("signed_at", body("signature.signed_at")),
+]
+"""Who signed, what it means and when: columns of the signature a record holds."""
 
 SCHEMA: dict[str, list[Column]] = {
     "specs": [
@@ -229,10 +236,7 @@ SCHEMA: dict[str, list[Column]] = {
         text("regrade_to", OPTIONAL),
         text("signed_hash", BODY),
         integer("signers_required", BODY),
-        text("user_id", body("signature.user_id")),
-        text("name", body("signature.name")),
-        text("meaning", body("signature.meaning")),
-        text("signed_at", body("signature.signed_at")),
+        *_SIGNER,
         _STATION,
     ],
     # One row per signature: who signed, with what meaning, when, bound to which content.
@@ -243,11 +247,9 @@ SCHEMA: dict[str, list[Column]] = {
         text("disposition_hash", BODY),
         text("reject", BODY),
         text("signed_hash", BODY),
-        text("user_id", body("signature.user_id")),
-        text("name", body("signature.name")),
+        *_SIGNER[:2],
         text("role", optional("signature.role")),
-        text("meaning", body("signature.meaning")),
-        text("signed_at", body("signature.signed_at")),
+        *_SIGNER[2:],
         _STATION,
     ],
     "reinspections": [
