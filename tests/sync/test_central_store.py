@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RawCentral
+from synckit import RawCentral
 
 from inspect_station.store import LocalStore
 from inspect_station.store import journal as jn

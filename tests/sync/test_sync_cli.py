@@ -11,8 +11,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import RawCentral
 from pg import PgDatabase
+from synckit import RawCentral
 
 from inspect_station.cli import main
 from inspect_station.sync import open_central

@@ -1,0 +1,42 @@
+"""Helpers for the sync tests (a module name of its own, so imports never hit another conftest)."""
+
+from __future__ import annotations
+
+
+class RawCentral:
+    """Direct SQL on a central store's database, behind the program's back (for tampering)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith("postgres")
+        self.prefix = "inspect_station." if self.postgres else ""
+
+    def execute(self, statement: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement ({s} is the schema prefix); its rows."""
+        statement = statement.format(s=self.prefix)
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                cur = conn.execute(statement, params or None)
+                return cur.fetchall() if cur.description else []
+        import sqlite3
+
+        conn = sqlite3.connect(self.url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            return conn.execute(statement.replace("%s", "?"), params).fetchall()
+        finally:
+            conn.close()
+
+    def tamper(self, table: str, statement: str) -> None:
+        """Disable the table's append-only guard, run ``statement``, and restore the guard."""
+        if self.postgres:
+            self.execute(f"ALTER TABLE {{s}}{table} DISABLE TRIGGER {table}_no_change")
+            try:
+                self.execute(statement)
+            finally:
+                self.execute(f"ALTER TABLE {{s}}{table} ENABLE TRIGGER {table}_no_change")
+        else:
+            self.execute(f"DROP TRIGGER {table}_no_update")
+            self.execute(f"DROP TRIGGER {table}_no_delete")
+            self.execute(statement)
