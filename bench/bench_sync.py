@@ -6,7 +6,7 @@ rows, and the shipper's peak memory for a large backlog.
 
 ``--url`` names a server and a maintenance database where USER may CREATE DATABASE (and
 CREATE ROLE); the benchmark creates its own database there and drops it at the end. Without
-``--url`` it uses the machine's Debian cluster the way the tests do (``tests/pg.py``; root).
+``--url`` it starts a private server the way the tests do (``tests/pg.py``), with fsync on.
 
 Throughput. The backlog is built in ``--blocks`` blocks of realistic records (a lot, then per
 part an inspection, four measurements and a result; ``tests/sync/backlog.py``), appended in
@@ -59,9 +59,9 @@ class Server:
     def __init__(self, url: str | None) -> None:
         self.pg = None
         if url is None:
-            from pg import find_or_start_server
+            from pg import start_private_server
 
-            self.pg = find_or_start_server()
+            self.pg = start_private_server(durable=True)
             url = self.pg.url("postgres")
         self.url = url
         self.created: list[str] = []
@@ -86,9 +86,7 @@ class Server:
                 ).fetchall():
                     conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
         if self.pg is not None:
-            self.pg.psql(f"DROP OWNED BY {self.pg.admin_role}; DROP ROLE {self.pg.admin_role}")
-            if self.pg.started_here:
-                self.pg.ctl("stop")
+            self.pg.destroy()
 
 
 def central_for(server: Server, station: str) -> tuple[str, str]:

@@ -1,16 +1,19 @@
-"""A real PostgreSQL server for the tests: found or started, never mocked, never skipped.
+"""A real PostgreSQL server for the tests: private, started here, never mocked, never skipped.
 
 Reuse it from any test folder's ``conftest.py``::
 
     from pg import pg_server, pg_database  # noqa: F401  (pytest fixtures)
 
-``pg_server`` (session) is the machine's Debian cluster (``pg_lsclusters``; the first one, or
-``$INSPECT_STATION_PG_CLUSTER`` such as ``15/main``), started with ``pg_ctlcluster`` if it was
-down and stopped again at the end of the session only in that case. The fixture creates a test
-administrator role (LOGIN, CREATEDB, CREATEROLE, member of pg_signal_backend; not a superuser)
-that connects over TCP with a password, like a plant's administrator would, and drops it and
-everything it created at the end. Managing the cluster needs root (``runuser -u postgres``) or
-the postgres user; when no server can be had the tests FAIL with the reason, they do not skip.
+``pg_server`` (session) is a private server of this test session: ``initdb`` into a temporary
+folder, started with ``pg_ctl`` on a free TCP port of 127.0.0.1 with its Unix socket in that
+folder, stopped and deleted at the end. The machine's own clusters are never started, stopped
+or restarted. The PostgreSQL binaries are found in ``$INSPECT_STATION_PG_BINDIR``, else the
+newest ``/usr/lib/postgresql/*/bin``, else on ``PATH``. The server refuses to run as root, so
+as root it runs as the ``postgres`` user (``runuser``); otherwise as the current user.
+
+The fixture creates a test administrator role (LOGIN, CREATEDB, CREATEROLE, member of
+pg_signal_backend; not a superuser) that connects over TCP with a password, like a plant's
+administrator would. When no server can be had the tests FAIL with the reason; they do not skip.
 
 ``pg_database`` (function) is a fresh, empty database owned by that role; ``.url`` is the
 administrator's URL for it. Station roles created in it are named after it (see
@@ -19,39 +22,67 @@ administrator's URL for it. Station roles created in it are named after it (see
 
 from __future__ import annotations
 
+import glob
 import os
+import pwd
 import secrets
 import shutil
+import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
 
 ADMIN_DB = "postgres"
+SUPERUSER = "postgres"
 
 
-def _as_postgres(args: list[str]) -> list[str]:
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *args]
-    return args  # running as the postgres user (or with peer access) already
+def bindir() -> Path:
+    """Where initdb, pg_ctl and psql are."""
+    wanted = os.environ.get("INSPECT_STATION_PG_BINDIR")
+    if wanted:
+        return Path(wanted)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError(
+            "no PostgreSQL binaries (initdb) found: install PostgreSQL 15 "
+            "(Debian: postgresql-15) or set INSPECT_STATION_PG_BINDIR"
+        )
+    return Path(initdb).parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @dataclass
 class PgServer:
-    """A running local PostgreSQL cluster and the test administrator role on it."""
+    """A private PostgreSQL server of this test session and its test administrator role."""
 
-    version: str
-    """Major version, e.g. '15'."""
-    cluster: str
-    """Cluster name, e.g. 'main'."""
+    root: Path
+    """Temporary folder holding the data directory, the socket and the log."""
     port: int
     """TCP port on 127.0.0.1."""
-    started_here: bool
-    """Whether this session started the server (and so stops it at the end)."""
+    bin: Path
+    """Folder of the PostgreSQL binaries."""
+    run_as: str | None
+    """The OS user the server runs as when we are root (else None: ourselves)."""
+    durable: bool = False
+    """Whether fsync is on (benchmarks); tests run with fsync off, for speed."""
     prefix: str = field(default_factory=lambda: f"ist_{secrets.token_hex(3)}")
     """Prefix of every role and database this session creates."""
     password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
@@ -59,9 +90,33 @@ class PgServer:
     _databases: int = 0
 
     @property
+    def datadir(self) -> Path:
+        """The server's data directory."""
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        """Folder of the server's Unix socket."""
+        return self.root
+
+    @property
     def admin_role(self) -> str:
         """The test administrator role."""
         return f"{self.prefix}_admin"
+
+    def _cmd(self, args: list[str]) -> list[str]:
+        if self.run_as:
+            return ["runuser", "-u", self.run_as, "--", *args]
+        return args
+
+    def _run(self, args: list[str], timeout: float = 120) -> str:
+        result = subprocess.run(
+            self._cmd(args), capture_output=True, text=True, timeout=timeout, cwd=self.root
+        )
+        if result.returncode != 0:
+            output = (result.stderr + result.stdout).strip()
+            raise RuntimeError(f"{Path(args[0]).name} failed: {output}")
+        return result.stdout
 
     def url(self, dbname: str, user: str | None = None, password: str | None = None) -> str:
         """A postgresql:// URL for ``dbname`` over TCP (the test administrator by default)."""
@@ -74,49 +129,77 @@ class PgServer:
         return psycopg.connect(self.url(dbname), autocommit=True, connect_timeout=10)
 
     def psql(self, command: str, dbname: str = ADMIN_DB) -> str:
-        """Run SQL as the postgres superuser over the Unix socket; its output."""
-        result = subprocess.run(
-            _as_postgres(
-                [
-                    "psql",
-                    "-X",
-                    "-q",
-                    "-At",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-p",
-                    str(self.port),
-                    "-d",
-                    dbname,
-                    "-c",
-                    command,
-                ]
-            ),
-            capture_output=True,
-            text=True,
+        """Run SQL as the server's superuser over the private Unix socket; its output."""
+        return self._run(
+            [
+                str(self.bin / "psql"),
+                "-X",
+                "-q",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                dbname,
+                "-c",
+                command,
+            ],
             timeout=60,
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"psql failed: {result.stderr.strip()}")
-        return result.stdout
+
+    def initdb(self) -> None:
+        """Create the data directory: trust on the private socket, passwords over TCP."""
+        self._run(
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]
+        )
 
     def running(self) -> bool:
-        """Whether pg_lsclusters shows the cluster online."""
-        return any(c[:2] == [self.version, self.cluster] and c[3] == "online" for c in _clusters())
-
-    def ctl(self, action: str) -> None:
-        """pg_ctlcluster VERSION CLUSTER ACTION (start, stop, restart), waiting for it."""
-        if action == "start" and self.running():
-            return
+        """Whether the server's postmaster is up."""
         result = subprocess.run(
-            ["pg_ctlcluster", self.version, self.cluster, action],
+            self._cmd([str(self.bin / "pg_ctl"), "status", "-D", str(self.datadir)]),
             capture_output=True,
             text=True,
-            timeout=120,
         )
-        if result.returncode != 0:
-            output = (result.stderr + result.stdout).strip()
-            raise RuntimeError(f"pg_ctlcluster {action} failed: {output}")
+        return result.returncode == 0
+
+    def ctl(self, action: str) -> None:
+        """pg_ctl start, stop or restart (fast shutdown), waiting for it."""
+        if action == "start" and self.running():
+            return
+        if action == "stop" and not self.running():
+            return
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir} "
+            f"-c max_connections=300 -c fsync={'on' if self.durable else 'off'} "
+            "-c shared_buffers=64MB"
+        )
+        args = [str(self.bin / "pg_ctl"), action, "-D", str(self.datadir), "-w", "-t", "60"]
+        if action in ("start", "restart"):
+            args += ["-l", str(self.root / "server.log"), "-o", options]
+        if action in ("stop", "restart"):
+            args += ["-m", "fast"]
+        try:
+            self._run(args)
+        except RuntimeError as exc:
+            log = self.root / "server.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{exc}\n{tail}") from None
 
     def wait_ready(self, timeout: float = 60) -> None:
         """Block until the server accepts the test administrator's connections."""
@@ -146,19 +229,6 @@ class PgServer:
             ).fetchall()
         return sum(1 for (ok,) in rows if ok)
 
-    def others_using(self) -> bool:
-        """Whether another test session (another prefix) has databases or connections here."""
-        mine = self.prefix.replace("_", r"\_") + "%"
-        out = self.psql(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'ist\\_%' "
-            f"AND datname NOT LIKE '{mine}'"
-        )
-        busy = self.psql(
-            "SELECT count(*) FROM pg_stat_activity WHERE usename LIKE 'ist\\_%' "
-            f"AND usename NOT LIKE '{mine}'"
-        )
-        return int(out.strip() or 0) > 0 or int(busy.strip() or 0) > 0
-
     def create_database(self) -> str:
         """A new empty database owned by the test administrator."""
         self._databases += 1
@@ -180,69 +250,59 @@ class PgServer:
             for (role,) in roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
+    def destroy(self) -> None:
+        """Stop the server and delete its folder."""
+        try:
+            self.ctl("stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
 
-def _clusters() -> list[list[str]]:
-    if shutil.which("pg_lsclusters") is None:
-        return []
-    out = subprocess.run(["pg_lsclusters", "-h"], capture_output=True, text=True).stdout
-    return [line.split() for line in out.splitlines() if line.strip()]
 
-
-def find_or_start_server() -> PgServer:
-    """The local cluster, started if needed, with the test administrator role created."""
-    clusters = _clusters()
-    wanted = os.environ.get("INSPECT_STATION_PG_CLUSTER")
-    if wanted:
-        clusters = [c for c in clusters if f"{c[0]}/{c[1]}" == wanted]
-    if not clusters:
-        pytest.fail(
-            "These tests need a real PostgreSQL server: install the Debian `postgresql` package "
-            "(pg_lsclusters lists no cluster"
-            + (f" named {wanted}" if wanted else "")
-            + "). They do not skip.",
-            pytrace=False,
-        )
-    version, cluster, port, status = clusters[0][:4]
-    server = PgServer(version, cluster, int(port), started_here=status != "online")
+def start_private_server(durable: bool = False) -> PgServer:
+    """initdb a new server in a temporary folder, start it on a free port, add the admin role."""
+    run_as = None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(SUPERUSER)
+        except KeyError:
+            raise RuntimeError(
+                "running as root, and there is no 'postgres' user to run the server as"
+            ) from None
+        run_as = SUPERUSER
+    root = Path(tempfile.mkdtemp(prefix="ist-pg-"))
+    os.chmod(root, 0o755)
+    if run_as:
+        entry = pwd.getpwnam(run_as)
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+    server = PgServer(root=root, port=_free_port(), bin=bindir(), run_as=run_as, durable=durable)
     try:
-        if server.started_here:
-            server.ctl("start")
+        server.initdb()
+        server.ctl("start")
         server.psql(
             f"CREATE ROLE {server.admin_role} LOGIN CREATEDB CREATEROLE "
             f"PASSWORD '{server.password}'; GRANT pg_signal_backend TO {server.admin_role}"
         )
         server.wait_ready()
-    except Exception as exc:
-        pytest.fail(
-            f"Could not start or use PostgreSQL {version}/{cluster} on port {port} for the tests "
-            f"(run them as root or as the postgres user): {exc}",
-            pytrace=False,
-        )
+    except BaseException:
+        server.destroy()
+        raise
     return server
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    """A running PostgreSQL server with a test administrator role (see the module docstring)."""
-    server = find_or_start_server()
+    """A private running PostgreSQL server with a test administrator role (see the docstring)."""
+    try:
+        server = start_private_server()
+    except Exception as exc:
+        pytest.fail(
+            f"These tests need a real PostgreSQL server and could not start a private one: {exc}",
+            pytrace=False,
+        )
     try:
         yield server
     finally:
-        try:
-            server.ctl("start")  # a test may have left it stopped
-            server.wait_ready()
-            with server.connect() as conn:
-                for (name,) in conn.execute(
-                    "SELECT datname FROM pg_database WHERE datname LIKE %s",
-                    (server.prefix.replace("_", r"\_") + r"\_%",),
-                ).fetchall():
-                    server.drop_database(name)
-            server.psql(
-                f"DROP OWNED BY {server.admin_role}; DROP ROLE IF EXISTS {server.admin_role}"
-            )
-        finally:
-            if server.started_here and not server.others_using():
-                server.ctl("stop")
+        server.destroy()
 
 
 @dataclass(frozen=True)
