@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from inspect_station.errors import ReadingError
 from inspect_station.evaluate import Verdict, Zone, evaluate
-from inspect_station.numbers import MAX_DIGITS
 from inspect_station.spec import PartSpec
 
 # Exact factors to nanometres, written here independently of the module under test.
@@ -149,9 +148,7 @@ def judge_and_compare(char, s_unit, reading, r_unit, expected) -> None:
         assert Fraction(Decimal(result.deviation)) == exact
 
 
-@settings(
-    max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case())
 def test_the_verdict_equals_the_exact_rational_comparison(c):
     judge_and_compare(*c)

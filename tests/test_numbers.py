@@ -1,4 +1,4 @@
-"""The one number grammar: what it accepts, what it refuses, and that it never reads a wrong value."""
+"""The one number grammar: what it accepts, what it refuses, never a wrong value."""
 
 from __future__ import annotations
 
