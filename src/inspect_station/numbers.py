@@ -125,6 +125,17 @@ def parse_number(text: str, *, exponent: bool = False) -> Decimal:
     return value
 
 
+def parse_count(text: str, *, minimum: int = 0, maximum: int = 10**9) -> int:
+    """A whole number as typed (ASCII digits only, no sign, point or exponent), within bounds."""
+    value = parse_number(text)
+    body = text.strip(" ")
+    if not body.isascii() or not body.isdigit():
+        raise NumberError(f"{quote(text)} is not a whole number (digits 0-9 only).")
+    if not minimum <= value <= maximum:
+        raise NumberError(f"{quote(text)} is not between {minimum} and {maximum:,}.")
+    return int(value)
+
+
 def plain_digits(value: Decimal) -> tuple[int, int]:
     """(digits before the point without leading zeros, digits after it) of ``value`` written out."""
     _, digits, exponent = value.as_tuple()

@@ -55,6 +55,8 @@ def unsafe(char: str) -> bool:
 def _problem(char: str, identifier: bool) -> str | None:
     """Why ``char`` may not be in a text (an identifier with ``identifier``), or None."""
     code = ord(char)
+    if char in "\r\n":
+        return f"a line break (U+{code:04X}); write one line"
     if code < 0x20 or code == 0x7F:
         return f"a control character (U+{code:04X})"
     if 0x80 <= code <= 0x9F:

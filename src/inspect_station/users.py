@@ -24,6 +24,7 @@ from inspect_station.errors import InspectStationError
 from inspect_station.spec.diff import Change, diff_specs
 from inspect_station.spec.model import PartSpec
 from inspect_station.store.db import LocalStore
+from inspect_station.text import TextError, check_id, check_line, printable, quote
 
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _USER_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
@@ -106,6 +107,14 @@ def check_pin(pin: str, stored: str | None) -> bool:
     return hmac.compare_digest(actual, base64.b64decode(digest))
 
 
+def _checked(check: Any, value: object, what: str, *, max_length: int) -> str:
+    """Text checked by the one text validator (``check_id`` or ``check_line``), as a UserError."""
+    try:
+        return str(check(value, what, max_length=max_length))
+    except TextError as exc:
+        raise UserError(exc.message) from None
+
+
 def validate_pin(pin: str) -> None:
     """A PIN is 4 to 12 digits, so it can be typed with gloves on a numeric pad."""
     if not re.fullmatch(r"\d{4,12}", pin or ""):
@@ -177,10 +186,17 @@ class UserDirectory:
         by: str = "admin",
     ) -> User:
         """Add a user with a PIN (stored only as a salted hash)."""
-        if not _USER_ID.match(user_id or ""):
-            raise UserError(f"User id {user_id!r} must be 1-32 letters, digits, '.', '_' or '-'.")
-        if not name.strip():
+        if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+            shown = quote(user_id) if isinstance(user_id, str) else type(user_id).__name__
+            raise UserError(f"User id {shown} must be 1-32 letters, digits, '.', '_' or '-'.")
+        if not isinstance(name, str) or not name.strip(" "):
             raise UserError("A user needs a printed name (it appears on signatures).")
+        name = _checked(check_line, name, "printed name", max_length=80)
+        if badge is not None:
+            badge = _checked(check_id, badge, "badge", max_length=64) or None
+        qualifications = [
+            _checked(check_id, p, "qualification pattern", max_length=64) for p in qualifications
+        ]
         try:
             role = Role(role)
         except ValueError:
@@ -239,6 +255,7 @@ class UserDirectory:
         user = self.get(user_id)
         if user is None:
             raise UserError(f"There is no user {user_id}.")
+        add = [_checked(check_id, p, "qualification pattern", max_length=64) for p in add]
         patterns = [p for p in user.qualifications if p not in remove]
         patterns += [p for p in add if p not in patterns]
         change = f"qualifications +{list(add)} -{list(remove)}"
@@ -287,7 +304,8 @@ class UserDirectory:
             self.store.append(
                 "sign_in",
                 {
-                    "user_id": identifier.strip()[:32] or "?",
+                    # As typed, but never a control or an unencodable character in the record.
+                    "user_id": printable(str(identifier).strip())[:32] or "?",
                     "success": False,
                     "reason": "unknown user",
                 },
