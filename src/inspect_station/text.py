@@ -110,13 +110,14 @@ def check_line(value: object, what: str, *, max_length: int = 500, required: boo
     return check_text(value, what, max_length=max_length, required=required)
 
 
-def printable(text: str) -> str:
-    """``text`` with every character unsafe on a terminal shown as an escape (``\\x1b``)."""
-    if not any(unsafe(c) for c in text):
+def printable(text: str, keep: str = "") -> str:
+    """``text`` with every character unsafe on a terminal shown as an escape (``\\x1b``);
+    the characters in ``keep`` (say line ends of a multi-line text) are left as they are."""
+    if not any(unsafe(c) and c not in keep for c in text):
         return text
     out = []
     for char in text:
-        if not unsafe(char):
+        if not unsafe(char) or char in keep:
             out.append(char)
         elif ord(char) < 0x100:
             out.append(f"\\x{ord(char):02x}")

@@ -16,6 +16,7 @@ import click
 from inspect_station import __version__
 from inspect_station.config import StationConfig, load_config
 from inspect_station.errors import InspectStationError
+from inspect_station.text import printable
 
 
 class OutputError(InspectStationError):
@@ -58,7 +59,8 @@ class StationGroup(click.Group):
             sys.stdout.flush()
             return result
         except InspectStationError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
+            # A message may quote what came in or out of a record: never a terminal control.
+            click.echo(f"Error: {printable(exc.message)}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:
             if exc.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EBADF):

@@ -207,7 +207,7 @@ def record(
             except (InspectStationError, click.UsageError) as exc:
                 failures += 1
                 message = exc.message if isinstance(exc, InspectStationError) else str(exc)
-                click.echo(f"Error: {where}: {message.rstrip('.')}.", err=True)
+                click.echo(f"Error: {where}: {printable(message).rstrip('.')}.", err=True)
                 return
             # Committed: if the acknowledgement cannot be delivered the stream stops here,
             # so a cell never goes on sending after a measurement it was not told about.
