@@ -110,6 +110,21 @@ def check_line(value: object, what: str, *, max_length: int = 500, required: boo
     return check_text(value, what, max_length=max_length, required=required)
 
 
+def field_text(value: Any, *, identifier: bool = False, max_length: int = 500) -> Any:
+    """For a data file's model validator: ``value`` checked like typed text (ValueError with the
+    reason if it is not acceptable); an int id becomes text, other types are left to the model."""
+    if identifier and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    try:
+        return check_text(
+            value, "text", max_length=max_length, identifier=identifier, required=False
+        )
+    except TextError as exc:
+        raise ValueError(exc.reason) from None
+
+
 def printable(text: str, keep: str = "") -> str:
     """``text`` with every character unsafe on a terminal shown as an escape (``\\x1b``);
     the characters in ``keep`` (say line ends of a multi-line text) are left as they are."""

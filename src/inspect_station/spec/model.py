@@ -28,7 +28,7 @@ from inspect_station.numbers import (
     parse_number,
 )
 from inspect_station.sampling import aql_column
-from inspect_station.text import TextError, check_text
+from inspect_station.text import field_text
 from inspect_station.tomlfile import KeyedValueError
 from inspect_station.units import KNOWN_UNITS, normalize_unit
 
@@ -95,14 +95,7 @@ def _decimal(value: Any) -> Any:
 
 def _text(value: Any, what: str, *, identifier: bool = False, max_length: int = 80) -> Any:
     """Spec text (ids, names, notes) checked like everything typed at the station."""
-    if isinstance(value, int) and not isinstance(value, bool) and identifier:
-        value = str(value)
-    if not isinstance(value, str):
-        return value  # pydantic says what type was expected
-    try:
-        return check_text(value, what, max_length=max_length, identifier=identifier, required=False)
-    except TextError as exc:
-        raise ValueError(exc.reason) from None
+    return field_text(value, identifier=identifier, max_length=max_length)
 
 
 ExactDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
