@@ -41,7 +41,7 @@ _NUMBER = re.compile(
     r"(?P<sign>[+-]?)(?:(?P<whole>[0-9]+)(?:\.(?P<frac>[0-9]+))?|\.(?P<only>[0-9]+))"
     r"(?:[eE](?P<exp>[+-]?[0-9]+))?"
 )
-_UNIT_SUFFIX = re.compile(r"(?P<number>.*?) *(?P<unit>[A-Za-zµμ°\"']+)")
+_UNIT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZµμ°\"'")
 # Sums of numbers within the grammar need at most about twice MAX_DIGITS digits; the context
 # traps rounding, so a sum is exact or an error, never silently rounded.
 _EXACT = decimal.Context(
@@ -190,9 +190,12 @@ def split_unit(text: str) -> tuple[str, str | None]:
     """Split a unit written after a number: '4.725in' -> ('4.725', 'in'); '120.01' ->
     ('120.01', None); text without a digit before the letters ('pass') is returned whole."""
     body = text.strip(" ")
-    m = _UNIT_SUFFIX.fullmatch(body)
-    if m is not None and any(c in "0123456789" for c in m.group("number")):
-        return m.group("number"), m.group("unit")
+    cut = len(body)
+    while cut > 0 and body[cut - 1] in _UNIT_CHARS:  # linear, whatever the text
+        cut -= 1
+    number, unit = body[:cut].rstrip(" "), body[cut:]
+    if unit and any(c in "0123456789" for c in number):
+        return number, unit
     return body, None
 
 

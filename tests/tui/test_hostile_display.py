@@ -93,3 +93,31 @@ async def test_escapes_in_a_record_never_reach_the_terminal(station, monkeypatch
         assert "burr\\x1b]0;t\\x07" in shown and "S\\x9b31m[/]" in shown
         assert not [c for c in shown if unsafe(c) and c != "\n"]
     assert station.service.store.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("١٢٠.٠٥", "write digits as ASCII 0-9"),
+        ("++120.05", "more than one sign"),
+        ("1_20.05", "digit separators"),
+        ("12 0.05", "blank inside"),
+        ("120.1" + "0" * 55 + "1", "at most 30"),
+    ],
+)
+async def test_manual_entry_outside_the_grammar_is_refused_and_nothing_recorded(
+    station, typed, reason
+):
+    app = station.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await all_connected(pilot)
+        await sign_in(pilot)
+        await start_lot(pilot)
+        screen = app.screen
+        await pilot.press("m")
+        app.screen.query_one(Input).value = typed  # as typed or pasted
+        await pilot.press("enter", "enter", "enter")  # value, first reason, confirm
+        await wait_until(pilot, lambda: reason in message(app))
+        assert app.screen is screen and "1" not in screen.values
+    assert station.service.store.query("SELECT * FROM measurements") == []
+    assert station.service.store.verify().ok
