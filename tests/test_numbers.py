@@ -113,6 +113,8 @@ def test_split_unit():
     assert split_unit(" 12.5 mm ") == ("12.5", "mm")
     assert split_unit("pass") == ("pass", None)
     assert split_unit("12 0.05") == ("12 0.05", None)
+    # A 64 KiB stdin value of letters ending in a digit once made a regex backtrack for minutes.
+    assert split_unit("a" * 60_000 + "1") == ("a" * 60_000 + "1", None)
 
 
 def test_exact_sum_never_rounds():
