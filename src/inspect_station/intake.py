@@ -24,7 +24,9 @@ MAX_RAW = 4096
 """Most characters of a raw frame (as ISO-8859-1 text, one character per byte)."""
 
 REQUIRED = ("characteristic", "value")
+"""The keys every line must have."""
 OPTIONAL = ("serial", "lot", "unit", "reason", "gauge", "raw", "manual_reason")
+"""The keys a line may have (null is the same as leaving one out)."""
 FIELDS = REQUIRED + OPTIONAL
 """The keys a line may have."""
 
