@@ -16,7 +16,13 @@ from enum import StrEnum
 from fractions import Fraction
 
 from inspect_station.errors import ImplausibleReading, ReadingError
-from inspect_station.numbers import exact, fraction_text, parse_number, split_unit
+from inspect_station.numbers import (
+    check_decimal,
+    exact,
+    fraction_text,
+    parse_number,
+    split_unit,
+)
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.units import convertible, factor, normalize_unit
 
@@ -107,9 +113,7 @@ class Evaluation:
 def parse_reading(text: str | Decimal) -> Decimal:
     """The reading as an exact Decimal; ReadingError if it is not a number of the grammar."""
     if isinstance(text, Decimal):
-        if not text.is_finite():
-            raise ReadingError(f"{text} is not a finite number.")
-        return text
+        return check_decimal(text)  # finite and within the grammar's bounds
     if not isinstance(text, str):
         raise ReadingError(
             f"A reading must be given as a decimal string, not {type(text).__name__}."
