@@ -20,7 +20,7 @@ from inspect_station.spc.monitor import ChartPoint
 
 WIDTH = 760
 """Width of the drawing in SVG units (the report scales it to the page width)."""
-_MAIN = (40, 290)
+_MAIN = (44, 290)
 _RANGE = (340, 480)
 _LEFT, _RIGHT = 70, WIDTH - 90
 _HEIGHT = 520
@@ -28,18 +28,22 @@ _HEIGHT = 520
 
 def _fmt(value: Decimal | float, digits: int) -> str:
     return exact.text(
-        exact.rounded(Decimal(str(value)) if isinstance(value, float) else value, digits)
+        exact.rounded(Decimal(repr(value)) if isinstance(value, float) else value, digits)
     )
 
 
 class _Scale:
     """Maps values to y within a panel."""
 
-    def __init__(self, low: float, high: float, top: int, bottom: int) -> None:
+    def __init__(
+        self, low: float, high: float, top: int, bottom: int, *, floor: float | None = None
+    ) -> None:
         if high <= low:
             high, low = low + 1.0, low - 1.0
         pad = (high - low) * 0.08
         self.low, self.high = low - pad, high + pad
+        if floor is not None:
+            self.low = max(self.low, floor)
         self.top, self.bottom = top, bottom
 
     def y(self, value: float) -> float:
@@ -88,12 +92,12 @@ def control_chart_svg(
         f'width="100%" role="img" aria-label="{escape(title)}" class="spc-chart" '
         'style="page-break-inside: avoid; break-inside: avoid; max-width: 190mm">',
         f"<title>{escape(title)}</title>",
-        "<style>text{font:11px sans-serif;fill:#222}.cl{stroke:#2a7;stroke-width:1}"
-        ".ctl{stroke:#36c;stroke-width:1.2}.tol{stroke:#c33;stroke-width:1.2}"
-        ".data{fill:none;stroke:#444;stroke-width:1}.pt{fill:#444}"
+        "<style>text{font:11px sans-serif;fill:#222;stroke:none}line.cl{stroke:#2a7}"
+        "line.ctl{stroke:#36c;stroke-width:1.2}line.tol{stroke:#c33;stroke-width:1.2}"
+        "line.tick{stroke:#bbb}.data{fill:none;stroke:#444;stroke-width:1}.pt{fill:#444}"
         ".bad{fill:#c00}.new{fill:none;stroke:#000;stroke-width:1.5}"
-        ".frame{fill:none;stroke:#999}.note{fill:#c33}text.ctl{fill:#36c}text.cl{fill:#2a7}"
-        "text.tol{fill:#c33}</style>",
+        ".frame{fill:none;stroke:#999}text.note,text.tol{fill:#c33}text.ctl{fill:#36c}"
+        "text.cl{fill:#2a7}text.axis{fill:#666;font-size:10px}</style>",
         f'<text x="{_LEFT}" y="20" style="font-weight:bold">{escape(title)}</text>',
     ]
     if limits is None:
@@ -121,8 +125,9 @@ def control_chart_svg(
     out.append(
         f'<rect class="frame" x="{_LEFT}" y="{_MAIN[0]}" width="{_RIGHT - _LEFT}" '
         f'height="{_MAIN[1] - _MAIN[0]}"/>'
-        f'<text x="8" y="{_MAIN[0] + 12}">{main_name} ({escape(unit)})</text>'
+        f'<text x="{_LEFT}" y="{_MAIN[0] - 6}">{main_name} ({escape(unit)})</text>'
     )
+    _axis(out, main, digits)
     for value, name in tolerances:
         label = f"{name} {_fmt(value, digits)}"
         if main.inside(float(value)):
@@ -143,12 +148,13 @@ def control_chart_svg(
     r_values = list(spreads)
     if limits is not None:
         r_values += [float(limits.range_ucl), float(limits.range_lcl)]
-    r_scale = _Scale(0.0, max(r_values or [1.0]), *_RANGE)
+    r_scale = _Scale(0.0, max(r_values or [1.0]), *_RANGE, floor=0.0)
     out.append(
         f'<rect class="frame" x="{_LEFT}" y="{_RANGE[0]}" width="{_RIGHT - _LEFT}" '
         f'height="{_RANGE[1] - _RANGE[0]}"/>'
-        f'<text x="8" y="{_RANGE[0] - 6}">{range_name} ({escape(unit)})</text>'
+        f'<text x="{_LEFT}" y="{_RANGE[0] - 6}">{range_name} ({escape(unit)})</text>'
     )
+    _axis(out, r_scale, digits)
     if limits is not None:
         _hline(out, r_scale, float(limits.range_ucl), f"UCL {exact.text(limits.range_ucl)}", "ctl")
         _hline(
@@ -167,6 +173,18 @@ def control_chart_svg(
     )
     out.append("</svg>")
     return "".join(out)
+
+
+def _axis(out: list[str], scale: _Scale, digits: int) -> None:
+    """Five value ticks on the left edge of a panel."""
+    for k in range(5):
+        value = scale.low + (scale.high - scale.low) * k / 4
+        y = scale.y(value)
+        out.append(
+            f'<line class="tick" x1="{_LEFT - 4}" x2="{_LEFT}" y1="{y}" y2="{y}"/>'
+            f'<text class="axis" x="{_LEFT - 6}" y="{y + 3}" text-anchor="end">'
+            f"{_fmt(value, digits)}</text>"
+        )
 
 
 def _series(
@@ -209,6 +227,6 @@ def _series(
         out.append(
             f'<circle class="new" cx="{x}" cy="{y}" r="7"><title>newest: point {index + 1}'
             f"</title></circle>"
-            f'<text x="{x}" y="{y + 20}" text-anchor="middle">newest '
+            f'<text x="{x - 10}" y="{y + 4}" text-anchor="end">newest '
             f"{escape(_fmt(value, digits))}</text>"
         )
