@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -15,11 +16,15 @@ from inspect_station.spc import (
     BaselineError,
     LimitsError,
     LimitVersion,
+    Monitor,
     RuleSet,
     SpcSettings,
     derive_limits,
+    in_force,
     limit_digits,
     replay,
+    replay_as_it_was,
+    select_baseline,
 )
 from inspect_station.spc.constants import CONSTANTS
 from inspect_station.store import journal
@@ -247,3 +252,58 @@ def test_what_would_have_alarmed_under_proposed_limits():
     ]
     assert result.alarms == 1
     assert result.points[-1].value == Decimal("9.933")
+
+
+def test_the_baseline_is_the_first_n_readings_or_a_chosen_range():
+    history = baseline(READINGS)
+    assert select_baseline(history, first=3) == history[:3]
+    assert select_baseline(history, start="m4", end="m6") == history[3:6]
+    assert select_baseline(history, start="m9") == history[8:]
+    for kwargs, message in [
+        ({"first": 11}, "there are 10"),
+        ({"start": "m4", "end": "m2"}, "ends (m2) before it starts (m4)"),
+        ({"start": "x1"}, "Reading x1 is not in"),
+        ({"first": 3, "start": "m1"}, "not both"),
+        ({}, "not both"),
+    ]:
+        with pytest.raises(BaselineError, match=re.escape(message)):
+            select_baseline(history, **kwargs)  # type: ignore[arg-type]
+
+
+def test_the_version_in_force_is_the_latest_that_took_effect():
+    first = derive(READINGS)
+    second = derive(READINGS, previous=first, effective_from="2026-12-01T07:00:00Z")
+    versions = [second, first]
+    assert in_force(versions, "2026-11-25T08:59:59Z") is None
+    assert in_force(versions, WHEN) is first
+    assert in_force(versions, "2026-12-01T06:59:59.999999Z") is first
+    assert in_force(versions, "2026-12-01T07:00:00Z") is second
+
+
+def test_a_chart_replays_as_it_was_each_reading_against_its_version():
+    first = derive(READINGS)
+    wider = LimitVersion.from_body(
+        {
+            **first.body(),
+            "version": 2,
+            "previous_hash": first.content_hash,
+            "sigma": "0.0300",
+            "ucl": "10.1130",
+            "lcl": "9.9330",
+            "effective_from": "2026-12-01T07:00:00Z",
+        }
+    )
+    wider.follows(first)
+    readings = [
+        ("a", "2026-11-24T10:00:00Z", Decimal("11.000")),  # before any lock: not judged
+        ("b", "2026-11-26T10:00:00Z", Decimal("10.090")),  # above v1's UCL 10.0791
+        ("c", "2026-12-02T10:00:00Z", Decimal("10.090")),  # inside v2's UCL 10.1130
+    ]
+    segments = replay_as_it_was(readings, [first, wider])
+    assert [s.limits.version for s in segments] == [1, 2]
+    assert [[v.refs for v in s.violations if v.chart == "x"] for s in segments] == [[("b",)], []]
+    monitor = Monitor(first)
+    verdict = monitor.verdict(monitor.feed("b", Decimal("10.090")))
+    assert verdict["limits"] == first.content_hash and verdict["in_control"] is False
+    assert verdict["violations"][0]["readings"] == ["b"]
+    assert verdict["value"] == "10.090000"

@@ -17,8 +17,14 @@ from inspect_station.spc.arl import Arl, in_control_arl
 from inspect_station.spc.capability import Capability, capability
 from inspect_station.spc.config import CusumSettings, EwmaSettings, RuleSet, SpcSettings
 from inspect_station.spc.errors import BaselineError, LimitsError, SpcError
-from inspect_station.spc.limits import LimitVersion, derive_limits, limit_digits
-from inspect_station.spc.monitor import ChartPoint, Monitor, Replay, replay
+from inspect_station.spc.limits import (
+    LimitVersion,
+    derive_limits,
+    in_force,
+    limit_digits,
+    select_baseline,
+)
+from inspect_station.spc.monitor import ChartPoint, Monitor, Replay, replay, replay_as_it_was
 from inspect_station.spc.rules import Violation
 from inspect_station.spc.svg import control_chart_svg
 
@@ -41,6 +47,9 @@ __all__ = [
     "control_chart_svg",
     "derive_limits",
     "in_control_arl",
+    "in_force",
     "limit_digits",
     "replay",
+    "replay_as_it_was",
+    "select_baseline",
 ]

@@ -261,6 +261,51 @@ def _when(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def select_baseline(
+    readings: Sequence[tuple[str, Decimal]],
+    *,
+    first: int | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> list[tuple[str, Decimal]]:
+    """The baseline: the ``first`` N readings, or the readings from ``start`` to ``end`` (refs).
+
+    BaselineError, in one sentence, when a reference is not in the history or the range is
+    empty or backwards.
+    """
+    if (first is None) == (start is None and end is None):
+        raise BaselineError("Choose the baseline as the first N readings or as a range, not both.")
+    if first is not None:
+        if first < 1:
+            raise BaselineError(f"A baseline of the first {first} readings is empty.")
+        if first > len(readings):
+            raise BaselineError(
+                f"The baseline asks for the first {first} readings; there are {len(readings)}."
+            )
+        return list(readings[:first])
+    position = {ref: i for i, (ref, _) in enumerate(readings)}
+    lo = 0 if start is None else position.get(start)
+    hi = len(readings) - 1 if end is None else position.get(end)
+    if lo is None or hi is None:
+        missing = start if lo is None else end
+        raise BaselineError(f"Reading {missing} is not in this characteristic's history.")
+    if hi < lo:
+        raise BaselineError(f"The baseline range ends ({end}) before it starts ({start}).")
+    return list(readings[lo : hi + 1])
+
+
+def in_force(versions: Sequence[LimitVersion], when: str) -> LimitVersion | None:
+    """The version in force at UTC time ``when``: the latest whose effective_from <= when."""
+    moment = _when(when)
+    best: LimitVersion | None = None
+    for version in versions:
+        if _when(version.effective_from) <= moment and (
+            best is None or _when(version.effective_from) > _when(best.effective_from)
+        ):
+            best = version
+    return best
+
+
 def limit_digits(resolution: Decimal | None, values: Sequence[Decimal]) -> int:
     """Decimals the limits are rounded to: the resolution's (or finest reading's) plus two."""
     if resolution is not None:

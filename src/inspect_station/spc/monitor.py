@@ -12,14 +12,15 @@ monitor: what the chart said, or what it would have said under proposed limits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from inspect_station.spc import exact
 from inspect_station.spc.detectors import Cusum, Ewma
 from inspect_station.spc.errors import SpcError
-from inspect_station.spc.limits import LimitVersion
+from inspect_station.spc.limits import LimitVersion, in_force
 from inspect_station.spc.rules import RangeRule, Refs, Violation, ZoneRules
 
 
@@ -46,6 +47,8 @@ class Monitor:
         ctx = exact.CONTEXT
         self.limits = limits
         """The version the readings are judged against."""
+        self.limits_hash = limits.content_hash
+        """Its content hash, recorded with every verdict."""
         n = limits.subgroup_size
         self._n = n
         centre = ctx.multiply(n, limits.centre)
@@ -118,6 +121,19 @@ class Monitor:
                     violations.append(found)
         return ChartPoint(index, refs, plotted, spread, tuple(violations))
 
+    def verdict(self, point: ChartPoint) -> dict[str, Any]:
+        """An SPC verdict as a journal body holds it: point, violations, the limits' hash."""
+        return {
+            "limits": self.limits_hash,
+            "limits_version": self.limits.version,
+            "point": point.index,
+            "readings": list(point.refs),
+            "value": exact.text(exact.rounded(point.value, self.limits.digits + 2)),
+            "spread": None if point.spread is None else exact.text(point.spread),
+            "in_control": not point.violations,
+            "violations": [v.record() for v in point.violations],
+        }
+
 
 @dataclass(frozen=True)
 class Replay:
@@ -153,3 +169,36 @@ def replay(
             points.append(point)
         violations.extend(point.violations)
     return Replay(limits, tuple(points), tuple(violations), monitor.pending)
+
+
+def replay_as_it_was(
+    readings: Iterable[tuple[str, str, Decimal]], versions: Sequence[LimitVersion]
+) -> list[Replay]:
+    """Judge ``(ref, utc_time, value)`` readings, in order, each against the version in force.
+
+    A new version starts a fresh chart (its rules remember nothing of the old limits); readings
+    taken before the first version are not judged (the chart said "limits not locked"). One
+    ``Replay`` per version that judged at least one reading, in order.
+    """
+    out: list[Replay] = []
+    monitor: Monitor | None = None
+    points: list[ChartPoint] = []
+    violations: list[Violation] = []
+
+    def close() -> None:
+        if monitor is not None:
+            out.append(Replay(monitor.limits, tuple(points), tuple(violations), monitor.pending))
+
+    for ref, when, value in readings:
+        version = in_force(versions, when)
+        if version is None:
+            continue
+        if monitor is None or version is not monitor.limits:
+            close()
+            monitor, points, violations = Monitor(version), [], []
+        point = monitor.feed(ref, value)
+        if point is not None:
+            points.append(point)
+            violations.extend(point.violations)
+    close()
+    return out
