@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from spckit import limits
 
-from inspect_station.spc import CusumSettings, RuleSet, in_control_arl
+from inspect_station.spc import CusumSettings, RuleSet, in_control_arl, limits_arl
 from inspect_station.spc.arl import _markov, _simulate, range_false_alarm
 
 
@@ -79,3 +80,15 @@ def test_the_figure_is_told_as_a_sentence_and_recorded_as_strings():
     )
     assert arl.record()["arl0_points"] == "91.75"
     assert arl.record()["method"] == "markov-chain"
+
+
+def test_the_arl_of_a_limit_version_counts_everything_it_puts_in_force():
+    xbar = limits(subgroup_size=5, rules=RuleSet(preset="western-electric"))
+    assert limits_arl(xbar) == in_control_arl(RuleSet(preset="western-electric"), 5)
+    assert limits_arl(xbar).readings == pytest.approx(5 * limits_arl(xbar).points)
+    with_cusum = limits(
+        rules=RuleSet(preset="western-electric", range_chart=False), cusum=CusumSettings()
+    )
+    arl = limits_arl(with_cusum, budget=40_000)
+    assert arl.method == "simulation"
+    assert arl.points < 91.75  # a CUSUM on top of the WE rules only adds false alarms

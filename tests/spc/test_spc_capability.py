@@ -171,3 +171,11 @@ def test_normality_note_where_n_allows():
     assert bad is not None and bad.p_value < Decimal("0.01")
     assert "do not look normal" in bad.note
     assert capability(normal[:7], lower=LSL, upper=USL, digits=6).normality is None
+
+
+def test_a_large_sample_rejection_carries_a_word_of_caution():
+    rng = random.Random(3)
+    coarse = [f"{rng.gauss(10, 0.01):.2f}" for _ in range(5000)]  # resolution = sigma
+    note = capability(coarse, lower=LSL, upper=USL, digits=4).normality
+    assert note is not None and note.p_value < Decimal("0.05")
+    assert "such as the gauge's resolution" in note.note

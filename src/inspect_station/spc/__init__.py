@@ -13,7 +13,7 @@ plotted points, violations, capability figures and SVG text come out.
 - ``svg``: a printable control chart.
 """
 
-from inspect_station.spc.arl import Arl, in_control_arl
+from inspect_station.spc.arl import Arl, in_control_arl, limits_arl
 from inspect_station.spc.capability import Capability, capability
 from inspect_station.spc.config import CusumSettings, EwmaSettings, RuleSet, SpcSettings
 from inspect_station.spc.errors import BaselineError, LimitsError, SpcError
@@ -49,6 +49,7 @@ __all__ = [
     "in_control_arl",
     "in_force",
     "limit_digits",
+    "limits_arl",
     "replay",
     "replay_as_it_was",
     "select_baseline",

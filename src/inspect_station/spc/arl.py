@@ -33,6 +33,7 @@ from typing import Any
 from inspect_station.spc.config import CusumSettings, EwmaSettings, RuleSet
 from inspect_station.spc.constants import constants
 from inspect_station.spc.detectors import Cusum, Ewma
+from inspect_station.spc.limits import LimitVersion
 from inspect_station.spc.rules import RangeRule, ZoneRules
 
 ZONE_RULES = frozenset({1, 2, 5, 6, 7, 8})
@@ -125,7 +126,7 @@ def range_cdf(n: int, w: float, intervals: int = 4000) -> float:
     return n * total * h / 3
 
 
-def _zones(rule_one: bool) -> list[tuple[int, int, float]]:
+def _zones() -> list[tuple[int, int, float]]:
     """(side, band, probability) of a standard normal point; band 3 is beyond 3 sigma."""
     cuts = [0.0, 1.0, 2.0, 3.0, math.inf]
     out = []
@@ -141,7 +142,7 @@ def _markov(rules: RuleSet, range_alpha: float) -> tuple[float, int]:
     on = set(rules.enabled)
     same, (a2, b2), (a1, b1) = rules.same_side, rules.beyond_two, rules.beyond_one
     within, outside = rules.within_one, rules.outside_one
-    zones = _zones(1 in on)
+    zones = _zones()
 
     def step(state: tuple, side: int, band: int) -> tuple | None:
         run_side, run_len, w2, w1, inside, out = state
@@ -319,3 +320,10 @@ def in_control_arl(
     if not rules.enabled and not rules.range_chart and cusum is None and ewma is None:
         return Arl(math.inf, math.inf, "markov-chain", None, None, 0)
     return _cached(rules, subgroup_size, cusum, ewma, budget)
+
+
+def limits_arl(limits: LimitVersion, *, budget: int = POINT_BUDGET) -> Arl:
+    """ARL0 of everything a limit version puts in force (rules, range chart, CUSUM, EWMA)."""
+    return in_control_arl(
+        limits.rules, limits.subgroup_size, cusum=limits.cusum, ewma=limits.ewma, budget=budget
+    )

@@ -38,6 +38,8 @@ NORMALITY_MIN_N = 8
 NORMALITY_MAX_N = 100_000
 """Most readings the Anderson-Darling note is computed for; above it every real process
 "fails" the test on trivial departures, so the note says so instead."""
+LARGE_N = 1_000
+"""Above this many readings a rejection of normality gets a word of caution."""
 INDEX_DIGITS = 2
 """Default decimals of Cp, Cpk, Pp, Ppk (as most SPC packages show them)."""
 
@@ -202,6 +204,11 @@ def _normality(xs: list[float], mean: float, sd: float | None) -> Normality | No
     p_text = exact.rounded(p, 4)
     if p < 0.05:
         verdict = "the readings do not look normal; read Cp/Cpk/Pp/Ppk with care"
+        if n > LARGE_N:
+            verdict += (
+                f" (with more than {LARGE_N:,} readings the test also flags departures too "
+                "small to matter, such as the gauge's resolution)"
+            )
     else:
         verdict = "no evidence against normality"
     note = f"Anderson-Darling A*² = {exact.rounded(adjusted, 3)}, p = {p_text}: {verdict}."

@@ -245,16 +245,6 @@ class LimitVersion(BaseModel):
                 f"version {previous.version} ({previous.effective_from})."
             )
 
-    def settings(self) -> SpcSettings:
-        """The chart, rules and detectors of this version as settings (baseline size aside)."""
-        return SpcSettings(
-            subgroup_size=self.subgroup_size,
-            baseline=max(10, self.baseline_count // self.subgroup_size),
-            rules=self.rules,
-            cusum=self.cusum,
-            ewma=self.ewma,
-        )
-
 
 def _when(text: str) -> dt.datetime:
     """An RFC 3339 UTC string as an aware datetime."""
