@@ -94,3 +94,15 @@ def test_a_bad_section_is_reported_with_its_line_and_key(text, expected):
 def test_a_float_slipped_in_from_json_is_refused():
     with pytest.raises(ValidationError, match="decimal string"):
         SpcSettings.model_validate({"cusum": {"k": 0.5}})
+
+
+def test_the_readme_example_loads():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if "[spc]" in b]
+    assert load(block) == []
+    spc = _File.model_validate(tomllib.loads(block, parse_float=Decimal)).spc
+    assert spc.rules.enabled == (1, 2, 5, 6) and spc.rules.same_side == 9
+    assert spc.cusum is not None and spc.cusum.h == Decimal(5)
