@@ -82,7 +82,7 @@ L = 2.7
         ),
         ("[spc]\nsubgroup_size = 11\n", "station.toml:2: spc > subgroup_size: Input should be"),
         ("[spc.cusum]\nk = 0\n", "station.toml:2: spc > cusum > k: k must be above 0"),
-        ("[spc.ewma]\nlambda = 1.5\n", "station.toml:2: spc > ewma > lambda: lambda must be"),
+        ("[spc.ewma]\nlambda = 0.001\n", "station.toml:2: spc > ewma > lambda: lambda must be"),
         ("[spc]\nrule = 1\n", "station.toml:2: spc > rule: unknown key"),
     ],
 )

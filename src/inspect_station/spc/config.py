@@ -184,7 +184,7 @@ class EwmaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     lam: ExactNumber = Field(default=Decimal("0.2"), alias="lambda")
-    """Weight of the newest point, 0 < lambda <= 1 (written ``lambda``)."""
+    """Weight of the newest point, 0.01 <= lambda <= 1 (written ``lambda``)."""
     width: ExactNumber = Field(default=Decimal("3"), alias="L")
     """Limit width in sigma units of the EWMA statistic (written ``L``)."""
 
@@ -193,8 +193,8 @@ class EwmaSettings(BaseModel):
     @field_validator("lam")
     @classmethod
     def _lambda_range(cls, value: Decimal) -> Decimal:
-        if not Decimal(0) < value <= Decimal(1):
-            raise ValueError("lambda must be above 0 and at most 1")
+        if not Decimal("0.01") <= value <= Decimal(1):
+            raise ValueError("lambda must be between 0.01 and 1")
         return value
 
     @field_validator("width")
