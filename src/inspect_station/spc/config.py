@@ -39,6 +39,7 @@ RULE_NUMBERS = (1, 2, 3, 4, 5, 6, 7, 8)
 """The eight Nelson rules, by number."""
 
 Preset = Literal["nelson", "western-electric", "aiag"]
+"""The named rule sets a RuleSet starts from."""
 
 _PARAMETERS: dict[str, Any] = {
     "same_side": 9,
@@ -60,6 +61,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # in a row rising or falling. Run lengths differ between sources (M): configurable.
     "aiag": {"enabled": (1, 2, 3), **_PARAMETERS, "same_side": 7, "trend": 7},
 }
+"""Each preset's rules and run lengths."""
 
 
 def _exact(value: Any) -> Decimal:
@@ -72,6 +74,7 @@ ExactNumber = Annotated[
     Field(allow_inf_nan=False),
     PlainSerializer(exact.text, return_type=str, when_used="json"),
 ]
+"""An exact Decimal setting, written back as a decimal string."""
 
 
 class RuleSet(BaseModel):
@@ -210,6 +213,7 @@ class EwmaSettings(BaseModel):
 
 
 Chart = Literal["i-mr", "xbar-r"]
+"""Individuals + moving range, or X-bar/R."""
 
 
 class SpcSettings(BaseModel):

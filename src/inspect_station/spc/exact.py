@@ -70,6 +70,7 @@ def parse(value: Any, field: str) -> Decimal:
 
 
 Arith = Callable[[Any, Any], Any]
+"""A binary arithmetic operation (add, subtract or multiply)."""
 
 
 def arithmetic(sample: Any) -> tuple[Arith, Arith, Arith]:

@@ -27,6 +27,7 @@ from inspect_station.spc.config import RuleSet
 from inspect_station.spc.exact import arithmetic
 
 Refs = tuple[str, ...]
+"""References of readings (record UUIDs, say), oldest first."""
 
 
 @dataclass(frozen=True)
