@@ -33,7 +33,8 @@ def test_tabular_cusum_signals_at_observation_29_with_c_plus_5_28_over_7_periods
     # C+ at 29 is 5.28 > H = 5, and it has been positive for N+ = 7 periods (23..29).
     assert (first.point, first.first) == (28, 22)
     assert first.refs == tuple(f"x{i}" for i in range(23, 30))
-    assert "shifted up" in first.sentence
+    # The new mean is estimated as 10 + 0.5 + 5.28/7 = 11.25.
+    assert first.sentence.endswith("the mean appears to have shifted up, to about 11.2543.")
 
 
 def test_ewma_matches_the_worked_example_and_signals_at_observation_29():

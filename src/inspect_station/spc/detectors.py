@@ -3,7 +3,8 @@
 Both follow Montgomery, *Introduction to Statistical Quality Control*, ch. 9:
 
 - Tabular CUSUM: ``C+ = max(0, x - (mu0 + K) + C+)``, ``C- = max(0, (mu0 - K) - x + C-)``
-  with ``K = k·sigma``, ``H = h·sigma``; it signals when C+ or C- exceeds H.
+  with ``K = k·sigma``, ``H = h·sigma``; it signals when C+ or C- exceeds H, and estimates the
+  new mean as ``mu0 + K + C+/N+`` (or ``mu0 - K - C-/N-``), N the periods since it was last 0.
 - EWMA: ``z = lambda·x + (1 - lambda)·z``, ``z0 = mu0``; limits
   ``mu0 ± L·sigma·sqrt(lambda / (2 - lambda) · (1 - (1 - lambda)^(2i)))`` (exact, time-varying).
 
@@ -75,6 +76,12 @@ class Cusum:
         self._scale, self._digits = scale, digits
         self._text = f"CUSUM (k = {exact.text(Decimal(k))}, h = {exact.text(Decimal(h))})"
 
+    def _per(self, total: Any, count: int) -> Any:
+        """``total / count`` in this detector's arithmetic."""
+        if isinstance(total, Decimal):
+            return exact.CONTEXT.divide(total, count)
+        return total / count
+
     @property
     def values(self) -> tuple[Any, Any]:
         """The current (C+, C-) in the plotted statistic's units."""
@@ -92,8 +99,10 @@ class Cusum:
         self._lo_n = self._lo_n + 1 if self._lo > 0 else 0
         if self._hi > self._h:
             count, direction = self._hi_n, "up"
+            estimate = self._add(self._upper_ref, self._per(self._hi, count))
         elif self._lo > self._h:
             count, direction = self._lo_n, "down"
+            estimate = self._sub(self._lower_ref, self._per(self._lo, count))
         else:
             return None
         last = self._index
@@ -103,7 +112,7 @@ class Cusum:
         sentence = (
             f"{self._text}: the sum of deviations {direction} from the centre line passed the "
             f"decision interval ({_span(first, last)}); the mean appears to have shifted "
-            f"{direction}."
+            f"{direction}, to about {_show(estimate, self._scale, self._digits)}."
         )
         self._hi = self._lo = self._zero
         self._hi_n = self._lo_n = 0
