@@ -92,3 +92,13 @@ def test_the_arl_of_a_limit_version_counts_everything_it_puts_in_force():
     arl = limits_arl(with_cusum, budget=40_000)
     assert arl.method == "simulation"
     assert arl.points < 91.75  # a CUSUM on top of the WE rules only adds false alarms
+
+
+def test_settings_that_can_never_alarm_say_so_and_record_no_number():
+    arl = in_control_arl(RuleSet(enabled=[], range_chart=False))
+    assert arl.false_alarm_rate == 0.0
+    assert arl.sentence() == (
+        "With no rule, range chart or detector in force, these settings never alarm."
+    )
+    assert arl.record()["arl0_points"] is None
+    assert arl.record()["false_alarm_rate"] == "0.000000"

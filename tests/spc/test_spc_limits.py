@@ -307,3 +307,9 @@ def test_a_chart_replays_as_it_was_each_reading_against_its_version():
     assert verdict["limits"] == first.content_hash and verdict["in_control"] is False
     assert verdict["violations"][0]["readings"] == ["b"]
     assert verdict["value"] == "10.090000"
+
+
+@pytest.mark.parametrize("body", [["not", "an", "object"], "text", None])
+def test_a_body_that_is_not_an_object_is_refused_in_one_sentence(body):
+    with pytest.raises(LimitsError, match="must be a JSON object"):
+        LimitVersion.from_body(body)  # type: ignore[arg-type]

@@ -72,6 +72,8 @@ class Arl:
 
     def sentence(self) -> str:
         """One sentence for the supervisor locking limits."""
+        if math.isinf(self.points):
+            return "With no rule, range chart or detector in force, these settings never alarm."
         how = (
             "exact Markov chain"
             if self.method == "markov-chain"
@@ -85,9 +87,10 @@ class Arl:
 
     def record(self) -> dict[str, Any]:
         """The figure as written next to a limit version (decimal strings)."""
+        never = math.isinf(self.points)
         return {
-            "arl0_points": f"{self.points:.2f}",
-            "arl0_readings": f"{self.readings:.2f}",
+            "arl0_points": None if never else f"{self.points:.2f}",
+            "arl0_readings": None if never else f"{self.readings:.2f}",
             "false_alarm_rate": f"{self.false_alarm_rate:.6f}",
             "method": self.method,
             "standard_error": None if self.standard_error is None else f"{self.standard_error:.2f}",

@@ -209,6 +209,8 @@ class LimitVersion(BaseModel):
     @classmethod
     def from_body(cls, body: Mapping[str, Any], expected_hash: str | None = None) -> LimitVersion:
         """A version read back from a record; LimitsError naming the field if it is invalid."""
+        if not isinstance(body, Mapping):
+            raise LimitsError(f"A limit version must be a JSON object, not {type(body).__name__}.")
         try:
             version = cls.model_validate(dict(body))
         except ValidationError as exc:
