@@ -252,6 +252,12 @@ def test_what_would_have_alarmed_under_proposed_limits():
     ]
     assert result.alarms == 1
     assert result.points[-1].value == Decimal("9.933")
+    assert result.by_rule() == {"rule 1": 1, "rule 1 (range)": 1}
+    assert result.summary() == (
+        "1 of 4 points would have alarmed under limits version 1: rule 1 × 1, rule 1 (range) × 1."
+    )
+    quiet = replay(series(0.0, 0.01, centre="10.023"), lim)
+    assert quiet.summary() == "No point of 2 would have alarmed under limits version 1."
 
 
 def test_the_baseline_is_the_first_n_readings_or_a_chosen_range():

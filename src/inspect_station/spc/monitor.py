@@ -153,6 +153,32 @@ class Replay:
         """How many points raised at least one violation."""
         return len({v.point for v in self.violations})
 
+    def by_rule(self) -> dict[str, int]:
+        """Violations per rule, keyed 'rule 1', 'rule 1 (range)', 'cusum', 'ewma'."""
+        counts: dict[str, int] = {}
+        for v in self.violations:
+            if v.chart == "x":
+                key = f"rule {v.rule}"
+            elif v.chart == "range":
+                key = f"rule {v.rule} (range)"
+            else:
+                key = v.chart
+            counts[key] = counts.get(key, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def summary(self) -> str:
+        """One sentence: how many points would have alarmed, and under which rules."""
+        plotted = len(self.points) if self.points else None
+        of = f" of {plotted}" if plotted is not None else ""
+        if not self.violations:
+            return f"No point{of} would have alarmed under limits version {self.limits.version}."
+        rules = ", ".join(f"{key} × {count}" for key, count in self.by_rule().items())
+        noun = "point" if (plotted if plotted is not None else self.alarms) == 1 else "points"
+        return (
+            f"{self.alarms}{of} {noun} would have alarmed under limits version "
+            f"{self.limits.version}: {rules}."
+        )
+
 
 def replay(
     readings: Iterable[tuple[str, Decimal]], limits: LimitVersion, *, keep_points: bool = True
