@@ -259,3 +259,15 @@ def test_users_list_without_a_record_says_how_to_add_the_first_administrator(
     assert "Add the first administrator: inspect-station users add ID" in result.output
     assert "--role admin" in result.output
     assert not (tmp_path / "audit").exists()
+
+
+def test_listing_a_central_store_s_rejects_creates_no_local_record(auditor: Path, tmp_path: Path):
+    from inspect_station.sync import open_central
+
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    with open_central(url) as central:
+        central.migrate()
+    for command in (["rejects", "list"], ["rejects", "list", "--all", "--json"]):
+        result = CliRunner().invoke(main, ["--config", str(auditor), *command, "--central", url])
+        assert result.exit_code == 0, result.output
+    assert not (tmp_path / "audit").exists()
