@@ -70,14 +70,20 @@ class _Pins:
         return pin
 
 
-def _actor(users: UserDirectory, actor_id: str | None, pins: _Pins) -> Actor:
-    """The user named by --as, authenticated by PIN now; refused without --as."""
+def _actor(
+    users: UserDirectory, actor_id: str | None, pins: _Pins, new_pin_for: str | None = None
+) -> tuple[Actor, str | None]:
+    """The user named by --as, authenticated by PIN now (refused without --as), and the new PIN
+    for ``new_pin_for`` if one is to be set: both PINs are read, and the new one checked,
+    before the slow authentication."""
     if not actor_id:
         raise NotAuthorized(
             f"Station {users.store.station} already has users: give --as ADMIN_ID, an "
             "administrator, and that administrator's PIN."
         )
-    return users.authorize(actor_id, pins.actor(actor_id))
+    actor_pin = pins.actor(actor_id)
+    new_pin = pins.new(new_pin_for) if new_pin_for else None
+    return users.authorize(actor_id, actor_pin), new_pin
 
 
 @main.group()
@@ -131,8 +137,7 @@ def users_add(
             )
             return
         kind = Role(role or Role.INSPECTOR.value)
-        actor = _actor(directory, actor_id, pins)
-        pin = None if kind is Role.CELL else pins.new(user_id)
+        actor, pin = _actor(directory, actor_id, pins, None if kind is Role.CELL else user_id)
         user = directory.add(
             user_id, name, kind, pin, by=actor, qualifications=patterns, badge=badge
         )
@@ -193,8 +198,8 @@ def users_set_pin(
     pins = _Pins(pin_stdin)
     with open_store(ctx, db) as store:
         directory = UserDirectory(store)
-        actor = _actor(directory, actor_id, pins)
-        directory.set_pin(user_id, pins.new(user_id), by=actor)
+        actor, pin = _actor(directory, actor_id, pins, user_id)
+        directory.set_pin(user_id, pin or "", by=actor)
     click.echo(f"PIN of {user_id} set by {actor.user.user_id}.")
 
 
@@ -220,7 +225,7 @@ def users_qualify(
         raise click.UsageError("Give at least one pattern to add, or --remove PATTERN.")
     with open_store(ctx, db) as store:
         directory = UserDirectory(store)
-        actor = _actor(directory, actor_id, _Pins(pin_stdin))
+        actor, _ = _actor(directory, actor_id, _Pins(pin_stdin))
         user = directory.qualify(user_id, patterns, removed, by=actor)
     click.echo(f"{user.user_id} is qualified for: {', '.join(user.qualifications) or 'nothing'}.")
 
@@ -237,7 +242,7 @@ def users_deactivate(
     """Disable a user: they can no longer sign in, sign or record (their records stay)."""
     with open_store(ctx, db) as store:
         directory = UserDirectory(store)
-        actor = _actor(directory, actor_id, _Pins(pin_stdin))
+        actor, _ = _actor(directory, actor_id, _Pins(pin_stdin))
         directory.set_active(user_id, False, by=actor)
     click.echo(f"{user_id} is disabled (by {actor.user.user_id}).")
 
@@ -254,7 +259,7 @@ def users_activate(
     """Enable a disabled user again."""
     with open_store(ctx, db) as store:
         directory = UserDirectory(store)
-        actor = _actor(directory, actor_id, _Pins(pin_stdin))
+        actor, _ = _actor(directory, actor_id, _Pins(pin_stdin))
         directory.set_active(user_id, True, by=actor)
     click.echo(f"{user_id} is enabled (by {actor.user.user_id}).")
 
