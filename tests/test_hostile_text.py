@@ -8,6 +8,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from userkit import ADMIN_ID, ADMIN_PIN, PINS, add_users
 
 from inspect_station.dispositions import DispositionError, Review, SignaturePolicy
 from inspect_station.export.source import LocalSource
@@ -15,7 +16,7 @@ from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 from inspect_station.text import TextError, check_id, check_line, printable, safe_json, unsafe
-from inspect_station.users import UserDirectory, UserError
+from inspect_station.users import UserError
 
 HOSTILE = {
     "NUL": "\x00",
@@ -86,7 +87,9 @@ def test_a_defect_note_and_code_are_checked(
 
 @pytest.mark.parametrize("char", HOSTILE.values(), ids=HOSTILE.keys())
 def test_user_ids_names_and_badges_are_checked(store: LocalStore, char: str):
-    users = UserDirectory(store)
+    users = add_users(store, [])
+    admin = users.authorize(ADMIN_ID, ADMIN_PIN)
+    head = store.head()[0]
     attempts = [
         {"user_id": f"ann{char}"},
         {"name": f"Ann{char}Lee"},
@@ -94,10 +97,10 @@ def test_user_ids_names_and_badges_are_checked(store: LocalStore, char: str):
         {"qualifications": [f"BRK-{char}*"]},
     ]
     for change in attempts:
-        fields = {"user_id": "ann", "name": "Ann Lee", "role": "inspector", "pin": "1234"}
+        fields = {"user_id": "ann", "name": "Ann Lee", "role": "inspector", "pin": "246813"}
         with pytest.raises(UserError):
-            users.add(**{**fields, **change})
-    assert store.head()[0] == 0
+            users.add(**{**fields, **change}, by=admin)
+    assert store.head()[0] == head
     assert store.verify().ok
 
 
@@ -105,8 +108,7 @@ def test_user_ids_names_and_badges_are_checked(store: LocalStore, char: str):
 def test_disposition_texts_are_checked(
     store: LocalStore, recorder: Recorder, bracket: PartSpec, char: str
 ):
-    users = UserDirectory(store)
-    users.add("sam", "Sam Supervisor", "supervisor", "9876")
+    users = add_users(store)
     for value, ch in (("130", "1"), ("12.005", "2"), ("0.01", "3"), ("pass", "4")):
         recorder.measure(
             spec=bracket, lot="L1", serial="S1", inspector="ann", characteristic=ch,
@@ -119,9 +121,9 @@ def test_disposition_texts_are_checked(
     reject = review.queue()[0].reject
     head = store.head()[0]
     with pytest.raises(DispositionError, match="contains"):
-        review.sign(reject, "scrap", f"bent{char}", user_id="sam", pin="9876")
+        review.sign(reject, "scrap", f"bent{char}", user_id="sam", pin=PINS["sam"])
     with pytest.raises(DispositionError, match="contains"):
-        review.sign(reject, "scrap", "bent", user_id="sam", pin="9876", meaning=f"ok{char}")
+        review.sign(reject, "scrap", "bent", user_id="sam", pin=PINS["sam"], meaning=f"ok{char}")
     assert store.head()[0] == head
     assert store.verify().ok
 

@@ -12,11 +12,26 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from userkit import PINS, add_users
 
 from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
 from inspect_station.store import LocalStore
 
 RECORD = ["record", "--spec", "BRK-1042", "--lot", "L1", "--inspector", "ann"]
+
+
+@pytest.fixture
+def db_path(db_path: Path) -> Path:
+    """A station's record whose administrator added the inspector ann (every part)."""
+    with LocalStore(db_path, os.uname().nodename) as store:
+        add_users(store, [("ann", "Ann Lee", "inspector", PINS["ann"], ["*"])])
+    return db_path
+
+
+def head(db: Path) -> int:
+    """The number of records in ``db`` now."""
+    with LocalStore.open_existing(db) as store:
+        return store.head()[0]
 
 
 def run(*args: str | bytes, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -34,8 +49,7 @@ def verified(db: Path) -> int:
     """The number of records in ``db`` after checking that its chain verifies."""
     result = run("verify", "--db", str(db))
     assert result.returncode == 0, result.stdout + result.stderr
-    with LocalStore.open_existing(db) as store:
-        return store.head()[0]
+    return head(db)
 
 
 def good(serial: str) -> bytes:
@@ -125,17 +139,18 @@ def test_hostile_arguments_are_one_sentence_exit_2_and_nothing_recorded(
     base = [*RECORD, "--db", str(db_path)]
     if "--serial" not in args:
         base += ["--serial", "S1"]
+    before = head(db_path)
     result = run(*base, *args)
     assert result.returncode == 2
     stderr = result.stderr.decode("utf-8")
     assert message in stderr, stderr
     assert "Traceback" not in stderr and "\x1b" not in stderr
     assert len([ln for ln in stderr.splitlines() if ln.startswith("Error")]) == 1
-    if db_path.exists():
-        assert verified(db_path) == 0
+    assert verified(db_path) == before  # nothing recorded
 
 
 def test_acks_that_cannot_be_written_stop_the_stream_with_a_sentence(db_path: Path):
+    before = head(db_path)
     lines = b"\n".join(good(f"S{n}") for n in range(3)) + b"\n"
     with open("/dev/full", "wb") as full:
         result = subprocess.run(
@@ -150,7 +165,8 @@ def test_acks_that_cannot_be_written_stop_the_stream_with_a_sentence(db_path: Pa
     assert stderr.strip().splitlines() == [
         "Error: Standard output cannot take the output: No space left on device."
     ]
-    assert verified(db_path) == 4  # spec, lot, part, the one measurement it could not ack
+    # spec, lot, part and the one measurement it could not acknowledge; no further line read
+    assert verified(db_path) == before + 4
 
 
 def test_a_line_just_under_the_limit_is_read_and_one_over_is_refused():

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from userkit import PINS, add_users
 
 from inspect_station.cli.station import build_service
 from inspect_station.config import StationConfig
@@ -67,6 +68,8 @@ def test_specs_list_and_record_go_on_with_the_good_specs(specs_dir: Path, tmp_pa
     assert len(warnings) >= len(BAD) + 2 and all(w.startswith("warning: ") for w in warnings)
     assert "Traceback" not in listed.stderr
     db = tmp_path / "station.db"
+    with LocalStore(db, os.uname().nodename) as store:
+        add_users(store, [("ann", "Ann Lee", "inspector", PINS["ann"], ["*"])])
     recorded = cli(
         "record", "--specs", str(specs_dir), "--spec", "BRK-1042", "--lot", "L1",
         "--inspector", "ann", "--serial", "S1", "--db", str(db), "1=120.01", "3=0.01",

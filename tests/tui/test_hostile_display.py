@@ -80,7 +80,7 @@ async def test_escapes_in_a_record_never_reach_the_terminal(station, monkeypatch
     hostile_reject(station.service, monkeypatch)
     app = station.app()
     async with app.run_test(size=(140, 40)) as pilot:
-        await sign_in(pilot, "super", "9999")
+        await sign_in(pilot, "super", "271828")
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
