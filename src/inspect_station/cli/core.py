@@ -31,6 +31,10 @@ def open_record(ctx: Context, db: Path | None) -> LocalStore:
         return LocalStore.open_existing(db)
     path = ctx.config.db_path
     if not path.exists():
+        if ctx.demo:
+            raise InspectStationError(
+                f"There is no demo record yet at {path}: start `inspect-station demo` first."
+            )
         raise InspectStationError(f"There is no local record at {path}.")
     return open_store(ctx, path)
 

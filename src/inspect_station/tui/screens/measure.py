@@ -374,7 +374,10 @@ class MeasureScreen(StationScreen):
         hub = self.app.hub
         state = hub.state(asset.asset) if hub else None
         if state is None or not state.can_request:
-            return self.say(f"Press DATA on {asset.asset} (or the foot switch).")
+            demo = " (in the demo: D)" if self.app.demo is not None else " (or the foot switch)"
+            return self.say(f"Press DATA on {asset.asset}{demo}.")
+        if self.app.demo is not None:
+            self.app.demo.aim(asset.asset, self.spec, ch)  # the gauge goes on this feature
         self._awaiting[asset.asset] = ch.id
         try:
             hub.request(asset.asset)
