@@ -156,10 +156,10 @@ def test_verify_a_central_store_that_does_not_exist(tmp_path: Path):
     assert result.exit_code == 2 and "There is no central store at" in result.output
 
 
-def test_sync_watch_ships_until_interrupted(station, tmp_path: Path):
+def test_sync_watch_ships_until_interrupted(station, tmp_path: Path, children):
     config, _ = station
     url = f"sqlite:///{tmp_path / 'c.db'}"
-    proc = subprocess.Popen(
+    proc = children.popen(
         [
             sys.executable,
             "-m",

@@ -23,7 +23,7 @@ async def test_space_and_d_give_values_that_fit_the_characteristic(station):
         screen = app.screen
         await pilot.press("space")  # the caliper sends by itself: Space cannot ask it
         assert "Press DATA on CAL-0042 (in the demo: D)" in message(app)
-        for part in range(4):
+        for _ in range(4):
             await pilot.press("d")  # caliper: DATA
             await wait_until(pilot, lambda: "1" in screen.values)
             await pilot.press("space")  # bore gauge: polled

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import Callable
 
+from textual import events
 from textual.pilot import Pilot
 
 from inspect_station.gauges.hub import GaugeState
@@ -35,10 +37,20 @@ async def all_connected(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: all(s.state is GaugeState.CONNECTED for s in hub.states()))
 
 
+def _key(char: str) -> events.Key:
+    """The key event a terminal sends for ``char`` (named like Textual names keys)."""
+    if char.isalnum():
+        return events.Key(char, char)
+    name = unicodedata.name(char, "").lower().replace("-", "_").replace(" ", "_")
+    return events.Key({"hyphen_minus": "minus"}.get(name, name), char)
+
+
 async def type_text(pilot: Pilot, text: str) -> None:
-    """Type text key by key."""
+    """Type text as a badge scanner or a quick typist does: the keys arrive one after another
+    without a pause between them; then wait until the station has handled them all."""
     for char in text:
-        await pilot.press(char)
+        pilot.app.post_message(_key(char))
+    await pilot.pause()
 
 
 async def sign_in(pilot: Pilot, user: str = "demo", pin: str = "1234") -> None:
