@@ -815,10 +815,15 @@ class Review:
                 "sign_in",
                 {"user_id": user.user_id, "success": False, "reason": "wrong PIN when signing"},
             )
-            locked = self.users.locked_until(user.user_id) is not None
+            if self.users.locked_until(user.user_id) is not None:
+                raise WrongPin(
+                    f"Wrong PIN; nothing was signed, and user {user.user_id} is now locked "
+                    "for a while."
+                )
+            left = self.users.tries_left(user.user_id)
             raise WrongPin(
-                "Wrong PIN; nothing was signed"
-                + (f", and user {user.user_id} is now locked for a while." if locked else ".")
+                f"Wrong PIN; nothing was signed ({left} {'try' if left == 1 else 'tries'} left "
+                f"before user {user.user_id} is locked)."
             )
         return user
 

@@ -271,6 +271,10 @@ class UserDirectory:
             out.append(row)
         return out
 
+    def tries_left(self, user_id: str) -> int:
+        """Wrong PINs the user may still enter before being locked out."""
+        return max(0, MAX_FAILURES - len(self._failures(user_id)))
+
     def locked_until(self, user_id: str, now: dt.datetime | None = None) -> dt.datetime | None:
         """When the user's lock-out ends, if they are locked out now."""
         now = now or dt.datetime.now(dt.UTC)

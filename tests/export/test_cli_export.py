@@ -104,7 +104,10 @@ def test_rejects_and_disposition_from_the_command_line(config: Path, lot7: Recor
         config, "disposition", "sign", item["reject"][:8], "--disposition", "use-as-is",
         "--reason", "flat enough for the gasket", "--user", "sam", "--pin-stdin", stdin="1111\n",
     )  # fmt: skip
-    assert wrong.exit_code == 2 and "Error: Wrong PIN; nothing was signed." in wrong.output
+    assert wrong.exit_code == 2
+    assert "Error: Wrong PIN; nothing was signed (4 tries left before user sam is locked)." in (
+        wrong.output
+    )
     inspector = run(
         config, "disposition", "sign", item["reject"][:8], "--disposition", "scrap",
         "--reason", "dent", "--user", "ann", "--pin-stdin", stdin="1234\n",
