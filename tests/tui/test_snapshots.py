@@ -109,21 +109,3 @@ def test_measure_inch_part_manual_and_corrected(station, snap_compare):
 
     assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
 
-
-def test_sign_dialog_after_a_wrong_pin(station, snap_compare):
-    """The disposition and reason stay; the PIN is asked again, with the tries left."""
-    from test_review_flows import reject_a_part, sign
-
-    reject_a_part(station.service)
-
-    async def before(pilot):
-        await all_connected(pilot)
-        await sign_in(pilot, "super", "9999")
-        await pilot.press("f9")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("s")
-        await sign(pilot, 4, "cannot be reworked", "super", "0000")
-
-    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
