@@ -49,7 +49,7 @@ class Tmux:
         """Type like a person: one key (or word) at a time."""
         for key in keys:
             subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
-            time.sleep(0.25)
+            time.sleep(0.1)
 
     def close(self) -> None:
         """End the session."""

@@ -87,6 +87,7 @@ async def test_the_live_value_and_the_reading_message_belong_to_this_part(statio
         await wait_until(pilot, lambda: "3" in screen.values)
         await pilot.press("p")
         await wait_until(pilot, lambda: "4" in screen.values)
+        assert message(app) == "All characteristics measured: N closes the part."
         await pilot.press("n")
         await wait_until(pilot, lambda: screen.serial == "002" and not screen.values)
         active = shown(screen, "#active")  # #1, whose caliper read 120.01 for part 001

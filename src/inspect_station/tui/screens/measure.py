@@ -401,7 +401,7 @@ class MeasureScreen(StationScreen):
         if probe is not None and event is not None:
             probe(event, dt.datetime.now(dt.UTC))
         if len(self.values) == len(self.spec.characteristic):
-            self.say("All characteristics measured: N for the next part.")
+            self.say("All characteristics measured: N closes the part.")
         self._show_active()
 
     def _activate(self, index: int) -> None:
