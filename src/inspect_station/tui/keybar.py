@@ -53,30 +53,19 @@ class KeyBar(Widget):
 
     def _keys(self) -> Iterator[tuple[str, str]]:
         """(keys, what they do) for every binding shown, one entry per action or group."""
+        items: list[tuple[list[str], str, Binding.Group | None]] = []
         seen: set[str] = set()
-        grouped: list[tuple[Binding.Group, list[str]]] = []
         for _node, binding, enabled, _tip in self.screen.active_bindings.values():
             if not binding.show or not enabled or binding.action in seen:
                 continue
             seen.add(binding.action)
-            key = self.app.get_key_display(binding)
-            if binding.group is not None:
-                if grouped and grouped[-1][0] == binding.group:
-                    grouped[-1][1].append(key)
-                    continue
-                if grouped:
-                    yield self._group_item(*grouped.pop())
-                grouped.append((binding.group, [key]))
-                continue
-            if grouped:
-                yield self._group_item(*grouped.pop())
-            yield key, binding.description
-        if grouped:
-            yield self._group_item(*grouped.pop())
-
-    @staticmethod
-    def _group_item(group: Binding.Group, keys: list[str]) -> tuple[str, str]:
-        return ("" if group.compact else "/").join(keys), group.description
+            key, group = self.app.get_key_display(binding), binding.group
+            if group is not None and items and items[-1][2] == group:
+                items[-1][0].append(key)  # one more key of the group before it
+            else:
+                items.append(([key], group.description if group else binding.description, group))
+        for keys, what, group in items:
+            yield ("" if group is not None and group.compact else "/").join(keys), what
 
     def _lines(self, width: int) -> list[Text]:
         """The keys packed into lines of at most ``width`` cells, breaking only between keys."""
