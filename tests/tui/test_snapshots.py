@@ -108,4 +108,3 @@ def test_measure_inch_part_manual_and_corrected(station, snap_compare):
         await settle(pilot)
 
     assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
-
