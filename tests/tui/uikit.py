@@ -20,8 +20,11 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait (without sleeping blindly) until ``condition`` holds, or fail."""
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait (without sleeping blindly) until ``condition`` holds, or fail.
+
+    The limit only decides how long a failing test takes: on a busy shared machine a passing
+    one may need a few seconds more than on a quiet one."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
