@@ -5,24 +5,26 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
 from inspect_station.spec import PartSpec
 from inspect_station.spec.diff import Change
 from inspect_station.station import LotProgress
+from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import RevisionDialog
-from inspect_station.tui.widgets import GaugeStatusBar
+from inspect_station.tui.widgets import GaugeStatusBar, fit
 
 
 class JobScreen(StationScreen):
     """Find a part, enter the lot, see the ISO 2859-1 plan; or resume an unfinished lot."""
 
     BINDINGS = [
-        Binding("f2", "sign_out", "Sign out"),
+        Binding("tab", "app.focus_next", "Next field"),
         Binding("f5", "focus_resume", "Resume a lot"),
         Binding("f9", "review", "Rejects"),
+        Binding("f2", "sign_out", "Sign out"),
     ]
 
     def __init__(self) -> None:
@@ -39,7 +41,7 @@ class JobScreen(StationScreen):
             with Vertical(id="job-left"):
                 with Grid(classes="fields"):
                     yield Label("Part")
-                    yield Input(id="search", placeholder="number or description, e.g. BRK")
+                    yield Input(id="search", placeholder="number or words, e.g. BRK")
                 yield DataTable(id="parts", cursor_type="row")
                 with Grid(classes="fields"):
                     yield Label("Lot")
@@ -50,11 +52,11 @@ class JobScreen(StationScreen):
                     yield Input(id="lot-size", placeholder="parts in the lot", type="integer")
                 yield Static("", id="plan")
             with Vertical(id="job-right"):
-                yield Label("Unfinished lots (F5, Enter to resume)")
+                yield Label("Unfinished lots (F5)")
                 yield DataTable(id="lots", cursor_type="row")
         yield Static("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Fill the lists and focus the search."""
@@ -72,7 +74,7 @@ class JobScreen(StationScreen):
         table = self.query_one("#parts", DataTable)
         table.clear()
         for spec in self._parts:
-            table.add_row(spec.part_number, spec.revision, spec.description[:30])
+            table.add_row(spec.part_number, spec.revision, fit(spec.description, 36))
 
     def _show_lots(self, lots: list[LotProgress]) -> None:
         self._lots = lots
