@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from procs import Children
 
 from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder
@@ -16,13 +17,26 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Keep every test away from the real user's config and data directories."""
-    home = tmp_path_factory.mktemp("home")
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Keep every test away from the real user's config and data directories.
+
+    They are named inside the test's own temporary folder (created only if the test writes
+    there), so they go with it when the test passes.
+    """
+    home = tmp_path / ".home"
     monkeypatch.setenv("INSPECT_STATION_DATA", str(home / "data"))
     monkeypatch.delenv("INSPECT_STATION_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+
+
+@pytest.fixture
+def children() -> Iterator[Children]:
+    """Start subprocesses (``children.popen``) that are killed, with their process groups, after
+    the test, whatever it did; Ctrl-C (SIGINT) works in them even if this run ignores it."""
+    started = Children()
+    yield started
+    started.kill_all()
 
 
 @pytest.fixture

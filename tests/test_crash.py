@@ -36,7 +36,7 @@ def _feed(proc: subprocess.Popen, run: int, stop: threading.Event) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_never_loses_an_acknowledged_measurement(tmp_path: Path):
+def test_sigkill_never_loses_an_acknowledged_measurement(tmp_path: Path, children):
     db = tmp_path / "crash.db"
     station = "CRASH-1"
     config = tmp_path / "station.toml"
@@ -46,7 +46,7 @@ def test_sigkill_never_loses_an_acknowledged_measurement(tmp_path: Path):
     rng = random.Random(2859)
     acknowledged: dict[str, dict] = {}
     for run in range(RUNS):
-        proc = subprocess.Popen(
+        proc = children.popen(
             [
                 sys.executable,
                 "-m",

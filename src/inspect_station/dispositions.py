@@ -845,7 +845,8 @@ class Review:
                 + (
                     f", and user {user.user_id} is now locked for a while."
                     if exc.left == 0
-                    else f" ({exc.left} {'try' if exc.left == 1 else 'tries'} left)."
+                    else f" ({exc.left} {'try' if exc.left == 1 else 'tries'} left before "
+                    f"user {user.user_id} is locked)."
                 )
             ) from None
         except AuthError as exc:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
@@ -44,21 +44,42 @@ def default_central_path() -> Path:
     return data_dir() / "central.db"
 
 
+def _installed_dir(name: str) -> Path | None:
+    """The folder the installed package ships ``name`` in (a wheel puts it in the package)."""
+    try:
+        spec = importlib.util.find_spec(f"inspect_station.shipped.{name}")
+    except ModuleNotFoundError:
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if Path(location).is_dir():
+            return Path(location)
+    return None
+
+
 def _source_checkout_dir(name: str) -> Path | None:
-    """The top-level folder ``name`` when running from a source checkout, else None."""
+    """The top-level folder ``name`` when the code runs from a source checkout, else None."""
     root = Path(__file__).resolve().parents[2]
     candidate = root / name
-    if (root / "pyproject.toml").is_file() and candidate.is_dir():
+    if (root / "pyproject.toml").is_file() and (root / "src").is_dir() and candidate.is_dir():
         return candidate
     return None
 
 
 def shipped_dir(name: str) -> Path:
-    """Directory of the files shipped with the station: ``specs`` or ``gauges``."""
+    """Directory of the files shipped with the station: ``specs`` or ``gauges``.
+
+    Where the installed package carries them; a source checkout's top-level folder only when the
+    package itself has none (an editable install or ``src`` on the path), so a wheel without its
+    data fails here instead of quietly reading the checkout.
+    """
+    installed = _installed_dir(name)
+    if installed is not None:
+        return installed
     checkout = _source_checkout_dir(name)
     if checkout is not None:
         return checkout
-    return Path(str(files(f"inspect_station.shipped.{name}")))
+    # Not shipped: the path it should be at, which the caller reports as missing.
+    return Path(__file__).resolve().parent / "shipped" / name
 
 
 def shipped_specs_dir() -> Path:

@@ -198,15 +198,15 @@ class StationService:
         return out
 
     def next_serial(self, lot: str) -> str:
-        """The next serial for auto-increment: one more than the highest numbered part so far."""
-        highest = 0
-        for row in self.store.query(
-            "SELECT DISTINCT serial FROM inspections WHERE lot = ?", (lot,)
-        ):
-            m = re.search(r"(\d+)$", row["serial"])
-            if m:
-                highest = max(highest, int(m.group(1)))
-        return f"{highest + 1:03d}"
+        """The serial after the lot's last numbered part, with its prefix and zero padding
+        (SN-100 -> SN-101, 007 -> 008); 001 for the first part; never one the lot already has."""
+        serials = [
+            row["serial"]
+            for row in self.store.query(
+                "SELECT serial FROM inspections WHERE lot = ? ORDER BY seq", (lot,)
+            )
+        ]
+        return following_serial(serials)
 
     # -- parts ----------------------------------------------------------------------------
 
@@ -303,6 +303,25 @@ class StationService:
     def manual_source(reason: str) -> ManualSource:
         """The source of a value typed by the inspector."""
         return ManualSource(reason)
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def following_serial(serials: list[str]) -> str:
+    """The serial that follows the last new numbered one of ``serials`` (in the order used; a
+    part inspected again does not count again), keeping its prefix and the width of its number,
+    and skipping any serial already used."""
+    first_use = list(dict.fromkeys(serials))
+    used = set(first_use)
+    last = next((m for s in reversed(first_use) if (m := _NUMBERED.match(s))), None)
+    prefix, digits = (last.group(1), last.group(2)) if last else ("", "000")
+    number = int(digits)
+    while True:
+        number += 1
+        candidate = f"{prefix}{number:0{len(digits)}d}"
+        if candidate not in used:
+            return candidate
 
 
 def is_supervisor(user: User) -> bool:

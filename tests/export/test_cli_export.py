@@ -92,6 +92,24 @@ def test_trace_gauge_as_table_and_csv(config: Path):
     )
 
 
+def test_trace_of_an_unknown_gauge_is_an_error_with_its_own_exit_code(config: Path, tmp_path: Path):
+    unknown = run(config, "trace", "gauge", "CAL-0024")  # a typo of CAL-0042
+    assert unknown.exit_code == 3
+    assert unknown.output == (
+        "Error: There is no gauge asset 'CAL-0024': it is not configured at this station and "
+        "no record names it (known: CAL-0042).\n"
+    )
+    configured = tmp_path / "with-gauge.toml"
+    configured.write_text(
+        config.read_text()
+        + '[[gauge]]\nasset = "MIC-7"\nprofile = "mitutoyo-ascii"\nport = "loop://"\n'
+        'serial_number = "S1"\ncertificate = "C1"\ncalibrated_on = 2026-01-01\n'
+        "calibration_due = 2027-01-01\n"
+    )
+    unused = run(configured, "trace", "gauge", "MIC-7")  # known here, never used: not an error
+    assert unused.exit_code == 0 and "No results were taken with gauge MIC-7." in unused.output
+
+
 def test_rejects_and_disposition_from_the_command_line(config: Path, lot7: RecordedLot):
     from lots import GOOD, record_part
 
@@ -108,7 +126,9 @@ def test_rejects_and_disposition_from_the_command_line(config: Path, lot7: Recor
         "--reason", "flat enough for the gasket", "--user", "sam", "--pin-stdin", stdin="1111\n",
     )  # fmt: skip
     assert wrong.exit_code == 2
-    assert "Error: Wrong PIN; nothing was signed (4 tries left)." in wrong.output
+    assert "Error: Wrong PIN; nothing was signed (4 tries left before user sam is locked)." in (
+        wrong.output
+    )
     inspector = run(
         config, "disposition", "sign", item["reject"][:8], "--disposition", "scrap",
         "--reason", "dent", "--user", "ann", "--pin-stdin", stdin=ANN_IN,

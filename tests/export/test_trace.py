@@ -42,3 +42,24 @@ def test_since_a_date_and_the_output_forms(lot7: RecordedLot):
     table = trace_table(results).splitlines()
     assert table[0].startswith("Time (UTC)") and len(table) == 7
     assert "40.08 mm" in table[2] and "FAIL" in table[2] and "rework" in table[2]
+
+
+def test_a_disposition_awaiting_its_second_signature_is_shown_as_such(lot7: RecordedLot):
+    from lots import GOOD, record_part
+
+    record_part(
+        lot7.recorder, lot7.spec, "L-7", "P6", {**GOOD, "1": "40.09"}, defect="D01", note="long"
+    )
+    review = lot7.review()
+    reject = lot7.reject_of("P6")
+    review.sign(reject, "use-as-is", "customer concession", user_id="sam", pin="9876")
+    source = LocalSource(lot7.store)
+    p6 = next(r for r in trace_gauge(source, "CAL-0042") if r.serial == "P6")
+    assert (p6.disposition, p6.disposition_status) == ("use-as-is", "awaiting second signature")
+    line = next(line for line in trace_table([p6]).splitlines() if "P6" in line)
+    assert line.endswith("reject  use-as-is (awaiting second signature)")
+    review.cosign(reject, user_id="kim", pin="5555")
+    source = LocalSource(lot7.store)  # a source reads the record as it was when opened
+    p6 = next(r for r in trace_gauge(source, "CAL-0042") if r.serial == "P6")
+    assert (p6.disposition, p6.disposition_status) == ("use-as-is", "disposed")
+    assert trace_table([p6]).splitlines()[1].endswith("reject  use-as-is")

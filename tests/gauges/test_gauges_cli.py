@@ -136,10 +136,10 @@ def test_read_polls_a_poll_gauge_and_prints_json_lines(runner):
     assert "Reading sylvac-duplex" in result.stderr
 
 
-def test_read_as_a_subprocess_prints_readings_and_device_errors(tmp_path):
+def test_read_as_a_subprocess_prints_readings_and_device_errors(tmp_path, children):
     link = tmp_path / "gauge"
     with simulator_for(shipped("generic-ascii"), link=link) as sim:
-        proc = subprocess.Popen(
+        proc = children.popen(
             cli_command(
                 "gauges",
                 "read",
@@ -177,9 +177,9 @@ def test_read_as_a_subprocess_prints_readings_and_device_errors(tmp_path):
     assert second["value"] == "-0.5725"
 
 
-def test_simulate_as_a_subprocess_speaks_on_a_stable_link(tmp_path):
+def test_simulate_as_a_subprocess_speaks_on_a_stable_link(tmp_path, children):
     link = tmp_path / "sim" / "caliper"
-    proc = subprocess.Popen(
+    proc = children.popen(
         cli_command(
             "gauges", "simulate", "mitutoyo-ascii", "--link", str(link), "--values", "1.5,2.5"
         ),

@@ -110,3 +110,23 @@ def test_simulator_bank_refuses_a_real_usb_port():
     config = StationConfig(gauge=[make_asset("A", "mitutoyo-ascii", "usb:0fe7:4001")])
     with pytest.raises(GaugeError, match="cannot be simulated"):
         SimulatorBank(config)
+
+
+def test_a_followed_gauge_reads_what_it_is_put_on_after_a_value_set_by_hand():
+    shown = iter(["0.021", "0.034"])
+    with simulator_for(shipped("mahr-millimar")) as sim, open_plain(sim.port) as port:
+        sim.follow(lambda channel: next(shown))
+        sim.set_value("2.5")  # set by hand: answered first
+        for expected in (b" 2.5 mm\r\n", b" 0.021 mm\r\n", b" 0.034 mm\r\n"):
+            port.write(b"?\r")
+            assert port.read_until(b"\r\n") == expected
+        sim.follow(lambda channel: None)  # nothing to follow: the display stays
+        port.write(b"?\r")
+        assert port.read_until(b"\r\n") == b" 0.034 mm\r\n"
+
+
+def test_a_followed_push_gauge_sends_what_it_is_put_on_when_data_is_pressed():
+    with simulator_for(shipped("mitutoyo-ascii")) as sim:
+        sim.follow(lambda channel: "120.03")
+        assert sim.press() == b"01A+00120.03\r"
+        assert sim.press("7") == b"01A+00000007\r"  # a value given with the press wins

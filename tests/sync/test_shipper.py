@@ -272,6 +272,7 @@ def test_back_off_grows_exponentially_with_jitter():
         assert len(delays) == 20  # jitter: no two stations wait the same
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_whatever_the_backlog(make_station, tmp_path: Path):
     """Peak Python memory while shipping does not grow with the backlog (streamed in batches)."""
     peaks = []

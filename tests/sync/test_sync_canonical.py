@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -53,6 +54,7 @@ def _reference(record: dict) -> bytes:
     return data
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(body=_bodies, kind=st.text(max_size=10), station=st.text(min_size=1, max_size=8))
 def test_same_bytes_as_rfc8785_for_any_stored_body(body: dict, kind: str, station: str):

@@ -1,17 +1,19 @@
 """Chaos: connections terminated, the server restarted, shippers SIGKILLed -- none lost, none twice.
 
 A station ships a large backlog through the real command (``inspect-station sync --watch`` in a
-subprocess, as the station's own role on PostgreSQL) while the test, at random moments while
-records are moving, terminates its database connection (``pg_terminate_backend``), restarts or
-stops-then-starts the server, or SIGKILLs the shipper and starts a new one. Afterwards the
-central store must hold exactly the station's records: same count, same seqs, uuids and
-hashes, every chain and projection verified.
+subprocess, as the station's own role on PostgreSQL) while the test terminates its database
+connection (``pg_terminate_backend``), restarts or stops-then-starts the server, or SIGKILLs the
+shipper and starts a new one. The faults are injected by record count, not by time: each when
+the central store holds a set share of the backlog, with the shipper frozen (SIGSTOP) wherever
+it was -- mid-batch, mid-commit, waiting for an answer -- so every fault happens while records
+are moving, however fast or loaded the machine. Afterwards the central store must hold exactly
+the station's records: same count, same seqs, uuids and hashes, every chain and projection
+verified.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -23,6 +25,7 @@ from typing import ClassVar
 
 import pytest
 from pg import PgDatabase, PgServer
+from procs import Children
 
 from inspect_station.store import LocalStore
 from inspect_station.sync import CentralUnavailable, Shipper, open_central
@@ -38,8 +41,8 @@ class ShipperProcess:
     log: ClassVar[deque[str]] = deque(maxlen=400)
     """The last lines of every shipper process started, in order."""
 
-    def __init__(self, config: Path, url: str) -> None:
-        self.proc = subprocess.Popen(
+    def __init__(self, children: Children, config: Path, url: str) -> None:
+        self.proc = children.popen(
             [
                 sys.executable,
                 "-m",
@@ -67,15 +70,38 @@ class ShipperProcess:
             self.lines.append(line.rstrip())
             self.log.append(line.rstrip())
 
+    def freeze(self) -> None:
+        """Stop the shipper where it is (SIGSTOP): no record moves until ``thaw``."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """Let a frozen shipper go on (SIGCONT)."""
+        self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
     def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGCONT)
         self.proc.send_signal(signal.SIGINT)
         code = self.proc.wait(60)
         self.reader.join(10)
         return code
+
+
+def marks(total: int, faults: int) -> list[int]:
+    """Record counts at which to inject ``faults`` faults: evenly spaced, the last one well
+    before the end of the backlog, so that records are still moving when it happens."""
+    return [total * (i + 1) // (faults + 2) for i in range(faults)]
+
+
+def wait_for_head(url: str, station: str, mark: int, deadline: float, shipper) -> int:
+    """Wait until the central store holds at least ``mark`` records of the station."""
+    while (head := central_head(url, station)) < mark:
+        assert time.monotonic() < deadline, (mark, head, list(shipper.lines))
+        time.sleep(0.02)
+    return head
 
 
 def central_head(url: str, station: str, timeout: float = 60) -> int:
@@ -113,8 +139,9 @@ def assert_exactly_the_stations_records(admin_url: str, stores: list[LocalStore]
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_chaos_postgres(pg_server: PgServer, pg_database: PgDatabase, make_station, tmp_path):
-    rng = random.Random(20261125)
+def test_chaos_postgres(
+    pg_server: PgServer, pg_database: PgDatabase, make_station, tmp_path, children
+):
     admin = pg_database.url
     with open_central(admin) as central:
         central.migrate()
@@ -124,40 +151,34 @@ def test_chaos_postgres(pg_server: PgServer, pg_database: PgDatabase, make_stati
     config = tmp_path / "station.toml"
     config.write_text(f'station = "CHAOS-1"\ndb = "{store.path}"\n')
 
-    shipper = ShipperProcess(config, creds.url)
+    shipper = ShipperProcess(children, config, creds.url)
     events: list[str] = []
     deadline = time.monotonic() + 150
     actions = [
         "terminate", "kill", "restart", "terminate", "kill", "terminate",
         "stop-start", "terminate", "kill", "terminate", "kill", "terminate",
     ]  # fmt: skip
-    seen = central_head(admin, "CHAOS-1")
     try:
-        for action in actions:
-            # Act only while records are moving, at a random moment.
-            while (head := central_head(admin, "CHAOS-1")) <= seen:
-                assert time.monotonic() < deadline, (events, list(shipper.lines))
-                time.sleep(0.05)
-            if head >= total:
-                break
-            time.sleep(rng.uniform(0.0, 0.15))
-            seen = central_head(admin, "CHAOS-1")
-            events.append(f"{action} at {seen}")
+        for action, mark in zip(actions, marks(total, len(actions)), strict=True):
+            wait_for_head(admin, "CHAOS-1", mark, deadline, shipper)
+            shipper.freeze()  # wherever it is: mid-batch, mid-commit, waiting for an answer
+            head = central_head(admin, "CHAOS-1")
+            assert head < total, (events, head)  # records are still moving
+            events.append(f"{action} at {head}")
             if action == "terminate":
                 pg_server.terminate(pg_database.name, APPLICATION_NAME)
             elif action == "kill":
                 shipper.kill()
-                shipper = ShipperProcess(config, creds.url)
+                shipper = ShipperProcess(children, config, creds.url)
             elif action == "restart":
                 pg_server.restart()
             else:
                 pg_server.ctl("stop")
-                time.sleep(rng.uniform(0.5, 1.5))  # the shipper finds nobody there
+                time.sleep(1.0)  # the shipper finds nobody there
                 pg_server.ctl("start")
                 pg_server.wait_ready()
-        while central_head(admin, "CHAOS-1") < total:
-            assert time.monotonic() < deadline, (events, list(shipper.lines))
-            time.sleep(0.1)
+            shipper.thaw()
+        wait_for_head(admin, "CHAOS-1", total, deadline, shipper)
     finally:
         code = shipper.interrupt()
     assert code == 0, list(shipper.lines)
@@ -170,8 +191,7 @@ def test_chaos_postgres(pg_server: PgServer, pg_database: PgDatabase, make_stati
 
 
 @pytest.mark.slow
-def test_chaos_sigkill_embedded(make_station, tmp_path):
-    rng = random.Random(8785)
+def test_chaos_sigkill_embedded(make_station, tmp_path, children):
     url = f"sqlite:///{tmp_path / 'central.db'}"
     store = make_station("CHAOS-2", BACKLOG // 2)
     total = store.head()[0]
@@ -179,24 +199,27 @@ def test_chaos_sigkill_embedded(make_station, tmp_path):
     config.write_text(f'station = "CHAOS-2"\ndb = "{store.path}"\n')
     with open_central(url) as central:
         central.migrate()
-    kills = 0
-    shipper = ShipperProcess(config, url)
+    kills: list[int] = []
+    shipper = ShipperProcess(children, config, url)
     deadline = time.monotonic() + 90
     try:
-        while central_head(url, "CHAOS-2") < total:
-            assert time.monotonic() < deadline, list(shipper.lines)
-            time.sleep(rng.uniform(0.05, 0.4))
-            if kills < 8 and 0 < central_head(url, "CHAOS-2") < total:
-                shipper.kill()
-                kills += 1
-                shipper = ShipperProcess(config, url)
+        for mark in marks(total, 8):
+            wait_for_head(url, "CHAOS-2", mark, deadline, shipper)
+            shipper.freeze()
+            head = central_head(url, "CHAOS-2")
+            assert head < total, (kills, head)  # records are still moving
+            kills.append(head)
+            shipper.kill()
+            shipper = ShipperProcess(children, config, url)
+        wait_for_head(url, "CHAOS-2", total, deadline, shipper)
     finally:
         code = shipper.interrupt()
     assert code == 0, list(shipper.lines)
-    assert kills >= 3
+    assert len(kills) == 8, kills
     assert_exactly_the_stations_records(url, [store])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("same_station_twice", [False, True])
 def test_stations_sync_concurrently(central_url, make_station, same_station_twice: bool):
     """Three stations (and, optionally, a second shipper of one of them) at the same time."""

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -156,10 +157,22 @@ def test_verify_a_central_store_that_does_not_exist(tmp_path: Path):
     assert result.exit_code == 2 and "There is no central store at" in result.output
 
 
-def test_sync_watch_ships_until_interrupted(station, tmp_path: Path):
+@pytest.fixture(params=["sigint-default", "sigint-ignored"])
+def run_sigint(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The test run as from a terminal, and as a background job (SIGINT ignored) that passes
+    SIG_IGN on to every child it starts."""
+    if request.param == "sigint-ignored":
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        yield request.param
+        signal.signal(signal.SIGINT, previous)
+    else:
+        yield request.param
+
+
+def test_sync_watch_ships_until_interrupted(station, tmp_path: Path, children, run_sigint):
     config, _ = station
     url = f"sqlite:///{tmp_path / 'c.db'}"
-    proc = subprocess.Popen(
+    proc = children.popen(
         [
             sys.executable,
             "-m",

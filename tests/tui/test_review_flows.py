@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from uikit import settle, sign_in, type_text, wait_until
 
 from inspect_station.dispositions import Review
@@ -11,7 +11,7 @@ from inspect_station.recording import ManualSource
 from inspect_station.sync import Shipper
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen
-from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen
+from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen, SignDialog
 
 
 def reject_a_part(service, serial: str = "007", lot: str = "L-REV") -> None:
@@ -71,9 +71,18 @@ async def test_supervisor_signs_a_scrap_disposition(station):
         assert "FAIL" in [str(c) for c in rows.get_row_at(0)]
         await pilot.press("s")
         await sign(pilot, 4, "cannot be reworked", "super", "0000")  # wrong PIN first
-        assert isinstance(app.screen, RejectDetailScreen) and "Wrong PIN" in message(app)
-        await pilot.press("s")
-        await sign(pilot, 4, "cannot be reworked", "super", "271828")
+        dialog = app.screen
+        assert isinstance(dialog, SignDialog)  # still open, nothing typed is lost
+        shown = str(dialog.query_one("#dialog-message", Static).render())
+        assert "Wrong PIN; nothing was signed (4 tries left before user super is locked)" in shown
+        kinds = dialog.query_one("#kinds", OptionList)
+        assert kinds.get_option_at_index(kinds.highlighted).id == "scrap"
+        assert dialog.query_one("#reason", Input).value == "cannot be reworked"
+        assert dialog.query_one("#user", Input).value == "super"
+        assert dialog.query_one("#pin", Input).value == "" and dialog.focused.id == "pin"
+        await type_text(pilot, "271828")
+        await pilot.press("enter")
+        await settle(pilot)
         await wait_until(pilot, lambda: "Scrap signed: complete" in message(app))
         shown = str(detail.query_one("#reject-dispositions", Static).render())
         assert "Disposition: Scrap — cannot be reworked" in shown
@@ -98,15 +107,24 @@ async def test_use_as_is_needs_a_second_supervisor(station):
         detail = app.screen
         await pilot.press("s")
         await sign(pilot, 0, "customer concession CC-12", "super", "271828")
-        await wait_until(pilot, lambda: "awaiting the second signature" in message(app))
+        needed = (
+            "Signed by Sam Supervisor (super); Use as is (concession) needs 2 signatures: "
+            "1 more by another supervisor (not super)."
+        )
+        await wait_until(pilot, lambda: needed in message(app))
+        shown = str(detail.query_one("#reject-dispositions", Static).render())
+        assert f"{needed} C co-signs." in shown
         await pilot.press("c")
         await type_text(pilot, "super")  # the same person cannot sign twice
         await pilot.press("enter")
         await type_text(pilot, "271828")
         await pilot.press("enter")
         await settle(pilot)
-        assert "different" in message(app).lower() or "already" in message(app).lower()
-        await pilot.press("c")
+        dialog = app.screen
+        assert isinstance(dialog, SignDialog)  # refused in the dialog, which stays open
+        refusal = str(dialog.query_one("#dialog-message", Static).render()).lower()
+        assert "different" in refusal or "already" in refusal
+        await pilot.press("shift+tab", "ctrl+a", "ctrl+k")  # back to the user id, cleared
         await type_text(pilot, "sue")
         await pilot.press("enter")
         await type_text(pilot, "161803")

@@ -82,3 +82,29 @@ def test_lot_summary(station, snap_compare):
         await settle(pilot)
 
     assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)
+
+
+def test_measure_inch_part_manual_and_corrected(station, snap_compare):
+    """Unit column, a millimetre reading converted for an inch part, M and C marks."""
+
+    async def before(pilot):
+        await all_connected(pilot)
+        await sign_in(pilot)
+        await start_lot(pilot, part="SHF", lot="L-IN", lot_size="50", ack=False)
+        screen = pilot.app.screen
+        await pilot.press("m")
+        await type_text(pilot, "0.9997")
+        await pilot.press("enter", "enter", "enter")
+        await wait_until(pilot, lambda: "1" in screen.values)
+        station.simulator("CAL-0042").press("216.00")
+        await wait_until(pilot, lambda: "2" in screen.values)
+        await pilot.press("up")
+        station.simulator("CAL-0042").press("215.90")
+        await settle(pilot)
+        await type_text(pilot, "caliper slipped")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.values["2"]["value"] == "215.90")
+        await pilot.press("up")
+        await settle(pilot)
+
+    assert snap_compare(station.app(), run_before=before, terminal_size=SIZE)

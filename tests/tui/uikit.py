@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import Callable
 
+from textual import events
 from textual.pilot import Pilot
 
 from inspect_station.gauges.hub import GaugeState
@@ -18,8 +20,11 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
-async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait (without sleeping blindly) until ``condition`` holds, or fail."""
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait (without sleeping blindly) until ``condition`` holds, or fail.
+
+    The limit only decides how long a failing test takes: on a busy shared machine a passing
+    one may need a few seconds more than on a quiet one."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -35,10 +40,20 @@ async def all_connected(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: all(s.state is GaugeState.CONNECTED for s in hub.states()))
 
 
+def _key(char: str) -> events.Key:
+    """The key event a terminal sends for ``char`` (named like Textual names keys)."""
+    if char.isalnum():
+        return events.Key(char, char)
+    name = unicodedata.name(char, "").lower().replace("-", "_").replace(" ", "_")
+    return events.Key({"hyphen_minus": "minus"}.get(name, name), char)
+
+
 async def type_text(pilot: Pilot, text: str) -> None:
-    """Type text key by key."""
+    """Type text as a badge scanner or a quick typist does: the keys arrive one after another
+    without a pause between them; then wait until the station has handled them all."""
     for char in text:
-        await pilot.press(char)
+        pilot.app.post_message(_key(char))
+    await pilot.pause()
 
 
 async def sign_in(pilot: Pilot, user: str = "demo", pin: str = "314159") -> None:

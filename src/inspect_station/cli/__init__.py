@@ -74,15 +74,22 @@ class StationGroup(click.Group):
 class Context:
     """Shared state of one CLI invocation: where the configuration comes from."""
 
-    def __init__(self, config_path: Path | None) -> None:
+    def __init__(self, config_path: Path | None, demo: bool = False) -> None:
         self.config_path = config_path
+        self.demo = demo
+        """Whether the command acts on the demo station (``--demo``)."""
         self._config: StationConfig | None = None
 
     @property
     def config(self) -> StationConfig:
-        """The station configuration, loaded on first use."""
+        """The station configuration, loaded on first use (the demo station's with --demo)."""
         if self._config is None:
-            self._config = load_config(self.config_path)
+            if self.demo:
+                from inspect_station.demo import demo_config
+
+                self._config = demo_config()
+            else:
+                self._config = load_config(self.config_path)
         return self._config
 
 
@@ -98,17 +105,30 @@ pass_context = click.make_pass_decorator(Context)
     envvar="INSPECT_STATION_CONFIG",
     help="Station configuration file (default: station.toml in the user's config directory).",
 )
+@click.option(
+    "--demo",
+    "use_demo",
+    is_flag=True,
+    help="Act on the demo station: its configuration and the record `inspect-station demo` "
+    "keeps (e.g. inspect-station --demo verify).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None) -> None:
+def main(ctx: click.Context, config_path: Path | None, use_demo: bool) -> None:
     """Shop-floor inspection station: gauges, part specs, PASS/FAIL and a tamper-evident record.
 
     Without a command, starts the station UI from its configuration.
     """
-    ctx.obj = Context(config_path)
+    given = ctx.get_parameter_source("config_path") is click.core.ParameterSource.COMMANDLINE
+    if use_demo and given:
+        raise click.UsageError("Give --config or --demo, not both.")
+    ctx.obj = Context(None if use_demo else config_path, demo=use_demo)
     if ctx.invoked_subcommand is None:
-        from inspect_station.cli.station import run_station
+        from inspect_station.cli.station import run_demo, run_station
 
-        run_station(ctx.obj)
+        if use_demo:
+            run_demo(None)
+        else:
+            run_station(ctx.obj)
 
 
 def _register() -> None:

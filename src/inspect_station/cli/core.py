@@ -31,7 +31,12 @@ def open_store(ctx: Context, db: Path | None) -> LocalStore:
 def open_record(ctx: Context, db: Path | None) -> LocalStore:
     """An existing local record to read, opened read-only as the station it belongs to: a --db
     file (a copy from any station) or the configured record. Never creates or changes a file."""
-    return LocalStore.open_readonly(db or ctx.config.db_path)
+    path = db or ctx.config.db_path
+    if db is None and ctx.demo and not path.exists():
+        raise InspectStationError(
+            f"There is no demo record yet at {path}: start `inspect-station demo` first."
+        )
+    return LocalStore.open_readonly(path)
 
 
 def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:

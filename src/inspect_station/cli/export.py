@@ -36,7 +36,14 @@ from inspect_station.export.lot import (
     write_export,
 )
 from inspect_station.export.source import CentralSource, LocalSource, RecordSource
-from inspect_station.export.trace import trace_csv, trace_gauge, trace_json, trace_table
+from inspect_station.export.trace import (
+    UnknownGauge,
+    recorded_assets,
+    trace_csv,
+    trace_gauge,
+    trace_json,
+    trace_table,
+)
 from inspect_station.store import LocalStore
 from inspect_station.text import printable, safe_json
 
@@ -206,10 +213,22 @@ def trace_gauge_command(
     central_url: str | None,
     db: Path | None,
 ) -> None:
-    """Every result taken with gauge ASSET (ISO 9001 7.1.5.2), with its part's result."""
+    """Every result taken with gauge ASSET (ISO 9001 7.1.5.2), with its part's result.
+
+    Exits 0 with a note when the gauge took no results (since the date), and 3 when no gauge
+    ASSET is configured at this station or named by any record read (a mistyped asset id).
+    """
     with record_source(ctx, db, central_url) as (source, _):
         results = trace_gauge(source, asset, since.date() if since else None)
+        recorded = recorded_assets(source) if not results else set()
     if not results:
+        configured = {a.asset for a in ctx.config.gauge}
+        if asset not in configured | recorded:
+            known = ", ".join(sorted(configured | recorded)) or "none"
+            raise UnknownGauge(
+                f"There is no gauge asset {asset!r}: it is not configured at this station and "
+                f"no record names it (known: {known})."
+            )
         when = f" since {since.date().isoformat()}" if since else ""
         click.echo(printable(f"No results were taken with gauge {asset}{when}."), err=True)
         return

@@ -286,23 +286,38 @@ def run_station(ctx: Context) -> None:
         service.store.close()
 
 
+def demo_farewell(config_file: Path, db: Path, default_place: bool) -> str:
+    """What the demo prints when it quits: where its record is and how to use it from the CLI."""
+    lines = [
+        f"The demo's record is {db}.",
+        "Every command works on it with the demo's configuration, for example:",
+        f"  inspect-station --config {config_file} verify",
+        f"  inspect-station --config {config_file} trace gauge CAL-0042",
+    ]
+    if default_place:
+        lines.append("  inspect-station --demo export lot LOT --format html   (the same, shorter)")
+    return "\n".join(lines)
+
+
 def run_demo(db: Path | None) -> None:
     """Start the station UI on simulated gauges, demo users and a demo record."""
-    from inspect_station.demo import demo_config, demo_dir, ensure_demo_users
+    from inspect_station.demo import demo_config, demo_dir, ensure_demo_users, write_demo_config
     from inspect_station.gauges.simulator import SimulatorBank
     from inspect_station.tui.app import StationApp
     from inspect_station.tui.demo import DemoControls
 
     base = demo_dir(db.parent if db else None)
     (base / "ports").mkdir(parents=True, exist_ok=True)
-    config = demo_config(base)
-    service = build_service(config, db)
+    config = demo_config(base, db=db)
+    config_file = write_demo_config(config)
+    service = build_service(config)
     ensure_demo_users(service.users)
     with SimulatorBank(config) as bank:
         try:
             StationApp(service, demo=DemoControls(service, bank)).run()
         finally:
             service.store.close()
+    click.echo(demo_farewell(config_file, config.db_path, default_place=db is None))
 
 
 @main.command()

@@ -7,7 +7,8 @@ verified, and every nonconforming part found has a complete, signed disposition;
 is a *Lot Inspection Report* that says why it is not a certificate. It shows the part and spec
 revision with its content hash, the lot and its quantities, the sampling plan and decision, a
 summary per characteristic, every nonconforming part with its disposition, every signature
-(printed name, user id, meaning, UTC time), and the result of verifying the chains.
+(printed name, user id, meaning, UTC time), and the result of verifying the chains; an appendix
+(``appendix.py``) then gives the record of each part, measurement by measurement.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from string import Template
 from typing import Any
 
 from inspect_station import __version__
+from inspect_station.export.appendix import render_appendix
 from inspect_station.export.lot import ExportOptions, HashingWriter, LotData
 from inspect_station.export.source import FIELD
 from inspect_station.spec.model import Kind
@@ -342,6 +344,7 @@ def render(data: LotData, manifest_name: str = "") -> str:
         generated_at=_e(data.generated_at),
         source_description=_e(data.source.description),
         manifest_name=_e(manifest_name or "the .sha256 file"),
+        appendix=render_appendix(data),
     )
 
 

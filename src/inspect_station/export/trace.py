@@ -16,9 +16,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_station.dispositions import load_dispositions
+from inspect_station.dispositions import Status, load_dispositions
+from inspect_station.errors import InspectStationError
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.export.source import RecordSource
+
+
+class UnknownGauge(InspectStationError):
+    """No gauge asset of that id is configured here or named by any record read."""
+
+    exit_code = 3
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class TracedResult:
     """The part inspection's result in force (accept / reject), None while open."""
     disposition: str | None
     """The disposition of the part's reject, if signed."""
+    disposition_status: str | None
+    """Whether that disposition is complete ('disposed') or still 'awaiting second
+    signature' (it does not take effect until then)."""
 
     def json(self) -> dict[str, Any]:
         """The result as a JSON object."""
@@ -129,9 +139,29 @@ def trace_gauge(
                 inspector=row["inspector"],
                 part_result=result["result"] if result else None,
                 disposition=found[0].disposition.value if found else None,
+                disposition_status=found[0].status.value if found else None,
             )
         )
     return out
+
+
+def _disposition_text(r: TracedResult) -> str:
+    """The part's disposition for the table; one that lacks its second signature says so."""
+    if r.disposition is None:
+        return "—"
+    if r.disposition_status == Status.AWAITING_SECOND.value:
+        return f"{r.disposition} (awaiting second signature)"
+    return r.disposition
+
+
+def recorded_assets(source: RecordSource) -> set[str]:
+    """Every gauge asset that fed a measurement in the source, at any time."""
+    rows = source.select(
+        "SELECT DISTINCT m.gauge_asset FROM measurements m "
+        "WHERE m.gauge_asset IS NOT NULL AND {bound:m}",
+        aliases=["m"],
+    )
+    return {row["gauge_asset"] for row in rows}
 
 
 def trace_csv(results: list[TracedResult]) -> str:
@@ -174,7 +204,7 @@ def trace_table(results: list[TracedResult]) -> str:
             r.calibration_due or "—",
             r.inspector,
             r.part_result or "open",
-            r.disposition or "—",
+            _disposition_text(r),
         )
         for r in results
     ]

@@ -310,6 +310,8 @@ class GaugeSimulator:
         """Channels this device serves."""
         self._cycle = itertools.cycle(self.values)
         self._display = {c: self.values[0] for c in self.channels}
+        self._held: set[int] = set()
+        self._source: Callable[[int], str | None] | None = None
         self._override: dict[int, bytes] = {}
         self._own_dir: Path | None = None
         if rfc2217 is None and link is None:
@@ -404,18 +406,38 @@ class GaugeSimulator:
         """The DATA key: the display shows ``value`` (or the next one) and the gauge sends it if
         it sends by itself; returns the frame sent, or None."""
         channel = self._channel(channel)
-        value = normalize_value(value) if value is not None else next(self._cycle)
+        if value is None:
+            value = self._followed(channel) or next(self._cycle)
+        value = normalize_value(value)
+        sends = self.behaviour == "push" or self.profile.protocol.data_key
         with self._lock:
             self._display[channel] = value
+            if sends:
+                self._held.discard(channel)
+            else:  # shown until the station asks for it
+                self._held.add(channel)
         frame = self.profile.encode(value, channel=channel, flag=flag)
-        if self.behaviour == "push" or self.profile.protocol.data_key:
+        if sends:
             return frame if self._send(frame) else None
         return None
 
     def set_value(self, value: str, *, channel: int | None = None) -> None:
         """Change what the display shows (what the next poll answers) without sending."""
+        channel = self._channel(channel)
         with self._lock:
-            self._display[self._channel(channel)] = normalize_value(value)
+            self._display[channel] = normalize_value(value)
+            self._held.add(channel)
+
+    def follow(self, source: Callable[[int], str | None] | None) -> None:
+        """Let ``source(channel)`` say what the device shows each time it is read (a poll
+        answered, DATA pressed without a value), like a gauge put on one part after another;
+        a value given with ``set_value`` is answered first, and None from ``source`` keeps the
+        display. ``follow(None)`` stops following."""
+        self._source = source
+
+    def _followed(self, channel: int) -> str | None:
+        source = self._source
+        return source(channel) if source is not None else None
 
     def send_error(self, code: str | None = None, *, channel: int | None = None) -> bytes:
         """A device error frame (``code`` or the profile's typical one): sent now by a push
@@ -474,9 +496,16 @@ class GaugeSimulator:
     def _answer(self, channel: int) -> None:
         with self._lock:
             frame = self._override.pop(channel, None)
-            value = self._display[channel]
         if self._silent:
             return
+        with self._lock:
+            held = channel in self._held
+            self._held.discard(channel)
+        followed = None if held or frame is not None else self._followed(channel)
+        with self._lock:
+            if followed is not None:
+                self._display[channel] = normalize_value(followed)
+            value = self._display[channel]
         self._send(frame or self.profile.encode(value, channel=channel))
 
     def _received(self, data: bytes) -> None:

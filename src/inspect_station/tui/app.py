@@ -57,7 +57,7 @@ class StationApp(App[None]):
 
     CSS_PATH = "station.tcss"
     TITLE = "inspect-station"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
     def __init__(
         self,
@@ -125,9 +125,13 @@ class StationApp(App[None]):
         self.push_screen(SignInScreen())
 
     def on_unmount(self) -> None:
-        """Stop the gauges, the writer (finishing what it has) and the shipper."""
+        """Stop the gauges, the writer (finishing what it has, and recording that a signed-in
+        user's session ended with the station) and the shipper."""
         if self.hub is not None:
             self.hub.close()
+        user, self.user = self.user, None
+        if user is not None:
+            self._writer.submit(lambda: self.service.sign_out(user, "station closed"))
         self._writer.shutdown(wait=True)
         self._sync_stop.set()
         if self._sync_thread is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -74,6 +75,15 @@ _FONT: dict[str, tuple[str, ...]] = {
     "L": ("█    ", "█    ", "█    ", "█    ", "█████"),
     "-": ("     ", "     ", "█████", "     ", "     "),
 }
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, ending in an ellipsis when it had to be cut."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    return set_cell_size(text, width - 1) + "…"
 
 
 def banner(word: str) -> str:
@@ -192,10 +202,13 @@ class CharacteristicTable(ScrollView):
     CURSOR_STYLE = Style(reverse=True, bold=True)
     VERDICT_STYLE = {"PASS": Style(color="green", bold=True), "FAIL": Style(color="red", bold=True)}
 
+    FLEX_MIN = 12
+    """The narrowest a column of width 0 (it takes the width the others leave) gets."""
+
     def __init__(self, columns: list[tuple[str, int]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.columns = columns
-        """(title, width) of each column."""
+        """(title, width) of each column; width 0: the width the others leave."""
         self.rows: list[list[str]] = []
         self.keys: list[str] = []
         self.cursor = 0
@@ -211,7 +224,18 @@ class CharacteristicTable(ScrollView):
 
     @property
     def _width(self) -> int:
-        return sum(width + 1 for _, width in self.columns)
+        return sum(width + 1 for width in self._widths(self.size.width))
+
+    def _widths(self, available: int) -> list[int]:
+        """Each column's width when the widget is ``available`` cells wide."""
+        fixed = sum(width + 1 for _, width in self.columns if width)
+        flex = max(self.FLEX_MIN, available - fixed - 1)
+        return [width or flex for _, width in self.columns]
+
+    def on_resize(self) -> None:
+        """A new width: the flexible column changes, every line is drawn again."""
+        self._cache.clear()
+        self.virtual_size = Size(self._width, len(self.rows) + 1)
 
     def set_cell(self, key: str, column: int, text: str) -> None:
         """Change one cell; only its line is redrawn."""
@@ -240,12 +264,13 @@ class CharacteristicTable(ScrollView):
 
     def _line(self, cells: list[str], style: Style | None, verdict_column: int | None) -> Strip:
         segments = []
-        for i, (text, (_, width)) in enumerate(zip(cells, self.columns, strict=True)):
+        widths = self._widths(self.size.width)
+        for i, (text, width) in enumerate(zip(cells, widths, strict=True)):
             cell_style = style
             if i == verdict_column and style is None:
                 cell_style = self.VERDICT_STYLE.get(text.split("·")[0])
-            shown = printable(text)[:width]
-            segments.append(Segment(f"{shown:<{width}} ", cell_style))
+            shown = fit(printable(text), width)  # never a terminal control from a record
+            segments.append(Segment(set_cell_size(shown, width) + " ", cell_style))
         return Strip(segments)
 
     def render_line(self, y: int) -> Strip:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
 from inspect_station.numbers import NumberError, parse_count
@@ -13,18 +13,20 @@ from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import PartSpec
 from inspect_station.spec.diff import Change
 from inspect_station.station import LotProgress
+from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import RevisionDialog
-from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
 
 
 class JobScreen(StationScreen):
     """Find a part, enter the lot, see the ISO 2859-1 plan; or resume an unfinished lot."""
 
     BINDINGS = [
-        Binding("f2", "sign_out", "Sign out"),
+        Binding("tab", "app.focus_next", "Next field"),
         Binding("f5", "focus_resume", "Resume a lot"),
         Binding("f9", "review", "Rejects"),
+        Binding("f2", "sign_out", "Sign out"),
     ]
 
     def __init__(self) -> None:
@@ -41,7 +43,7 @@ class JobScreen(StationScreen):
             with Vertical(id="job-left"):
                 with Grid(classes="fields"):
                     yield Label("Part")
-                    yield Input(id="search", placeholder="number or description, e.g. BRK")
+                    yield Input(id="search", placeholder="number or words, e.g. BRK")
                 yield PlainTable(id="parts", cursor_type="row")
                 with Grid(classes="fields"):
                     yield Label("Lot")
@@ -52,11 +54,11 @@ class JobScreen(StationScreen):
                     yield Input(id="lot-size", placeholder="parts in the lot", type="integer")
                 yield Plain("", id="plan")
             with Vertical(id="job-right"):
-                yield Label("Unfinished lots (F5, Enter to resume)")
+                yield Label("Unfinished lots (F5)")
                 yield PlainTable(id="lots", cursor_type="row")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Fill the lists and focus the search."""
@@ -74,7 +76,7 @@ class JobScreen(StationScreen):
         table = self.query_one("#parts", DataTable)
         table.clear()
         for spec in self._parts:
-            table.add_row(spec.part_number, spec.revision, spec.description[:30])
+            table.add_row(spec.part_number, spec.revision, fit(spec.description, 36))
 
     def _show_lots(self, lots: list[LotProgress]) -> None:
         self._lots = lots

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from inspect_station.station import LotProgress
+from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
-from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
 
 
 class LotSummaryScreen(StationScreen):
@@ -26,7 +27,7 @@ class LotSummaryScreen(StationScreen):
         yield Plain("Loading…", id="lot-summary")
         yield PlainTable(id="rejects", cursor_type="row")
         yield GaugeStatusBar(id="gauges")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Load the figures on the writer thread."""
@@ -65,7 +66,7 @@ class LotSummaryScreen(StationScreen):
                 r["serial"],
                 ", ".join(r["failed"]),
                 r["defect_code"] or "—",
-                (r["note"] or "")[:24],
+                fit(r["note"] or "", 30),
                 r["inspector"],
                 r["closed_at"][:19],
             )

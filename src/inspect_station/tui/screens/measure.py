@@ -8,7 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from inspect_station.config import CalibrationStatus, GaugeAsset
 from inspect_station.errors import InspectStationError
@@ -19,11 +19,12 @@ from inspect_station.gauges.events import (
     GaugeEvent,
     ReadingEvent,
 )
-from inspect_station.recording import MeasurementAck, Source
+from inspect_station.recording import ManualSource, MeasurementAck, Source
 from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
 from inspect_station.spec.model import Characteristic
 from inspect_station.station import LotProgress
+from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
@@ -36,27 +37,47 @@ from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeSt
 
 COLUMNS = [
     ("#", 3),
-    ("Characteristic", 22),
-    ("Nominal", 9),
-    ("Lower", 8),
-    ("Upper", 8),
-    ("Value", 11),
+    ("Characteristic", 0),  # takes the width the others leave
+    ("Lower", 9),
+    ("Upper", 9),
+    ("Unit", 4),
+    ("Value", 18),
+    ("M/C", 3),
     ("Result", 7),
 ]
-VALUE, RESULT = 5, 6
+VALUE, MARKS, RESULT = 5, 6, 7
+
+
+def value_text(row: dict[str, Any]) -> str:
+    """A recorded value for the table: in the spec's unit, and as read when it was converted."""
+    if row["kind"] == "attribute":
+        return str(row["value"]).upper()
+    if row["unit"] in (None, row.get("spec_unit")) or not row.get("value_in_spec_unit"):
+        return str(row["value"])
+    return f"{row['value_in_spec_unit']} ←{row['value']}{row['unit']}"
+
+
+def marks_text(row: dict[str, Any]) -> str:
+    """M: a variable value entered by hand; C: a correction of an earlier value."""
+    manual = row["source"] == "manual" and row["kind"] != "attribute"
+    return ("M" if manual else "") + ("C" if row.get("supersedes") else "")
+
+
+_CHOOSE = Binding.Group("Characteristic")
+_JUDGE = Binding.Group("Pass/Fail")
 
 
 class MeasureScreen(StationScreen):
     """One part after another of a lot."""
 
     BINDINGS = [
-        Binding("up", "move(-1)", "Prev", show=False),
-        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", group=_CHOOSE),
+        Binding("down", "move(1)", "Next", group=_CHOOSE),
         Binding("space,enter", "capture", "Read"),
         Binding("m", "manual", "Manual"),
-        Binding("p", "attribute('pass')", "Pass"),
-        Binding("f", "attribute('fail')", "Fail"),
-        Binding("n", "finish", "Next part"),
+        Binding("p", "attribute('pass')", "Pass", group=_JUDGE),
+        Binding("f", "attribute('fail')", "Fail", group=_JUDGE),
+        Binding("n", "finish", "Close part"),
         Binding("s", "serial", "Serial"),
         Binding("l", "summary", "Lot"),
         Binding("d", "demo_press", "DATA"),
@@ -77,6 +98,9 @@ class MeasureScreen(StationScreen):
         self._awaiting: dict[str, str] = {}
         """Asset -> characteristic a requested poll answer is for."""
         self._live: dict[str, str] = {}
+        """Asset -> its last reading for this part, as shown in the active panel."""
+        self._reading: str | None = None
+        """The asset a "Reading …" message on the message line is about."""
         self.last_ack: MeasurementAck | None = None
         """The last measurement recorded (for tests and the latency probe)."""
 
@@ -91,7 +115,7 @@ class MeasureScreen(StationScreen):
             yield Plain("", id="active")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Build the table and load the part to measure."""
@@ -99,12 +123,12 @@ class MeasureScreen(StationScreen):
         for ch in self.spec.characteristic:
             lsl, usl = ch.limits
             if ch.kind is Kind.ATTRIBUTE:
-                nominal, lower, upper = "attribute", "", ""
+                lower, upper, unit = "attribute", "", ""
             else:
-                nominal = "" if ch.nominal is None else str(ch.nominal)
                 lower = "—" if lsl is None else str(lsl)
                 upper = "—" if usl is None else str(usl)
-            table.add_row(ch.id, [ch.id, ch.name, nominal, lower, upper, "", ""])
+                unit = self.spec.unit_of(ch)
+            table.add_row(ch.id, [ch.id, ch.name, lower, upper, unit, "", "", ""])
         serial = self.progress.open_serials[0] if self.progress.open_serials else None
         if serial:
             self._load_part(serial)
@@ -115,6 +139,7 @@ class MeasureScreen(StationScreen):
     def _load_part(self, serial: str) -> None:
         """Show part ``serial`` with whatever it already has (resuming an interrupted part)."""
         self.serial = serial
+        self._live.clear()  # the last part's readings are not this part's
         lot, service = self.lot, self.app.service
         self.submit(lambda: service.part_measurements(lot, serial), self._show_part)
 
@@ -144,16 +169,14 @@ class MeasureScreen(StationScreen):
         row = self.values.get(char_id)
         table = self.query_one(CharacteristicTable)
         if row is None:
-            value, result = ("…", "") if char_id in self._pending else ("", "")
+            value, marks, result = ("…", "", "") if char_id in self._pending else ("", "", "")
         else:
-            unit = (
-                "" if row["unit"] in (None, self.spec.unit_of(self._char(char_id))) else row["unit"]
-            )
-            value = f"{row['value']}{unit}" if row["kind"] != "attribute" else row["value"].upper()
+            value, marks = value_text(row), marks_text(row)
             result = "PASS" if row["verdict"] == "pass" else "FAIL"
             if row["zone"] == "guard-band":
                 result = "FAIL·GB"
         table.set_cell(char_id, VALUE, value)
+        table.set_cell(char_id, MARKS, marks)
         table.set_cell(char_id, RESULT, result)
 
     def _char(self, char_id: str) -> Characteristic:
@@ -186,7 +209,8 @@ class MeasureScreen(StationScreen):
             lsl, usl = ch.limits
             low = "—" if lsl is None else lsl
             high = "—" if usl is None else usl
-            lines.append(f"limits {low} … {high} {unit} · {ch.decision.describe()}")
+            nominal = "" if ch.nominal is None else f"nominal {ch.nominal} · "
+            lines.append(f"{nominal}limits {low} … {high} {unit} · {ch.decision.describe()}")
             assets = self._assets(ch)
             if not assets:
                 lines.append(f"no {ch.gauge or 'serial'} gauge here: M for manual entry")
@@ -206,7 +230,15 @@ class MeasureScreen(StationScreen):
                 lines.append(f"{asset.asset} {asset.gauge_type}: live {live} · {how}")
         row = self.values.get(ch.id)
         if row is not None:
-            lines.append(f"recorded {row['value']} {row['unit'] or ''} → {row['verdict'].upper()}")
+            read = f"{row['value']} {row['unit'] or ''}".strip()
+            if row["kind"] != "attribute" and row["unit"] not in (None, unit):
+                read += f" = {row['value_in_spec_unit']} {unit}"
+            how = ""
+            if row["source"] == "manual" and row["kind"] != "attribute":
+                how += f" · M manual: {row.get('manual_reason') or ''}".rstrip(": ")
+            if row.get("supersedes"):
+                how += f" · C corrected: {row.get('reason') or ''}".rstrip(": ")
+            lines.append(f"recorded {read} → {row['verdict'].upper()}{how}")
         self.query_one("#active", Static).update("\n".join(lines), layout=False)
 
     def _next_open(self, start: int) -> int:
@@ -219,12 +251,19 @@ class MeasureScreen(StationScreen):
                 return index
         return start % count
 
+    def say(self, text: str, error: bool = False, bell: bool = True) -> None:
+        """Show one line to the inspector (it replaces a "Reading …" message)."""
+        self._reading = None
+        super().say(text, error, bell)
+
     # -- gauges -------------------------------------------------------------------------------
 
     def gauge_event(self, event: GaugeEvent) -> None:
         """A reading is captured for its characteristic; errors and unplugging are shown."""
         if isinstance(event, ReadingEvent) and event.asset:
             self._live[event.asset] = f"{event.value} {event.unit or ''}".strip()
+            if self._reading == event.asset:
+                self.say("")  # "Reading …" is over: the reading is here
             if not self.serial:
                 self.say(f"{event.asset}: part not ready yet, press DATA again.", error=True)
                 return
@@ -316,28 +355,44 @@ class MeasureScreen(StationScreen):
             self._activate(self.spec.characteristic.index(self._char(char_id)))
             self.say(f"#{char_id} not recorded: {error.message}", error=True)
 
-        self.submit(work, lambda ack: self._recorded(ack, event), failed)
+        self.submit(work, lambda ack: self._recorded(ack, event, source, reason), failed)
 
-    def _recorded(self, ack: MeasurementAck, event: ReadingEvent | None) -> None:
+    def _recorded(
+        self,
+        ack: MeasurementAck,
+        event: ReadingEvent | None,
+        source: Source,
+        reason: str | None,
+    ) -> None:
         if ack.serial != self.serial:
             return  # the part was changed meanwhile; the record is safe in the journal
         self._pending.discard(ack.characteristic)
         e = ack.evaluation
+        manual = isinstance(source, ManualSource)
         row = {
             "value": e.value,
             "unit": e.unit,
+            "value_in_spec_unit": e.value_in_spec_unit,
+            "spec_unit": e.spec_unit,
             "verdict": e.verdict.value,
             "zone": e.zone.value,
             "kind": self._char(ack.characteristic).kind.value,
+            "source": "manual" if manual else "gauge",
+            "manual_reason": source.reason if manual else None,
+            "supersedes": reason is not None,
+            "reason": reason,
         }
         self.values[ack.characteristic] = row
         self._show_value(ack.characteristic)
+        unit = f" {e.spec_unit}" if e.spec_unit else ""
         detail = f"#{ack.characteristic} {e.value}{' ' + e.unit if e.unit else ''}"
+        if e.unit is not None and e.unit != e.spec_unit:
+            detail += f" = {e.value_in_spec_unit}{unit}"
         if e.limit:
             where = "in the guard band of the" if e.zone.value == "guard-band" else "beyond the"
-            detail += f"\n{where} {e.limit} limit by {e.exceeds_by}"
+            detail += f"\n{where} {e.limit} limit by {e.exceeds_by}{unit}"
         elif e.deviation:
-            detail += f"\ndeviation {e.deviation}"
+            detail += f"\ndeviation {e.deviation}{unit}"
         self.query_one(BigVerdict).show(e.passed, detail)
         self.last_ack = ack
         if not e.passed:
@@ -346,7 +401,7 @@ class MeasureScreen(StationScreen):
         if probe is not None and event is not None:
             probe(event, dt.datetime.now(dt.UTC))
         if len(self.values) == len(self.spec.characteristic):
-            self.say("All characteristics measured: N for the next part.")
+            self.say("All characteristics measured: N closes the part.")
         self._show_active()
 
     def _activate(self, index: int) -> None:
@@ -374,7 +429,10 @@ class MeasureScreen(StationScreen):
         hub = self.app.hub
         state = hub.state(asset.asset) if hub else None
         if state is None or not state.can_request:
-            return self.say(f"Press DATA on {asset.asset} (or the foot switch).")
+            demo = " (in the demo: D)" if self.app.demo is not None else " (or the foot switch)"
+            return self.say(f"Press DATA on {asset.asset}{demo}.")
+        if self.app.demo is not None:
+            self.app.demo.aim(asset.asset, self.spec, ch)  # the gauge goes on this feature
         self._awaiting[asset.asset] = ch.id
         try:
             hub.request(asset.asset)
@@ -382,6 +440,7 @@ class MeasureScreen(StationScreen):
             self._awaiting.pop(asset.asset, None)
             return self.say(exc.message, error=True)
         self.say(f"Reading {asset.asset}…")
+        self._reading = asset.asset
         return None
 
     def action_manual(self) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inspect_station.dispositions import (
@@ -22,9 +23,23 @@ from inspect_station.dispositions import (
     Review,
     Status,
 )
+from inspect_station.errors import InspectStationError
+from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import Dialog
-from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
+
+
+def still_needed(info: DispositionInfo) -> str:
+    """Who signed a disposition that is not complete, and what it still needs, in words."""
+    signed = ", ".join(f"{s.name} ({s.user_id})" for s in info.signatures)
+    missing = info.signers_required - len(info.signatures)
+    who = "supervisor" if missing == 1 else "supervisors"
+    others = ", ".join(s.user_id for s in info.signatures)
+    return (
+        f"Signed by {signed}; {info.disposition.label} needs {info.signers_required} "
+        f"signatures: {missing} more by another {who} (not {others})."
+    )
 
 
 def age_text(age: dt.timedelta) -> str:
@@ -52,6 +67,7 @@ class ReviewScreen(StationScreen):
     """The rejects queue, oldest first, filterable by lot, part, station and age."""
 
     BINDINGS = [
+        Binding("tab", "app.focus_next", "Next field"),
         Binding("f3", "focus_filters", "Filter"),
         Binding("f5", "reload", "Reload"),
         Binding("escape", "leave", "Back"),
@@ -80,7 +96,7 @@ class ReviewScreen(StationScreen):
         yield PlainTable(id="rejects", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Columns, then the queue."""
@@ -192,7 +208,7 @@ class RejectDetailScreen(StationScreen):
         yield PlainTable(id="measurements", cursor_type="row", zebra_stripes=True)
         yield Plain("", id="reject-dispositions")
         yield Plain("", id="message", classes="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Fill in the detail."""
@@ -226,16 +242,20 @@ class RejectDetailScreen(StationScreen):
             note = m.reason or m.manual_reason or ""
             if not m.current:
                 note = f"superseded · {note}"
+            value = f"{m.value} {m.unit or ''}".strip()
+            if m.kind != "attribute" and m.unit not in (None, m.spec_unit):
+                value += f" = {m.value_in_spec_unit} {m.spec_unit or ''}".rstrip()
+            by = f"{m.exceeds_by} {m.spec_unit or ''}".strip() if m.exceeds_by else ""
             table.add_row(
                 m.characteristic,
-                f"{m.value} {m.unit or ''}".strip(),
+                value,
                 limits,
                 result,
-                m.exceeds_by or "",
+                by,
                 gauge,
                 m.inspector,
                 m.measured_at[5:19],
-                note,
+                fit(note, 30),
             )
         self.query_one("#reject-dispositions", Static).update(self._dispositions_text())
 
@@ -251,12 +271,16 @@ class RejectDetailScreen(StationScreen):
             when = sig.signed_at[:19]
             lines.append(f"  signed by {sig.name} ({sig.user_id}) at {when} UTC — {sig.meaning}")
         if not info.complete:
-            lines.append(f"  awaits a second signature ({info.signers_required} required): C")
+            lines.append(f"  {still_needed(info)} C co-signs.")
         return "\n".join(lines)
 
-    def _signed(self, info: DispositionInfo) -> None:
-        word = "complete" if info.complete else "awaiting the second signature"
-        self.say(f"{info.disposition.label} signed: {word}.")
+    def _signed(self, info: DispositionInfo | None) -> None:
+        if info is None:
+            return
+        if info.complete:
+            self.say(f"{info.disposition.label} signed: complete.")
+        else:
+            self.say(f"{info.disposition.label} signed. {still_needed(info)}")
         self.submit(lambda: self.review.detail(self.detail.summary.reject), self._reload)
 
     def _reload(self, detail: RejectDetail) -> None:
@@ -270,25 +294,21 @@ class RejectDetailScreen(StationScreen):
             return
         user = self.app.user
         default_user = user.user_id if user else ""
+        review, reject, expected = self.review, self.detail.summary.reject, self.detail.signed_hash
 
-        def signed(answer: SignAnswer | None) -> None:
-            if answer is None:
-                return
-            reject, expected = self.detail.summary.reject, self.detail.signed_hash
-            self.submit(
-                lambda: self.review.sign(
-                    reject,
-                    answer.disposition,
-                    answer.reason,
-                    user_id=answer.user_id,
-                    pin=answer.pin,
-                    expected_hash=expected,
-                    regrade_to=answer.regrade_to,
-                ),
-                self._signed,
+        def sign(answer: SignAnswer) -> DispositionInfo:
+            assert answer.disposition is not None
+            return review.sign(
+                reject,
+                answer.disposition,
+                answer.reason,
+                user_id=answer.user_id,
+                pin=answer.pin,
+                expected_hash=expected,
+                regrade_to=answer.regrade_to,
             )
 
-        self.app.push_screen(SignDialog(self.detail, default_user), signed)
+        self.app.push_screen(SignDialog(self.detail, default_user, sign), self._signed)
 
     def action_cosign(self) -> None:
         """Second signature by another supervisor (user id and PIN)."""
@@ -301,18 +321,14 @@ class RejectDetailScreen(StationScreen):
             self.say("Nothing to co-sign here.")
             return
 
-        def signed(answer: SignAnswer | None) -> None:
-            if answer is None:
-                return
-            reject, expected = self.detail.summary.reject, self.detail.signed_hash
-            self.submit(
-                lambda: self.review.cosign(
-                    reject, user_id=answer.user_id, pin=answer.pin, expected_hash=expected
-                ),
-                self._signed,
+        review, reject, expected = self.review, self.detail.summary.reject, self.detail.signed_hash
+
+        def cosign(answer: SignAnswer) -> DispositionInfo:
+            return review.cosign(
+                reject, user_id=answer.user_id, pin=answer.pin, expected_hash=expected
             )
 
-        self.app.push_screen(SignDialog(self.detail, "", cosign=info), signed)
+        self.app.push_screen(SignDialog(self.detail, "", cosign, cosign=info), self._signed)
 
     def action_back(self) -> None:
         """Back to the queue."""
@@ -331,15 +347,25 @@ class SignAnswer:
 
 
 class SignDialog(Dialog):
-    """An electronic signature: disposition, reason, and the signer's user id and PIN."""
+    """An electronic signature: disposition, reason, and the signer's user id and PIN.
+
+    The dialog signs itself (on the writer thread) and closes with the signed disposition; a
+    wrong PIN or a refusal is shown in the dialog, which keeps everything typed but the PIN.
+    """
 
     DEFAULT_CLASSES = "dialog"
 
     def __init__(
-        self, detail: RejectDetail, user_id: str, cosign: DispositionInfo | None = None
+        self,
+        detail: RejectDetail,
+        user_id: str,
+        sign: Callable[[SignAnswer], DispositionInfo],
+        cosign: DispositionInfo | None = None,
     ) -> None:
         super().__init__()
         self.detail, self._user_id, self.cosign = detail, user_id, cosign
+        self._sign = sign
+        self._busy = False
 
     def compose(self) -> ComposeResult:
         """Disposition, reason, regrade, user, PIN, meaning."""
@@ -393,5 +419,25 @@ class SignDialog(Dialog):
         pin = self.query_one("#pin", Input).value
         if not user_id or not pin:
             return self._error("Enter your user id and PIN to sign.")
-        self.dismiss(SignAnswer(kind, reason, regrade or None, user_id, pin))
+        if self._busy:
+            return None
+        self._busy = True
+        self.query_one("#dialog-message", Static).update("Signing…")
+        answer = SignAnswer(kind, reason, regrade or None, user_id, pin)
+        self.app.submit(lambda: self._sign(answer), self._signed, self._refused)
         return None
+
+    def _signed(self, info: DispositionInfo) -> None:
+        self._busy = False
+        if self.is_attached:
+            self.dismiss(info)
+
+    def _refused(self, error: InspectStationError) -> None:
+        """A wrong PIN or a refusal: say why; keep what was typed, except the PIN."""
+        self._busy = False
+        if not self.is_attached:
+            return
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        self.set_focus(pin)
+        self._error(error.message)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 from inspect_station.errors import InspectStationError
+from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain
 from inspect_station.users import FIRST_ADMIN_HINT, User
@@ -26,7 +27,10 @@ def banner_text(station: str, has_users: bool = True) -> str:
 class SignInScreen(StationScreen):
     """User id (or badge) and PIN."""
 
-    BINDINGS = [Binding("escape", "clear", "Clear")]
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next field"),
+        Binding("escape", "clear", "Clear"),
+    ]
 
     def __init__(self, message: str = "") -> None:
         super().__init__()
@@ -46,7 +50,7 @@ class SignInScreen(StationScreen):
                 yield Input(id="pin", password=True, placeholder="PIN", restrict=r"\d*")
             yield Plain(self._message, id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Start in the user field."""
