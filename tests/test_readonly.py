@@ -8,6 +8,7 @@ opens it read-only, never migrates it, never switches it to WAL, and creates not
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -21,14 +22,25 @@ from click.testing import CliRunner
 from userkit import PINS, add_users
 
 from inspect_station.cli import main
+from inspect_station.config import GaugeAsset
 from inspect_station.dispositions import Review
 from inspect_station.errors import StoreError
 from inspect_station.export.source import LocalSource
-from inspect_station.recording import ManualSource, Recorder
+from inspect_station.recording import GaugeSource, ManualSource, Recorder
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 
 GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
+CALIPER = GaugeAsset(
+    asset="CAL-0042",
+    profile="mitutoyo-ascii",
+    port="loop://",
+    unit="mm",
+    serial_number="A1234567",
+    certificate="CERT-2026-0042",
+    calibrated_on=dt.date(2026, 3, 1),
+    calibration_due=dt.date(2099, 3, 1),
+)
 
 
 def record_station(path: Path, bracket: PartSpec) -> tuple[str, int]:
@@ -45,7 +57,7 @@ def record_station(path: Path, bracket: PartSpec) -> tuple[str, int]:
                     inspector="ann",
                     characteristic=char,
                     value=value,
-                    source=ManualSource("dial"),
+                    source=GaugeSource(CALIPER) if char == "1" else ManualSource("dial"),
                     auto_close=serial == "S1",
                     lot_size=50,
                 )

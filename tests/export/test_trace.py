@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 from lots import RecordedLot
+from userkit import PINS
 
 from inspect_station.export.source import LocalSource
 from inspect_station.export.trace import TRACE_COLUMNS, trace_csv, trace_gauge, trace_table
@@ -52,13 +53,13 @@ def test_a_disposition_awaiting_its_second_signature_is_shown_as_such(lot7: Reco
     )
     review = lot7.review()
     reject = lot7.reject_of("P6")
-    review.sign(reject, "use-as-is", "customer concession", user_id="sam", pin="9876")
+    review.sign(reject, "use-as-is", "customer concession", user_id="sam", pin=PINS["sam"])
     source = LocalSource(lot7.store)
     p6 = next(r for r in trace_gauge(source, "CAL-0042") if r.serial == "P6")
     assert (p6.disposition, p6.disposition_status) == ("use-as-is", "awaiting second signature")
     line = next(line for line in trace_table([p6]).splitlines() if "P6" in line)
     assert line.endswith("reject  use-as-is (awaiting second signature)")
-    review.cosign(reject, user_id="kim", pin="5555")
+    review.cosign(reject, user_id="kim", pin=PINS["kim"])
     source = LocalSource(lot7.store)  # a source reads the record as it was when opened
     p6 = next(r for r in trace_gauge(source, "CAL-0042") if r.serial == "P6")
     assert (p6.disposition, p6.disposition_status) == ("use-as-is", "disposed")
