@@ -20,6 +20,7 @@ skipped; different: a fork), the rest go in with ``COPY`` (journal, then project
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import re
 import secrets
 import threading
@@ -34,11 +35,13 @@ from psycopg.rows import dict_row
 from inspect_station.store import journal
 from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
 from inspect_station.sync.central import (
+    AcknowledgedHead,
     CentralStore,
     IngestResult,
     StationCredentials,
     StationSummary,
 )
+from inspect_station.sync.central_derive import fingerprint, pg_project_function, pg_rebuild
 from inspect_station.sync.errors import (
     CentralPermissionError,
     CentralSchemaError,
@@ -47,7 +50,7 @@ from inspect_station.sync.errors import (
     Refusal,
     SyncError,
 )
-from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS, missing_columns
+from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 from inspect_station.sync.url import CentralUrl, postgres_url, scrub
 
 SCHEMA = "inspect_station"
@@ -264,8 +267,162 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {SCHEMA} FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC;
 """
 
+_V2 = f"""
+-- Every head a station was acknowledged, kept for good: the anchor that shows a rollback.
+CREATE TABLE {SCHEMA}.head_history (
+    station text NOT NULL,
+    seq bigint NOT NULL CHECK (seq >= 1),
+    hash text NOT NULL,
+    acknowledged_at timestamptz NOT NULL DEFAULT now(),
+    acknowledged_by name NOT NULL DEFAULT session_user,
+    PRIMARY KEY (station, seq)
+);
+INSERT INTO {SCHEMA}.head_history (station, seq, hash, acknowledged_at, acknowledged_by)
+    SELECT station, head_seq, head_hash, updated_at, current_user FROM {SCHEMA}.stations
+    WHERE head_seq > 0;
+CREATE TRIGGER head_history_no_change BEFORE UPDATE OR DELETE ON {SCHEMA}.head_history
+    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.refuse_change();
+CREATE TRIGGER head_history_no_truncate BEFORE TRUNCATE ON {SCHEMA}.head_history
+    FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.refuse_change();
+
+-- The history grows only from inside the journal trigger, and only forward.
+CREATE FUNCTION {SCHEMA}.guard_history() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    top bigint;
+BEGIN
+    IF pg_trigger_depth() < 2 THEN
+        RAISE EXCEPTION 'head_history grows only with the journal: % refused', TG_OP
+            USING ERRCODE = '{_SQLSTATE_APPEND_ONLY}';
+    END IF;
+    SELECT max(h.seq) INTO top FROM {SCHEMA}.head_history h WHERE h.station = NEW.station;
+    IF top IS NOT NULL AND NEW.seq <= top THEN
+        RAISE EXCEPTION 'the head of station % would move back from seq % to seq %',
+            NEW.station, top, NEW.seq USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'fork';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER head_history_guard BEFORE INSERT ON {SCHEMA}.head_history
+    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.guard_history();
+
+-- A head moves only from inside the journal trigger, and never backwards.
+CREATE OR REPLACE FUNCTION {SCHEMA}.guard_head() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'DELETE' OR pg_trigger_depth() < 2 THEN
+        RAISE EXCEPTION 'a station head moves only with its journal: % refused', TG_OP
+            USING ERRCODE = '{_SQLSTATE_APPEND_ONLY}';
+    END IF;
+    IF NEW.station IS DISTINCT FROM OLD.station OR NEW.head_seq < OLD.head_seq THEN
+        RAISE EXCEPTION 'the head of station % never moves backwards', OLD.station
+            USING ERRCODE = '{_SQLSTATE_APPEND_ONLY}';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION {SCHEMA}.journal_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s record;
+    h record;
+    bad record;
+    last_hash text;
+BEGIN
+    FOR s IN SELECT n.station, min(n.seq) AS first_seq, max(n.seq) AS last_seq, count(*) AS n
+             FROM new_rows n GROUP BY n.station ORDER BY n.station LOOP
+        PERFORM {SCHEMA}.check_station(s.station);
+        INSERT INTO {SCHEMA}.stations (station) VALUES (s.station)
+            ON CONFLICT (station) DO NOTHING;
+        SELECT head_seq, head_hash INTO h FROM {SCHEMA}.stations
+            WHERE station = s.station FOR UPDATE;
+        IF s.first_seq <> h.head_seq + 1 OR s.last_seq - s.first_seq + 1 <> s.n THEN
+            RAISE EXCEPTION 'records % to % of station % do not follow its head seq %',
+                s.first_seq, s.last_seq, s.station, h.head_seq
+                USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'gap';
+        END IF;
+        -- Each record links to the one before it (the first to the head), and its hash is
+        -- the SHA-256 of its canonical bytes. Only offending rows are sorted.
+        SELECT r.seq, r.prev_hash = coalesce(a.hash, h.head_hash) AS linked INTO bad
+        FROM new_rows r
+        LEFT JOIN new_rows a ON a.station = r.station AND a.seq = r.seq - 1
+        WHERE r.station = s.station
+          AND (r.prev_hash <> coalesce(a.hash, CASE WHEN r.seq = s.first_seq
+                                                    THEN h.head_hash END, '')
+               OR r.hash <> encode(sha256(convert_to({_CANONICAL_SQL}, 'UTF8')), 'hex'))
+        ORDER BY r.seq LIMIT 1;
+        IF FOUND THEN
+            IF bad.linked THEN
+                RAISE EXCEPTION 'record seq % of station % does not match its hash',
+                    bad.seq, s.station USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'bad hash';
+            ELSIF bad.seq = s.first_seq THEN
+                RAISE EXCEPTION 'record seq % of station % does not continue the head',
+                    bad.seq, s.station USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'fork';
+            ELSE
+                RAISE EXCEPTION 'record seq % of station % does not link to seq %',
+                    bad.seq, s.station, bad.seq - 1
+                    USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'broken link';
+            END IF;
+        END IF;
+        SELECT n.hash INTO last_hash FROM new_rows n
+            WHERE n.station = s.station AND n.seq = s.last_seq;
+        UPDATE {SCHEMA}.stations
+        SET head_seq = s.last_seq, head_hash = last_hash, records = records + s.n,
+            updated_at = now()
+        WHERE station = s.station;
+        INSERT INTO {SCHEMA}.head_history (station, seq, hash)
+            VALUES (s.station, s.last_seq, last_hash);
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+-- Projection rows are made by journal_project (central_derive.py) and by nothing else.
+DROP FUNCTION {SCHEMA}.projection_inserted() CASCADE;
+CREATE FUNCTION {SCHEMA}.derived_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF pg_trigger_depth() < 2 THEN
+        RAISE EXCEPTION '% rows are derived from journal records only: % refused',
+            TG_TABLE_NAME, TG_OP USING ERRCODE = '{_SQLSTATE_APPEND_ONLY}';
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Which derivation the projection tables hold (a new one rebuilds them from the journal).
+CREATE TABLE {SCHEMA}.projection_state (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    fingerprint text NOT NULL,
+    built_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- What a station role may also call: its acknowledged heads, and the rejects its new
+-- dispositions made conflicting (two dispositions signed apart, e.g. while offline).
+CREATE FUNCTION {SCHEMA}.acknowledged_heads(p_station text)
+RETURNS TABLE (seq bigint, hash text, acknowledged_at timestamptz)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM {SCHEMA}.check_station(p_station);
+    RETURN QUERY SELECT h.seq, h.hash, h.acknowledged_at FROM {SCHEMA}.head_history h
+        WHERE h.station = p_station ORDER BY h.seq;
+END $$;
+
+CREATE FUNCTION {SCHEMA}.ingest_conflicts(p_station text, p_first bigint, p_last bigint)
+RETURNS TABLE (reject text, dispositions bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM {SCHEMA}.check_station(p_station);
+    RETURN QUERY SELECT d.reject, count(*) FROM {SCHEMA}.dispositions d
+        WHERE d.reject IN (SELECT m.reject FROM {SCHEMA}.dispositions m
+                           WHERE m.station = p_station AND m.seq BETWEEN p_first AND p_last)
+        GROUP BY d.reject HAVING count(*) > 1 ORDER BY d.reject;
+END $$;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {SCHEMA} FROM PUBLIC;
+REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "journal, station heads and station roles", _V1),
+    (2, "head history; projections derived by the database only", _V2),
 ]
 """(version, name, SQL) in order. Projection tables are not here: they follow the station's
 (``schema.CENTRAL_TABLES``) and are created by ``migrate`` after the migrations. A migration that
@@ -277,18 +434,12 @@ _STATION_FUNCTIONS = (
     "begin_ingest(text)",
     "station_head(text)",
     "held_records(text, bigint, bigint)",
+    "acknowledged_heads(text)",
+    "ingest_conflicts(text, bigint, bigint)",
 )
 _COPY_JOURNAL = sql.SQL("COPY {}.journal ({}) FROM STDIN").format(
     sql.Identifier(SCHEMA), sql.SQL(", ").join(map(sql.Identifier, JOURNAL_COLUMNS))
 )
-_COPY_PROJECTION = {
-    table: sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
-        sql.Identifier(SCHEMA),
-        sql.Identifier(table),
-        sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns),
-    )
-    for table, columns in CENTRAL_TABLES.items()
-}
 # libpq settings this program wants unless the URL says otherwise: fail fast when the server
 # is unreachable, notice a silently dropped connection, and name itself in pg_stat_activity.
 _DEFAULTS = {
@@ -310,6 +461,11 @@ _AUTH_FAILURES = (
 
 # What a ``?`` inside of is not a placeholder: a string, a quoted identifier, a comment.
 _NOT_PLACEHOLDERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/""", re.S)
+
+
+def _utc(moment: dt.datetime) -> str:
+    """A timestamptz as RFC 3339 UTC text, like the journal's times."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def qmark_to_pyformat(query: str) -> str:
@@ -419,7 +575,11 @@ class PostgresCentral(CentralStore):
         return self.conn
 
     def _check_schema(self) -> None:
-        """Once per connection: the schema version is this program's and no projection lacks."""
+        """Once per connection: the schema version is this program's.
+
+        The projection tables are not checked: a station only adds journal records, and the
+        rows the database derives from them follow ``central init`` (see ``_build_projections``).
+        """
         if self._checked:
             return
         versions = [int(v.split(":")[0]) for v in self.applied_migrations()]
@@ -434,101 +594,97 @@ class PostgresCentral(CentralStore):
                 f"The central store {self.url.display} has schema version {newest}, newer than "
                 f"this program's {LATEST}; upgrade inspect-station on this station."
             )
-        lacking = missing_columns(self._existing_columns(self._live()))
-        if newest < LATEST or lacking:
-            what = ", ".join(sorted(lacking)) or f"version {newest} < {LATEST}"
+        if newest < LATEST:
             raise CentralSchemaError(
                 f"The central store {self.url.display} has an older schema than this program "
-                f"({what}); run `inspect-station central init URL` to upgrade it."
+                f"(version {newest} < {LATEST}); run `inspect-station central init URL` to "
+                "upgrade it."
             )
         self._checked = True
 
-    def _existing_columns(self, conn: psycopg.Connection) -> dict[str, set[str]]:
-        """Columns of the central projection tables this session can see (insert or select)."""
-        out: dict[str, set[str]] = {}
-        try:
-            for table, column in conn.execute(
-                "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_schema = %s",
-                (SCHEMA,),
-            ):
-                out.setdefault(table, set()).add(column)
-        except psycopg.Error as exc:
-            raise self._error(exc, "reading the schema") from None
-        return out
+    def _build_projections(self, conn: psycopg.Connection) -> list[str]:
+        """(Re)create the projection tables and derive every row from the journal, if the
+        derivation changed since they were built (a new table or column, a first init).
 
-    def _ensure_projections(self, conn: psycopg.Connection) -> list[str]:
-        """Create projection tables and columns the database lacks (never drops)."""
-        added = []
+        Tables are dropped and made again: their rows are derived data and the journal holds
+        everything they say, so a row a station had inserted itself (before schema 2) goes too.
+        """
+        wanted = fingerprint()
+        row = conn.execute(f"SELECT fingerprint FROM {SCHEMA}.projection_state").fetchone()
+        if row and row[0] == wanted:
+            return []
         schema = sql.Identifier(SCHEMA)
-        for table, columns in missing_columns(self._existing_columns(conn)).items():
+        for view in VIEWS:
+            conn.execute(sql.SQL("DROP VIEW IF EXISTS {}").format(sql.Identifier(SCHEMA, view)))
+        for table, columns in CENTRAL_TABLES.items():
             ident = sql.Identifier(SCHEMA, table)
-            exists = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.{table}",)).fetchone()[0]
-            if exists is None:
-                cols = sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_PG_TYPES[t]))
-                    + (sql.SQL(" NOT NULL") if c in ("station", "seq") else sql.SQL(""))
-                    for c, t in columns
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {} CASCADE").format(ident))
+            cols = sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_PG_TYPES[t]))
+                + (sql.SQL(" NOT NULL") if c in ("station", "seq", "uuid") else sql.SQL(""))
+                for c, t in columns
+            )
+            conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, cols))
+        conn.execute(pg_project_function(SCHEMA, _SQLSTATE_CHAIN))
+        conn.execute(f"DROP TRIGGER IF EXISTS journal_project ON {SCHEMA}.journal")
+        conn.execute(
+            f"CREATE TRIGGER journal_project AFTER INSERT ON {SCHEMA}.journal "
+            "REFERENCING NEW TABLE AS new_rows "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.journal_project()"
+        )
+        conn.execute(pg_rebuild(SCHEMA))
+        derived = 0
+        for table in CENTRAL_TABLES:
+            ident = sql.Identifier(SCHEMA, table)
+            derived += conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
+            conn.execute(
+                sql.SQL("CREATE UNIQUE INDEX {} ON {} (station, seq)").format(
+                    sql.Identifier(f"{table}_station_seq"), ident
                 )
-                conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, cols))
+            )
+            for trigger, timing in (
+                ("no_change", "BEFORE UPDATE OR DELETE ON {} FOR EACH ROW"),
+                ("no_truncate", "BEFORE TRUNCATE ON {} FOR EACH STATEMENT"),
+            ):
                 conn.execute(
-                    sql.SQL("CREATE INDEX {} ON {} (station, seq)").format(
-                        sql.Identifier(f"{table}_station_seq"), ident
+                    sql.SQL(
+                        "CREATE TRIGGER {} " + timing + " EXECUTE FUNCTION {}.refuse_change()"
+                    ).format(sql.Identifier(f"{table}_{trigger}"), ident, schema)
+                )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TRIGGER {} BEFORE INSERT ON {} FOR EACH STATEMENT "
+                    "EXECUTE FUNCTION {}.derived_only()"
+                ).format(sql.Identifier(f"{table}_derived_only"), ident, schema)
+            )
+        for table, indexes in QUERY_INDEXES.items():
+            for name, columns in indexes:
+                conn.execute(
+                    sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                        sql.Identifier(name),
+                        sql.Identifier(SCHEMA, table),
+                        sql.SQL(", ").join(map(sql.Identifier, columns)),
                     )
                 )
-                for trigger, timing in (
-                    (
-                        "no_change",
-                        "BEFORE UPDATE OR DELETE ON {} FOR EACH ROW "
-                        "EXECUTE FUNCTION {}.refuse_change()",
-                    ),
-                    (
-                        "no_truncate",
-                        "BEFORE TRUNCATE ON {} FOR EACH STATEMENT "
-                        "EXECUTE FUNCTION {}.refuse_change()",
-                    ),
-                    (
-                        "inserted",
-                        "AFTER INSERT ON {} REFERENCING NEW TABLE AS new_rows "
-                        "FOR EACH STATEMENT EXECUTE FUNCTION {}.projection_inserted()",
-                    ),
-                ):
-                    conn.execute(
-                        sql.SQL("CREATE TRIGGER {} " + timing).format(
-                            sql.Identifier(f"{table}_{trigger}"), ident, schema
-                        )
-                    )
-                added.append(f"table {table}")
-            else:
-                for c, t in columns:
-                    conn.execute(
-                        sql.SQL("ALTER TABLE {} ADD COLUMN {} {}").format(
-                            ident, sql.Identifier(c), sql.SQL(_PG_TYPES[t])
-                        )
-                    )
-                    added.append(f"column {table}.{c}")
-        if added:
-            existing = self._existing_columns(conn)
-            for table, indexes in QUERY_INDEXES.items():
-                for name, columns in indexes:
-                    if set(columns) <= existing.get(table, set()):
-                        conn.execute(
-                            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-                                sql.Identifier(name),
-                                sql.Identifier(SCHEMA, table),
-                                sql.SQL(", ").join(map(sql.Identifier, columns)),
-                            )
-                        )
-            for view, (table, select) in VIEWS.items():
-                if table in existing:
-                    conn.execute(
-                        sql.SQL("CREATE OR REPLACE VIEW {} AS ").format(
-                            sql.Identifier(SCHEMA, view)
-                        )
-                        + sql.SQL(select.format(s=f"{SCHEMA}."))
-                    )
-            conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC")
-        return added
+        for view, (_table, select) in VIEWS.items():
+            conn.execute(
+                sql.SQL("CREATE VIEW {} AS ").format(sql.Identifier(SCHEMA, view))
+                + sql.SQL(select.format(s=f"{SCHEMA}."))
+            )
+        conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC")
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.projection_state (one, fingerprint) VALUES (true, %s) "
+            "ON CONFLICT (one) DO UPDATE SET fingerprint = excluded.fingerprint, "
+            "built_at = now()",
+            (wanted,),
+        )
+        return [f"projections derived from the journal ({derived:,} rows)"]
+
+    def projection_fingerprint(self) -> str | None:
+        """Which derivation the projection tables were built with (None: never built)."""
+        self._check_schema()
+        rows = self._rows(f"SELECT fingerprint FROM {SCHEMA}.projection_state")
+        return rows[0]["fingerprint"] if rows else None
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -569,7 +725,7 @@ class PostgresCentral(CentralStore):
                             (version, name),
                         )
                         applied_now.append(f"{version}: {name}")
-                    applied_now += self._ensure_projections(conn)
+                    applied_now += self._build_projections(conn)
                     if applied_now:
                         for (role,) in conn.execute(
                             f"SELECT role FROM {SCHEMA}.station_roles"
@@ -635,21 +791,60 @@ class PostgresCentral(CentralStore):
                         return {seq: (uuid, hash_) for seq, uuid, hash_ in cur.fetchall()}
 
                     rest = batch.against_head(head_seq, head_hash, held)
+                    conflicts: tuple[str, ...] = ()
                     if rest.journal:
+                        # The database checks the chain and derives the projection rows.
                         with cur.copy(_COPY_JOURNAL) as copy:
                             for record in rest.journal:
                                 copy.write_row(record)
-                        for table, rows in rest.projections.items():
-                            if rows:
-                                with cur.copy(_COPY_PROJECTION[table]) as copy:
-                                    for projection in rows:
-                                        copy.write_row(projection)
                         head_seq, head_hash = rest.last_seq, rest.last_hash
+                        if rest.has_kind("disposition"):
+                            cur.execute(
+                                f"SELECT reject FROM {SCHEMA}.ingest_conflicts(%s, %s, %s)",
+                                (batch.station, rest.first_seq, rest.last_seq),
+                            )
+                            conflicts = tuple(r[0] for r in cur.fetchall())
             except psycopg.Error as exc:
                 raise self._error(exc, what) from None
         return IngestResult(
-            batch.station, len(batch), len(rest), len(batch) - len(rest), head_seq, head_hash
+            batch.station,
+            len(batch),
+            len(rest),
+            len(batch) - len(rest),
+            head_seq,
+            head_hash,
+            conflicts,
         )
+
+    def acknowledged_heads(self, station: str | None = None) -> list[AcknowledgedHead]:
+        """Every head acknowledged to ``station`` (or to every station), oldest first."""
+        self._check_schema()
+        if station is None:
+            rows = self._rows(
+                f"SELECT station, seq, hash, acknowledged_at FROM {SCHEMA}.head_history "
+                "ORDER BY station, seq"
+            )
+        else:
+            rows = [
+                {**row, "station": station}
+                for row in self._rows(
+                    f"SELECT seq, hash, acknowledged_at FROM {SCHEMA}.acknowledged_heads(%s)",
+                    (station,),
+                )
+            ]
+        return [
+            AcknowledgedHead(r["station"], r["seq"], r["hash"], _utc(r["acknowledged_at"]))
+            for r in rows
+        ]
+
+    def hashes(self, station: str, first_seq: int, last_seq: int) -> dict[int, str]:
+        """seq -> hash of the station's records held in [first_seq, last_seq]."""
+        self._check_schema()
+        rows = self._rows(
+            f"SELECT seq, hash FROM {SCHEMA}.held_records(%s, %s, %s)",
+            (station, first_seq, last_seq),
+        )
+        return {r["seq"]: r["hash"] for r in rows}
 
     # -- reading back ------------------------------------------------------------------------
 
@@ -834,10 +1029,15 @@ class PostgresCentral(CentralStore):
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), ident)
         )
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, ident))
-        tables = ["journal", *CENTRAL_TABLES]
+        # Journal records only: every projection row is derived by the database from them.
+        conn.execute(sql.SQL("GRANT INSERT ON {}.journal TO {}").format(schema, ident))
         conn.execute(
-            sql.SQL("GRANT INSERT ON {} TO {}").format(
-                sql.SQL(", ").join(sql.Identifier(SCHEMA, t) for t in tables), ident
+            sql.SQL("REVOKE ALL ON {} FROM {}").format(
+                sql.SQL(", ").join(
+                    sql.Identifier(SCHEMA, t)
+                    for t in (*CENTRAL_TABLES, "stations", "station_roles", "head_history")
+                ),
+                ident,
             )
         )
         conn.execute(sql.SQL("GRANT SELECT ON {}.migrations TO {}").format(schema, ident))

@@ -1,0 +1,400 @@
+"""The central stores' projections, derived by the database from verified journal records.
+
+A station's role adds journal records only; every projection row in a central store is made by
+the database from the record it comes from, in the same statement that inserts the record
+(PostgreSQL: one set-based statement per ingested batch in a statement-level trigger; SQLite: a
+trigger per record kind), or rebuilt from the whole journal by ``central init``. Nobody, the
+stations included, can insert a projection row of their own.
+
+The SQL here is generated from the same declarations the station's Python projector is compiled
+from (``store.projections.SCHEMA``, ``KINDS``, ``READ_AS``, ``SHAPES``), so what the database
+derives is, column by column, what ``projections.project`` makes -- which ``verify`` re-checks:
+
+- a text column is the body string (``->>``), an integer column the body integer, a ``json_of``
+  column the value's own JSON text cut from the stored body, which is RFC 8785 canonical text, so
+  the cut is canonical too (PostgreSQL's ``json`` type and SQLite's ``->`` keep it as written);
+- a flag is 1 for true (or for an absent key whose default is true), else 0;
+- a record whose body does not have its kind's shape (``projections.SHAPES``: a missing key, a
+  number where text belongs, ...) is refused as malformed with the key named, so no row is ever
+  derived from a value ``project`` would read differently.
+
+This module only builds SQL text; the backends (``central_pg.py``, ``central_sqlite.py``) run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from inspect_station.store.projections import (
+    INTEGER,
+    KINDS,
+    MAX_SAFE_INTEGER,
+    READ_AS,
+    SCHEMA,
+    SHAPES,
+    Column,
+    ShapeCheck,
+    Source,
+    canonical_json,
+)
+from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
+
+_RECORD_FIELDS = ("station", "seq", "uuid", "kind", "ts")
+
+
+def kinds_of(table: str) -> tuple[str, ...]:
+    """The record kinds whose records fill ``table``."""
+    return tuple(kind for kind, tables in KINDS.items() if table in tables)
+
+
+def _literal(value: Any) -> str:
+    """An SQL literal (both dialects) for a default or constant: NULL, an integer or text."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise ValueError(f"no SQL literal for {value!r}")
+
+
+def _json_default(source: Source) -> str:
+    """The literal a ``json_of`` column takes when its optional key is absent."""
+    if source.place == "optional" and source.default is not None:
+        return _literal(canonical_json(source.default).decode("utf-8"))
+    return "NULL"
+
+
+def _path(column: Column) -> tuple[str, ...]:
+    return tuple((column.source.path or column.name).split("."))
+
+
+def _check_key(key: str) -> str:
+    if not key.isidentifier():
+        raise ValueError(f"{key!r} cannot be a body key in derived SQL")
+    return key
+
+
+# -- PostgreSQL -------------------------------------------------------------------------------
+#
+# Alias ``p`` has the record's columns and ``b``, its body parsed once as jsonb.
+
+
+def _pg_holder(path: tuple[str, ...]) -> str:
+    """The jsonb expression of the object a key sits in."""
+    return "p.b" if len(path) == 1 else f"(p.b -> '{_check_key(path[0])}')"
+
+
+def _pg_value(column: Column, overrides: dict[str, Source]) -> str:
+    """The PostgreSQL expression of one column of a row derived from record ``p``."""
+    source = column.source
+    if source.place == "record":
+        field = source.path or column.name
+        if field not in _RECORD_FIELDS:
+            raise ValueError(f"{column.name}: unknown record field {field!r}")
+        return f"p.{field}"
+    if source.place == "constant":
+        return _literal(source.default)
+    path = _path(column)
+    if path[0] in overrides:
+        override = overrides[path[0]]
+        return _pg_value(Column(column.name, column.sqltype, override), {})
+    key = _check_key(path[-1])
+    holder = _pg_holder(path)
+    element = f"({holder} -> '{key}')"
+    absent = source.default if source.place == "optional" else None
+    if source.convert == "json":
+        raw = "(p.body::json" + "".join(f" -> '{k}'" for k in path) + ")::text"
+        return (
+            f"CASE WHEN {element} IS NULL THEN {_json_default(source)} "
+            f"WHEN jsonb_typeof({element}) = 'null' THEN NULL ELSE {raw} END"
+        )
+    if source.convert == "flag":
+        return (
+            f"CASE WHEN {element} IS NULL THEN {1 if absent else 0} "
+            f"WHEN {element} = 'true'::jsonb THEN 1 ELSE 0 END"
+        )
+    text = f"({holder} ->> '{key}')"
+    if column.sqltype == INTEGER:
+        # Safe even on a malformed value (the shape check refuses the record afterwards).
+        text = f"CASE WHEN {text} ~ '^-?[0-9]{{1,16}}$' THEN {text}::bigint END"
+    if absent is not None:
+        return f"CASE WHEN {element} IS NULL THEN {_literal(absent)} ELSE {text} END"
+    return text
+
+
+def _pg_cases(check: ShapeCheck) -> str:
+    """``WHEN condition THEN problem`` clauses for record ``p``: the key absent, then wrong."""
+    element = f"({_pg_holder(check.path)} -> '{_check_key(check.path[-1])}')"
+    cases = []
+    if check.required:
+        cases.append(f"WHEN {element} IS NULL THEN {_literal(check.problem(missing=True))}")
+    bad = _pg_bad(check, element)
+    if bad:
+        cases.append(f"WHEN {bad} THEN {_literal(check.problem())}")
+    return " ".join(cases)
+
+
+def _pg_bad(check: ShapeCheck, element: str) -> str | None:
+    """PostgreSQL condition true when the present value ``element`` breaks ``check``'s rule."""
+    kind = f"jsonb_typeof({element})"
+    if check.rule == "object":
+        return f"{kind} IS DISTINCT FROM 'object'"
+    if check.rule == "any":
+        return None
+    allowed = {
+        "object_or_null": "'object', 'null'",
+        "text": "'string', 'null'",
+        "integer": "'number', 'null'",
+        "flag": "'boolean', 'null'",
+    }[check.rule]
+    bad = f"coalesce({kind} NOT IN ({allowed}), false)"
+    if check.rule == "integer":
+        number = f"({_pg_holder(check.path)} ->> '{check.path[-1]}')"
+        bad = (
+            f"{bad} OR ({kind} = 'number' AND NOT CASE WHEN {number} ~ '^-?[0-9]{{1,16}}$' "
+            f"THEN abs({number}::numeric) <= {MAX_SAFE_INTEGER} ELSE false END)"
+        )
+    return bad
+
+
+def _pg_problem() -> str:
+    """A CASE giving, for record ``p``, the first shape problem of its kind (NULL if none)."""
+    parts = ["CASE WHEN jsonb_typeof(p.b) IS DISTINCT FROM 'object' THEN 'body is not an object'"]
+    for kind, checks in SHAPES.items():
+        if not checks:
+            continue
+        conditions = " ".join(_pg_cases(check) for check in checks)
+        parts.append(f"WHEN p.kind = {_literal(kind)} THEN CASE {conditions} END")
+    return " ".join(parts) + " END"
+
+
+def _pg_select(kind: str, table: str, schema: str) -> str:
+    """INSERT ... SELECT of ``table``'s rows from records ``p`` of ``kind``."""
+    overrides = READ_AS.get((kind, table), {})
+    columns = SCHEMA[table]
+    names = ", ".join(c for c, _ in CENTRAL_TABLES[table])
+    by_name = {c.name: c for c in columns}
+    values = ", ".join(
+        "p.station" if name == "station" else _pg_value(by_name[name], overrides)
+        for name, _ in CENTRAL_TABLES[table]
+    )
+    return (
+        f"INSERT INTO {schema}.{table} ({names}) SELECT {values} FROM p "
+        f"WHERE p.kind = {_literal(kind)}"
+    )
+
+
+def pg_derive(schema: str, source: str) -> tuple[str, str]:
+    """(one statement deriving every projection row of the records in ``source``, the query of
+    the first malformed record there: station, seq, kind, problem).
+
+    ``source`` is a relation with the journal's columns: the trigger's transition table, or the
+    whole journal for a rebuild. The derivation never fails on a malformed body; the caller runs
+    the problem query and refuses the batch when it finds one.
+    """
+    parsed = (
+        "p AS MATERIALIZED (SELECT n.station, n.seq, n.uuid, n.kind, n.ts, n.body, "
+        f"n.body::jsonb AS b FROM {source} n)"
+    )
+    *first, last = [
+        _pg_select(kind, table, schema) for kind, tables in KINDS.items() for table in tables
+    ]
+    steps = "".join(f", i{index} AS ({step})" for index, step in enumerate(first))
+    derive = f"WITH {parsed}{steps} {last}"
+    problem = (
+        f"WITH {parsed} SELECT x.station, x.seq, x.kind, x.problem FROM "
+        f"(SELECT p.station, p.seq, p.kind, {_pg_problem()} AS problem FROM p) x "
+        "WHERE x.problem IS NOT NULL ORDER BY x.station, x.seq LIMIT 1"
+    )
+    return derive, problem
+
+
+def pg_project_function(schema: str, sqlstate: str) -> str:
+    """The trigger function deriving a batch's projection rows (statement level, SECURITY DEFINER).
+
+    It runs after ``journal_inserted`` has checked the chain (triggers fire by name), refuses a
+    malformed record with its key named, and derives every row in one statement.
+    """
+    derive, problem = pg_derive(schema, "new_rows")
+    return f"""
+CREATE OR REPLACE FUNCTION {schema}.journal_project() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    bad record;
+BEGIN
+    {problem} INTO bad;
+    IF FOUND THEN
+        RAISE EXCEPTION 'record seq % of station % (%) is malformed: %',
+            bad.seq, bad.station, bad.kind, bad.problem
+            USING ERRCODE = '{sqlstate}', DETAIL = 'malformed';
+    END IF;
+    {derive};
+    RETURN NULL;
+END $fn$;
+"""
+
+
+def pg_rebuild(schema: str) -> str:
+    """The statement deriving every projection row from the whole journal (``central init``)."""
+    return pg_derive(schema, f"{schema}.journal")[0]
+
+
+# -- SQLite -----------------------------------------------------------------------------------
+#
+# In a trigger the record is ``NEW``; in a rebuild it is ``j``, a row of the journal.
+
+
+def _sq_path(path: tuple[str, ...]) -> str:
+    return "'$." + ".".join(_check_key(k) for k in path) + "'"
+
+
+def _sq_value(column: Column, overrides: dict[str, Source], row: str) -> str:
+    """The SQLite expression of one column of a row derived from record ``row``."""
+    source = column.source
+    if source.place == "record":
+        field = source.path or column.name
+        if field not in _RECORD_FIELDS:
+            raise ValueError(f"{column.name}: unknown record field {field!r}")
+        return f"{row}.{field}"
+    if source.place == "constant":
+        return _literal(source.default)
+    path = _path(column)
+    if path[0] in overrides:
+        return _sq_value(Column(column.name, column.sqltype, overrides[path[0]]), {}, row)
+    where = _sq_path(path)
+    kind = f"json_type({row}.body, {where})"
+    absent = source.default if source.place == "optional" else None
+    if source.convert == "json":
+        return (
+            f"CASE WHEN {kind} IS NULL THEN {_json_default(source)} "
+            f"WHEN {kind} = 'null' THEN NULL ELSE {row}.body -> {where} END"
+        )
+    if source.convert == "flag":
+        return f"CASE {kind} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'null' THEN 0 ELSE {1 if absent else 0} END"  # noqa: E501
+    value = f"json_extract({row}.body, {where})"
+    if absent is not None:
+        return f"CASE WHEN {kind} IS NULL THEN {_literal(absent)} ELSE {value} END"
+    return value
+
+
+def _sq_cases(check: ShapeCheck, row: str, prefix: str) -> str:
+    """``WHEN condition THEN RAISE(...)`` clauses for ``check``: absent, then of the wrong kind."""
+    kind = f"json_type({row}.body, {_sq_path(check.path)})"
+    cases = []
+    if check.required:
+        message = _literal(prefix + check.problem(missing=True))
+        cases.append(f"WHEN {kind} IS NULL THEN RAISE(ABORT, {message})")
+    bad = _sq_bad(check, row)
+    if bad:
+        cases.append(f"WHEN {bad} THEN RAISE(ABORT, {_literal(prefix + check.problem())})")
+    return " ".join(cases)
+
+
+def _sq_bad(check: ShapeCheck, row: str) -> str | None:
+    """SQLite condition true when the present value in record ``row`` breaks ``check``'s rule."""
+    where = _sq_path(check.path)
+    kind = f"json_type({row}.body, {where})"
+    if check.rule == "object":
+        return f"{kind} IS NOT 'object'"
+    if check.rule == "any":
+        return None
+    allowed = {
+        "object_or_null": "'object', 'null'",
+        "text": "'text', 'null'",
+        "integer": "'integer', 'null'",
+        "flag": "'true', 'false', 'null'",
+    }[check.rule]
+    bad = f"coalesce({kind} NOT IN ({allowed}), 0)"
+    if check.rule == "integer":
+        bad = (
+            f"{bad} OR ({kind} = 'integer' AND "
+            f"abs(json_extract({row}.body, {where})) > {MAX_SAFE_INTEGER})"
+        )
+    return bad
+
+
+def sqlite_triggers() -> Iterator[str]:
+    """CREATE TRIGGER statements that check each new journal record's shape and derive its rows.
+
+    One trigger per record kind that fills a table: it refuses a malformed record (the message
+    names the key) and inserts the kind's rows. A further trigger refuses a body that is not a
+    JSON object, whatever its kind.
+    """
+    yield (
+        "CREATE TRIGGER journal_body_object BEFORE INSERT ON journal "
+        "WHEN json_type(NEW.body) IS NOT 'object' "
+        "BEGIN SELECT RAISE(ABORT, 'malformed record: body is not a JSON object'); END"
+    )
+    for kind, tables in KINDS.items():
+        # One statement for every check, so SQLite parses the body once for all of them.
+        cases = " ".join(
+            _sq_cases(check, "NEW", f"malformed {kind} record: ") for check in SHAPES[kind]
+        )
+        statements = [f"SELECT CASE {cases} END;"] if cases else []
+        for table in tables:
+            statements.append(_sq_insert(kind, table, "NEW") + ";")
+        yield (
+            f"CREATE TRIGGER journal_project_{_check_key(kind)} AFTER INSERT ON journal "
+            f"WHEN NEW.kind = {_literal(kind)} BEGIN {' '.join(statements)} END"
+        )
+
+
+def _sq_insert(kind: str, table: str, row: str) -> str:
+    overrides = READ_AS.get((kind, table), {})
+    by_name = {c.name: c for c in SCHEMA[table]}
+    names = [c for c, _ in CENTRAL_TABLES[table]]
+    values = [
+        f"{row}.station" if name == "station" else _sq_value(by_name[name], overrides, row)
+        for name in names
+    ]
+    if row == "NEW":
+        return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} "
+        f"FROM journal {row} WHERE {row}.kind = {_literal(kind)} ORDER BY {row}.station, {row}.seq"
+    )
+
+
+def sqlite_rebuild() -> Iterator[str]:
+    """INSERT ... SELECT statements deriving every projection row from the whole journal."""
+    for kind, tables in KINDS.items():
+        for table in tables:
+            yield _sq_insert(kind, table, "j")
+
+
+def sqlite_guard(table: str) -> str:
+    """A trigger refusing a row of ``table`` that no journal record of a filling kind stands behind.
+
+    With the unique (station, seq) key of every projection table (the derived row is made in the
+    same statement as its record), no other row can take a record's place either.
+    """
+    kinds = ", ".join(_literal(k) for k in kinds_of(table))
+    return (
+        f"CREATE TRIGGER {table}_derived_only BEFORE INSERT ON {table} "
+        f"WHEN NOT EXISTS (SELECT 1 FROM journal j WHERE j.station = NEW.station "
+        f"AND j.seq = NEW.seq AND j.uuid = NEW.uuid AND j.kind IN ({kinds})) "
+        f"BEGIN SELECT RAISE(ABORT, '{table} rows are derived from journal records only'); END"
+    )
+
+
+# -- both --------------------------------------------------------------------------------------
+
+
+def fingerprint() -> str:
+    """SHA-256 of everything the derivation depends on: a change means the rows are rebuilt."""
+    text = "\n".join(
+        [
+            repr(sorted((t, tuple(c)) for t, c in CENTRAL_TABLES.items())),
+            repr(sorted(QUERY_INDEXES.items())),
+            repr(sorted(VIEWS.items())),
+            pg_project_function("s", "X"),
+            *sqlite_triggers(),
+            *(sqlite_guard(t) for t in CENTRAL_TABLES),
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
