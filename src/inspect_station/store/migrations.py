@@ -143,3 +143,10 @@ def m005_sync_state(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def m006_resolutions(db: Database) -> None:
+    """Signed resolutions of conflicting dispositions (two signed apart for one reject)."""
+    create_projection(db, "resolutions")
+    db.execute("CREATE INDEX resolutions_reject ON resolutions(reject)")
