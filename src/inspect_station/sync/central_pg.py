@@ -507,7 +507,7 @@ class PostgresCentral(CentralStore):
         self._checked = False
 
     def _connect_error(self, exc: psycopg.Error) -> SyncError:
-        detail = " ".join(scrub(str(exc), self.url.password).split())
+        detail = " ".join(scrub(str(exc), *self.url.secrets).split())
         message = f"Cannot connect to the central store {self.url.display}: {detail}"
         message = message.rstrip(".") + "."
         lowered = detail.lower()
@@ -565,7 +565,7 @@ class PostgresCentral(CentralStore):
         """The server's one-line message, without the password or a final period."""
         text = str(exc)
         primary = exc.diag.message_primary or (text.splitlines()[0] if text else "")
-        return scrub(" ".join(primary.split()), self.url.password).rstrip(".")
+        return scrub(" ".join(primary.split()), *self.url.secrets).rstrip(".")
 
     def _live(self) -> psycopg.Connection:
         if self.conn.closed or self.conn.broken:

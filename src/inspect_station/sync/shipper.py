@@ -421,7 +421,7 @@ class Shipper:
         self._refusal = None
 
     def _failed(self, exc: SyncError) -> None:
-        message = scrub(exc.message, self.url.password)
+        message = scrub(exc.message, *self.url.secrets)
         kind = exc.reason.value if isinstance(exc, IngestRefused) else type(exc).__name__
         self._last_error = message
         self._refusal = exc.reason if isinstance(exc, IngestRefused) else None
