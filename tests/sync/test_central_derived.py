@@ -215,14 +215,17 @@ def test_the_database_derives_exactly_what_the_station_projects(central_url, mak
         store.append("lot_opened", {**body, "lot_size": 2**53 - 1 - index, "sampling": [text]})
         store.append("user", {"user_id": f"u{index}", "name": text, "role": "inspector"})
         store.append("sign_in", {"user_id": f"u{index}", "success": bool(index % 2)})
-        store.append("inspection_closed", {**body, "result": "reject", "failed": None})
+        store.append("inspection_closed", {**body, "result": "reject", "note": None})
+        spec = {**body, "spec_hash": f"h{index}", "content": {"x": [text]}, "status": None}
+        store.append("spec", spec)
     with open_central(central_url) as central:
         central.ingest("BENCH-1", list(store.records()))
         assert all(report.ok for report in verify_central_store(central))
         for record in store.records():
             for table, row in project(record):
                 (held,) = central.projection_rows(table, "BENCH-1", record["seq"], record["seq"])
-                assert {k: held[k] for k in row} == {**row, "station": "BENCH-1"}
+                expected = {**row, "station": "BENCH-1"}
+                assert {k: held[k] for k in expected} == expected
 
 
 @pytest.mark.parametrize(
@@ -231,7 +234,8 @@ def test_the_database_derives_exactly_what_the_station_projects(central_url, mak
         ({"value": 120}, "body.value is not text"),
         ({"gauge": "CAL-1"}, "body.gauge is not an object"),
         ({"limits": {"upper": {"x": "1"}}}, "body.limits.upper is not text"),
-        ({"inspector": None, "lot_size": "12"}, None),  # lot_size is not a measurement column
+        ({"inspector": None}, "body.inspector is missing or null"),
+        ({"zone": None, "lot_size": "12"}, None),  # lot_size is not a measurement column
     ],
 )
 def test_the_database_refuses_a_malformed_record_from_a_rogue_client(

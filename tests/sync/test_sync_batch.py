@@ -104,10 +104,11 @@ def test_a_record_without_its_hash_is_malformed(rows):
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        ({"value": None, "lot": None}, None),  # null text is read as NULL, like project()
+        ({"zone": None, "unit": None, "gauge": None}, None),  # null for an optional key: NULL
+        ({"value": None, "lot": None}, "body.lot is missing or null"),
         ({"value": 120.01}, "body.value is not text"),
         ({"value": ["120.01"]}, "body.value is not text"),
-        ({"inspector": None, "lot": 7}, "body.lot is not text"),
+        ({"zone": None, "lot": 7}, "body.lot is not text"),
         ({"gauge": "CAL-1"}, "body.gauge is not an object"),
         ({"gauge": {"asset": 42}}, "body.gauge.asset is not text"),
         ({"limits": []}, "body.limits is not an object"),
@@ -138,7 +139,7 @@ def test_a_body_that_lacks_a_required_key_is_malformed(rows):
     )
     rows[index] = {**record, "body": jn.canonical_body(record["body"])}
     error = refused(rows[: index + 1])
-    assert error.reason is Refusal.MALFORMED and "is missing" in error.message
+    assert error.reason is Refusal.MALFORMED and "is missing or null" in error.message
 
 
 def _held(rows: list[dict[str, Any]]):

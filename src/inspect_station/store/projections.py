@@ -478,7 +478,9 @@ class ShapeCheck(NamedTuple):
     (a string or null), ``integer`` (an integer within ±(2**53 - 1), or null), ``flag`` (true,
     false or null), ``any`` (any JSON value)."""
     required: bool
-    """Whether the key must be present."""
+    """Whether the key must be present, and not null."""
+    defaulted: bool = False
+    """An optional key read with a default when absent: it may be absent, but not null."""
 
     @property
     def name(self) -> str:
@@ -486,12 +488,18 @@ class ShapeCheck(NamedTuple):
         return ".".join(("body", *self.path))
 
     def problem(self, missing: bool = False) -> str:
-        """What is wrong when the check fails (the key is absent, or of the wrong kind)."""
-        return f"{self.name} {SHAPE_PROBLEMS['present' if missing else self.rule]}"
+        """What is wrong when the check fails: a required key absent or null (``missing``), a
+        defaulted key null, or a value of the wrong kind."""
+        if missing:
+            return f"{self.name} is missing or null"
+        return f"{self.name} {SHAPE_PROBLEMS[self.rule]}"
+
+    def null_problem(self) -> str:
+        """What is wrong with a null where a defaulted key may only be absent or a value."""
+        return f"{self.name} is null"
 
 
 SHAPE_PROBLEMS: dict[str, str] = {
-    "present": "is missing",
     "object": "is not an object",
     "object_or_null": "is not an object",
     "text": "is not text",
@@ -529,7 +537,8 @@ def _shape_checks(kind: str) -> tuple[ShapeCheck, ...]:
                 rule = "integer"
             else:
                 rule = "text"
-            check = ShapeCheck(path, rule, column.source.place == "body")
+            defaulted = column.source.place == "optional" and column.source.default is not None
+            check = ShapeCheck(path, rule, column.source.place == "body", defaulted)
             key = (path, rule)
             if key in checks and check.required and not checks[key].required:
                 del checks[key]
@@ -547,15 +556,16 @@ SQL in ``sync/central_derive.py``), so every row it derives is exactly what ``pr
 
 def _problem(check: ShapeCheck, holder: Mapping[str, Any]) -> str | None:
     """What is wrong with the value at ``check.path[-1]`` of ``holder``, if anything."""
-    key = check.path[-1]
-    if key not in holder:
-        return check.problem(missing=True) if check.required else None
-    value = holder[key]
+    value = holder.get(check.path[-1])
+    if value is None:
+        if check.required:
+            return check.problem(missing=True)
+        if check.defaulted and check.path[-1] in holder:
+            return check.null_problem()
+        return None
     rule = check.rule
     if rule == "any":
         bad = False
-    elif value is None:
-        bad = rule == "object"
     elif rule in ("object", "object_or_null"):
         bad = not isinstance(value, dict)
     elif rule == "text":

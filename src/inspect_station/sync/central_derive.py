@@ -81,159 +81,205 @@ def _check_key(key: str) -> str:
 
 # -- PostgreSQL -------------------------------------------------------------------------------
 #
-# Alias ``p`` has the record's columns and ``b``, its body parsed once as jsonb.
+# Each body is parsed as ``json`` (which keeps text as written and parses about three times faster
+# than ``jsonb``); for each record kind ``json_to_record`` then takes, in one pass, every
+# top-level key that kind's tables and checks read, as a ``json`` column holding the value's own
+# text (SQL NULL when the key is absent or null; the shape rules make the two mean the same,
+# except for a defaulted key, where the rare NULL is looked at again). Alias ``k`` is such a row:
+# the record's columns, ``body`` and one ``j_KEY`` column per key.
 
 
-def _pg_holder(path: tuple[str, ...]) -> str:
-    """The jsonb expression of the object a key sits in."""
-    return "p.b" if len(path) == 1 else f"(p.b -> '{_check_key(path[0])}')"
+def _q(name: str) -> str:
+    """A quoted SQL identifier (body keys may be SQL words, like ``limit``)."""
+    return '"' + _check_key(name) + '"'
+
+
+def _j(key: str) -> str:
+    """The column of row ``k`` holding body key ``key`` (prefixed: a body may have a ``kind``)."""
+    return "k." + _q("j_" + key)
+
+
+def _kind_keys(kind: str) -> list[str]:
+    """Top-level body keys that a kind's rows or shape checks read, in a stable order."""
+    keys = [check.path[0] for check in SHAPES.get(kind, ())]
+    for table in KINDS.get(kind, ()):
+        overrides = READ_AS.get((kind, table), {})
+        for column in SCHEMA[table]:
+            if column.source.place in ("body", "optional"):
+                key = _path(column)[0]
+                if key not in overrides:
+                    keys.append(key)
+    return list(dict.fromkeys(keys))
+
+
+def _pg_element(path: tuple[str, ...]) -> str:
+    """The json value at ``path`` in row ``k``: SQL NULL when absent (a top-level null too)."""
+    top = _j(path[0])
+    return top if len(path) == 1 else f"({top} -> '{_check_key(path[1])}')"
+
+
+def _pg_null(path: tuple[str, ...]) -> str:
+    """Whether the value at ``path`` in row ``k`` is absent or null."""
+    element = _pg_element(path)
+    if len(path) == 1:
+        return f"{element} IS NULL"
+    return f"coalesce(json_typeof({element}), 'null') = 'null'"
+
+
+def _pg_present_null(path: tuple[str, ...]) -> str:
+    """Whether the key at ``path`` is there with a null (the body parsed again: only ever asked
+    when the value is absent or null, which for a defaulted key is rare)."""
+    if len(path) == 1:
+        return f"coalesce(k.body::jsonb ? '{_check_key(path[0])}', false)"
+    return f"json_typeof({_pg_element(path)}) = 'null'"
 
 
 def _pg_value(column: Column, overrides: dict[str, Source]) -> str:
-    """The PostgreSQL expression of one column of a row derived from record ``p``."""
+    """The PostgreSQL expression of one column of a row derived from record row ``k``."""
     source = column.source
     if source.place == "record":
         field = source.path or column.name
         if field not in _RECORD_FIELDS:
             raise ValueError(f"{column.name}: unknown record field {field!r}")
-        return f"p.{field}"
+        return f"k.{field}"
     if source.place == "constant":
         return _literal(source.default)
     path = _path(column)
     if path[0] in overrides:
-        override = overrides[path[0]]
-        return _pg_value(Column(column.name, column.sqltype, override), {})
-    key = _check_key(path[-1])
-    holder = _pg_holder(path)
-    element = f"({holder} -> '{key}')"
-    absent = source.default if source.place == "optional" else None
+        return _pg_value(Column(column.name, column.sqltype, overrides[path[0]]), {})
+    element = _pg_element(path)
+    default = source.default if source.place == "optional" else None
     if source.convert == "json":
-        raw = "(p.body::json" + "".join(f" -> '{k}'" for k in path) + ")::text"
-        return (
-            f"CASE WHEN {element} IS NULL THEN {_json_default(source)} "
-            f"WHEN jsonb_typeof({element}) = 'null' THEN NULL ELSE {raw} END"
-        )
-    if source.convert == "flag":
-        return (
-            f"CASE WHEN {element} IS NULL THEN {1 if absent else 0} "
-            f"WHEN {element} = 'true'::jsonb THEN 1 ELSE 0 END"
-        )
-    text = f"({holder} ->> '{key}')"
-    if column.sqltype == INTEGER:
-        # Safe even on a malformed value (the shape check refuses the record afterwards).
-        text = f"CASE WHEN {text} ~ '^-?[0-9]{{1,16}}$' THEN {text}::bigint END"
-    if absent is not None:
-        return f"CASE WHEN {element} IS NULL THEN {_literal(absent)} ELSE {text} END"
-    return text
+        value = f"{element}::text"  # the value's canonical text, cut from the canonical body
+        absent = _json_default(source)
+    elif source.convert == "flag":
+        value = f"CASE WHEN {element}::text = 'true' THEN 1 ELSE 0 END"
+        absent = "1" if default else "0"
+    else:
+        value = f"({element} #>> '{{}}')"
+        if column.sqltype == INTEGER:
+            # Safe even on a malformed value (the shape check refuses the record anyway).
+            value = f"CASE WHEN {value} ~ '^-?[0-9]{{1,16}}$' THEN {value}::bigint END"
+        absent = _literal(default)
+    if default is None:
+        return f"CASE WHEN {_pg_null(path)} THEN NULL ELSE {value} END"
+    return f"CASE WHEN {_pg_null(path)} THEN {absent} ELSE {value} END"
+
+
+_PG_TYPES = {
+    "object": ("object",),
+    "object_or_null": ("object",),
+    "text": ("string",),
+    "integer": ("number",),
+    "flag": ("boolean",),
+}
 
 
 def _pg_cases(check: ShapeCheck) -> str:
-    """``WHEN condition THEN problem`` clauses for record ``p``: the key absent, then wrong."""
-    element = f"({_pg_holder(check.path)} -> '{_check_key(check.path[-1])}')"
+    """``WHEN condition THEN problem`` clauses of ``check`` for row ``k``."""
     cases = []
     if check.required:
-        cases.append(f"WHEN {element} IS NULL THEN {_literal(check.problem(missing=True))}")
-    bad = _pg_bad(check, element)
-    if bad:
-        cases.append(f"WHEN {bad} THEN {_literal(check.problem())}")
+        cases.append(f"WHEN {_pg_null(check.path)} THEN {_literal(check.problem(missing=True))}")
+    elif check.defaulted:
+        cases.append(
+            f"WHEN {_pg_null(check.path)} AND {_pg_present_null(check.path)} "
+            f"THEN {_literal(check.null_problem())}"
+        )
+    if check.rule == "any":
+        return " ".join(cases)
+    element = _pg_element(check.path)
+    kind = f"json_typeof({element})"
+    allowed = ", ".join(f"'{a}'" for a in _PG_TYPES[check.rule])
+    bad = f"NOT {_pg_null(check.path)} AND {kind} NOT IN ({allowed})"
+    if check.rule == "integer":
+        number = f"({element} #>> '{{}}')"
+        bad = (
+            f"NOT {_pg_null(check.path)} AND ({kind} <> 'number' OR NOT CASE WHEN {number} ~ "
+            f"'^-?[0-9]{{1,16}}$' THEN abs({number}::numeric) <= {MAX_SAFE_INTEGER} "
+            "ELSE false END)"
+        )
+    cases.append(f"WHEN {bad} THEN {_literal(check.problem())}")
     return " ".join(cases)
 
 
-def _pg_bad(check: ShapeCheck, element: str) -> str | None:
-    """PostgreSQL condition true when the present value ``element`` breaks ``check``'s rule."""
-    kind = f"jsonb_typeof({element})"
-    if check.rule == "object":
-        return f"{kind} IS DISTINCT FROM 'object'"
-    if check.rule == "any":
-        return None
-    allowed = {
-        "object_or_null": "'object', 'null'",
-        "text": "'string', 'null'",
-        "integer": "'number', 'null'",
-        "flag": "'boolean', 'null'",
-    }[check.rule]
-    bad = f"coalesce({kind} NOT IN ({allowed}), false)"
-    if check.rule == "integer":
-        number = f"({_pg_holder(check.path)} ->> '{check.path[-1]}')"
-        bad = (
-            f"{bad} OR ({kind} = 'number' AND NOT CASE WHEN {number} ~ '^-?[0-9]{{1,16}}$' "
-            f"THEN abs({number}::numeric) <= {MAX_SAFE_INTEGER} ELSE false END)"
-        )
-    return bad
+def _pg_problem(kind: str) -> str:
+    """A CASE giving a record row ``k`` of ``kind`` its first shape problem (NULL if none)."""
+    cases = " ".join(_pg_cases(check) for check in SHAPES.get(kind, ()))
+    return f"CASE {cases} END" if cases else "NULL::text"
 
 
-def _pg_problem() -> str:
-    """A CASE giving, for record ``p``, the first shape problem of its kind (NULL if none)."""
-    parts = ["CASE WHEN jsonb_typeof(p.b) IS DISTINCT FROM 'object' THEN 'body is not an object'"]
-    for kind, checks in SHAPES.items():
-        if not checks:
-            continue
-        conditions = " ".join(_pg_cases(check) for check in checks)
-        parts.append(f"WHEN p.kind = {_literal(kind)} THEN CASE {conditions} END")
-    return " ".join(parts) + " END"
+def _pg_kind_rows(kind: str) -> str:
+    """The records of ``kind`` with the body keys they need as json columns."""
+    keys = _kind_keys(kind)
+    columns = ", ".join(f"{_q(key)} json" for key in keys) or '"-" json'
+    renamed = "".join(f", x.{_q(key)} AS {_q('j_' + key)}" for key in keys)
+    return (
+        f"SELECT p.station, p.seq, p.uuid, p.kind, p.ts, p.body{renamed} FROM p, LATERAL "
+        "json_to_record(CASE WHEN json_typeof(p.j) = 'object' THEN p.j ELSE '{}' END) "
+        f"AS x({columns}) WHERE p.kind = {_literal(kind)}"
+    )
 
 
-def _pg_select(kind: str, table: str, schema: str) -> str:
-    """INSERT ... SELECT of ``table``'s rows from records ``p`` of ``kind``."""
+def _pg_insert(kind: str, table: str, schema: str, rows: str) -> str:
+    """INSERT ... SELECT of ``table``'s rows from the record rows ``rows`` of ``kind``."""
     overrides = READ_AS.get((kind, table), {})
-    columns = SCHEMA[table]
+    by_name = {c.name: c for c in SCHEMA[table]}
     names = ", ".join(c for c, _ in CENTRAL_TABLES[table])
-    by_name = {c.name: c for c in columns}
     values = ", ".join(
-        "p.station" if name == "station" else _pg_value(by_name[name], overrides)
+        "k.station" if name == "station" else _pg_value(by_name[name], overrides)
         for name, _ in CENTRAL_TABLES[table]
     )
-    return (
-        f"INSERT INTO {schema}.{table} ({names}) SELECT {values} FROM p "
-        f"WHERE p.kind = {_literal(kind)}"
-    )
+    return f"INSERT INTO {schema}.{table} ({names}) SELECT {values} FROM {rows} k"
 
 
-def pg_derive(schema: str, source: str) -> tuple[str, str]:
-    """(one statement deriving every projection row of the records in ``source``, the query of
-    the first malformed record there: station, seq, kind, problem).
+def pg_derive(schema: str, source: str) -> str:
+    """One statement deriving every projection row of the records in ``source``; its result
+    is the first malformed record there (station, seq, kind, problem), if any.
 
     ``source`` is a relation with the journal's columns: the trigger's transition table, or the
-    whole journal for a rebuild. The derivation never fails on a malformed body; the caller runs
-    the problem query and refuses the batch when it finds one.
+    whole journal for a rebuild. Bodies are parsed once; the derivation itself never fails on a
+    malformed body, and a caller that finds a problem row refuses the whole statement.
     """
-    parsed = (
+    ctes = [
         "p AS MATERIALIZED (SELECT n.station, n.seq, n.uuid, n.kind, n.ts, n.body, "
-        f"n.body::jsonb AS b FROM {source} n)"
-    )
-    *first, last = [
-        _pg_select(kind, table, schema) for kind, tables in KINDS.items() for table in tables
+        f"n.body::json AS j FROM {source} n)"
     ]
-    steps = "".join(f", i{index} AS ({step})" for index, step in enumerate(first))
-    derive = f"WITH {parsed}{steps} {last}"
-    problem = (
-        f"WITH {parsed} SELECT x.station, x.seq, x.kind, x.problem FROM "
-        f"(SELECT p.station, p.seq, p.kind, {_pg_problem()} AS problem FROM p) x "
-        "WHERE x.problem IS NOT NULL ORDER BY x.station, x.seq LIMIT 1"
+    problems = [
+        "SELECT p.station, p.seq, p.kind, 'body is not an object' AS problem FROM p "
+        "WHERE json_typeof(p.j) IS DISTINCT FROM 'object'"
+    ]
+    inserts = []
+    for index, (kind, tables) in enumerate(KINDS.items()):
+        rows = f"k{index}"
+        ctes.append(f"{rows} AS MATERIALIZED ({_pg_kind_rows(kind)})")
+        problems.append(f"SELECT k.station, k.seq, k.kind, {_pg_problem(kind)} FROM {rows} k")
+        inserts += [_pg_insert(kind, table, schema, rows) for table in tables]
+    ctes += [f"i{index} AS ({insert})" for index, insert in enumerate(inserts)]
+    return (
+        f"WITH {', '.join(ctes)} SELECT z.station, z.seq, z.kind, z.problem FROM ("
+        + " UNION ALL ".join(problems)
+        + ") z WHERE z.problem IS NOT NULL ORDER BY z.station, z.seq LIMIT 1"
     )
-    return derive, problem
 
 
 def pg_project_function(schema: str, sqlstate: str) -> str:
     """The trigger function deriving a batch's projection rows (statement level, SECURITY DEFINER).
 
-    It runs after ``journal_inserted`` has checked the chain (triggers fire by name), refuses a
-    malformed record with its key named, and derives every row in one statement.
+    It runs after ``journal_inserted`` has checked the chain (triggers fire by name), derives
+    every row in one statement and refuses the batch, naming the key, if a record is malformed.
     """
-    derive, problem = pg_derive(schema, "new_rows")
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.journal_project() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     bad record;
 BEGIN
-    {problem} INTO bad;
+    {pg_derive(schema, "new_rows")} INTO bad;
     IF FOUND THEN
         RAISE EXCEPTION 'record seq % of station % (%) is malformed: %',
             bad.seq, bad.station, bad.kind, bad.problem
             USING ERRCODE = '{sqlstate}', DETAIL = 'malformed';
     END IF;
-    {derive};
     RETURN NULL;
 END $fn$;
 """
@@ -241,7 +287,7 @@ END $fn$;
 
 def pg_rebuild(schema: str) -> str:
     """The statement deriving every projection row from the whole journal (``central init``)."""
-    return pg_derive(schema, f"{schema}.journal")[0]
+    return pg_derive(schema, f"{schema}.journal")
 
 
 # -- SQLite -----------------------------------------------------------------------------------
@@ -283,12 +329,15 @@ def _sq_value(column: Column, overrides: dict[str, Source], row: str) -> str:
 
 
 def _sq_cases(check: ShapeCheck, row: str, prefix: str) -> str:
-    """``WHEN condition THEN RAISE(...)`` clauses for ``check``: absent, then of the wrong kind."""
+    """``WHEN condition THEN RAISE(...)`` clauses of ``check`` for record ``row``."""
     kind = f"json_type({row}.body, {_sq_path(check.path)})"
     cases = []
     if check.required:
         message = _literal(prefix + check.problem(missing=True))
-        cases.append(f"WHEN {kind} IS NULL THEN RAISE(ABORT, {message})")
+        cases.append(f"WHEN coalesce({kind}, 'null') = 'null' THEN RAISE(ABORT, {message})")
+    elif check.defaulted:
+        message = _literal(prefix + check.null_problem())
+        cases.append(f"WHEN {kind} = 'null' THEN RAISE(ABORT, {message})")
     bad = _sq_bad(check, row)
     if bad:
         cases.append(f"WHEN {bad} THEN RAISE(ABORT, {_literal(prefix + check.problem())})")
