@@ -21,7 +21,13 @@ from sqlite_utils import Database
 from inspect_station.errors import StoreError
 from inspect_station.store import journal
 from inspect_station.store.migrations import migrations
-from inspect_station.store.projections import TABLES, check_projections, project
+from inspect_station.store.projections import (
+    SHAPES,
+    TABLES,
+    check_projections,
+    project,
+    shape_problem,
+)
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -68,6 +74,11 @@ class Transaction:
             body=body,
             prev_hash=self.head_hash,
         )
+        if kind in SHAPES:
+            # A record the central store would refuse must not enter the chain at all.
+            problem = shape_problem(record)
+            if problem is not None:
+                raise StoreError(f"A {kind} record would be malformed ({problem}); not recorded.")
         self.conn.execute(
             "INSERT INTO journal (seq, uuid, format, station, kind, ts, prev_hash, hash, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
