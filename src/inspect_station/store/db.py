@@ -346,6 +346,18 @@ class LocalStore:
 
     # -- sync state (bookkeeping of the shipper; mutable, not part of the record) ---------------
 
+    def hashes(self, first_seq: int, last_seq: int) -> dict[int, str]:
+        """seq -> hash of the journal records in [first_seq, last_seq]."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT seq, hash FROM journal WHERE seq BETWEEN ? AND ?", (first_seq, last_seq)
+            ).fetchall()
+        return dict(rows)
+
+    def sync_states(self) -> list[dict[str, Any]]:
+        """Where shipping stands with every central store this record was shipped to."""
+        return self.query("SELECT * FROM sync_state ORDER BY central")
+
     def sync_state(self, central: str) -> dict[str, Any] | None:
         """Where shipping to the central store ``central`` stands; None if it never started."""
         rows = self.query("SELECT * FROM sync_state WHERE central = ?", (central,))
