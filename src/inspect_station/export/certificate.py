@@ -318,6 +318,11 @@ def render(data: LotData, manifest_name: str = "") -> str:
         )
         if checks
         else '<p class="fail">The chains were not verified for this document.</p>'
+        + _table(
+            ["Station", "Head seq", "Head hash"],
+            [[_e(st), str(seq), f'<span class="hash">{_e(h)}</span>'] for st, seq, h in data.heads],
+            numeric={1},
+        )
     )
     template = Template(
         files("inspect_station.export").joinpath("certificate.html").read_text(encoding="utf-8")

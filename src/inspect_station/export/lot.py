@@ -219,6 +219,16 @@ class LotData:
         serials = sorted({i.serial for i in self.inspections})
         return zip(serials, self.source.part_measurements(self.lot, serials), strict=True)
 
+    @property
+    def heads(self) -> list[tuple[str, int, str]]:
+        """(station, seq, hash) of each chain the export holds records of, as of its snapshot:
+        printed on every format, so a paper copy anchors the chain (``verify --anchor``)."""
+        return [
+            (station, seq, hash_)
+            for station, (seq, hash_) in sorted(self.source.heads.items())
+            if station in self.stations
+        ]
+
     def source_json(self) -> dict[str, Any]:
         """Where the records came from and which records the export covers."""
         return {
@@ -449,6 +459,8 @@ def manifest_text(data: LotData, fmt: str, name: str, sha256: str, size: int) ->
         f"# generated: {data.generated_at} by inspect-station {__version__}",
         f"# lot decision: {data.decision.decision}",
     ]
+    for station, seq, hash_ in data.heads:
+        lines.append(f"# chain head {station}: seq {seq}, sha256 {hash_}")
     if data.verification is None:
         lines.append("# chains: NOT VERIFIED")
     for check in data.verification or []:
