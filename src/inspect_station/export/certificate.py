@@ -254,7 +254,12 @@ def render(data: LotData, manifest_name: str = "") -> str:
         failed = ", ".join(json.loads(result["failed"] or "[]"))
         later = [i for i in data.inspections if i.reinspection_of == result["uuid"]]
         reinspected = "; ".join(f"{_e(i.result or 'open')} ({_e(i.opened_at[:10])})" for i in later)
-        if d is None:
+        standing = data.standing(result["uuid"])
+        if standing.conflict:
+            disposition = '<span class="fail">conflicting dispositions</span>: ' + "; ".join(
+                _e(c.disposition.label) for c in standing.dispositions
+            )
+        elif d is None:
             disposition = '<span class="fail">awaiting disposition</span>'
         else:
             disposition = _e(d.disposition.label)

@@ -74,7 +74,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("part_note", "The inspector's note on the part."),
     ("disposition", "Disposition of the reject (use-as-is, rework, repair, ...)."),
     ("disposition_reason", "The reason the supervisor gave."),
-    ("disposition_status", "disposed, or awaiting second signature."),
+    (
+        "disposition_status",
+        "disposed, awaiting second signature, or conflicting dispositions (then every one, '; ').",
+    ),
     ("disposition_signatures", "Signatures: name (user id), meaning, UTC time; '; ' between."),
     ("lot_decision", "ISO 2859-1 lot decision: ACCEPT, REJECT, PENDING or NO PLAN."),
     ("chain_verified", "Verification of the chain holding the record: OK, BROKEN, NOT VERIFIED."),
@@ -157,10 +160,18 @@ class _Parts:
         elif (current["result"], current["defect_code"], current["note"]) == ("accept", None, None):
             after = ["accept", None, None, None, None, None, None, self.decision, *chain]
         else:
-            found = self.data.dispositions.get(current["uuid"])
-            disposition = found[0] if found else None
+            standing = self.data.standing(current["uuid"])
+            disposition = standing.in_force
             after = [current["result"], current["defect_code"], current["note"]]
-            if disposition is None:
+            if standing.conflict:
+                found = standing.dispositions
+                after += [
+                    "; ".join(d.disposition.value for d in found),
+                    "; ".join(d.reason for d in found),
+                    standing.status.value,
+                    "; ".join(_signatures_text(d.signatures) for d in found),
+                ]
+            elif disposition is None:
                 after += [None, None, None, None]
             else:
                 after += [
