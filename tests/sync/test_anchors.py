@@ -307,3 +307,28 @@ def test_the_central_store_refuses_to_move_a_head_back_or_rewrite_its_history(
     with open_central(central_url) as central:
         assert central.acknowledged_heads("BENCH-1") == history
         assert central.head("BENCH-1") == store.head()
+
+
+@pytest.mark.postgres
+def test_a_station_role_cross_checks_its_own_chain_with_the_plant_database(
+    pg_database, make_station
+):
+    """The station's own URL is enough for --db --central: it reads only its own station."""
+    with open_central(pg_database.url) as central:
+        central.migrate()
+        creds = central.add_station("BENCH-1")
+    store = make_station("BENCH-1", 40)
+    Shipper(store, creds.url).ship()
+    ok = verify(store, "--central", creds.url)
+    assert ok.exit_code == 0, ok.output
+    assert f"the {store.head()[0]:,} records both hold match" in ok.output
+    assert creds.password not in ok.output
+    head = store.head()[0]
+    store.close()
+    delete_after(store.path, head - 3)
+    with LocalStore.open_existing(store.path) as cut:
+        rewind_sync_state(store.path, cut, head - 3)
+    crossed = verify(store, "--central", creds.url)
+    assert crossed.exit_code == 1
+    found = f"ends at seq {head - 3}, but the central store acknowledged seq {head}"
+    assert found in crossed.output
