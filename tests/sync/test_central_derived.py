@@ -274,3 +274,74 @@ def test_the_database_refuses_a_malformed_record_from_a_rogue_client(
     held = raw.execute("SELECT count(*) FROM {s}measurements")[0][0]
     assert held == sum(r["kind"] == "measurement" for r in records[:expected])
     assert json.loads(values[-1])  # the body itself was valid JSON all along
+
+
+@pytest.mark.postgres
+def test_upgrading_a_schema_1_store_drops_forged_rows_and_the_roles_projection_privileges(
+    pg_database, bench_b
+):
+    """Schema 1 let a station role insert projection rows. Upgrading derives every row from the
+    journal again (the forged one goes) and leaves the role INSERT on the journal only."""
+    from inspect_station.sync import central_pg
+    from inspect_station.sync.schema import CENTRAL_TABLES
+
+    store_b, result = bench_b
+    url, schema = pg_database.url, "inspect_station"
+    columns = "station, seq, uuid, format, kind, ts, prev_hash, hash, body"
+    role = f"{pg_database.name}_bench_b"
+    with psycopg.connect(url, autocommit=True) as conn:  # what schema 1 made
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(
+            f"CREATE TABLE {schema}.migrations (version integer PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        conn.execute(central_pg.MIGRATIONS[0][2])
+        conn.execute(f"INSERT INTO {schema}.migrations VALUES (1, 'v1')")
+        for table, cols in CENTRAL_TABLES.items():
+            types = ", ".join(f"{c} {'bigint' if t == 'INTEGER' else 'text'}" for c, t in cols)
+            conn.execute(f"CREATE TABLE {schema}.{table} ({types})")
+            conn.execute(
+                f"CREATE TRIGGER {table}_inserted AFTER INSERT ON {schema}.{table} "
+                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION {schema}.projection_inserted()"
+            )
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-of-b'")
+        conn.execute(f"INSERT INTO {schema}.station_roles VALUES (%s, 'BENCH-B')", (role,))
+        conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+        tables = ", ".join(f"{schema}.{t}" for t in ["journal", *CENTRAL_TABLES])
+        conn.execute(f"GRANT INSERT ON {tables} TO {role}")
+        for fn in ("begin_ingest(text)", "station_head(text)"):
+            conn.execute(f"GRANT EXECUTE ON FUNCTION {schema}.{fn} TO {role}")
+    role_url = url.replace(pg_database.server.admin_role, role).replace(
+        pg_database.server.password, "pw-of-b"
+    )
+    records = list(store_b.records())
+    with psycopg.connect(role_url, autocommit=True) as conn:  # the station ships, then forges
+        with conn.cursor().copy(f"COPY {schema}.journal ({columns}) FROM STDIN") as copy:
+            for r in records:
+                body = jn.canonical_body(r["body"])
+                copy.write_row([*(r[c] for c in columns.split(", ")[:-1]), body])
+        conn.execute(
+            FORGED_DISPOSITION.format(s=f"{schema}."),
+            ("BENCH-B", 1, result["uuid"], "BENCH-B", result["seq"], "i"),
+        )
+    raw = RawCentral(url)
+    assert raw.execute("SELECT disposition, name FROM {s}dispositions") == [
+        ("scrap", "Quality Manager")  # schema 1 took it
+    ]
+    with open_central(url) as central:
+        applied = central.migrate()
+        assert applied[0] == "2: head history; projections derived by the database only"
+        assert applied[1].startswith("projections derived from the journal")
+        assert all(report.ok for report in verify_central_store(central))
+        assert [h.seq for h in central.acknowledged_heads("BENCH-B")] == [records[-1]["seq"]]
+    assert awaiting(url, store_b) == [(result["uuid"], Status.AWAITING)]
+    assert raw.execute("SELECT count(*) FROM {s}dispositions") == [(0,)]
+    with (
+        psycopg.connect(role_url, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute(
+            FORGED_DISPOSITION.format(s=f"{schema}."),
+            ("BENCH-B", 2, result["uuid"], "BENCH-B", result["seq"], "i"),
+        )
