@@ -19,7 +19,7 @@ from inspect_station.cli import main
 from inspect_station.dispositions import AlreadyDisposed, NotPermitted, RejectFilter, Review, Status
 from inspect_station.export.source import CentralSource, LocalSource
 from inspect_station.store import LocalStore
-from inspect_station.sync import Shipper
+from inspect_station.sync import Shipper, open_central
 from inspect_station.sync.verify import verify_central_store
 
 
@@ -54,11 +54,17 @@ def queue(central_url: str, writer: LocalStore) -> list:
         return Review(source, writer).queue(RejectFilter(include_disposed=True))
 
 
-def test_a_double_disposition_is_found_at_ingest_and_both_are_kept(central_url, conflict):
+def test_a_double_disposition_is_found_at_ingest_and_both_are_kept(
+    central_url, conflict, tmp_path: Path
+):
     bench, office, reject, _ = conflict
     assert Shipper(office, central_url).ship().conflicts == ()
-    shipped = Shipper(bench, central_url).ship()
-    assert shipped.conflicts == (reject,)  # the second one to arrive makes the conflict
+    config = tmp_path / "bench.toml"
+    config.write_text(f'station = "BENCH-3"\ndb = "{bench.path}"\n')
+    shipped = cli("sync", "--central", central_url, config=config)  # the second one to arrive
+    assert shipped.exit_code == 0, shipped.output
+    assert f"Reject {reject[:8]} now has conflicting dispositions" in shipped.output
+    assert f"disposition resolve {reject[:8]}" in shipped.output
     with CentralSource.open(central_url) as source:
         held = source.query("SELECT disposition, station FROM dispositions ORDER BY station")
         assert held == [
@@ -182,3 +188,22 @@ def test_a_disposition_signed_after_a_resolution_conflicts_again(conflict, centr
         assert [s.status for s in queue(central_url, third)] == [Status.CONFLICT]
     finally:
         third.close()
+
+
+@pytest.mark.postgres
+def test_a_station_role_learns_of_the_conflict_its_batch_made(pg_database, make_station, bracket):
+    with open_central(pg_database.url) as central:
+        central.migrate()
+        bench_role = central.add_station("BENCH-3")
+        office_role = central.add_station("OFFICE-1")
+    bench = make_station("BENCH-3")
+    make_people(bench, ("sam", "Sam Ortiz", "9876"))
+    reject = reject_part(bench, bracket, "S-1")
+    office = make_station("OFFICE-1")
+    make_people(office, ("kim", "Kim Park", "5555"))
+    Shipper(bench, bench_role.url).ship()
+    with CentralSource.open(pg_database.url) as source:
+        Review(source, office).sign(reject, "rework", "re-cut", user_id="kim", pin="5555")
+    assert Shipper(office, office_role.url).ship().conflicts == ()
+    Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="9876")
+    assert Shipper(bench, bench_role.url).ship().conflicts == (reject,)
