@@ -225,9 +225,9 @@ def anchor_local(store: LocalStore) -> list[AnchorCheck]:
                 AnchorCheck(
                     where,
                     False,
-                    f"seq {seq} (hash {_short(hash_)}) was acknowledged at {at}, but the "
-                    f"record ends at seq {head_seq}: records were removed, or this is an "
-                    "older copy",
+                    f"seq {seq} (hash {_short(hash_)}) was acknowledged (last confirmed {at}), "
+                    f"but the record ends at seq {head_seq}: records were removed, or this is "
+                    "an older copy",
                 )
             )
             continue
@@ -237,7 +237,7 @@ def anchor_local(store: LocalStore) -> list[AnchorCheck]:
             AnchorCheck(
                 where,
                 ok,
-                f"acknowledged seq {seq} (hash {_short(hash_)}) at {at}"
+                f"acknowledged seq {seq} (hash {_short(hash_)}; last confirmed {at})"
                 + (
                     ", and the chain holds it"
                     if ok
