@@ -371,29 +371,38 @@ def sqlite_triggers() -> Iterator[str]:
     """CREATE TRIGGER statements that check each new journal record's shape and derive its rows.
 
     One trigger per record kind that fills a table: it refuses a malformed record (the message
-    names the key) and inserts the kind's rows. A further trigger refuses a body that is not a
-    JSON object, whatever its kind.
+    names the key) and inserts the kind's rows; the checks are the first value of the first
+    insert, so the body is parsed once for all of them. Another trigger refuses a body that is
+    not a JSON object, for the kinds that fill no table.
     """
+    kinds = ", ".join(_literal(kind) for kind in KINDS)
     yield (
         "CREATE TRIGGER journal_body_object BEFORE INSERT ON journal "
-        "WHEN json_type(NEW.body) IS NOT 'object' "
+        f"WHEN NEW.kind NOT IN ({kinds}) AND json_type(NEW.body) IS NOT 'object' "
         "BEGIN SELECT RAISE(ABORT, 'malformed record: body is not a JSON object'); END"
     )
     for kind, tables in KINDS.items():
-        # One statement for every check, so SQLite parses the body once for all of them.
+        prefix = f"malformed {kind} record: "
         cases = " ".join(
-            _sq_cases(check, "NEW", f"malformed {kind} record: ") for check in SHAPES[kind]
+            [
+                "WHEN json_type(NEW.body) IS NOT 'object' "
+                f"THEN RAISE(ABORT, {_literal(prefix + 'body is not a JSON object')})",
+                *(_sq_cases(check, "NEW", prefix) for check in SHAPES[kind]),
+            ]
         )
-        statements = [f"SELECT CASE {cases} END;"] if cases else []
-        for table in tables:
-            statements.append(_sq_insert(kind, table, "NEW") + ";")
+        statements = [
+            _sq_insert(kind, table, "NEW", check=cases if index == 0 else None) + ";"
+            for index, table in enumerate(tables)
+        ]
         yield (
             f"CREATE TRIGGER journal_project_{_check_key(kind)} AFTER INSERT ON journal "
             f"WHEN NEW.kind = {_literal(kind)} BEGIN {' '.join(statements)} END"
         )
 
 
-def _sq_insert(kind: str, table: str, row: str) -> str:
+def _sq_insert(kind: str, table: str, row: str, check: str | None = None) -> str:
+    """The INSERT of ``table``'s row from record ``row`` (``NEW`` in a trigger, else a
+    journal alias), with ``check`` -- ``WHEN ... THEN RAISE(...)`` clauses -- guarding it."""
     overrides = READ_AS.get((kind, table), {})
     by_name = {c.name: c for c in SCHEMA[table]}
     names = [c for c, _ in CENTRAL_TABLES[table]]
@@ -401,6 +410,8 @@ def _sq_insert(kind: str, table: str, row: str) -> str:
         f"{row}.station" if name == "station" else _sq_value(by_name[name], overrides, row)
         for name in names
     ]
+    if check:
+        values[0] = f"CASE {check} ELSE {values[0]} END"
     if row == "NEW":
         return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)})"
     return (
