@@ -165,10 +165,11 @@ def build_lot(store: LocalStore, spec: PartSpec, lot: str, measurements: int) ->
 def sign_some(store: LocalStore, count: int) -> None:
     """Dispose of the first ``count`` rejects (scrap), signed by a supervisor."""
     users = UserDirectory(store)
-    users.add("sam", "Sam Ortiz", "supervisor", "9876")
+    admin = users.bootstrap("bench-admin", "Bench Administrator", "864209")
+    users.add("sam", "Sam Ortiz", "supervisor", "975310", by=admin)
     review = Review(LocalSource(store), store, users)
     for summary in review.queue()[:count]:
-        review.sign(summary.reject, "scrap", "bench", user_id="sam", pin="9876")
+        review.sign(summary.reject, "scrap", "bench", user_id="sam", pin="975310")
 
 
 RAW_QUERIES = {

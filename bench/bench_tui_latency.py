@@ -37,6 +37,7 @@ from inspect_station.users import Role
 
 GAUGES = 4
 PER_PART = 25  # characteristics per gauge type in one part
+BENCH_ADMIN_PIN, BENCH_PIN = "864209", "975310"  # the runner is signed in directly
 
 
 def write_spec(folder: Path) -> None:
@@ -103,7 +104,10 @@ async def run(seconds: float) -> None:
     cfg = config(folder)
     store = LocalStore(cfg.db_path, cfg.station)
     service = StationService(cfg, store, SpecLibrary.load(cfg.spec_paths))
-    service.users.add("bench", "Bench Runner", Role.INSPECTOR, "1234", qualifications=["*"])
+    admin = service.users.bootstrap("bench-admin", "Bench Administrator", BENCH_ADMIN_PIN)
+    service.users.add(
+        "bench", "Bench Runner", Role.INSPECTOR, BENCH_PIN, by=admin, qualifications=["*"]
+    )
     written: dict[str, float] = {}
     delivered: dict[str, float] = {}
     shown: dict[str, float] = {}

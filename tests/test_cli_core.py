@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from userkit import PINS, add_users
 
 from inspect_station.cli import main
 from inspect_station.store import LocalStore
@@ -28,6 +29,21 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str
 
 
 RECORD = ["record", "--spec", "BRK-1042", "--lot", "L1", "--inspector", "ann"]
+USERS = 2
+"""Records the users take before anything is measured: the administrator root, then ann."""
+
+
+def with_ann(path: Path, station: str = os.uname().nodename) -> Path:
+    """A station's record at ``path`` whose administrator added inspector ann (every part)."""
+    with LocalStore(path, station) as store:
+        add_users(store, [("ann", "Ann Lee", "inspector", PINS["ann"], ["*"])])
+    return path
+
+
+@pytest.fixture
+def db_path(db_path: Path) -> Path:
+    """The station's record, holding the inspector ann that --inspector names."""
+    return with_ann(db_path)
 
 
 def test_record_prints_one_ack_per_measurement(db_path: Path):
@@ -37,7 +53,7 @@ def test_record_prints_one_ack_per_measurement(db_path: Path):
     assert [a["characteristic"] for a in acks] == ["1", "2", "4"]
     assert acks[0] | {"id": None} == {
         "id": None,
-        "seq": 4,
+        "seq": USERS + 4,
         "lot": "L1",
         "serial": "S1",
         "characteristic": "1",
@@ -139,13 +155,13 @@ def test_unknown_spec_is_one_sentence_exit_2(db_path: Path, args: list[str], mes
 def test_verify_command_ok_and_broken(db_path: Path):
     run(*RECORD, "--serial", "S1", "--db", str(db_path), "1=120.01", "2=12.005")
     ok = run("verify", "--db", str(db_path))
-    assert ok.returncode == 0 and "OK: 5 records" in ok.stdout
+    assert ok.returncode == 0 and f"OK: {USERS + 5} records" in ok.stdout
     with LocalStore(db_path, os.uname().nodename) as store:
         store.conn.execute("DROP TRIGGER measurements_no_update")
-        store.conn.execute("UPDATE measurements SET value = '120.00' WHERE seq = 4")
+        store.conn.execute(f"UPDATE measurements SET value = '120.00' WHERE seq = {USERS + 4}")
     broken = run("verify", "--db", str(db_path))
     assert broken.returncode == 1
-    assert "BROKEN at seq 4: measurements.value is '120.00'" in broken.stdout
+    assert f"BROKEN at seq {USERS + 4}: measurements.value is '120.00'" in broken.stdout
 
 
 def test_verify_missing_database_is_one_sentence(tmp_path: Path):
@@ -157,10 +173,11 @@ def test_verify_missing_database_is_one_sentence(tmp_path: Path):
 def test_config_file_sets_station_and_db(tmp_path: Path):
     config = tmp_path / "station.toml"
     config.write_text('station = "BENCH-9"\ndb = "records/bench9.db"\n')
+    with_ann(tmp_path / "records" / "bench9.db", "BENCH-9")
     result = run("--config", str(config), *RECORD, "--serial", "S1", "1=120")
     assert result.returncode == 0, result.stderr
     with LocalStore(tmp_path / "records" / "bench9.db", "BENCH-9") as store:
-        assert store.verify().ok and store.head()[0] == 4
+        assert store.verify().ok and store.head()[0] == USERS + 4
 
 
 def test_bad_config_is_one_sentence_with_line(tmp_path: Path):
@@ -187,4 +204,5 @@ def test_headless_demo_records_and_verifies(tmp_path: Path):
     result = run("demo", "--headless", "--db", str(tmp_path / "demo.db"))
     assert result.returncode == 0, result.stderr
     assert "DEMO-002  #2  Bore diameter" in result.stdout and "FAIL  (guard-band" in result.stdout
-    assert "OK: 20 records, chain and projections verified." in result.stdout
+    demo_users = 5
+    assert f"OK: {demo_users + 20} records, chain and projections verified." in result.stdout

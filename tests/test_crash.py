@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from userkit import add_users
 
 from inspect_station.store import LocalStore
 
@@ -40,6 +41,8 @@ def test_sigkill_never_loses_an_acknowledged_measurement(tmp_path: Path):
     station = "CRASH-1"
     config = tmp_path / "station.toml"
     config.write_text(f'station = "{station}"\n')
+    with LocalStore(db, station) as store:  # the automation cell that records
+        add_users(store, [("bot", "Crash-test cell", "cell", None, ["BRK-*"])])
     rng = random.Random(2859)
     acknowledged: dict[str, dict] = {}
     for run in range(RUNS):

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from userkit import PINS, add_users
 
 from inspect_station.config import GaugeAsset, load_config
 from inspect_station.dispositions import (
@@ -34,6 +35,8 @@ from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 from inspect_station.users import MAX_FAILURES, AuthError, UserDirectory
 
+ANN, SAM, KIM = PINS["ann"], PINS["sam"], PINS["kim"]
+
 GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
 CALIPER = GaugeAsset(
     asset="CAL-0042",
@@ -54,12 +57,8 @@ def utc(ts: str) -> dt.datetime:
 
 @pytest.fixture
 def users(store: LocalStore) -> UserDirectory:
-    """ann (inspector, 1234), sam (supervisor, 9876) and kim (supervisor, 5555)."""
-    directory = UserDirectory(store)
-    directory.add("ann", "Ann Lee", "inspector", "1234", qualifications=["*"])
-    directory.add("sam", "Sam Ortiz", "supervisor", "9876", qualifications=["*"])
-    directory.add("kim", "Kim Park", "supervisor", "5555", qualifications=["*"])
-    return directory
+    """ann (inspector), sam and kim (supervisors), added by the administrator root."""
+    return add_users(store)
 
 
 @pytest.fixture
@@ -196,9 +195,9 @@ def test_a_wrong_pin_signs_nothing_and_counts_toward_the_lockout(
         with pytest.raises(WrongPin):
             review.sign(reject, "scrap", "cracked", user_id="sam", pin="0000")
     with pytest.raises(NotPermitted, match="locked"):
-        review.sign(reject, "scrap", "cracked", user_id="sam", pin="9876")
+        review.sign(reject, "scrap", "cracked", user_id="sam", pin=SAM)
     with pytest.raises(AuthError, match="locked"):
-        users.authenticate("sam", "9876")
+        users.authenticate("sam", SAM)
     assert dispositions(store) == []
     assert review.queue()[0].status is Status.AWAITING
 
@@ -208,12 +207,12 @@ def test_an_inspector_cannot_sign_or_cosign(
 ):
     reject = reject_part(recorder, bracket, "S1")
     with pytest.raises(NotPermitted, match="Only a supervisor can sign a disposition; Ann Lee"):
-        review.sign(reject, "scrap", "cracked", user_id="ann", pin="1234")
+        review.sign(reject, "scrap", "cracked", user_id="ann", pin=ANN)
     with pytest.raises(NotPermitted, match="no user 'nobody'"):
-        review.sign(reject, "scrap", "cracked", user_id="nobody", pin="1234")
-    review.sign(reject, "use-as-is", "fit is not affected", user_id="sam", pin="9876")
+        review.sign(reject, "scrap", "cracked", user_id="nobody", pin=ANN)
+    review.sign(reject, "use-as-is", "fit is not affected", user_id="sam", pin=SAM)
     with pytest.raises(NotPermitted, match="Only a supervisor can co-sign"):
-        review.cosign(reject, user_id="ann", pin="1234")
+        review.cosign(reject, user_id="ann", pin=ANN)
     assert len(dispositions(store)) == 1
     assert not [r for r in store.records() if r["kind"] == "disposition_signature"]
 
@@ -228,14 +227,14 @@ def test_a_reject_is_disposed_once_with_a_complete_signature_record(
         "scrap",
         "crack at the bore",
         user_id="sam",
-        pin="9876",
+        pin=SAM,
         expected_hash=shown.signed_hash,
     )
     assert info.complete and info.disposition is Disposition.SCRAP
     with pytest.raises(AlreadyDisposed, match="already disposed as scrap by Sam Ortiz"):
-        review.sign(reject, "rework", "second thoughts", user_id="kim", pin="5555")
+        review.sign(reject, "rework", "second thoughts", user_id="kim", pin=KIM)
     with pytest.raises(AlreadyDisposed):
-        review.cosign(reject, user_id="kim", pin="5555")
+        review.cosign(reject, user_id="kim", pin=KIM)
     (record,) = dispositions(store)
     body = record["body"]
     assert record["station"] == "TEST-1" and record["ts"].endswith("Z")
@@ -261,21 +260,21 @@ def test_use_as_is_needs_a_second_supervisor(
     store: LocalStore, review: Review, recorder: Recorder, bracket: PartSpec
 ):
     reject = reject_part(recorder, bracket, "S1")
-    first = review.sign(reject, "use as is", "customer deviation CD-12", user_id="sam", pin="9876")
+    first = review.sign(reject, "use as is", "customer deviation CD-12", user_id="sam", pin=SAM)
     assert (first.signers_required, first.complete) == (2, False)
     (waiting,) = review.queue()
     assert waiting.status is Status.AWAITING_SECOND
     with pytest.raises(NotPermitted, match="another supervisor"):
-        review.cosign(reject, user_id="sam", pin="9876")
+        review.cosign(reject, user_id="sam", pin=SAM)
     with pytest.raises(WrongPin):
         review.cosign(reject, user_id="kim", pin="1111")
-    done = review.cosign(reject, user_id="kim", pin="5555")
+    done = review.cosign(reject, user_id="kim", pin=KIM)
     assert done.complete
     assert [s.name for s in done.signatures] == ["Sam Ortiz", "Kim Park"]
     assert done.signatures[1].meaning == MEANING_SECOND_APPROVAL
     assert review.queue() == []
     with pytest.raises(AlreadyDisposed, match="already has the 2 signature"):
-        review.cosign(reject, user_id="kim", pin="5555")
+        review.cosign(reject, user_id="kim", pin=KIM)
     (cosign,) = [r for r in store.records() if r["kind"] == "disposition_signature"]
     (disposition,) = dispositions(store)
     assert cosign["body"]["disposition"] == disposition["uuid"]
@@ -292,13 +291,13 @@ def test_the_second_signer_policy_is_a_parameter(
         LocalSource(store), store, users, SignaturePolicy(frozenset({Disposition.REWORK}))
     )
     assert lenient.sign(
-        reject_part(recorder, bracket, "S1"), "use-as-is", "ok", user_id="sam", pin="9876"
+        reject_part(recorder, bracket, "S1"), "use-as-is", "ok", user_id="sam", pin=SAM
     ).complete
     assert not strict.sign(
-        reject_part(recorder, bracket, "S2"), "rework", "re-cut", user_id="sam", pin="9876"
+        reject_part(recorder, bracket, "S2"), "rework", "re-cut", user_id="sam", pin=SAM
     ).complete
     assert strict.sign(
-        reject_part(recorder, bracket, "S3"), "repair", "sleeve", user_id="sam", pin="9876"
+        reject_part(recorder, bracket, "S3"), "repair", "sleeve", user_id="sam", pin=SAM
     ).complete
 
 
@@ -351,12 +350,12 @@ def test_signing_refuses_records_that_changed_since_they_were_shown(
     )
     with pytest.raises(StaleReject, match="changed since they were shown"):
         review.sign(
-            reject, "scrap", "long", user_id="sam", pin="9876", expected_hash=shown.signed_hash
+            reject, "scrap", "long", user_id="sam", pin=SAM, expected_hash=shown.signed_hash
         )
     again = review.detail(reject)
     assert again.signed_hash != shown.signed_hash
     assert [m.current for m in again.measurements] == [False, True, True, True, True]
-    review.sign(reject, "scrap", "long", user_id="sam", pin="9876", expected_hash=again.signed_hash)
+    review.sign(reject, "scrap", "long", user_id="sam", pin=SAM, expected_hash=again.signed_hash)
 
 
 def test_a_reject_replaced_by_a_later_result_cannot_be_signed(
@@ -376,7 +375,7 @@ def test_a_reject_replaced_by_a_later_result_cannot_be_signed(
     )
     assert review.queue() == []
     with pytest.raises(StaleReject, match="replaced by a later result"):
-        review.sign(reject, "scrap", "long", user_id="sam", pin="9876")
+        review.sign(reject, "scrap", "long", user_id="sam", pin=SAM)
 
 
 def test_a_reworked_part_is_reinspected_and_linked_to_its_reject(
@@ -385,7 +384,7 @@ def test_a_reworked_part_is_reinspected_and_linked_to_its_reject(
     reject = reject_part(recorder, bracket, "S1")
     with pytest.raises(ReviewError, match="only after a signed rework or repair"):
         review.start_reinspection(reject, recorder, bracket, "ann")
-    review.sign(reject, "rework", "re-cut to length", user_id="sam", pin="9876")
+    review.sign(reject, "rework", "re-cut to length", user_id="sam", pin=SAM)
     inspection = review.start_reinspection(reject, recorder, bracket, "ann")
     for char, value in GOOD.items():
         ack = recorder.measure(
@@ -414,7 +413,7 @@ def test_a_failed_reinspection_is_a_new_reject_that_names_the_original(
     store: LocalStore, review: Review, recorder: Recorder, bracket: PartSpec
 ):
     original = reject_part(recorder, bracket, "S1")
-    review.sign(original, "rework", "re-cut", user_id="sam", pin="9876")
+    review.sign(original, "rework", "re-cut", user_id="sam", pin=SAM)
     review.start_reinspection(original, recorder, bracket, "ann")
     again = reject_part(recorder, bracket, "S1", length="120.12", defect="D01")
     (waiting,) = review.queue()
@@ -427,16 +426,15 @@ def test_an_office_terminal_signs_into_its_own_journal(
     reject = reject_part(recorder, bracket, "S1")
     bench_head = store.head()
     with LocalStore(tmp_path / "office.db", "OFFICE-1") as office:
-        office_users = UserDirectory(office)
-        office_users.add("sam", "Sam Ortiz", "supervisor", "2468")
+        office_users = add_users(office, [("sam", "Sam Ortiz", "supervisor", "246802", [])])
         review = Review(LocalSource(store), office, office_users)
-        info = review.sign(reject, "scrap", "crack", user_id="sam", pin="2468")
+        info = review.sign(reject, "scrap", "crack", user_id="sam", pin="246802")
         assert info.station == "OFFICE-1"
         (record,) = dispositions(office)
         assert record["station"] == "OFFICE-1" and record["body"]["reject_station"] == "TEST-1"
         assert review.queue() == []
         with pytest.raises(AlreadyDisposed):
-            review.sign(reject, "rework", "again", user_id="sam", pin="2468")
+            review.sign(reject, "rework", "again", user_id="sam", pin="246802")
         assert office.verify().ok
     assert store.head() == bench_head
     assert dispositions(store) == []
@@ -447,19 +445,19 @@ def test_dispositions_are_validated_before_anything_is_asked(
 ):
     reject = reject_part(recorder, bracket, "S1")
     with pytest.raises(DispositionError, match="needs a reason"):
-        review.sign(reject, "scrap", "  ", user_id="sam", pin="9876")
+        review.sign(reject, "scrap", "  ", user_id="sam", pin=SAM)
     with pytest.raises(DispositionError, match="grade to regrade to"):
-        review.sign(reject, "regrade", "shorter variant", user_id="sam", pin="9876")
+        review.sign(reject, "regrade", "shorter variant", user_id="sam", pin=SAM)
     with pytest.raises(DispositionError, match="not a disposition"):
-        review.sign(reject, "keep", "why not", user_id="sam", pin="9876")
+        review.sign(reject, "keep", "why not", user_id="sam", pin=SAM)
     with pytest.raises(DispositionError, match="one line"):
-        review.sign(reject, "scrap", "a\nb", user_id="sam", pin="9876")
+        review.sign(reject, "scrap", "a\nb", user_id="sam", pin=SAM)
     info = review.sign(
         reject,
         "regrade",
         "fits the short variant",
         user_id="sam",
-        pin="9876",
+        pin=SAM,
         regrade_to="BRK-1042-S",
     )
     assert info.regrade_to == "BRK-1042-S"

@@ -19,12 +19,20 @@ from inspect_station.units import from_base, to_base
 from inspect_station.users import Role, UserDirectory
 
 DEMO_STATION = "DEMO-STATION"
+DEMO_ADMIN = "admin"
+"""The demo's administrator, who adds the other demo users."""
 DEMO_USERS = [
     # user id, printed name, role, PIN, qualifications, badge
-    ("demo", "Dana Demo", Role.INSPECTOR, "1234", ["*"], "BADGE-0001"),
-    ("super", "Sam Supervisor", Role.SUPERVISOR, "9999", ["*"], "BADGE-0002"),
-    ("trainee", "Terry Trainee", Role.INSPECTOR, "1111", ["HSG-*"], None),
+    (DEMO_ADMIN, "Avery Admin", Role.ADMIN, "577215", [], None),
+    ("demo", "Dana Demo", Role.INSPECTOR, "314159", ["*"], "BADGE-0001"),
+    ("super", "Sam Supervisor", Role.SUPERVISOR, "271828", ["*"], "BADGE-0002"),
+    ("sue", "Sue Second", Role.SUPERVISOR, "161803", ["*"], "BADGE-0003"),
+    ("trainee", "Terry Trainee", Role.INSPECTOR, "141421", ["HSG-*"], None),
 ]
+"""The demo's users (listed in the README): an administrator, an inspector, two supervisors
+(so a second signature can be given) and a trainee qualified only for HSG-* parts."""
+_LEGACY_DEMO_SUPERVISOR = ("super", "9999")
+"""The supervisor an earlier demo record holds, which predates administrators."""
 
 # asset, profile, gauge type, unit, resolution, days until calibration is due, description
 _DEMO_ASSETS = [
@@ -77,10 +85,41 @@ def demo_config(base: Path | None = None, today: dt.date | None = None) -> Stati
 
 
 def ensure_demo_users(users: UserDirectory) -> None:
-    """Create the demo users the first time the demo database is used."""
-    for user_id, name, role, pin, quals, badge in DEMO_USERS:
+    """Give the demo record its users, through the same authority as anywhere else.
+
+    On an empty record the demo administrator is the bootstrap administrator and adds the
+    others. A demo record made by an earlier version (no administrator; PIN hashes in its user
+    records) gets its administrator from the demo supervisor of that version, and every demo
+    user then gets the PIN listed in the README.
+    """
+    wanted = {
+        user_id: (name, role, pin, quals, badge)
+        for user_id, name, role, pin, quals, badge in DEMO_USERS
+    }
+    admin_name, _, admin_pin, _, _ = wanted[DEMO_ADMIN]
+    if users.is_empty():
+        actor = users.bootstrap(DEMO_ADMIN, admin_name, admin_pin)
+    else:
+        present = {u.user_id: u for u in users.list()}
+        legacy = [
+            s
+            for user_id, s in users.pin_states().items()
+            if s.state == "legacy" and user_id in wanted
+        ]
+        if not legacy and all(user_id in present for user_id in wanted):
+            return
+        if DEMO_ADMIN not in present:
+            first = users.authorize(*_LEGACY_DEMO_SUPERVISOR)
+            users.add(DEMO_ADMIN, admin_name, Role.ADMIN, admin_pin, by=first)
+        actor = users.authorize(DEMO_ADMIN, admin_pin)
+    pins = users.pin_states()
+    for user_id, (name, role, pin, quals, badge) in wanted.items():
+        if user_id == DEMO_ADMIN:
+            continue
         if users.get(user_id) is None:
-            users.add(user_id, name, role, pin, qualifications=quals, badge=badge, by="demo")
+            users.add(user_id, name, role, pin, by=actor, qualifications=quals, badge=badge)
+        elif pins[user_id].state == "legacy":
+            users.set_pin(user_id, pin, by=actor)
 
 
 def plausible_value(

@@ -38,7 +38,16 @@ from inspect_station.export.source import LocalSource, RecordRef, RecordSource
 from inspect_station.recording import Recorder
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
-from inspect_station.users import Role, User, UserDirectory
+from inspect_station.users import (
+    SIGNING,
+    AuthError,
+    LockedOut,
+    Role,
+    User,
+    UserDirectory,
+    WrongPinError,
+    named_id,
+)
 
 SIGNED_CONTENT_FORMAT = 1
 """Version of the signed-content definition written into every disposition."""
@@ -132,21 +141,38 @@ class DispositionError(ReviewError):
 
 @dataclass(frozen=True)
 class SignaturePolicy:
-    """Which dispositions need a second signer (AS9100: concessions need an authorised approver)."""
+    """Which dispositions need a second signer (AS9100: concessions need an authorised approver).
+
+    At a station it comes only from ``second_signer`` in station.toml (``from_config``), and is
+    recorded in every disposition it governs, with where it came from.
+    """
 
     second_signer: frozenset[Disposition] = frozenset({Disposition.USE_AS_IS, Disposition.REPAIR})
     """Dispositions that are complete only with two signatures by different supervisors."""
+    source: str = "built-in default"
+    """Where the policy came from (recorded with each disposition)."""
 
     def signers_required(self, disposition: Disposition) -> int:
         """How many signatures this disposition needs."""
         return 2 if disposition in self.second_signer else 1
 
+    def record(self) -> dict[str, Any]:
+        """The policy as a disposition record holds it."""
+        return {
+            "second_signer": sorted(d.value for d in self.second_signer),
+            "source": self.source,
+        }
+
     @classmethod
     def from_config(cls, config: StationConfig) -> SignaturePolicy:
         """The policy station.toml sets with ``second_signer``; the default where it does not."""
+        where = str(config.source) if config.source else "no station.toml"
         if config.second_signer is None:
-            return cls()
-        return cls(frozenset(Disposition(kind) for kind in config.second_signer))
+            return cls(source=f"built-in default (second_signer not set; {where})")
+        return cls(
+            frozenset(Disposition(kind) for kind in config.second_signer),
+            source=f"second_signer in {where}",
+        )
 
 
 @dataclass(frozen=True)
@@ -546,13 +572,14 @@ class Review:
 
     ``source`` is where rejects are read (``LocalSource`` of the station, or a central source);
     ``writer`` is the signer's own local store that dispositions are written to, and ``users``
-    the user directory of that store (whose PINs the signers re-enter).
+    the user directory of that store (whose PINs the signers re-enter). A review that only
+    reads (``rejects list`` on a terminal with no record of its own) has no writer.
     """
 
     def __init__(
         self,
         source: RecordSource,
-        writer: LocalStore,
+        writer: LocalStore | None,
         users: UserDirectory | None = None,
         policy: SignaturePolicy | None = None,
         *,
@@ -561,7 +588,7 @@ class Review:
     ) -> None:
         self.source = source
         self.writer = writer
-        self.users = users or UserDirectory(writer)
+        self.users = users or (UserDirectory(writer) if writer is not None else None)
         self.policy = policy or SignaturePolicy()
         self.warn_days = warn_days
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -819,35 +846,52 @@ class Review:
     # -- signing ------------------------------------------------------------------------------
 
     def _authorise(self, user_id: str, pin: str, what: str) -> User:
-        """The supervisor whose PIN this is; records a wrong PIN like a failed sign-in."""
-        user = self.users.get((user_id or "").strip())
+        """The supervisor whose PIN this is; a wrong PIN counts toward the lock-out."""
+        users = self._users()
+        user = users.get((user_id or "").strip())
         if user is None:
-            raise NotPermitted(f"There is no user {user_id!r} at station {self.writer.station}.")
+            raise NotPermitted(
+                f"There is no user {named_id(user_id or '')} at station {users.store.station}."
+            )
         if not user.active:
             raise NotPermitted(f"User {user.user_id} is disabled and cannot {what}.")
         if user.role is not Role.SUPERVISOR:
             raise NotPermitted(
-                f"Only a supervisor can {what}; {user.name} ({user.user_id}) is an "
-                f"{user.role.value}."
+                f"Only a supervisor can {what}; {user.name} ({user.user_id}) is "
+                f"{'an' if user.role.value[0] in 'aeiou' else 'a'} {user.role.value}."
             )
-        until = self.users.locked_until(user.user_id)
-        if until is not None:
+        try:
+            return users.confirm(user.user_id, pin, SIGNING)
+        except LockedOut as exc:
             raise NotPermitted(
                 f"User {user.user_id} is locked after repeated wrong PINs until "
-                f"{until.astimezone().strftime('%H:%M')}; nothing was signed."
-            )
-        if not self.users.verify_pin(user.user_id, pin):
-            # Counted with the sign-in failures: repeated wrong PINs lock the user out.
-            self.writer.append(
-                "sign_in",
-                {"user_id": user.user_id, "success": False, "reason": "wrong PIN when signing"},
-            )
-            locked = self.users.locked_until(user.user_id) is not None
+                f"{exc.until.astimezone().strftime('%H:%M')}; nothing was signed."
+            ) from None
+        except WrongPinError as exc:
             raise WrongPin(
                 "Wrong PIN; nothing was signed"
-                + (f", and user {user.user_id} is now locked for a while." if locked else ".")
+                + (
+                    f", and user {user.user_id} is now locked for a while."
+                    if exc.left == 0
+                    else f" ({exc.left} {'try' if exc.left == 1 else 'tries'} left)."
+                )
+            ) from None
+        except AuthError as exc:
+            raise NotPermitted(f"{exc.message.rstrip('.')}; nothing was signed.") from None
+
+    def _writing(self) -> LocalStore:
+        """The signer's own store; refused when this review only reads."""
+        self._users()
+        assert self.writer is not None
+        return self.writer
+
+    def _users(self) -> UserDirectory:
+        """The signers' user directory; refused when this review only reads."""
+        if self.users is None or self.writer is None:
+            raise ReviewError(
+                "This review only reads records; sign at a station with its own record."
             )
-        return user
+        return self.users
 
     def _check_records(self, detail: RejectDetail) -> None:
         """Every record a signature binds must still match its hash."""
@@ -906,10 +950,11 @@ class Review:
         user = self._authorise(user_id, pin, "sign a disposition")
         s = detail.summary
         required = self.policy.signers_required(kind)
-        with self.writer.transaction() as tx:
+        writer = self._writing()
+        with writer.transaction() as tx:
             if tx.query("SELECT 1 FROM dispositions WHERE reject = ?", (s.reject,)):
                 raise AlreadyDisposed(f"Reject {s.short_id} of part {s.serial} was just disposed.")
-            if isinstance(self.source, LocalSource) and self.source.store is self.writer:
+            if isinstance(self.source, LocalSource) and self.source.store is writer:
                 # Same file: the check and the write are one transaction.
                 self.source.refresh()
                 if self._detail(self.resolve(s.reject)).signed_hash != detail.signed_hash:
@@ -933,6 +978,7 @@ class Review:
                     "reason": reason_text,
                     "regrade_to": regrade,
                     "signers_required": required,
+                    "signature_policy": self.policy.record(),
                     "signed_hash": detail.signed_hash,
                     "signed_content_format": SIGNED_CONTENT_FORMAT,
                     "signed_records": [r.json() for r in detail.signed_records],
@@ -1008,7 +1054,7 @@ class Review:
         self._check_records(detail)
         ref = self._disposition_ref(d)
         user = self._authorise(user_id, pin, "co-sign a disposition")
-        with self.writer.transaction() as tx:
+        with self._writing().transaction() as tx:
             own = tx.query("SELECT user_id FROM signatures WHERE disposition = ?", (d.uuid,))
             signers = {sig.user_id for sig in d.signatures} | {r["user_id"] for r in own}
             if user.user_id in signers:
@@ -1051,7 +1097,7 @@ class Review:
         refs = self.source.record_refs([(d.station, d.seq)])
         if (d.station, d.seq) in refs:
             return refs[(d.station, d.seq)]
-        if d.station == self.writer.station:
+        if self.writer is not None and d.station == self.writer.station:
             rows = self.writer.query(
                 "SELECT station, seq, uuid, hash FROM journal WHERE seq = ?", (d.seq,)
             )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from lots import GOOD, PLATE, TODAY, RecordedLot, record_part
 from pg import pg_database, pg_server  # noqa: F401  (fixtures)
+from userkit import PINS, add_users
 
 from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec, load_spec
@@ -30,11 +31,7 @@ def plate(tmp_path_factory: pytest.TempPathFactory) -> PartSpec:
 @pytest.fixture
 def people(store: LocalStore) -> UserDirectory:
     """ann (inspector), sam and kim (supervisors) at station TEST-1."""
-    users = UserDirectory(store)
-    users.add("ann", "Ann Lee", "inspector", "1234", qualifications=["*"])
-    users.add("sam", "Sam Ortiz", "supervisor", "9876", qualifications=["*"])
-    users.add("kim", "Kim Park", "supervisor", "5555", qualifications=["*"])
-    return users
+    return add_users(store)
 
 
 @pytest.fixture
@@ -70,7 +67,7 @@ def lot7(store: LocalStore, people: UserDirectory, plate: PartSpec) -> RecordedL
     record_part(recorder, plate, "L-7", "P5", {**GOOD, "2": "6.004"})
     review = lot.review()
     review.sign(
-        lot.reject_of("P2"), "rework", "deburr and re-cut to length", user_id="sam", pin="9876"
+        lot.reject_of("P2"), "rework", "deburr and re-cut to length", user_id="sam", pin=PINS["sam"]
     )
     review.start_reinspection(lot.reject_of("P2"), recorder, plate, "ann")
     record_part(recorder, plate, "L-7", "P2", {**GOOD, "1": "40.03"})

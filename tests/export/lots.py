@@ -120,7 +120,7 @@ class RecordedLot:
     store: LocalStore
     """The station's local record (station TEST-1)."""
     users: UserDirectory
-    """ann (inspector, PIN 1234), sam and kim (supervisors, PINs 9876 and 5555)."""
+    """ann (inspector), sam and kim (supervisors); their PINs are ``userkit.PINS``."""
     recorder: Recorder
     """The recorder used."""
     spec: PartSpec

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from lots import GOOD, RecordedLot, record_part, ship
+from userkit import PINS, add_users
 
 from inspect_station.dispositions import AlreadyDisposed, RejectFilter, Review, Status
 from inspect_station.export.lot import export_lot
@@ -22,9 +23,13 @@ from inspect_station.users import UserDirectory
 def office(tmp_path: Path) -> tuple[LocalStore, UserDirectory]:
     """An office terminal's own record (station OFFICE-1) with supervisors sam and kim."""
     store = LocalStore(tmp_path / "office.db", "OFFICE-1")
-    users = UserDirectory(store)
-    users.add("sam", "Sam Ortiz", "supervisor", "2468")
-    users.add("kim", "Kim Park", "supervisor", "1357")
+    users = add_users(
+        store,
+        [
+            ("sam", "Sam Ortiz", "supervisor", "246802", []),
+            ("kim", "Kim Park", "supervisor", "135702", []),
+        ],
+    )
     yield store, users
     store.close()
 
@@ -73,12 +78,12 @@ def test_an_office_terminal_reviews_the_central_store_and_signs_into_its_own_jou
         detail = review.detail(q1)
         assert [m.characteristic for m in detail.measurements] == ["1", "2", "3", "4"]
         review.sign(
-            q1, "use-as-is", "gasket seals at 0.03", user_id="sam", pin="2468",
+            q1, "use-as-is", "gasket seals at 0.03", user_id="sam", pin="246802",
             expected_hash=detail.signed_hash,
         )  # fmt: skip
         # Not yet shipped: the office's own journal still counts for the queue.
         assert review.queue(RejectFilter(lot="L-8"))[0].status is Status.AWAITING_SECOND
-        review.cosign(q1, user_id="kim", pin="1357")
+        review.cosign(q1, user_id="kim", pin="135702")
         assert [r.serial for r in review.queue()] == ["R1"]
     assert lot7.store.head() == bench_head
     assert {r["station"] for r in store.records()} == {"OFFICE-1"}
@@ -86,7 +91,7 @@ def test_an_office_terminal_reviews_the_central_store_and_signs_into_its_own_jou
     with CentralSource.open(central_url) as source:
         review = Review(source, lot7.store, lot7.users)  # a bench reading central sees it too
         with pytest.raises(AlreadyDisposed):
-            review.sign(q1, "scrap", "again", user_id="sam", pin="9876")
+            review.sign(q1, "scrap", "again", user_id="sam", pin=PINS["sam"])
         path = tmp_path / "L-8.json"
         export_lot(source, "L-8", "json", path)
     document = json.loads(path.read_text())

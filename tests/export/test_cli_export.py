@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from lots import RecordedLot
+from userkit import PINS
 
 from inspect_station.cli import main
+
+ANN_IN, SAM_IN, KIM_IN = (PINS[who] + "\n" for who in ("ann", "sam", "kim"))
 
 
 @pytest.fixture
@@ -104,15 +107,16 @@ def test_rejects_and_disposition_from_the_command_line(config: Path, lot7: Recor
         config, "disposition", "sign", item["reject"][:8], "--disposition", "use-as-is",
         "--reason", "flat enough for the gasket", "--user", "sam", "--pin-stdin", stdin="1111\n",
     )  # fmt: skip
-    assert wrong.exit_code == 2 and "Error: Wrong PIN; nothing was signed." in wrong.output
+    assert wrong.exit_code == 2
+    assert "Error: Wrong PIN; nothing was signed (4 tries left)." in wrong.output
     inspector = run(
         config, "disposition", "sign", item["reject"][:8], "--disposition", "scrap",
-        "--reason", "dent", "--user", "ann", "--pin-stdin", stdin="1234\n",
+        "--reason", "dent", "--user", "ann", "--pin-stdin", stdin=ANN_IN,
     )  # fmt: skip
     assert inspector.exit_code == 2 and "Only a supervisor can sign" in inspector.output
     signed = run(
         config, "disposition", "sign", item["reject"][:8], "--disposition", "use-as-is",
-        "--reason", "flat enough for the gasket", "--user", "sam", "--pin-stdin", stdin="9876\n",
+        "--reason", "flat enough for the gasket", "--user", "sam", "--pin-stdin", stdin=SAM_IN,
     )  # fmt: skip
     assert signed.exit_code == 0, signed.output
     assert "A second signature is required" in signed.output
@@ -120,13 +124,13 @@ def test_rejects_and_disposition_from_the_command_line(config: Path, lot7: Recor
     assert "awaiting second signature" in waiting.output
     cosigned = run(
         config, "disposition", "cosign", item["reject"][:8], "--user", "kim", "--pin-stdin",
-        stdin="5555\n",
+        stdin=KIM_IN,
     )  # fmt: skip
     assert cosigned.exit_code == 0 and "Kim Park (kim), second approval" in cosigned.output
     assert run(config, "rejects", "list").output.strip() == "No rejects await disposition."
     again = run(
         config, "disposition", "sign", item["reject"][:8], "--disposition", "scrap",
-        "--reason", "changed my mind", "--user", "kim", "--pin-stdin", stdin="5555\n",
+        "--reason", "changed my mind", "--user", "kim", "--pin-stdin", stdin=KIM_IN,
     )  # fmt: skip
     assert again.exit_code == 2 and "was already disposed as use as is" in again.output
 
@@ -173,7 +177,7 @@ def test_signing_into_another_station_s_record_is_refused(auditor: Path, lot7: R
     reject = lot7.reject_of("Q1")
     signed = run(
         auditor, "disposition", "sign", reject[:8], "--disposition", "scrap", "--reason", "dent",
-        "--user", "sam", "--pin-stdin", "--db", str(lot7.store.path), stdin="9876\n",
+        "--user", "sam", "--pin-stdin", "--db", str(lot7.store.path), stdin=SAM_IN,
     )  # fmt: skip
     assert signed.exit_code == 2
     assert "belongs to station 'TEST-1', not 'AUDIT-9'" in signed.output
@@ -206,7 +210,7 @@ def test_disposition_sign_follows_the_second_signer_policy_of_station_toml(
     def sign(serial: str, kind: str, *options: str):
         return run(
             config, "disposition", "sign", lot7.reject_of(serial)[:8], "--disposition", kind,
-            "--reason", "dent", "--user", "sam", "--pin-stdin", *options, stdin="9876\n",
+            "--reason", "dent", "--user", "sam", "--pin-stdin", *options, stdin=SAM_IN,
         )  # fmt: skip
 
     scrapped = sign("Q1", "scrap")
@@ -214,8 +218,17 @@ def test_disposition_sign_follows_the_second_signer_policy_of_station_toml(
     assert "A second signature is required" in scrapped.output
     conceded = sign("Q2", "use-as-is")
     assert conceded.exit_code == 0 and "second signature" not in conceded.output
+    # The caller cannot override the plant's policy from the command line.
     overridden = sign("Q3", "scrap", "--second-signer-for", "use-as-is")
-    assert overridden.exit_code == 0 and "second signature" not in overridden.output
+    assert overridden.exit_code == 2 and "No such option '--second-signer-for'" in overridden.output
+    assert sign("Q3", "rework").exit_code == 0
+    # Each disposition records the policy it was signed under, and where it came from.
+    policies = [
+        r["body"]["signature_policy"] for r in lot7.store.records() if r["kind"] == "disposition"
+    ]
+    assert (
+        policies[-3:] == [{"second_signer": ["scrap"], "source": f"second_signer in {config}"}] * 3
+    )
     listed = run(config, "rejects", "list", "--lot", "L-8", "--all", "--json")
     statuses = {
         json.loads(line)["serial"]: json.loads(line)["status"]

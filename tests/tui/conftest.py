@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from inspect_station.store import LocalStore
 from inspect_station.sync import Shipper
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.demo import DemoControls
+from inspect_station.users import UserDirectory
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -55,15 +57,24 @@ class Station:
         return self.bank.for_asset(self.service.config, asset)
 
 
+@pytest.fixture(scope="session")
+def demo_users_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo record holding only the demo users, made once (each PIN costs a slow hash)."""
+    path = tmp_path_factory.mktemp("demo-users") / "demo.db"
+    with LocalStore(path, demo_config(path.parent, today=TODAY).station) as store:
+        ensure_demo_users(UserDirectory(store))
+    return path
+
+
 @pytest.fixture
-def station(tmp_path: Path) -> Iterator[Station]:
-    """The demo station in a temporary folder, with its simulators running."""
+def station(tmp_path: Path, demo_users_db: Path) -> Iterator[Station]:
+    """The demo station in a temporary folder, with its demo users and simulators running."""
     (tmp_path / "ports").mkdir()
     config = demo_config(tmp_path, today=TODAY)
     library = SpecLibrary.load(config.spec_paths)
+    shutil.copyfile(demo_users_db, config.db_path)
     store = LocalStore(config.db_path, config.station)
     service = StationService(config, store, library, today=TODAY)
-    ensure_demo_users(service.users)
     with SimulatorBank(config) as bank:
         yield Station(service, bank, [1000.0])
     store.close()

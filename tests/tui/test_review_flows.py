@@ -12,7 +12,6 @@ from inspect_station.sync import Shipper
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen
 from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen
-from inspect_station.users import Role
 
 
 def reject_a_part(service, serial: str = "007", lot: str = "L-REV") -> None:
@@ -31,7 +30,7 @@ def message(app) -> str:
 
 async def open_queue(pilot) -> ReviewScreen:
     """Supervisor at the bench: F9 opens the rejects awaiting disposition."""
-    await sign_in(pilot, "super", "9999")
+    await sign_in(pilot, "super", "271828")
     await pilot.press("f9")
     await settle(pilot)
     assert isinstance(pilot.app.screen, ReviewScreen)
@@ -74,7 +73,7 @@ async def test_supervisor_signs_a_scrap_disposition(station):
         await sign(pilot, 4, "cannot be reworked", "super", "0000")  # wrong PIN first
         assert isinstance(app.screen, RejectDetailScreen) and "Wrong PIN" in message(app)
         await pilot.press("s")
-        await sign(pilot, 4, "cannot be reworked", "super", "9999")
+        await sign(pilot, 4, "cannot be reworked", "super", "271828")
         await wait_until(pilot, lambda: "Scrap signed: complete" in message(app))
         shown = str(detail.query_one("#reject-dispositions", Static).render())
         assert "Disposition: Scrap — cannot be reworked" in shown
@@ -90,7 +89,6 @@ async def test_supervisor_signs_a_scrap_disposition(station):
 
 
 async def test_use_as_is_needs_a_second_supervisor(station):
-    station.service.users.add("sue", "Sue Second", Role.SUPERVISOR, "5555", qualifications=["*"])
     reject_a_part(station.service)
     app = station.app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -99,19 +97,19 @@ async def test_use_as_is_needs_a_second_supervisor(station):
         await settle(pilot)
         detail = app.screen
         await pilot.press("s")
-        await sign(pilot, 0, "customer concession CC-12", "super", "9999")
+        await sign(pilot, 0, "customer concession CC-12", "super", "271828")
         await wait_until(pilot, lambda: "awaiting the second signature" in message(app))
         await pilot.press("c")
         await type_text(pilot, "super")  # the same person cannot sign twice
         await pilot.press("enter")
-        await type_text(pilot, "9999")
+        await type_text(pilot, "271828")
         await pilot.press("enter")
         await settle(pilot)
         assert "different" in message(app).lower() or "already" in message(app).lower()
         await pilot.press("c")
         await type_text(pilot, "sue")
         await pilot.press("enter")
-        await type_text(pilot, "5555")
+        await type_text(pilot, "161803")
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Use as is (concession) signed: complete" in message(app))
         shown = str(detail.query_one("#reject-dispositions", Static).render())
@@ -124,7 +122,7 @@ async def test_inspectors_cannot_open_the_rejects(station):
     reject_a_part(station.service)
     app = station.app()
     async with app.run_test() as pilot:
-        await sign_in(pilot, "demo", "1234")
+        await sign_in(pilot, "demo", "314159")
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, JobScreen)
@@ -147,7 +145,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
     )
     try:
         async with app.run_test(size=(100, 30)) as pilot:
-            await sign_in(pilot, "super", "9999")
+            await sign_in(pilot, "super", "271828")
             assert isinstance(app.screen, ReviewScreen)
             assert "central store" in str(app.screen.query_one(".title", Static).render())
             table = app.screen.query_one("#rejects", DataTable)
@@ -155,7 +153,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
             await pilot.press("enter")
             await settle(pilot)
             await pilot.press("s")
-            await sign(pilot, 1, "re-machine the face", "super", "9999")  # rework
+            await sign(pilot, 1, "re-machine the face", "super", "271828")  # rework
             await wait_until(pilot, lambda: "Rework signed: complete" in message(app))
     finally:
         source.close()
@@ -173,7 +171,7 @@ async def test_office_terminal_refuses_inspectors(station):
         station.service, office=True, hub_factory=lambda _cb: None, shipper_factory=lambda: None
     )
     async with app.run_test() as pilot:
-        await sign_in(pilot, "demo", "1234")
+        await sign_in(pilot, "demo", "314159")
         assert app.user is None
 
 
@@ -186,5 +184,5 @@ async def test_second_signer_policy_comes_from_station_toml(station):
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("s")
-        await sign(pilot, 0, "customer concession CC-13", "super", "9999")
+        await sign(pilot, 0, "customer concession CC-13", "super", "271828")
         await wait_until(pilot, lambda: "Use as is (concession) signed: complete" in message(app))

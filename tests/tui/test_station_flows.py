@@ -29,7 +29,7 @@ async def test_wrong_pin_then_sign_in(station):
         assert isinstance(app.screen, SignInScreen)
         assert "Wrong PIN (4 tries left)." in message(app)
         await pilot.press("escape")
-        await sign_in(pilot, "demo", "1234")
+        await sign_in(pilot, "demo", "314159")
         assert isinstance(app.screen, JobScreen) and app.user.user_id == "demo"
     rows = station.service.store.query("SELECT reason, success FROM sign_ins")
     assert [(r["reason"], r["success"]) for r in rows] == [("wrong PIN", 0), (None, 1)]
@@ -38,14 +38,14 @@ async def test_wrong_pin_then_sign_in(station):
 async def test_badge_scan_signs_in(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await sign_in(pilot, "BADGE-0002", "9999")
+        await sign_in(pilot, "BADGE-0002", "271828")
         assert app.user.user_id == "super"
 
 
 async def test_unqualified_inspector_cannot_start(station):
     app = station.app()
     async with app.run_test() as pilot:
-        await sign_in(pilot, "trainee", "1111")
+        await sign_in(pilot, "trainee", "141421")
         await start_lot(pilot, ack=False)
         assert isinstance(app.screen, JobScreen)
         assert "Terry Trainee is not qualified to inspect BRK-1042" in message(app)

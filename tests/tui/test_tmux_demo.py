@@ -83,7 +83,7 @@ def test_complete_a_part_in_the_installed_demo(tmp_path: Path):
     try:
         session.wait_for("Scan your badge")
         session.keys("demo", "Enter")
-        session.keys("1234", "Enter")
+        session.keys("314159", "Enter")
         session.wait_for("Unfinished lots")
         session.keys("BRK", "Enter", "LOT-T1", "Enter", "Enter", "200", "Enter")
         session.wait_for("What changed since")

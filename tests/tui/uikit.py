@@ -41,7 +41,7 @@ async def type_text(pilot: Pilot, text: str) -> None:
         await pilot.press(char)
 
 
-async def sign_in(pilot: Pilot, user: str = "demo", pin: str = "1234") -> None:
+async def sign_in(pilot: Pilot, user: str = "demo", pin: str = "314159") -> None:
     """Sign in from the sign-in screen."""
     await type_text(pilot, user)
     await pilot.press("enter")

@@ -17,6 +17,7 @@ from inspect_station.recording import GaugeSource, ManualSource, Recorder, Sourc
 from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
 from inspect_station.spec.loader import spec_files
 from inspect_station.store import LocalStore
+from inspect_station.users import UserDirectory, UserError, named_id
 
 
 def open_store(ctx: Context, db: Path | None) -> LocalStore:
@@ -25,14 +26,9 @@ def open_store(ctx: Context, db: Path | None) -> LocalStore:
 
 
 def open_record(ctx: Context, db: Path | None) -> LocalStore:
-    """An existing local record to read: a --db file as whichever station it belongs to (a
-    copy from any station), else the configured station's own record."""
-    if db is not None:
-        return LocalStore.open_existing(db)
-    path = ctx.config.db_path
-    if not path.exists():
-        raise InspectStationError(f"There is no local record at {path}.")
-    return open_store(ctx, path)
+    """An existing local record to read, opened read-only as the station it belongs to: a --db
+    file (a copy from any station) or the configured record. Never creates or changes a file."""
+    return LocalStore.open_readonly(db or ctx.config.db_path)
 
 
 def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:
@@ -105,7 +101,12 @@ def _source(ctx: Context, gauge: str | None, raw: str | None, reason: str | None
 @click.option("--spec", "spec_ref", required=True, help="PART or PART@REV (a released revision).")
 @click.option("--lot", required=True, help="Lot id.")
 @click.option("--serial", help="Part serial (or per line with --stdin).")
-@click.option("--inspector", required=True, help="User id of the inspector.")
+@click.option(
+    "--inspector",
+    required=True,
+    help="User id of the inspector: a known, active user qualified for the part (an automation "
+    "cell is a user with role cell).",
+)
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file.")
 @click.option("--specs", "spec_paths", multiple=True, type=click.Path(path_type=Path))
 @click.option("--gauge", help="Gauge asset the values came from (default: manual entry).")
@@ -144,7 +145,14 @@ def record(
     library = load_library(ctx, spec_paths)
     spec = library.get(spec_ref)
     failures = 0
-    with open_store(ctx, db) as store:
+    path = db or ctx.config.db_path
+    if not path.exists():
+        raise UserError(
+            f"There is no user {named_id(inspector)} at station {ctx.config.station}: its "
+            f"local record {path} does not exist yet; add users first (users add)."
+        )
+    with open_store(ctx, path) as store:
+        UserDirectory(store).require_recorder(inspector, spec.part_number)
         recorder = Recorder(store)
 
         def one(item: dict[str, Any], where: str) -> None:
@@ -267,10 +275,12 @@ DEMO_PARTS = [
 
 def run_headless_demo(db: Path, station: str) -> None:
     """Record three demo parts of BRK-1042 C and print each verdict, then verify the chain."""
+    from inspect_station.demo import ensure_demo_users
     from inspect_station.locations import shipped_specs_dir
 
     spec = SpecLibrary.load([shipped_specs_dir()]).get("BRK-1042@C")
     with LocalStore(db, station) as store:
+        ensure_demo_users(UserDirectory(store))
         recorder = Recorder(store)
         lot = f"DEMO-{store.head()[0] + 1:05d}"
         recorder.open_lot(lot, spec, "demo", lot_size=500, work_order="WO-DEMO")

@@ -215,36 +215,40 @@ def trace_gauge_command(
 # -- rejects and dispositions -------------------------------------------------------------
 
 
-def _review(
-    ctx: Context, source: RecordSource, store: LocalStore, second: tuple[str, ...]
-) -> Review:
-    policy = (
-        SignaturePolicy(frozenset(Disposition(d) for d in second))
-        if second
-        else SignaturePolicy.from_config(ctx.config)
+def _review(ctx: Context, source: RecordSource, store: LocalStore | None) -> Review:
+    """The review over ``source``; its signature policy comes only from station.toml."""
+    return Review(
+        source,
+        store,
+        policy=SignaturePolicy.from_config(ctx.config),
+        warn_days=ctx.config.calibration_warning_days,
     )
-    return Review(source, store, policy=policy, warn_days=ctx.config.calibration_warning_days)
 
 
 @contextmanager
 def _reviewing(
-    ctx: Context,
-    db: Path | None,
-    central_url: str | None,
-    second: tuple[str, ...] = (),
-    *,
-    writing: bool = False,
+    ctx: Context, db: Path | None, central_url: str | None, *, writing: bool = False
 ) -> Iterator[Review]:
-    """A review reading from the chosen source; signatures go to this station's own record."""
+    """A review reading from the chosen source; signatures go to this station's own record.
+
+    To only read, the station's own record is opened read-only (and need not exist).
+    """
     if central_url:
         if db:
             raise click.UsageError("Give --db or --central, not both.")
         path = ctx.config.db_path
-        with CentralSource.open(central_url) as source, open_store(ctx, path) as store:
-            yield _review(ctx, source, store, second)
+        with CentralSource.open(central_url) as source:
+            if writing:
+                with open_store(ctx, path) as store:
+                    yield _review(ctx, source, store)
+            elif path.exists():
+                with LocalStore.open_readonly(path) as own:
+                    yield _review(ctx, source, own)
+            else:
+                yield _review(ctx, source, None)
         return
     with _local_store(ctx, db, writing=writing) as store:
-        yield _review(ctx, LocalSource(store), store, second)
+        yield _review(ctx, LocalSource(store), store)
 
 
 @main.group("rejects")
@@ -386,16 +390,6 @@ def disposition_group() -> None:
     """Sign dispositions of rejects (supervisors; the PIN is asked again)."""
 
 
-_SECOND = click.option(
-    "--second-signer-for",
-    "second",
-    multiple=True,
-    type=click.Choice([d.value for d in Disposition]),
-    help="Dispositions that need a second signer (default: second_signer in station.toml, "
-    "else use-as-is and repair).",
-)
-
-
 @disposition_group.command("sign")
 @click.argument("reject")
 @click.option(
@@ -410,7 +404,6 @@ _SECOND = click.option(
 @click.option("--user", "user_id", required=True, help="The supervisor signing.")
 @click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
 @click.option("--expect-hash", help="Refuse unless the reject's content hash is this one.")
-@_SECOND
 @_CENTRAL
 @_DB
 @pass_context
@@ -423,12 +416,15 @@ def disposition_sign(
     user_id: str,
     pin_stdin: bool,
     expect_hash: str | None,
-    second: tuple[str, ...],
     central_url: str | None,
     db: Path | None,
 ) -> None:
-    """Dispose of REJECT and sign it electronically (21 CFR Part 11)."""
-    with _reviewing(ctx, db, central_url, second, writing=True) as review:
+    """Dispose of REJECT and sign it electronically (21 CFR Part 11).
+
+    Whether a second supervisor must co-sign comes from second_signer in station.toml, and is
+    recorded with the disposition.
+    """
+    with _reviewing(ctx, db, central_url, writing=True) as review:
         info = review.sign(
             reject,
             kind,

@@ -8,7 +8,9 @@ record is on disk before ``append`` returns and the caller acknowledges it.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -129,6 +131,11 @@ def _dict_rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 class LocalStore:
     """The station's SQLite record: open, migrate, append, read and verify."""
 
+    readonly: bool = False
+    """Opened to read only (``open_readonly``): every write is refused, nothing is changed."""
+    _scratch: Path | None = None
+    """A private folder holding a copy that a read-only open had to make (removed on close)."""
+
     def __init__(self, path: Path | str, station: str) -> None:
         self.path = Path(path)
         self.station = station
@@ -156,17 +163,46 @@ class LocalStore:
             raise StoreError(f"{self.path} is not a usable station database: {exc}.") from None
 
     @classmethod
-    def open_existing(cls, path: Path | str) -> LocalStore:
-        """Open an existing local record as the station it belongs to, whichever that is.
+    def open_readonly(cls, path: Path | str) -> LocalStore:
+        """Open an existing local record to read, as the station it belongs to.
 
-        For reading and verifying a record copied from any station (an auditor's case); a
-        missing file is refused, never created, and so is a file that is not a station's
-        record, before anything is written to it.
+        For every read command and for a record copied from any station (an auditor's case):
+        a missing file is refused, never created; the file is never migrated, switched to WAL
+        or written, and no file is created next to it, so its bytes stay as they were (also
+        on a read-only file or mount). Every write through the store is refused.
         """
         path = Path(path)
         if not path.is_file():
             raise StoreError(f"There is no local record at {path}.")
-        return cls(path, _station_of(path))
+        conn, scratch = _connect_readonly(path)
+        try:
+            station = _station_in(conn, path)
+        except BaseException:
+            conn.close()
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        store = cls.__new__(cls)
+        store.path = path
+        store.station = station
+        store._lock = threading.RLock()
+        store.conn = conn
+        store.db = Database(conn)
+        store.readonly = True
+        store._scratch = scratch
+        return store
+
+    @classmethod
+    def open_existing(cls, path: Path | str) -> LocalStore:
+        """An existing record opened to read only: the same as ``open_readonly``."""
+        return cls.open_readonly(path)
+
+    def _require_writable(self) -> None:
+        """Refuse a write through a store opened with ``open_readonly``."""
+        if self.readonly:
+            raise StoreError(
+                f"The local record {self.path} was opened to read only; nothing was written."
+            )
 
     def _migrate(self) -> None:
         """Apply pending migrations under the write lock (safe with several processes)."""
@@ -209,6 +245,7 @@ class LocalStore:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One durable write transaction; committed (fsynced) when the block ends."""
+        self._require_writable()
         with self._lock:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -334,9 +371,12 @@ class LocalStore:
         return check_projections(records, stored)
 
     def close(self) -> None:
-        """Close the database file."""
+        """Close the database file (and remove a read-only open's private copy)."""
         with self._lock:
             self.conn.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def __enter__(self) -> LocalStore:
         return self
@@ -371,6 +411,7 @@ class LocalStore:
         Clears the last error. The acknowledged seq only moves forward unless ``rewind`` (the
         central store was found to hold less, e.g. restored from a backup).
         """
+        self._require_writable()
         with self._lock:
             self.conn.execute(
                 """
@@ -391,6 +432,7 @@ class LocalStore:
 
     def set_sync_error(self, central: str, message: str, kind: str, at: str) -> None:
         """Record why the last attempt to ship to ``central`` failed (one sentence and a kind)."""
+        self._require_writable()
         with self._lock:
             self.conn.execute(
                 """
@@ -407,14 +449,61 @@ class LocalStore:
             )
 
 
-def _station_of(path: Path) -> str:
-    """The station id a local record file belongs to, read without changing the file."""
+def _connect_readonly(path: Path) -> tuple[sqlite3.Connection, Path | None]:
+    """A read-only connection to ``path`` that changes no byte of it and creates no file beside it.
+
+    SQLite's plain ``mode=ro`` is not enough: on a WAL file it creates ``-wal`` and ``-shm``
+    beside it, and on a read-only folder it cannot open the file at all. So:
+
+    - no ``-wal`` file (a closed record, a copy): open it ``immutable``, the bytes as they are;
+    - a ``-wal`` and a ``-shm`` (a station writing now): an ordinary read-only reader, which
+      sees every committed transaction and writes nothing to the record or its log;
+    - otherwise (a copy taken with its log, a read-only folder): copy the file and its log into
+      a private folder and read the copy, so committed transactions in the log are seen.
+
+    Returns the connection and the private folder to remove on close (or None).
+    """
+    target = path.resolve()
+    wal = target.with_name(target.name + "-wal")
+    shm = target.with_name(target.name + "-shm")
+    hot = target.with_name(target.name + "-journal")
+    uri = target.as_uri()
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        if not wal.exists() and not hot.exists():
+            return _ro_connect(f"{uri}?mode=ro&immutable=1"), None
+        if wal.exists() and shm.exists():
+            try:
+                conn = _ro_connect(f"{uri}?mode=ro")
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return conn, None
+            except sqlite3.Error:
+                pass  # e.g. a -shm that this user may not write: read a copy instead
+        scratch = Path(tempfile.mkdtemp(prefix="inspect-station-ro-"))
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'station'").fetchone()
-        finally:
-            conn.close()
+            copy = scratch / target.name
+            shutil.copyfile(target, copy)
+            for extra in (wal, hot):
+                if extra.exists():
+                    shutil.copyfile(extra, scratch / extra.name)
+            return _ro_connect(f"{copy.as_uri()}?mode=ro"), scratch
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"Cannot read the local record {path}: {exc}.") from None
+
+
+def _ro_connect(uri: str) -> sqlite3.Connection:
+    """A read-only connection by URI, usable from the threads a reader hands work to."""
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def _station_in(conn: sqlite3.Connection, path: Path) -> str:
+    """The station id a local record belongs to, read through ``conn``."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'station'").fetchone()
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise StoreError(f"Cannot read the local record {path}: {exc}.") from None
@@ -423,7 +512,7 @@ def _station_of(path: Path) -> str:
         raise StoreError(f"{path} is not a usable station database: {exc}.") from None
     if row is None:
         raise StoreError(f"{path} is not a station's local record: it names no station.")
-    return row[0]
+    return str(row[0])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from sqlite_utils import Database, Migrations
 
 from inspect_station.store.journal import GENESIS
@@ -94,7 +96,7 @@ def m002_projections(db: Database) -> None:
 
 @migrations()
 def m003_people(db: Database) -> None:
-    """Users (PIN hashes only), sign-in attempts and acknowledgements of new revisions."""
+    """Users, sign-in attempts and acknowledgements of new revisions."""
     for table in ("users", "sign_ins", "revision_acks"):
         create_projection(db, table)
     db.execute("CREATE INDEX users_user ON users(user_id)")
@@ -145,8 +147,73 @@ def m005_sync_state(db: Database) -> None:
     )
 
 
+LEGACY_MAX_FAILURES = 5
+"""The lock-out limit of the versions that kept PIN hashes in user records."""
+
+
 @migrations()
-def m006_resolutions(db: Database) -> None:
+def m006_credentials(db: Database) -> None:
+    """PIN verifiers move out of the journal into a local, mutable, never-shipped table.
+
+    Records written before keep their bodies (the chain depends on them). Each user's current
+    verifier is copied from its latest user record into ``credentials`` with origin ``legacy``
+    (that hash is in the old record, so the PIN should be set again), with the count of wrong
+    PINs since the user's last success or PIN change, so that a lock-out in force stays.
+    """
+    db.execute(
+        """
+        CREATE TABLE credentials (
+            user_id TEXT PRIMARY KEY,
+            verifier TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            set_at TEXT NOT NULL,
+            set_by TEXT,
+            set_seq INTEGER,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_failure_at TEXT
+        )
+        """
+    )
+    if "pin_hash" not in db["users"].columns_dict:
+        return
+    history: dict[str, list[tuple[int, str | None, str, str | None]]] = {}
+    for seq, user_id, pin_hash, changed_at, changed_by in db.execute(
+        "SELECT seq, user_id, pin_hash, changed_at, changed_by FROM users ORDER BY seq"
+    ).fetchall():
+        history.setdefault(user_id, []).append((seq, pin_hash, changed_at, changed_by))
+    for user_id, rows in history.items():
+        if not rows[-1][1]:
+            continue
+        changed = rows[0]  # the record that set the PIN in force now
+        for before, after in itertools.pairwise(rows):
+            if after[1] != before[1]:
+                changed = after
+        failures, last_failure = _trailing_failures(db, user_id, since_seq=changed[0])
+        db.execute(
+            "INSERT INTO credentials (user_id, verifier, origin, set_at, set_by, set_seq, "
+            "failures, last_failure_at) VALUES (?, ?, 'legacy', ?, ?, ?, ?, ?)",
+            [user_id, rows[-1][1], changed[2], changed[3], changed[0], failures, last_failure],
+        )
+
+
+def _trailing_failures(db: Database, user_id: str, since_seq: int) -> tuple[int, str | None]:
+    """Failed sign-ins after ``since_seq`` and after the last success: (count, newest time)."""
+    rows = db.execute(
+        "SELECT success, at FROM sign_ins WHERE user_id = ? AND event = 'sign_in' AND seq > ? "
+        "ORDER BY seq DESC LIMIT ?",
+        [user_id, since_seq, LEGACY_MAX_FAILURES],
+    ).fetchall()
+    count, newest = 0, None
+    for success, at in rows:
+        if success:
+            break
+        count += 1
+        newest = newest or at
+    return count, newest
+
+
+@migrations()
+def m007_resolutions(db: Database) -> None:
     """Signed resolutions of conflicting dispositions (two signed apart for one reject)."""
     create_projection(db, "resolutions")
     db.execute("CREATE INDEX resolutions_reject ON resolutions(reject)")

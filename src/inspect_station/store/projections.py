@@ -201,7 +201,8 @@ SCHEMA: dict[str, list[Column]] = {
         text("qualifications", json_of(optional(default=[]))),
         text("badge", OPTIONAL),
         integer("active", flag(optional(default=True))),
-        text("pin_hash", OPTIONAL),
+        # No PIN hash: verifiers live in the local credential table, never in a record. (Files
+        # written before keep a pin_hash column, filled from their old records' bodies.)
         text("changed_by", OPTIONAL),
         text("changed_at", record("ts")),
         _STATION,

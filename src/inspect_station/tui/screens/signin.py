@@ -10,11 +10,16 @@ from textual.widgets import Footer, Input, Label, Static
 from inspect_station.errors import InspectStationError
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.widgets import GaugeStatusBar
-from inspect_station.users import User
+from inspect_station.users import FIRST_ADMIN_HINT, User
 
 
-def banner_text(station: str) -> str:
-    """What the sign-in screen says above the fields."""
+def banner_text(station: str, has_users: bool = True) -> str:
+    """What the sign-in screen says above the fields (how to begin on a station with no users)."""
+    if not has_users:
+        return (
+            f"Station {station} has no users yet. Add the first administrator in a terminal:\n"
+            f"{FIRST_ADMIN_HINT}"
+        )
     return f"Station {station}\nScan your badge or type your user id, then your PIN."
 
 
@@ -32,7 +37,8 @@ class SignInScreen(StationScreen):
         station = self.app.service.config.station
         yield Static(f"inspect-station · {station} · sign in", classes="title")
         with Vertical(id="signin"):
-            yield Static(banner_text(station), id="station-banner")
+            has_users = not self.app.service.users.is_empty()
+            yield Static(banner_text(station, has_users), id="station-banner")
             with Grid(classes="fields"):
                 yield Label("User or badge")
                 yield Input(id="user", placeholder="scan badge or type user id")
