@@ -3,6 +3,8 @@ folders can share it without importing one another's tests)."""
 
 from __future__ import annotations
 
+from userkit import USUAL, add_users
+
 from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
@@ -12,13 +14,11 @@ GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
 
 
 def make_people(store: LocalStore, *supervisors: tuple[str, str, str]) -> UserDirectory:
-    """The station's users: inspector ann (PIN 1234) and the given (id, name, PIN) supervisors."""
-    directory = UserDirectory(store)
-    if directory.get("ann") is None:
-        directory.add("ann", "Ann Lee", "inspector", "1234", qualifications=["*"])
-    for user_id, name, pin in supervisors:
-        directory.add(user_id, name, "supervisor", pin, qualifications=["*"])
-    return directory
+    """The station's users, added by its administrator: inspector ann and the given
+    (id, name, PIN) supervisors."""
+    people = [] if UserDirectory(store).get("ann") else [USUAL[0]]
+    people += [(user_id, name, "supervisor", pin, ["*"]) for user_id, name, pin in supervisors]
+    return add_users(store, people)
 
 
 def reject_part(store: LocalStore, spec: PartSpec, serial: str, lot: str = "L1") -> str:

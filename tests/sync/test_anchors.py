@@ -168,7 +168,7 @@ def test_a_well_formed_record_appended_to_a_copy_is_seen_by_the_central_copy(
     copy = tmp_path / "copy.db"
     with sqlite3.connect(store.path) as source, sqlite3.connect(copy) as target:
         source.backup(target)
-    with LocalStore.open_existing(copy) as forged:
+    with LocalStore(copy, "BENCH-1") as forged:
         forged.append("note", {"text": "inspected and passed"})  # a perfectly chained record
         assert forged.verify().ok
     store.append("note", {"text": "what really happened"})

@@ -34,16 +34,17 @@ def conflict(central_url, make_station, bracket, tmp_path: Path):
     """BENCH-3 rejects a part and ships it; the office signs rework against the central store
     while the bench, offline, signs scrap; both ship. (bench, office, reject, office config)."""
     bench = make_station("BENCH-3")
-    make_people(bench, ("sam", "Sam Ortiz", "9876"))
+    make_people(bench, ("sam", "Sam Ortiz", "975310"))
     reject = reject_part(bench, bracket, "S-17", lot="L-9")
     Shipper(bench, central_url).ship()
     with sqlite3.connect(bench.path) as source, sqlite3.connect(tmp_path / "copy.db") as copy:
         source.backup(copy)  # the reject, before anyone disposed of it
     office = make_station("OFFICE-1")
-    make_people(office, ("kim", "Kim Park", "5555"))
+    make_people(office, ("kim", "Kim Park", "550761"))
     with CentralSource.open(central_url) as source:
-        Review(source, office).sign(reject, "rework", "re-cut to length", user_id="kim", pin="5555")
-    Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="9876")
+        review = Review(source, office)
+        review.sign(reject, "rework", "re-cut to length", user_id="kim", pin="550761")
+    Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="975310")
     config = tmp_path / "office.toml"
     config.write_text(f'station = "OFFICE-1"\ndb = "{office.path}"\n')
     return bench, office, reject, config
@@ -88,8 +89,8 @@ def test_nothing_is_in_force_until_a_supervisor_signs_which_disposition_stands(
         detail = review.detail(reject)
         assert detail.standing.conflict and detail.disposition is None
         for attempt in (
-            lambda: review.sign(reject, "scrap", "again", user_id="kim", pin="5555"),
-            lambda: review.cosign(reject, user_id="kim", pin="5555"),
+            lambda: review.sign(reject, "scrap", "again", user_id="kim", pin="550761"),
+            lambda: review.cosign(reject, user_id="kim", pin="550761"),
         ):
             with pytest.raises(NotPermitted, match="has conflicting dispositions"):
                 attempt()
@@ -104,14 +105,14 @@ def test_nothing_is_in_force_until_a_supervisor_signs_which_disposition_stands(
     wrong = cli(
         "disposition", "resolve", reject[:8], "--keep", rework.uuid[:8], "--reason", "x",
         "--user", "kim", "--pin-stdin", "--central", central_url,
-        config=config, stdin="0000\n",
+        config=config, stdin="000000\n",
     )  # fmt: skip
     assert wrong.exit_code == 2 and "Wrong PIN" in wrong.output
     resolved = cli(
         "disposition", "resolve", reject[:8], "--keep", rework.uuid[:8],
         "--reason", "rework agreed with the customer", "--user", "kim", "--pin-stdin",
         "--central", central_url,
-        config=config, stdin="5555\n",
+        config=config, stdin="550761\n",
     )  # fmt: skip
     assert resolved.exit_code == 0, resolved.output
     stands = f"disposition {rework.uuid[:8]} of reject {reject[:8]} stands (1 set aside)"
@@ -168,21 +169,21 @@ def test_a_disposition_signed_after_a_resolution_conflicts_again(conflict, centr
         review = Review(source, office)
         kept = review.detail(reject).dispositions[0]
         resolution = review.resolve_conflict(
-            reject, kept.uuid, "the first one stands", user_id="kim", pin="5555"
+            reject, kept.uuid, "the first one stands", user_id="kim", pin="550761"
         )
         assert set(resolution.considered) == {d.uuid for d in review.detail(reject).dispositions}
     Shipper(office, central_url).ship()
     third = LocalStore(tmp_path / "third.db", "OFFICE-2")
     try:
-        make_people(third, ("lee", "Lee Wu", "2468"))
+        make_people(third, ("lee", "Lee Wu", "246802"))
         # A terminal that never saw the others' (only the reject, from an early copy).
         with CentralSource.open(central_url) as source:
             review = Review(source, third)
             with pytest.raises(AlreadyDisposed, match="already disposed as rework"):
-                review.sign(reject, "repair", "x", user_id="lee", pin="2468")
+                review.sign(reject, "repair", "x", user_id="lee", pin="246802")
         with LocalStore.open_existing(tmp_path / "copy.db") as copy:
             Review(LocalSource(copy), third).sign(
-                reject, "return-to-supplier", "supplier fault", user_id="lee", pin="2468"
+                reject, "return-to-supplier", "supplier fault", user_id="lee", pin="246802"
             )
         assert Shipper(third, central_url).ship().conflicts == (reject,)
         assert [s.status for s in queue(central_url, third)] == [Status.CONFLICT]
@@ -197,13 +198,13 @@ def test_a_station_role_learns_of_the_conflict_its_batch_made(pg_database, make_
         bench_role = central.add_station("BENCH-3")
         office_role = central.add_station("OFFICE-1")
     bench = make_station("BENCH-3")
-    make_people(bench, ("sam", "Sam Ortiz", "9876"))
+    make_people(bench, ("sam", "Sam Ortiz", "975310"))
     reject = reject_part(bench, bracket, "S-1")
     office = make_station("OFFICE-1")
-    make_people(office, ("kim", "Kim Park", "5555"))
+    make_people(office, ("kim", "Kim Park", "550761"))
     Shipper(bench, bench_role.url).ship()
     with CentralSource.open(pg_database.url) as source:
-        Review(source, office).sign(reject, "rework", "re-cut", user_id="kim", pin="5555")
+        Review(source, office).sign(reject, "rework", "re-cut", user_id="kim", pin="550761")
     assert Shipper(office, office_role.url).ship().conflicts == ()
-    Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="9876")
+    Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="975310")
     assert Shipper(bench, bench_role.url).ship().conflicts == (reject,)

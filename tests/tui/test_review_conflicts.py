@@ -23,13 +23,13 @@ async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path
     (reject,) = [r["uuid"] for r in service.store.query("SELECT uuid FROM current_results")]
     # Another office signs rework from the central store; this station, offline, signs scrap.
     other = LocalStore(tmp_path / "office-2.db", "OFFICE-2")
-    make_people(other, ("kim", "Kim Park", "5555"))
+    make_people(other, ("kim", "Kim Park", "550761"))
     with CentralSource.open(central) as source:
-        Review(source, other).sign(reject, "rework", "re-machine", user_id="kim", pin="5555")
+        Review(source, other).sign(reject, "rework", "re-machine", user_id="kim", pin="550761")
     Shipper(other, central).ship()
     other.close()
     Review(LocalSource(service.store), service.store, service.users).sign(
-        reject, "scrap", "cracked", user_id="super", pin="9999"
+        reject, "scrap", "cracked", user_id="super", pin="271828"
     )
     assert Shipper(service.store, central).ship().conflicts == (reject,)
 
@@ -40,7 +40,7 @@ async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path
     )
     try:
         async with app.run_test(size=(110, 32)) as pilot:
-            await sign_in(pilot, "super", "9999")
+            await sign_in(pilot, "super", "271828")
             assert isinstance(app.screen, ReviewScreen)
             table = app.screen.query_one("#rejects", DataTable)
             await wait_until(pilot, lambda: table.row_count == 1)
@@ -60,7 +60,7 @@ async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path
             await pilot.press("enter")  # the first listed: rework, signed first
             await type_text(pilot, "agreed with the customer")
             await pilot.press("enter", "enter")  # reason, the prefilled user id
-            await type_text(pilot, "9999")
+            await type_text(pilot, "271828")
             await pilot.press("enter")
             await wait_until(pilot, lambda: "Resolved: disposition" in message(app))
             await wait_until(
