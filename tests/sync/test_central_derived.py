@@ -300,6 +300,8 @@ def test_upgrading_a_schema_1_store_drops_forged_rows_and_the_roles_projection_p
         for table, cols in CENTRAL_TABLES.items():
             types = ", ".join(f"{c} {'bigint' if t == 'INTEGER' else 'text'}" for c, t in cols)
             conn.execute(f"CREATE TABLE {schema}.{table} ({types})")
+            if table == "users":  # schema 1 stations shipped PIN hashes in user rows
+                conn.execute(f"ALTER TABLE {schema}.users ADD COLUMN pin_hash text")
             conn.execute(
                 f"CREATE TRIGGER {table}_inserted AFTER INSERT ON {schema}.{table} "
                 "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
@@ -337,6 +339,8 @@ def test_upgrading_a_schema_1_store_drops_forged_rows_and_the_roles_projection_p
         assert [h.seq for h in central.acknowledged_heads("BENCH-B")] == [records[-1]["seq"]]
     assert awaiting(url, store_b) == [(result["uuid"], Status.AWAITING)]
     assert raw.execute("SELECT count(*) FROM {s}dispositions") == [(0,)]
+    columns = "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'"
+    assert ("pin_hash",) not in raw.execute(columns)  # the hashes leave the query tables
     with (
         psycopg.connect(role_url, autocommit=True) as conn,
         pytest.raises(psycopg.errors.InsufficientPrivilege),
