@@ -351,10 +351,29 @@ def _print_detail(detail: RejectDetail) -> None:
             f"  #{m.characteristic:<3} {m.name or '':<24} {m.value} {m.unit or ''} {limits} "
             f"{m.verdict.upper()}{over};{gauge}; {m.inspector} {m.measured_at}{state}{reason}"
         )
+    standing = detail.standing
+    if standing.conflict:
+        click.echo(
+            f"  CONFLICTING DISPOSITIONS: {len(detail.dispositions)} were signed apart; none is "
+            "in force until a supervisor signs which one stands (disposition resolve)."
+        )
     for d in detail.dispositions:
-        click.echo(f"  disposition: {d.disposition.label} — {d.reason} ({d.status.value})")
+        state = d.status.value
+        if len(detail.dispositions) > 1:
+            kept = standing.in_force
+            state = "conflicting" if kept is None else ("in force" if d is kept else "set aside")
+        click.echo(
+            f"  disposition: {d.disposition.label} — {d.reason} ({state}); record "
+            f"{d.uuid[:8]} at {d.station}:{d.seq}"
+        )
         for sig in d.signatures:
             click.echo(f"    signed by {sig.name} ({sig.user_id}), {sig.meaning}, {sig.signed_at}")
+    for r in detail.resolutions:
+        sig = r.signature
+        click.echo(
+            f"  resolution: {r.kept[:8]} stands — {r.reason}; signed by {sig.name} "
+            f"({sig.user_id}), {sig.meaning}, {sig.signed_at}"
+        )
     for r in detail.reinspections:
         click.echo(f"  re-inspected {r.opened_at} at {r.station}: {r.result or 'open'}")
     click.echo(f"  content hash (what a signature binds): {detail.signed_hash}")
@@ -441,6 +460,43 @@ def disposition_sign(
     )
     if not info.complete:
         click.echo("A second signature is required: inspect-station disposition cosign.")
+
+
+@disposition_group.command("resolve")
+@click.argument("reject")
+@click.option(
+    "--keep",
+    required=True,
+    metavar="DISPOSITION",
+    help="The disposition that stands: its record id (the first 8 characters will do).",
+)
+@click.option("--reason", required=True, help="Why that one stands (one line).")
+@click.option("--user", "user_id", required=True, help="The supervisor signing.")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@_CENTRAL
+@_DB
+@pass_context
+def disposition_resolve(
+    ctx: Context,
+    reject: str,
+    keep: str,
+    reason: str,
+    user_id: str,
+    pin_stdin: bool,
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """Sign which of REJECT's conflicting dispositions stands; the others stay, set aside."""
+    with _reviewing(ctx, db, central_url, writing=True) as review:
+        resolution = review.resolve_conflict(
+            reject, keep, reason, user_id=user_id, pin=_read_pin(pin_stdin)
+        )
+    sig = resolution.signature
+    click.echo(
+        f"Resolved: disposition {resolution.kept[:8]} of reject {resolution.reject[:8]} stands "
+        f"({len(resolution.considered) - 1} set aside), signed by {sig.name} ({sig.user_id}), "
+        f"{sig.meaning}, {sig.signed_at}; record {resolution.station}:{resolution.seq}."
+    )
 
 
 @disposition_group.command("cosign")
