@@ -111,7 +111,7 @@ def export_group() -> None:
     default="csv",
     show_default=True,
     help="csv (one row per measurement), json (nested, with a schema), dfq (AQDEF), "
-    "html (certificate of conformance).",
+    "html (certificate of conformance), qif (QIF 3.0 results).",
 )
 @click.option(
     "--out",
@@ -145,7 +145,7 @@ def export_lot_command(
     """
     if encoding and fmt != "dfq":
         raise click.UsageError("--encoding applies to --format dfq only.")
-    options = ExportOptions(force=force, encoding=encoding)
+    options = ExportOptions(force=force, encoding=encoding, organisation=ctx.config.organisation)
     with record_source(ctx, db, central_url) as (source, store):
         if out is not None and str(out) == "-":
             data = load_lot(source, lot, writer=store)
