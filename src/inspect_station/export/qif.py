@@ -99,6 +99,7 @@ _ESCAPES = {
 }
 _SPECIAL = re.compile('[&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]')
 _PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FLUSH_AT = 1 << 20
 
 
@@ -143,6 +144,27 @@ def _attrs(pairs: Iterable[tuple[str, Any]]) -> str:
     if _SPECIAL.search("".join([value for _, value in given])) is None:
         return "".join([f' {name}="{value}"' for name, value in given])
     return "".join([f' {name}="{x(value)}"' for name, value in given])
+
+
+def _result_element(r: dict[str, Any]) -> str:
+    """An is:Result element: one result record of a part inspection."""
+    return (
+        "<is:Result"
+        + _attrs(
+            [
+                ("station", r["station"]),
+                ("seq", r["seq"]),
+                ("uuid", r["uuid"]),
+                ("result", r["result"]),
+                ("defectCode", r["defect_code"]),
+                ("note", r["note"]),
+                ("inspector", r["inspector"]),
+                ("closedAt", r["closed_at"]),
+                ("supersedes", r["supersedes"]),
+            ]
+        )
+        + "/>"
+    )
 
 
 def _user_attribute(kind: str, element: str) -> str:
@@ -213,6 +235,8 @@ class _Writer:
         self.chars = {ch.id: ch for ch in self.spec.characteristic}
         self.rules: dict[str | None, str] = {}
         self.kinds = {ch.id: self._type(ch) for ch in self.spec.characteristic}
+        self.char_facts: dict[str, tuple[str, int, str | None]] = {}
+        """Balloon id -> (QIF type prefix, item id, the Value element's unit attribute)."""
 
     # -- output -------------------------------------------------------------------------------
 
@@ -258,6 +282,13 @@ class _Writer:
         self.char_ids: dict[str, tuple[int, int, int]] = {
             ch.id: (ids.next(), ids.next(), ids.next()) for ch in self.spec.characteristic
         }
+        for ch in self.spec.characteristic:
+            kind = self.kinds[ch.id]
+            value_unit = None
+            if ch.kind is Kind.VARIABLE:
+                attribute = "linearUnit" if kind == "UserDefinedLinear" else "angularUnit"
+                value_unit = f' {attribute}="{x(self.spec.unit_of(ch))}"'
+            self.char_facts[ch.id] = (kind, self.char_ids[ch.id][2], value_unit)
         self.by_serial: dict[str, list[InspectionData]] = {}
         for inspection in data.inspections:
             self.by_serial.setdefault(inspection.serial, []).append(inspection)
@@ -275,6 +306,14 @@ class _Writer:
         self.next_event_id = ids.block(len(data.superseded_by))
         self.last_event_id = self.next_event_id + len(data.superseded_by) - 1
         self.units = self._units()
+        self.lot_text = x(data.lot)
+        organisation = self.options.organisation
+        self.traceability_head = (
+            f"<InspectingOrganization><Name>{x(organisation)}</Name></InspectingOrganization>"
+            if organisation
+            else ""
+        ) + (f"<OrderNumber>{x(data.work_order)}</OrderNumber>" if data.work_order else "")
+        """The start of every part inspection's traceability: organisation and work order."""
 
     def _units(self) -> list[str]:
         """Units of the limits: the spec's first, then the others in spec order."""
@@ -311,8 +350,7 @@ class _Writer:
             if station in data.stations
         )
         self.emit(
-            "<Header><Application><Name>inspect-station</Name>"
-            f"<Organization>inspect-station {x(__version__)}</Organization></Application>"
+            f"<Header><Application><Name>inspect-station {x(__version__)}</Name></Application>"
             f"{author}<Description>{x(self._description(heads))}</Description>"
             f"<Scope>lot {x(data.lot)}</Scope></Header>\n"
         )
@@ -457,11 +495,12 @@ class _Writer:
                     ("calibrationDue", device.due),
                 ]
             )
+            # The due date is the last day the gauge may be used: it expires at that day's end.
             calibration = (
                 '<Calibrations n="1"><Calibration>'
-                f"<ExpirationDate>{x(device.due)}T23:59:59</ExpirationDate>"
+                f"<ExpirationDate>{device.due}T23:59:59</ExpirationDate>"
                 "</Calibration></Calibrations>"
-                if device.due
+                if device.due and _DATE.fullmatch(device.due)
                 else ""
             )
             serial = f"<SerialNumber>{x(device.serial)}</SerialNumber>" if device.serial else ""
@@ -640,7 +679,6 @@ class _Writer:
         """Every part inspection's results, part by part, then the parts and the lot."""
         data = self.data
         self.emit(f'<Results><MeasurementResultsSet n="{len(data.inspections)}">\n')
-        components: list[str] = []
         for serial, rows in data.part_measurements():
             inspections = self.by_serial.get(serial, [])
             grouped: dict[str, list[dict[str, Any]]] = {}
@@ -648,14 +686,11 @@ class _Writer:
                 grouped.setdefault(row["inspection"], []).append(row)
             for inspection in inspections:
                 self.emit(self._measurement_results(inspection, grouped.get(inspection.uuid, [])))
-            if inspections:
-                components.append(self._component(serial, inspections))
         self.emit("</MeasurementResultsSet>\n")
-        self.emit(
-            f'<ActualComponentSets n="1"><ActualComponentSet n="{len(components)}">\n'
-            + "".join(components)
-            + "</ActualComponentSet></ActualComponentSets>\n"
-        )
+        self.emit(f'<ActualComponentSets n="1"><ActualComponentSet n="{len(self.by_serial)}">\n')
+        for serial in sorted(self.by_serial):
+            self.emit(self._component(serial, self.by_serial[serial]))
+        self.emit("</ActualComponentSet></ActualComponentSets>\n")
         self.emit(self._lot_traceability() + "\n</Results>\n</QIFDocument>\n")
         self.flush()
 
@@ -751,43 +786,32 @@ class _Writer:
     def _inspection_extension(
         self, inspection: InspectionData, dispositions: list[DispositionInfo]
     ) -> list[str]:
-        results = "".join(
-            "<is:Result"
-            + _attrs(
-                [
-                    ("station", r["station"]),
-                    ("seq", r["seq"]),
-                    ("uuid", r["uuid"]),
-                    ("result", r["result"]),
-                    ("defectCode", r["defect_code"]),
-                    ("note", r["note"]),
-                    ("inspector", r["inspector"]),
-                    ("closedAt", r["closed_at"]),
-                    ("supersedes", r["supersedes"]),
-                ]
-            )
-            + "/>"
-            for r in inspection.results
-        )
+        """The is:Inspection (with its results) and is:Disposition extension attributes."""
+        results = "".join([_result_element(r) for r in inspection.results])
         current = inspection.current_result
+        texts = [
+            inspection.serial,
+            inspection.station,
+            inspection.uuid,
+            inspection.inspector,
+            inspection.opened_at,
+            inspection.reinspection_of,
+            inspection.sent_back_by,
+            inspection.result,
+            current["defect_code"] if current else None,
+            current["note"] if current else None,
+        ]
+        if _SPECIAL.search("".join([t for t in texts if t is not None])) is not None:
+            texts = [None if t is None else x(t) for t in texts]
+        serial, station, uuid, inspector, opened, again, sent_back, result, defect, note = texts
         element = (
-            "<is:Inspection"
-            + _attrs(
-                [
-                    ("lot", self.data.lot),
-                    ("serial", inspection.serial),
-                    ("station", inspection.station),
-                    ("seq", inspection.seq),
-                    ("uuid", inspection.uuid),
-                    ("inspector", inspection.inspector),
-                    ("openedAt", inspection.opened_at),
-                    ("reinspectionOf", inspection.reinspection_of),
-                    ("sentBackBy", inspection.sent_back_by),
-                    ("result", inspection.result),
-                    ("defectCode", current["defect_code"] if current else None),
-                    ("note", current["note"] if current else None),
-                ]
-            )
+            f'<is:Inspection lot="{self.lot_text}" serial="{serial}" station="{station}" '
+            f'seq="{inspection.seq}" uuid="{uuid}" inspector="{inspector}" openedAt="{opened}"'
+            + (f' reinspectionOf="{again}"' if again is not None else "")
+            + (f' sentBackBy="{sent_back}"' if sent_back is not None else "")
+            + (f' result="{result}"' if result is not None else "")
+            + (f' defectCode="{defect}"' if defect is not None else "")
+            + (f' note="{note}"' if note is not None else "")
             + f">{results}</is:Inspection>"
         )
         out = [_user_attribute("inspection", element)]
@@ -830,19 +854,12 @@ class _Writer:
         return out
 
     def _measurement_results(self, inspection: InspectionData, rows: list[dict[str, Any]]) -> str:
-        data = self.data
+        """One MeasurementResults element: a part inspection and its measurements."""
         events, correction_ids, dispositions = self._events(inspection, rows)
         current = inspection.current_result
         reject = current["uuid"] if current is not None and current["result"] == "reject" else None
-        organisation = self.options.organisation
         traceability = (
-            "<InspectionTraceability>"
-            + (
-                f"<InspectingOrganization><Name>{x(organisation)}</Name></InspectingOrganization>"
-                if organisation
-                else ""
-            )
-            + (f"<OrderNumber>{x(data.work_order)}</OrderNumber>" if data.work_order else "")
+            f"<InspectionTraceability>{self.traceability_head}"
             + (f'<NotedEvents n="{len(events)}">{"".join(events)}</NotedEvents>' if events else "")
             + f"<InspectionStart>{x(inspection.opened_at)}</InspectionStart>"
             + (f"<InspectionEnd>{x(current['closed_at'])}</InspectionEnd>" if current else "")
@@ -851,7 +868,10 @@ class _Writer:
             + _attributes(self._inspection_extension(inspection, dispositions))
             + "</InspectionTraceability>"
         )
-        measurements = [self._measurement(row, inspection, correction_ids, reject) for row in rows]
+        component_id = self.component_ids[inspection.serial]
+        measurements = [
+            self._measurement(row, component_id, correction_ids, reject) for row in rows
+        ]
         measured = (
             f'<MeasuredCharacteristics><CharacteristicMeasurements n="{len(measurements)}">\n'
             + "".join(measurements)
@@ -869,7 +889,7 @@ class _Writer:
     def _measurement(
         self,
         row: dict[str, Any],
-        inspection: InspectionData,
+        component_id: int,
         correction_ids: dict[str, int],
         reject: str | None,
     ) -> str:
@@ -934,31 +954,6 @@ class _Writer:
             escaped = [None if t is None else x(t) for t in texts]
             (station, uuid, hash_, inspector, value, unit, verdict, zone, deviation) = escaped[:9]
             (limit, exceeds, source, manual, raw, supersedes, reason, at, spec_unit) = escaped[9:]
-        rule = self._rule(row["decision_rule"])
-        extension = (
-            f'<Attributes n="1"><AttributeUser name="{EXTENSION_NAME}" '
-            'nameUserAttribute="measurement record"><UserDataXML>'
-            f'<is:Measurement station="{station}" seq="{row["seq"]}" uuid="{uuid}" '
-            f'hash="{hash_}" inspector="{inspector}" value="{value}"'
-            + (f' unit="{unit}"' if unit is not None else "")
-            + f' verdict="{verdict}"'
-            + (f' zone="{zone}"' if zone is not None else "")
-            + (f' deviation="{deviation}"' if deviation is not None else "")
-            + (f' limit="{limit}"' if limit is not None else "")
-            + (f' exceedsBy="{exceeds}"' if exceeds is not None else "")
-            + rule
-            + f' source="{source}"'
-            + (f' manualReason="{manual}"' if manual is not None else "")
-            + (f' raw="{raw}"' if raw is not None else "")
-            + (
-                f' status="superseded" supersededBy="{x(superseded_by)}"'
-                if superseded_by
-                else ' status="current"'
-            )
-            + (f' supersedes="{supersedes}"' if supersedes is not None else "")
-            + (f' reason="{reason}"' if reason is not None else "")
-            + "/></UserDataXML></AttributeUser></Attributes>"
-        )
         device = self.devices.get(
             (
                 row["gauge_asset"],
@@ -968,34 +963,59 @@ class _Writer:
             )
         )
         event = correction_ids.get(uuid)
-        kind = self.kinds[ch.id]
-        if kind == "UserDefinedAttribute":
+        kind, item_id, value_unit = self.char_facts[ch.id]
+        if value_unit is None:
             value_element = f"<Value>{value}</Value>"
         else:
+            if row["spec_unit"] not in (None, self.spec.unit_of(ch)):
+                raise ExportError(
+                    f"Measurement {row['station']}:{row['seq']} of lot {self.data.lot} gives its "
+                    f"limits in {spec_unit!r}, but characteristic {ch.id} of the spec is in "
+                    f"{self.spec.unit_of(ch)}; the record is inconsistent."
+                )
             in_spec = row["value_in_spec_unit"]
-            number = decimal_text(in_spec if in_spec is not None else row["value"], "value")
-            unit_attr = "linearUnit" if kind == "UserDefinedLinear" else "angularUnit"
-            value_element = (
-                f'<Value {unit_attr}="{spec_unit or x(self.spec.unit_of(ch))}">{number}</Value>'
-            )
+            number = in_spec if in_spec is not None else row["value"]
+            if _PLAIN_DECIMAL.fullmatch(number) is None:
+                number = decimal_text(number, "value")
+            value_element = f"<Value{value_unit}>{number}</Value>"
+        # The optional pieces, then the element in one go.
+        unit = f' unit="{unit}"' if unit is not None else ""
+        zone = f' zone="{zone}"' if zone is not None else ""
+        deviation = f' deviation="{deviation}"' if deviation is not None else ""
+        limit = f' limit="{limit}"' if limit is not None else ""
+        exceeds = f' exceedsBy="{exceeds}"' if exceeds is not None else ""
+        manual = f' manualReason="{manual}"' if manual is not None else ""
+        raw = f' raw="{raw}"' if raw is not None else ""
+        state = (
+            f' status="superseded" supersededBy="{x(superseded_by)}"'
+            if superseded_by
+            else ' status="current"'
+        )
+        supersedes = f' supersedes="{supersedes}"' if supersedes is not None else ""
+        reason = f' reason="{reason}"' if reason is not None else ""
+        devices = (
+            f'<MeasurementDeviceIds n="1"><Id>{device.id}</Id></MeasurementDeviceIds>'
+            if device is not None
+            else ""
+        )
+        events = f'<NotedEventIds n="1"><Id>{event}</Id></NotedEventIds>' if event else ""
+        nonconformance = (
+            f"<NonConformanceDesignator>{x(reject)}</NonConformanceDesignator>"
+            if reject is not None and verdict == "fail" and not superseded_by
+            else ""
+        )
         return (
-            f'<{kind}CharacteristicMeasurement id="{measurement_id}">{extension}'
-            f"<Status>{status}</Status>"
-            f"<CharacteristicItemId>{self.char_ids[ch.id][2]}</CharacteristicItemId>"
-            f"<TimeStamp>{at}</TimeStamp>"
-            f"<ActualComponentId>{self.component_ids[inspection.serial]}</ActualComponentId>"
-            + (
-                f'<MeasurementDeviceIds n="1"><Id>{device.id}</Id></MeasurementDeviceIds>'
-                if device is not None
-                else ""
-            )
-            + (f'<NotedEventIds n="1"><Id>{event}</Id></NotedEventIds>' if event else "")
-            + (
-                f"<NonConformanceDesignator>{x(reject)}</NonConformanceDesignator>"
-                if reject is not None and verdict == "fail" and not superseded_by
-                else ""
-            )
-            + f"{value_element}</{kind}CharacteristicMeasurement>\n"
+            f'<{kind}CharacteristicMeasurement id="{measurement_id}"><Attributes n="1">'
+            f'<AttributeUser name="{EXTENSION_NAME}" nameUserAttribute="measurement record">'
+            f'<UserDataXML><is:Measurement station="{station}" seq="{row["seq"]}" '
+            f'uuid="{uuid}" hash="{hash_}" inspector="{inspector}" value="{value}"{unit} '
+            f'verdict="{verdict}"{zone}{deviation}{limit}{exceeds}'
+            f'{self._rule(row["decision_rule"])} source="{source}"{manual}{raw}{state}'
+            f"{supersedes}{reason}/></UserDataXML></AttributeUser></Attributes>"
+            f"<Status>{status}</Status><CharacteristicItemId>{item_id}</CharacteristicItemId>"
+            f"<TimeStamp>{at}</TimeStamp><ActualComponentId>{component_id}</ActualComponentId>"
+            f"{devices}{events}{nonconformance}{value_element}"
+            f"</{kind}CharacteristicMeasurement>\n"
         )
 
 
