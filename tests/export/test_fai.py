@@ -386,3 +386,15 @@ def test_export_fai_reads_a_central_store(
 def test_a_load_error_is_an_export_error(lot7: RecordedLot):
     with pytest.raises(ExportError, match=r"Give the serial number of the part\."):
         load_form3(LocalSource(lot7.store), "  ")
+
+
+def test_export_fai_to_standard_output_puts_the_manifest_on_stderr(config: Path):
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "export", "fai", "P5", "--format", "csv", "--out", "-"]
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+    assert [r["char_no"] for r in rows] == ["1", "2", "3", "4"]
+    assert result.stderr.startswith("# inspect-station AS9102 Form 3 manifest")
+    assert "# part PLT-77 revision B serial P5; lot L-7;" in result.stderr
+    assert "# chain TEST-1: OK" in result.stderr and result.stderr.rstrip().endswith("  -")

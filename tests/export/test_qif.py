@@ -405,3 +405,15 @@ def test_export_lot_format_qif_writes_the_document_and_its_manifest(
     assert doc.export.get("organisation") == "Acme Aero, Plant 2"
     name = ".//q:InspectionTraceability/q:InspectingOrganization/q:Name"
     assert doc.root.findtext(name, None, NS) == "Acme Aero, Plant 2"
+
+
+def test_export_to_standard_output_is_the_document_alone(lot7: RecordedLot, tmp_path: Path):
+    config = tmp_path / "station.toml"
+    config.write_text(f'station = "TEST-1"\ndb = "{lot7.store.path}"\n')
+    result = CliRunner().invoke(
+        main, ["--config", str(config), "export", "lot", "L-7", "--format", "qif", "--out", "-"]
+    )
+    assert result.exit_code == 0, result.stderr
+    # Parses as one document: no chain summary (or anything else) after it.
+    assert len(read_qif(result.stdout_bytes).measurements) == 25
+    assert "# chain TEST-1: OK" in result.stderr

@@ -160,8 +160,12 @@ def export_lot_command(
                 f"Wrote {result.path} ({data.measurement_count} measurement records, "
                 f"{result.size:,} bytes); SHA-256 {result.sha256} in {result.manifest_path}."
             )
+    # With --out - the export itself is on standard output: nothing else may go there (the
+    # manifest on standard error already names each chain's verification).
+    to_stdout = out is not None and str(out) == "-"
     for check in data.verification or []:
-        click.echo(f"  chain {check.summary()}", err=not check.ok)
+        if not (to_stdout and check.ok):
+            click.echo(f"  chain {check.summary()}", err=not check.ok)
     if data.verified is False:
         click.echo("Warning: a chain did not verify; the export says so.", err=True)
         sys.exit(1)

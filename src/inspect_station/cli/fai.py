@@ -85,8 +85,12 @@ def export_fai_command(
                 f"{missing} not measured, {result.size:,} bytes); SHA-256 {result.sha256} in "
                 f"{result.manifest_path}."
             )
+    # With --out - the export itself is on standard output: nothing else may go there (the
+    # manifest on standard error already names each chain's verification).
+    to_stdout = out is not None and str(out) == "-"
     for check in form.verification or []:
-        click.echo(f"  chain {check.summary()}", err=not check.ok)
+        if not (to_stdout and check.ok):
+            click.echo(f"  chain {check.summary()}", err=not check.ok)
     if form.verification_text == "BROKEN":
         click.echo("Warning: a chain did not verify; the form says so.", err=True)
         sys.exit(1)
