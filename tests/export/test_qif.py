@@ -35,10 +35,17 @@ def qif_schema() -> xmlschema.XMLSchema:
     return build_schema()
 
 
-def export_qif(source: RecordSource, lot: str, path: Path, organisation: str | None = None) -> str:
-    """Export ``lot`` as QIF to ``path``; the document's text."""
-    export_lot(source, lot, "qif", path, ExportOptions(organisation=organisation))
-    return path.read_text(encoding="utf-8")
+@pytest.fixture
+def export_qif(qif_schema: xmlschema.XMLSchema):
+    """Export a lot as QIF to a path, check the document is valid QIF 3.0, return its text."""
+
+    def export(source: RecordSource, lot: str, path: Path, organisation: str | None = None) -> str:
+        export_lot(source, lot, "qif", path, ExportOptions(organisation=organisation))
+        text = path.read_text(encoding="utf-8")
+        assert schema_errors(qif_schema, text) == []
+        return text
+
+    return export
 
 
 def lot_records(store: LocalStore, lot: str) -> list[dict[str, Any]]:
@@ -111,21 +118,24 @@ def assert_measurements_match(text: str, records: list[dict[str, Any]]) -> None:
 # -- a station's record --------------------------------------------------------------------
 
 
-def test_the_lot_exports_as_valid_qif(lot7: RecordedLot, qif_schema, tmp_path: Path):
+def test_the_lot_exports_as_valid_qif(lot7: RecordedLot, tmp_path: Path, export_qif):
     text = export_qif(LocalSource(lot7.store), "L-7", tmp_path / "L-7.qif", "Acme Aero")
-    assert schema_errors(qif_schema, text) == []
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<QIFDocument ')
     root = read_qif(text).root
     assert root.get("versionQIF") == "3.0.0"
     assert root.findtext("q:Header/q:Author/q:Organization", namespaces=NS) == "Acme Aero"
 
 
-def test_every_value_and_verdict_reads_back_as_recorded(lot7: RecordedLot, tmp_path: Path):
+def test_every_value_and_verdict_reads_back_as_recorded(
+    lot7: RecordedLot, tmp_path: Path, export_qif
+):
     text = export_qif(LocalSource(lot7.store), "L-7", tmp_path / "L-7.qif")
     assert_measurements_match(text, lot_records(lot7.store, "L-7"))
 
 
-def test_parts_inspections_and_dispositions_read_back(lot7: RecordedLot, tmp_path: Path):
+def test_parts_inspections_and_dispositions_read_back(
+    lot7: RecordedLot, tmp_path: Path, export_qif
+):
     doc = read_qif(export_qif(LocalSource(lot7.store), "L-7", tmp_path / "L-7.qif"))
     records = lot_records(lot7.store, "L-7")
     opened = [r for r in records if r["kind"] in ("inspection_opened", "reinspection_opened")]
@@ -171,7 +181,9 @@ def test_parts_inspections_and_dispositions_read_back(lot7: RecordedLot, tmp_pat
     assert any(e.startswith(f"Disposition Rework of reject {reject}") for e in events)
 
 
-def test_characteristics_carry_limits_balloons_class_and_gauges(lot7: RecordedLot, tmp_path):
+def test_characteristics_carry_limits_balloons_class_and_gauges(
+    lot7: RecordedLot, tmp_path, export_qif
+):
     doc = read_qif(export_qif(LocalSource(lot7.store), "L-7", tmp_path / "L-7.qif"))
     spec: PartSpec = lot7.spec
     assert list(doc.definitions) == [ch.id for ch in spec.characteristic]
@@ -204,7 +216,9 @@ def test_characteristics_carry_limits_balloons_class_and_gauges(lot7: RecordedLo
     assert part.find(".//is:Spec", NS).get("hash") == spec.content_hash
 
 
-def test_the_export_names_the_chain_head_it_was_made_from(lot7: RecordedLot, tmp_path: Path):
+def test_the_export_names_the_chain_head_it_was_made_from(
+    lot7: RecordedLot, tmp_path: Path, export_qif
+):
     source = LocalSource(lot7.store)
     seq, hash_ = lot7.store.head()
     # Records written after the export started are not in it.
@@ -219,7 +233,9 @@ def test_the_export_names_the_chain_head_it_was_made_from(lot7: RecordedLot, tmp
     assert "P6" not in doc.components
 
 
-def test_a_correction_keeps_the_earlier_value_superseded(lot7: RecordedLot, tmp_path: Path):
+def test_a_correction_keeps_the_earlier_value_superseded(
+    lot7: RecordedLot, tmp_path: Path, export_qif
+):
     doc = read_qif(export_qif(LocalSource(lot7.store), "L-7", tmp_path / "L-7.qif"))
     p3 = {m.record["value"]: m for m in doc.measurements.values() if m.serial == "P3"}
     earlier, correction = p3["0.201"], p3["0.012"]
@@ -234,7 +250,7 @@ def test_a_correction_keeps_the_earlier_value_superseded(lot7: RecordedLot, tmp_
 
 
 def test_inches_angles_and_micrometres_are_declared_units(
-    store: LocalStore, shaft: PartSpec, qif_schema, tmp_path: Path
+    store: LocalStore, shaft: PartSpec, tmp_path: Path, export_qif
 ):
     recorder = Recorder(store, today=TODAY)
     values = {"1": ("25.3937", "mm"), "2": ("8.5004", None), "3": ("0.130", None)}
@@ -252,7 +268,6 @@ def test_inches_angles_and_micrometres_are_declared_units(
             auto_close=True,
         )
     text = export_qif(LocalSource(store), "S-1", tmp_path / "S-1.qif")
-    assert schema_errors(qif_schema, text) == []
     assert_measurements_match(text, lot_records(store, "S-1"))
     doc = read_qif(text)
     units = doc.root.find("q:FileUnits", NS)
@@ -270,7 +285,7 @@ def test_inches_angles_and_micrometres_are_declared_units(
 
 
 def test_hostile_text_is_escaped_and_the_document_stays_valid(
-    store: LocalStore, plate: PartSpec, qif_schema, tmp_path: Path
+    store: LocalStore, plate: PartSpec, tmp_path: Path, export_qif
 ):
     recorder = Recorder(store, today=TODAY)
     serial = 'S<1>&"\x01'
@@ -288,7 +303,6 @@ def test_hostile_text_is_escaped_and_the_document_stays_valid(
             auto_close=True,
         )
     text = export_qif(LocalSource(store), "L&<9>", tmp_path / "hostile.qif", 'Org "A" & <B>')
-    assert schema_errors(qif_schema, text) == []
     assert "<Evil/>" not in text
     assert_measurements_match(text, lot_records(store, "L&<9>"))
     doc = read_qif(text)
@@ -299,9 +313,10 @@ def test_hostile_text_is_escaped_and_the_document_stays_valid(
 # -- the validator itself -------------------------------------------------------------------
 
 
-def test_the_validator_refuses_broken_documents(lot7: RecordedLot, qif_schema, tmp_path: Path):
+def test_the_validator_refuses_broken_documents(
+    lot7: RecordedLot, qif_schema, tmp_path: Path, export_qif
+):
     text = export_qif(LocalSource(lot7.store), "L-7", tmp_path / "L-7.qif")
-    assert schema_errors(qif_schema, text) == []
     device = re.search(r'<ManualMeasurementDevice id="(\d+)"', text).group(1)
     first_id = re.search(r'<Standard id="(\d+)"', text).group(1)
     broken = {
@@ -348,20 +363,19 @@ def _comparable(text: str) -> str:
 
 
 def test_the_lot_exports_the_same_from_a_central_store(
-    lot7: RecordedLot, central_url: str, qif_schema, tmp_path: Path
+    lot7: RecordedLot, central_url: str, tmp_path: Path, export_qif
 ):
     ship(lot7.store, central_url)
     local = export_qif(LocalSource(lot7.store), "L-7", tmp_path / "local.qif")
     with CentralSource.open(central_url) as source:
         central = export_qif(source, "L-7", tmp_path / "central.qif")
-    assert schema_errors(qif_schema, central) == []
     assert_measurements_match(central, lot_records(lot7.store, "L-7"))
     assert read_qif(central).export.find("is:Source", NS).get("kind") == "central"
     assert _comparable(central) == _comparable(local)
 
 
 def test_a_lot_from_two_stations_names_both_chain_heads(
-    lot7: RecordedLot, central_url: str, qif_schema, tmp_path: Path
+    lot7: RecordedLot, central_url: str, tmp_path: Path, export_qif
 ):
     with LocalStore(tmp_path / "bench2.db", "BENCH-2") as bench2:
         record_part(Recorder(bench2, today=TODAY), lot7.spec, "L-7", "Q9", GOOD)
@@ -371,7 +385,6 @@ def test_a_lot_from_two_stations_names_both_chain_heads(
     ship(lot7.store, central_url)
     with CentralSource.open(central_url) as source:
         text = export_qif(source, "L-7", tmp_path / "central.qif")
-    assert schema_errors(qif_schema, text) == []
     assert_measurements_match(text, lot_records(lot7.store, "L-7") + bench2_records)
     heads = {
         h.get("station"): (int(h.get("seq")), h.get("hash"))
@@ -407,7 +420,9 @@ def test_export_lot_format_qif_writes_the_document_and_its_manifest(
     assert doc.root.findtext(name, None, NS) == "Acme Aero, Plant 2"
 
 
-def test_export_to_standard_output_is_the_document_alone(lot7: RecordedLot, tmp_path: Path):
+def test_export_to_standard_output_is_the_document_alone(
+    lot7: RecordedLot, qif_schema, tmp_path: Path
+):
     config = tmp_path / "station.toml"
     config.write_text(f'station = "TEST-1"\ndb = "{lot7.store.path}"\n')
     result = CliRunner().invoke(
@@ -416,4 +431,5 @@ def test_export_to_standard_output_is_the_document_alone(lot7: RecordedLot, tmp_
     assert result.exit_code == 0, result.stderr
     # Parses as one document: no chain summary (or anything else) after it.
     assert len(read_qif(result.stdout_bytes).measurements) == 25
+    assert schema_errors(qif_schema, result.stdout_bytes) == []
     assert "# chain TEST-1: OK" in result.stderr
