@@ -140,17 +140,17 @@ def test_parts_inspections_and_dispositions_read_back(
     records = lot_records(lot7.store, "L-7")
     opened = [r for r in records if r["kind"] in ("inspection_opened", "reinspection_opened")]
     results = {r["body"]["inspection"]: r for r in records if r["kind"] == "inspection_closed"}
-    assert len(doc.results) == len(opened) == 6
-    for element, record in zip(
-        doc.results, sorted(opened, key=lambda r: (r["body"]["serial"], r["ts"])), strict=True
-    ):
+    by_uuid = {e.find(".//is:Inspection", NS).get("uuid"): e for e in doc.results}
+    assert len(doc.results) == len(by_uuid) == len(opened) == 6
+    # In journal order: each inspection as soon as its last measurement was recorded.
+    last = {r["body"]["inspection"]: r["seq"] for r in records if r["kind"] == "measurement"}
+    assert list(by_uuid) == sorted(by_uuid, key=lambda uuid: last[uuid])
+    for record in opened:
+        element = by_uuid[record["uuid"]]
         inspection = element.find(".//is:Inspection", NS)
-        assert inspection.get("uuid") == record["uuid"]
         assert inspection.get("serial") == record["body"]["serial"]
-        assert (
-            element.findtext("q:InspectionTraceability/q:InspectionStart", None, NS)
-            == (record["ts"])
-        )
+        start = element.findtext("q:InspectionTraceability/q:InspectionStart", None, NS)
+        assert start == record["ts"]
         assert element.findtext(".//q:InspectionOperator/q:Name", None, NS) == "ann"
         assert element.findtext("q:InspectionTraceability/q:OrderNumber", None, NS) == "WO-881"
         result = results[record["uuid"]]["body"]["result"]

@@ -2,8 +2,9 @@
 
 One ``QIFDocument`` (namespace ``http://qifstandards.org/xsd/qif3``, ``versionQIF="3.0.0"``),
 valid against the official schema ``QIFApplications/QIFDocument.xsd``, UTF-8, written as a
-stream: the measurements are read part by part and each part's results are written before the
-next part is read, so a lot of any size exports in flat memory. In document order:
+stream: the measurements are read in journal order and each part inspection's results are
+written as soon as its last measurement record has been read, so a lot of any size exports in
+flat memory. In document order:
 
 - ``Attributes``: the export itself in the inspect-station extension (``EXTENSION_NAMESPACE``):
   where the records came from, the chain head (station, seq, hash) of every station whose
@@ -28,8 +29,9 @@ next part is read, so a lot of any size exports in flat memory. In document orde
   values of an attribute) and an item (``Name`` and ``CharacteristicDesignator`` = balloon
   id, criticality = class, the gauges used, the drawing location if the spec gives one);
 - ``Results``: one ``MeasurementResults`` per part inspection (a part re-inspected after rework
-  has two), with ``InspectionTraceability`` (work order, start and end, operator, corrections
-  and dispositions as ``NotedEvents``, and lot, serial, station and the result records in the
+  has two), in the journal order of their last measurement records, with
+  ``InspectionTraceability`` (work order, start and end, operator, corrections and
+  dispositions as ``NotedEvents``, and lot, serial, station and the result records in the
   extension), every measurement record as a ``CharacteristicMeasurement`` (``Value`` in the
   unit of the limits, ``Status`` PASS or FAIL as recorded, ``TimeStamp``, the gauge, the reject
   as ``NonConformanceDesignator``, and in the extension the record's station, seq, UUID and
@@ -50,7 +52,7 @@ from __future__ import annotations
 import json
 import re
 import uuid as uuid_module
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -64,6 +66,7 @@ from inspect_station.export.lot import (
     InspectionData,
     LotData,
 )
+from inspect_station.export.source import LocalSource
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.units import dimension
 
@@ -101,6 +104,43 @@ _SPECIAL = re.compile('[&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]')
 _PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FLUSH_AT = 1 << 20
+_ROW_COLUMNS = (
+    "station",
+    "seq",
+    "uuid",
+    "record_hash",
+    "inspection",
+    "serial",
+    "characteristic",
+    "kind",
+    "value",
+    "unit",
+    "value_in_spec_unit",
+    "spec_unit",
+    "verdict",
+    "zone",
+    "deviation",
+    "limit_broken",
+    "exceeds_by",
+    "decision_rule",
+    "source",
+    "manual_reason",
+    "gauge_asset",
+    "gauge_serial",
+    "gauge_certificate",
+    "gauge_calibration_due",
+    "raw",
+    "inspector",
+    "measured_at",
+    "supersedes",
+    "reason",
+)
+"""The measurement columns the writer reads, in the order of its rows."""
+_COLUMN = {name: index for index, name in enumerate(_ROW_COLUMNS)}
+_STATION, _SEQ, _UUID = _COLUMN["station"], _COLUMN["seq"], _COLUMN["uuid"]
+_INSPECTION, _CHARACTERISTIC = _COLUMN["inspection"], _COLUMN["characteristic"]
+_VALUE, _UNIT, _INSPECTOR = _COLUMN["value"], _COLUMN["unit"], _COLUMN["inspector"]
+_AT, _SUPERSEDES, _REASON = _COLUMN["measured_at"], _COLUMN["supersedes"], _COLUMN["reason"]
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -676,16 +716,19 @@ class _Writer:
     # -- the results --------------------------------------------------------------------------
 
     def results(self) -> None:
-        """Every part inspection's results, part by part, then the parts and the lot."""
+        """Every part inspection's results, in journal order, then the parts and the lot."""
         data = self.data
         self.emit(f'<Results><MeasurementResultsSet n="{len(data.inspections)}">\n')
-        for serial, rows in data.part_measurements():
-            inspections = self.by_serial.get(serial, [])
-            grouped: dict[str, list[dict[str, Any]]] = {}
-            for row in rows:
-                grouped.setdefault(row["inspection"], []).append(row)
-            for inspection in inspections:
-                self.emit(self._measurement_results(inspection, grouped.get(inspection.uuid, [])))
+        by_uuid = data.by_inspection
+        written: set[str] = set()
+        for uuid, rows in self._inspection_rows():
+            inspection = by_uuid.get(uuid)
+            if inspection is not None and uuid not in written:
+                written.add(uuid)
+                self.emit(self._measurement_results(inspection, rows))
+        for inspection in data.inspections:
+            if inspection.uuid not in written:
+                self.emit(self._measurement_results(inspection, []))
         self.emit("</MeasurementResultsSet>\n")
         self.emit(f'<ActualComponentSets n="1"><ActualComponentSet n="{len(self.by_serial)}">\n')
         for serial in sorted(self.by_serial):
@@ -693,6 +736,34 @@ class _Writer:
         self.emit("</ActualComponentSet></ActualComponentSets>\n")
         self.emit(self._lot_traceability() + "\n</Results>\n</QIFDocument>\n")
         self.flush()
+
+    def _pages(self) -> Iterator[list[list[Any]]]:
+        """The lot's measurement rows (lists in ``_ROW_COLUMNS`` order) page by page, in journal
+        order (station, seq)."""
+        source = self.data.source
+        if isinstance(source, LocalSource):
+            # SQLite builds each page as one JSON text, read ahead by a worker thread.
+            yield from source.sqlite_pages(self.data.lot, [f"m.{n}" for n in _ROW_COLUMNS])
+            return
+        for page in self.data.measurement_pages():
+            yield [[row[name] for name in _ROW_COLUMNS] for row in page]
+
+    def _inspection_rows(self) -> Iterator[tuple[str, list[list[Any]]]]:
+        """(inspection UUID, its measurement rows) for every inspection with measurements, each
+        as soon as the journal order has passed its last measurement record."""
+        ends = self.data.source.lot_inspection_ends(self.data.lot)
+        open_rows: dict[str, list[list[Any]]] = {}
+        for page in self._pages():
+            for row in page:
+                uuid = row[_INSPECTION]
+                rows = open_rows.get(uuid)
+                if rows is None:
+                    rows = open_rows[uuid] = []
+                rows.append(row)
+                if ends.get(uuid) == (row[_STATION], row[_SEQ]):
+                    yield uuid, open_rows.pop(uuid)
+        # Only if the journal and the projection disagree; the chain verification says so.
+        yield from open_rows.items()
 
     def _component(self, serial: str, inspections: list[InspectionData]) -> str:
         latest = max(inspections, key=lambda i: (i.opened_at, i.station, i.seq))
@@ -735,13 +806,14 @@ class _Writer:
         )
 
     def _events(
-        self, inspection: InspectionData, rows: list[dict[str, Any]]
+        self, inspection: InspectionData, rows: list[list[Any]]
     ) -> tuple[list[str], dict[str, int], list[DispositionInfo]]:
         """Noted events of an inspection (corrections, dispositions) and the correction ids."""
         events: list[tuple[str, int, str]] = []  # (time, id, element)
         correction_ids: dict[str, int] = {}
         for row in rows:
-            if not row["supersedes"]:
+            supersedes = row[_SUPERSEDES]
+            if not supersedes:
                 continue
             if self.next_event_id > self.last_event_id:
                 # More corrections than the snapshot counted: the record is inconsistent.
@@ -751,13 +823,13 @@ class _Writer:
                 )
             event_id = self.next_event_id
             self.next_event_id += 1
-            correction_ids[row["uuid"]] = event_id
+            correction_ids[row[_UUID]] = event_id
             text = (
-                f"Correction of characteristic {row['characteristic']} by {row['inspector']}: "
-                f"{row['value']} {row['unit'] or ''} supersedes record {row['supersedes']}; "
-                f"reason: {row['reason'] or '-'}"
+                f"Correction of characteristic {row[_CHARACTERISTIC]} by {row[_INSPECTOR]}: "
+                f"{row[_VALUE]} {row[_UNIT] or ''} supersedes record {supersedes}; "
+                f"reason: {row[_REASON] or '-'}"
             )
-            events.append((row["measured_at"], event_id, text))
+            events.append((row[_AT], event_id, text))
         dispositions = [
             d
             for result in inspection.results
@@ -853,7 +925,7 @@ class _Writer:
             out.append(_user_attribute("disposition", disposition))
         return out
 
-    def _measurement_results(self, inspection: InspectionData, rows: list[dict[str, Any]]) -> str:
+    def _measurement_results(self, inspection: InspectionData, rows: list[list[Any]]) -> str:
         """One MeasurementResults element: a part inspection and its measurements."""
         events, correction_ids, dispositions = self._events(inspection, rows)
         current = inspection.current_result
@@ -888,17 +960,48 @@ class _Writer:
 
     def _measurement(
         self,
-        row: dict[str, Any],
+        row: list[Any],
         component_id: int,
         correction_ids: dict[str, int],
         reject: str | None,
     ) -> str:
         """One CharacteristicMeasurement element (this runs once per record: kept lean)."""
-        ch = self.chars.get(row["characteristic"])
+        (
+            station,
+            seq,
+            uuid,
+            hash_,
+            _,
+            _,
+            characteristic,
+            _,
+            value,
+            unit,
+            in_spec,
+            spec_unit,
+            verdict,
+            zone,
+            deviation,
+            limit,
+            exceeds,
+            decision_rule,
+            source,
+            manual,
+            asset,
+            gauge_serial,
+            certificate,
+            due,
+            raw,
+            inspector,
+            at,
+            supersedes,
+            reason,
+        ) = row
+        ch = self.chars.get(characteristic)
         if ch is None:
             raise ExportError(
                 f"A measurement of lot {self.data.lot} is of characteristic "
-                f"{row['characteristic']!r}, which {self.spec.part_number} revision "
+                f"{characteristic!r}, which {self.spec.part_number} revision "
                 f"{self.spec.revision} does not have."
             )
         measurement_id = self.next_measurement_id
@@ -908,8 +1011,6 @@ class _Writer:
                 "started; export it again."
             )
         self.next_measurement_id = measurement_id + 1
-        uuid = row["uuid"]
-        verdict = row["verdict"]
         superseded_by = self.data.superseded_by.get(uuid)
         if superseded_by:
             status = "<OtherCharacteristicStatus>SUPERSEDED</OtherCharacteristicStatus>"
@@ -917,67 +1018,61 @@ class _Writer:
             enum = _STATUS.get(verdict)
             if enum is None:
                 raise ExportError(
-                    f"Measurement {row['station']}:{row['seq']} of lot {self.data.lot} has the "
-                    f"verdict {verdict!r}, which is neither pass nor fail."
+                    f"Measurement {station}:{seq} of lot {self.data.lot} has the verdict "
+                    f"{verdict!r}, which is neither pass nor fail."
                 )
             status = f"<CharacteristicStatusEnum>{enum}</CharacteristicStatusEnum>"
-        raw = row["raw"]
         if raw is not None:
             raw = raw.encode("unicode_escape").decode("ascii")
-        texts = [
-            row["station"],
-            uuid,
-            row["record_hash"],
-            row["inspector"],
-            row["value"],
-            row["unit"],
-            verdict,
-            row["zone"],
-            row["deviation"],
-            row["limit_broken"],
-            row["exceeds_by"],
-            row["source"],
-            row["manual_reason"],
-            raw,
-            row["supersedes"],
-            row["reason"],
-            row["measured_at"],
-            row["spec_unit"],
-        ]
-        # One look for characters that need escaping; nearly every record has none.
-        if _SPECIAL.search("".join([t for t in texts if t is not None])) is None:
-            (station, _, hash_, inspector, value, unit, _, zone, deviation, limit, exceeds) = texts[
-                :11
-            ]
-            (source, manual, _, supersedes, reason, at, spec_unit) = texts[11:]
-        else:
-            escaped = [None if t is None else x(t) for t in texts]
-            (station, uuid, hash_, inspector, value, unit, verdict, zone, deviation) = escaped[:9]
-            (limit, exceeds, source, manual, raw, supersedes, reason, at, spec_unit) = escaped[9:]
-        device = self.devices.get(
-            (
-                row["gauge_asset"],
-                row["gauge_serial"],
-                row["gauge_certificate"],
-                row["gauge_calibration_due"],
+        device = self.devices.get((asset, gauge_serial, certificate, due))
+        if spec_unit is not None and spec_unit != self.spec.unit_of(ch):
+            raise ExportError(
+                f"Measurement {station}:{seq} of lot {self.data.lot} gives its limits in "
+                f"{spec_unit!r}, but characteristic {ch.id} of the spec is in "
+                f"{self.spec.unit_of(ch)}; the record is inconsistent."
             )
-        )
-        event = correction_ids.get(uuid)
         kind, item_id, value_unit = self.char_facts[ch.id]
         if value_unit is None:
-            value_element = f"<Value>{value}</Value>"
+            number = None
         else:
-            if row["spec_unit"] not in (None, self.spec.unit_of(ch)):
-                raise ExportError(
-                    f"Measurement {row['station']}:{row['seq']} of lot {self.data.lot} gives its "
-                    f"limits in {spec_unit!r}, but characteristic {ch.id} of the spec is in "
-                    f"{self.spec.unit_of(ch)}; the record is inconsistent."
-                )
-            in_spec = row["value_in_spec_unit"]
-            number = in_spec if in_spec is not None else row["value"]
+            number = in_spec if in_spec is not None else value
             if _PLAIN_DECIMAL.fullmatch(number) is None:
                 number = decimal_text(number, "value")
-            value_element = f"<Value{value_unit}>{number}</Value>"
+        event = correction_ids.get(uuid)
+        nonconformance = (
+            f"<NonConformanceDesignator>{x(reject)}</NonConformanceDesignator>"
+            if reject is not None and verdict == "fail" and not superseded_by
+            else ""
+        )
+        texts = [
+            station,
+            uuid,
+            hash_,
+            inspector,
+            value,
+            unit,
+            verdict,
+            zone,
+            deviation,
+            limit,
+            exceeds,
+            source,
+            manual,
+            raw,
+            supersedes,
+            reason,
+            at,
+        ]
+        # One look for characters that need escaping; nearly every record has none.
+        if _SPECIAL.search("".join([t for t in texts if t is not None])) is not None:
+            escaped = [None if t is None else x(t) for t in texts]
+            (station, uuid, hash_, inspector, value, unit, verdict, zone, deviation) = escaped[:9]
+            (limit, exceeds, source, manual, raw, supersedes, reason, at) = escaped[9:]
+        value_element = (
+            f"<Value>{value}</Value>"
+            if value_unit is None
+            else f"<Value{value_unit}>{number}</Value>"
+        )
         # The optional pieces, then the element in one go.
         unit = f' unit="{unit}"' if unit is not None else ""
         zone = f' zone="{zone}"' if zone is not None else ""
@@ -999,18 +1094,13 @@ class _Writer:
             else ""
         )
         events = f'<NotedEventIds n="1"><Id>{event}</Id></NotedEventIds>' if event else ""
-        nonconformance = (
-            f"<NonConformanceDesignator>{x(reject)}</NonConformanceDesignator>"
-            if reject is not None and verdict == "fail" and not superseded_by
-            else ""
-        )
         return (
             f'<{kind}CharacteristicMeasurement id="{measurement_id}"><Attributes n="1">'
             f'<AttributeUser name="{EXTENSION_NAME}" nameUserAttribute="measurement record">'
-            f'<UserDataXML><is:Measurement station="{station}" seq="{row["seq"]}" '
+            f'<UserDataXML><is:Measurement station="{station}" seq="{seq}" '
             f'uuid="{uuid}" hash="{hash_}" inspector="{inspector}" value="{value}"{unit} '
             f'verdict="{verdict}"{zone}{deviation}{limit}{exceeds}'
-            f'{self._rule(row["decision_rule"])} source="{source}"{manual}{raw}{state}'
+            f'{self._rule(decision_rule)} source="{source}"{manual}{raw}{state}'
             f"{supersedes}{reason}/></UserDataXML></AttributeUser></Attributes>"
             f"<Status>{status}</Status><CharacteristicItemId>{item_id}</CharacteristicItemId>"
             f"<TimeStamp>{at}</TimeStamp><ActualComponentId>{component_id}</ActualComponentId>"

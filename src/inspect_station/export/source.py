@@ -349,6 +349,20 @@ class RecordSource(ABC):
             aliases=["m"],
         )
 
+    def lot_inspection_ends(self, lot: str) -> dict[str, tuple[str, int]]:
+        """Inspection UUID -> (station, seq) of its last measurement record in the lot."""
+        rows = self.select(
+            "SELECT m.inspection, m.station, MAX(m.seq) AS last FROM measurements m "
+            "WHERE m.lot = ? AND {bound:m} GROUP BY m.inspection, m.station",
+            [lot],
+            aliases=["m"],
+        )
+        ends: dict[str, tuple[str, int]] = {}
+        for row in rows:
+            end = (row["station"], row["last"])
+            ends[row["inspection"]] = max(ends.get(row["inspection"], end), end)
+        return ends
+
     def serial_lots(self, serial: str) -> list[str]:
         """The lots a part serial was inspected in, the lot it was first inspected in first."""
         rows = self.select(
