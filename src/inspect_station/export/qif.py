@@ -104,6 +104,8 @@ _SPECIAL = re.compile('[&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]')
 _PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FLUSH_AT = 1 << 20
+_PAGE = 1000
+"""Measurement rows per page read from a station's record (two pages are read ahead)."""
 _ROW_COLUMNS = (
     "station",
     "seq",
@@ -743,7 +745,9 @@ class _Writer:
         source = self.data.source
         if isinstance(source, LocalSource):
             # SQLite builds each page as one JSON text, read ahead by a worker thread.
-            yield from source.sqlite_pages(self.data.lot, [f"m.{n}" for n in _ROW_COLUMNS])
+            yield from source.sqlite_pages(
+                self.data.lot, [f"m.{n}" for n in _ROW_COLUMNS], page=_PAGE
+            )
             return
         for page in self.data.measurement_pages():
             yield [[row[name] for name in _ROW_COLUMNS] for row in page]
