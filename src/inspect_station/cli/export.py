@@ -118,7 +118,7 @@ def export_group() -> None:
     default="csv",
     show_default=True,
     help="csv (one row per measurement), json (nested, with a schema), dfq (AQDEF), "
-    "html (certificate of conformance).",
+    "html (certificate of conformance), qif (QIF 3.0 results).",
 )
 @click.option(
     "--out",
@@ -152,7 +152,7 @@ def export_lot_command(
     """
     if encoding and fmt != "dfq":
         raise click.UsageError("--encoding applies to --format dfq only.")
-    options = ExportOptions(force=force, encoding=encoding)
+    options = ExportOptions(force=force, encoding=encoding, organisation=ctx.config.organisation)
     with record_source(ctx, db, central_url) as (source, store):
         if out is not None and str(out) == "-":
             data = load_lot(source, lot, writer=store)
@@ -167,8 +167,12 @@ def export_lot_command(
                 f"Wrote {result.path} ({data.measurement_count} measurement records, "
                 f"{result.size:,} bytes); SHA-256 {result.sha256} in {result.manifest_path}."
             )
+    # With --out - the export itself is on standard output: nothing else may go there (the
+    # manifest on standard error already names each chain's verification).
+    to_stdout = out is not None and str(out) == "-"
     for check in data.verification or []:
-        click.echo(f"  chain {check.summary()}", err=not check.ok)
+        if not (to_stdout and check.ok):
+            click.echo(f"  chain {check.summary()}", err=not check.ok)
     if data.verified is False:
         click.echo("Warning: a chain did not verify; the export says so.", err=True)
         sys.exit(1)

@@ -36,7 +36,7 @@ from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan,
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
 
-FORMATS: tuple[str, ...] = ("csv", "json", "dfq", "html")
+FORMATS: tuple[str, ...] = ("csv", "json", "dfq", "html", "qif")
 """Export formats, by the name ``--format`` takes; the file extension is the same."""
 
 
@@ -56,6 +56,8 @@ class ExportOptions:
     """Text encoding of a .dfq file (default cp1252); the other formats are always UTF-8."""
     file_name: str | None = None
     """Name the export is written under (the certificate names its manifest after it)."""
+    organisation: str | None = None
+    """The inspecting organisation (``organisation`` in station.toml), where a format has it."""
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,10 @@ def writer_for(fmt: str) -> Writer:
         from inspect_station.export.certificate import write_html
 
         return write_html
+    if fmt == "qif":
+        from inspect_station.export.qif import write_qif
+
+        return write_qif
     raise ExportError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
