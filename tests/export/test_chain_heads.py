@@ -11,6 +11,7 @@ import io
 import json
 import re
 import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import click
@@ -36,6 +37,9 @@ def printed_heads(fmt: str, path: Path) -> set[tuple[str, int, str]]:
     if fmt == "json":
         heads = json.loads(data)["source"]["heads"]
         return {(h["station"], h["seq"], h["hash"]) for h in heads}
+    if fmt == "qif":
+        heads = ET.fromstring(data).iter("{urn:inspect-station:qif:1}ChainHead")
+        return {(h.get("station"), int(h.get("seq")), h.get("hash")) for h in heads}
     if fmt == "dfq":
         (remark,) = re.findall(r"^K1900 chain heads (.*)$", data.decode("cp1252"), flags=re.M)
         found = re.findall(r"(\S+) (\d+):([0-9a-f]{16,64})", remark.strip())
