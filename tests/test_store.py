@@ -202,3 +202,14 @@ def test_chain_verifier_streams(recorded: LocalStore):
     assert not jn.verify_chain(records[1:]).ok
     swapped = [records[1], records[0], *records[2:]]
     assert jn.verify_chain(swapped).bad_seq == 2
+
+
+def test_a_record_the_central_store_would_refuse_is_never_written(store: LocalStore):
+    """The station refuses, before the chain, a body its kind's query rows cannot be read from."""
+    with pytest.raises(StoreError, match=r"measurement record would be malformed \(body"):
+        store.append("measurement", {"value": 120})
+    with pytest.raises(StoreError, match=r"body\.active is null"):
+        store.append("user", {"user_id": "u", "name": "U", "role": "inspector", "active": None})
+    assert store.head()[0] == 0
+    store.append("note", {"anything": [1, {"goes": None}]})  # journal-only kinds have no shape
+    assert store.head()[0] == 1

@@ -136,6 +136,8 @@ class StationConfig(BaseModel):
         Field(default_factory=lambda: socket.gethostname() or "station")
     )
     """Station id written into every record (default: the host name)."""
+    organisation: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    """The organisation that inspects (named in QIF exports and on AS9102 first-article forms)."""
     db: Path | None = None
     """Local SQLite record (default: station.db in the user's data directory)."""
     central: str | None = None

@@ -56,6 +56,8 @@ MEANING_APPROVAL = "approval of disposition"
 """Meaning of the first signature on a disposition."""
 MEANING_SECOND_APPROVAL = "second approval of disposition"
 """Meaning of the second signer's signature."""
+MEANING_RESOLUTION = "resolution of conflicting dispositions"
+"""Meaning of the signature that decides which of conflicting dispositions stands."""
 MAX_REASON = 500
 """Longest reason (characters) a disposition may carry."""
 
@@ -103,6 +105,9 @@ class Status(StrEnum):
     """Disposed and signed once; a second signer is still required."""
     DISPOSED = "disposed"
     """Disposed with every signature required."""
+    CONFLICT = "conflicting dispositions"
+    """Disposed more than once, signed apart (e.g. at a bench and an office terminal while one
+    was offline): nothing is in force until a supervisor signs a resolution."""
     SUPERSEDED = "superseded"
     """A later result of the same part inspection replaced this one."""
 
@@ -463,6 +468,13 @@ class RejectDetail:
     """Dispositions of this reject (one, or none; more only after a conflict between stores)."""
     reinspections: tuple[Reinspection, ...]
     """Re-inspections linked to this reject."""
+    resolutions: tuple[Resolution, ...] = ()
+    """Signed resolutions between conflicting dispositions, oldest first."""
+
+    @property
+    def standing(self) -> Standing:
+        """Which disposition is in force, or that they conflict."""
+        return Standing(self.dispositions, self.resolutions)
 
     @property
     def failures(self) -> tuple[MeasurementLine, ...]:
@@ -471,8 +483,8 @@ class RejectDetail:
 
     @property
     def disposition(self) -> DispositionInfo | None:
-        """The disposition, if one was signed."""
-        return self.dispositions[0] if self.dispositions else None
+        """The disposition in force (None if none was signed, or while they conflict)."""
+        return self.standing.in_force
 
     def json(self) -> dict[str, Any]:
         """The detail as a JSON object."""
@@ -484,6 +496,7 @@ class RejectDetail:
             "signed_records": [r.json() for r in self.signed_records],
             "signed_hash": self.signed_hash,
             "dispositions": [d.json() for d in self.dispositions],
+            "resolutions": [r.json() for r in self.resolutions],
             "reinspections": [r.json() for r in self.reinspections],
         }
 
@@ -611,18 +624,28 @@ class Review:
             sql += " AND r.closed_at >= ?"
             params.append(_ts(now - flt.newer_than))
         if not flt.include_disposed:
+            # Disposed and complete, unless another disposition conflicts with it (whether a
+            # resolution settled that is decided below, with the signatures).
             sql += (
                 " AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.reject = r.uuid"
                 " AND {bound:d} AND d.signers_required <= (SELECT COUNT(*) FROM signatures s"
-                " WHERE s.disposition = d.uuid AND {bound:s}))"
+                " WHERE s.disposition = d.uuid AND {bound:s}) AND NOT EXISTS (SELECT 1 FROM"
+                " dispositions o WHERE o.reject = r.uuid AND o.uuid <> d.uuid AND {bound:o}))"
             )
         sql += " ORDER BY r.closed_at, r.station, r.seq"
-        rows = self.source.select(sql, params, aliases=["r", "c", "d", "s"])
+        rows = self.source.select(sql, params, aliases=["r", "c", "d", "s", "o"])
         dispositions = self._dispositions([r["uuid"] for r in rows])
+        resolutions = load_resolutions(self.source, [r["uuid"] for r in rows], self.writer)
         origins = self._origins([r["inspection"] for r in rows])
         out = []
         for row in rows:
-            summary = self._summary(row, dispositions.get(row["uuid"], []), origins, now)
+            summary = self._summary(
+                row,
+                dispositions.get(row["uuid"], []),
+                origins,
+                now,
+                resolutions.get(row["uuid"], []),
+            )
             if flt.include_disposed or summary.status is not Status.DISPOSED:
                 out.append(summary)
         return out
@@ -680,10 +703,12 @@ class Review:
         ]
         refs = (*[line.record for line in lines], result_ref)
         dispositions = self._dispositions([row["uuid"]]).get(row["uuid"], [])
+        resolutions = load_resolutions(self.source, [row["uuid"]], self.writer).get(row["uuid"], [])
         origins = self._origins([row["inspection"]])
         reinspections = self._reinspections(row["uuid"])
         return RejectDetail(
-            summary=self._summary(row, dispositions, origins, now),
+            summary=self._summary(row, dispositions, origins, now, resolutions),
+            resolutions=tuple(resolutions),
             current=not later,
             superseded_by=later[0]["uuid"] if later else None,
             measurements=lines,
@@ -748,9 +773,11 @@ class Review:
         dispositions: list[DispositionInfo],
         origins: dict[str, str],
         now: dt.datetime,
+        resolutions: list[Resolution] | tuple[Resolution, ...] = (),
     ) -> RejectSummary:
-        disposition = dispositions[0] if dispositions else None
-        status = disposition.status if disposition else Status.AWAITING
+        standing = Standing(tuple(dispositions), tuple(resolutions))
+        disposition = standing.in_force
+        status = standing.status
         return RejectSummary(
             reject=row["uuid"],
             station=row["station"],
@@ -975,6 +1002,7 @@ class Review:
         )
 
     def _refuse_if_disposed(self, detail: RejectDetail) -> None:
+        refuse_while_conflicting(detail, "disposed again")
         d = detail.disposition
         if d is None:
             return
@@ -1001,6 +1029,7 @@ class Review:
         self.source.refresh()
         detail = self._detail(self.resolve(reject_id))
         s = detail.summary
+        refuse_while_conflicting(detail, "co-signed")
         d = detail.disposition
         if d is None:
             raise NotPermitted(
@@ -1079,6 +1108,41 @@ class Review:
             f"The disposition record {d.uuid[:8]} cannot be found; reload the reject."
         )
 
+    # -- conflicting dispositions -------------------------------------------------------------
+
+    def resolve_conflict(
+        self,
+        reject_id: str,
+        keep: str,
+        reason: str,
+        *,
+        user_id: str,
+        pin: str,
+        meaning: str = MEANING_RESOLUTION,
+    ) -> Resolution:
+        """Sign which of a reject's conflicting dispositions stands (``keep``: its record UUID
+        or a prefix); the others stay in the record, set aside. Durable on return."""
+        reason_text = _one_line(reason, "reason", required=True) or ""
+        meaning_text = _one_line(meaning, "meaning of the signature", required=True)
+        self.source.refresh()
+        detail = self._detail(self.resolve(reject_id))
+        s = detail.summary
+        if not detail.standing.conflict:
+            raise NotPermitted(
+                f"Reject {s.short_id} of part {s.serial} has no conflicting dispositions to "
+                "resolve."
+            )
+        kept = choose_disposition(detail.dispositions, keep)
+        self._check_records(detail)
+        refs = self.source.record_refs([(d.station, d.seq) for d in detail.dispositions])
+        user = self._authorise(user_id, pin, "resolve conflicting dispositions")
+        with self.writer.transaction() as tx:
+            record = tx.append(
+                "disposition_resolution",
+                resolution_body(detail, kept, reason_text, refs, user, meaning_text, self.now()),
+            )
+        return resolution_from_record(record)
+
     # -- re-inspection ------------------------------------------------------------------------
 
     def start_reinspection(
@@ -1088,6 +1152,7 @@ class Review:
         self.source.refresh()
         detail = self._detail(self.resolve(reject_id))
         s = detail.summary
+        refuse_while_conflicting(detail, "re-inspected")
         d = detail.disposition
         if d is None or d.disposition not in (Disposition.REWORK, Disposition.REPAIR):
             raise ReviewError(
@@ -1112,6 +1177,207 @@ class Review:
             reinspection_of=s.reject,
             disposition=d.uuid,
         )
+
+
+# -- conflicting dispositions and their resolution ---------------------------------------------
+#
+# Each journal holds at most one disposition of a reject, but two terminals (a bench and an office
+# terminal, one of them offline) can each sign one into their own journals; the central store
+# keeps both. Until a supervisor signs a ``disposition_resolution`` record naming the one that
+# stands, the reject shows "conflicting dispositions" and nothing of it is in force. A
+# resolution covers the dispositions it names: one signed later conflicts again.
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A signed decision between conflicting dispositions of one reject."""
+
+    uuid: str
+    """UUID of the resolution record."""
+    station: str
+    """Station whose journal holds it."""
+    seq: int
+    """Its seq there."""
+    reject: str
+    """UUID of the reject's result record."""
+    kept: str
+    """UUID of the disposition that stands."""
+    considered: tuple[str, ...]
+    """UUIDs of every disposition the supervisor decided between (``kept`` among them)."""
+    reason: str
+    """Why that one stands."""
+    signature: Signature
+    """Who resolved it, with what meaning, when."""
+
+    def json(self) -> dict[str, Any]:
+        """The resolution as a JSON object."""
+        return {
+            "uuid": self.uuid,
+            "station": self.station,
+            "seq": self.seq,
+            "reject": self.reject,
+            "kept": self.kept,
+            "considered": list(self.considered),
+            "reason": self.reason,
+            "signature": self.signature.json(),
+        }
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a reject's dispositions stand: the one in force, or a conflict."""
+
+    dispositions: tuple[DispositionInfo, ...]
+    """Every disposition signed for the reject, oldest first."""
+    resolutions: tuple[Resolution, ...] = ()
+    """Every resolution signed for it, oldest first."""
+
+    def _deciding(self) -> list[Resolution]:
+        """Resolutions that considered every disposition there is now."""
+        present = {d.uuid for d in self.dispositions}
+        return [r for r in self.resolutions if present <= set(r.considered)]
+
+    @property
+    def conflict(self) -> bool:
+        """More than one disposition, and no resolution (or disagreeing ones) over all of them."""
+        if len({d.uuid for d in self.dispositions}) < 2:
+            return False
+        return len({r.kept for r in self._deciding()}) != 1
+
+    @property
+    def in_force(self) -> DispositionInfo | None:
+        """The disposition that stands (None if none was signed, or while they conflict)."""
+        if not self.dispositions or self.conflict:
+            return None
+        if len(self.dispositions) == 1:
+            return self.dispositions[0]
+        kept = self._deciding()[0].kept
+        return next(d for d in self.dispositions if d.uuid == kept)
+
+    @property
+    def status(self) -> Status:
+        """Awaiting, conflicting, awaiting a second signature, or disposed."""
+        if self.conflict:
+            return Status.CONFLICT
+        d = self.in_force
+        return d.status if d else Status.AWAITING
+
+
+def refuse_while_conflicting(detail: RejectDetail, what: str) -> None:
+    """NotPermitted if the reject's dispositions conflict (it cannot be ``what`` until resolved)."""
+    if detail.standing.conflict:
+        s = detail.summary
+        signed = ", ".join(
+            f"{d.disposition.label.lower()} ({d.uuid[:8]}, {d.station})"
+            for d in detail.dispositions
+        )
+        raise NotPermitted(
+            f"Reject {s.short_id} of part {s.serial} has conflicting dispositions ({signed}); it "
+            f"cannot be {what} until a supervisor signs which one stands "
+            "(inspect-station disposition resolve)."
+        )
+
+
+def choose_disposition(dispositions: tuple[DispositionInfo, ...], keep: str) -> DispositionInfo:
+    """The disposition whose record UUID is (or starts with) ``keep``; an error otherwise."""
+    text = (keep or "").strip().lower()
+    found = [d for d in dispositions if text and d.uuid.startswith(text)]
+    if len(text) < 6 or len(found) != 1:
+        choices = ", ".join(d.uuid[:8] for d in dispositions)
+        raise DispositionError(
+            f"{keep!r} does not name one of the conflicting dispositions; give the first 8 "
+            f"characters of one of {choices}."
+        )
+    return found[0]
+
+
+def resolution_body(
+    detail: RejectDetail,
+    kept: DispositionInfo,
+    reason: str,
+    refs: dict[tuple[str, int], RecordRef],
+    user: User,
+    meaning: str | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The body of a ``disposition_resolution`` record: the reject, the disposition that stands,
+    every disposition considered (by station, seq, UUID and hash), the reason, the signature."""
+    s = detail.summary
+    considered = []
+    for d in detail.dispositions:
+        ref = refs.get((d.station, d.seq))
+        if ref is None:
+            raise StaleReject(f"The disposition record {d.uuid[:8]} cannot be found; reload.")
+        considered.append(ref.json())
+    return {
+        "reject": s.reject,
+        "reject_station": s.station,
+        "reject_seq": s.seq,
+        "lot": s.lot,
+        "serial": s.serial,
+        "part_number": s.part_number,
+        "kept": kept.uuid,
+        "kept_station": kept.station,
+        "considered": considered,
+        "reason": reason,
+        "signed_hash": detail.signed_hash,
+        "signature": signature_body(user, meaning, _ts(now)),
+    }
+
+
+def resolution_from_record(record: dict[str, Any]) -> Resolution:
+    """A Resolution from its journal record."""
+    body = record["body"]
+    return Resolution(
+        uuid=record["uuid"],
+        station=record["station"],
+        seq=record["seq"],
+        reject=body["reject"],
+        kept=body["kept"],
+        considered=tuple(c["uuid"] for c in body["considered"]),
+        reason=body["reason"],
+        signature=Signature(**body["signature"], station=record["station"], record=record["uuid"]),
+    )
+
+
+def load_resolutions(
+    source: RecordSource, rejects: list[str], writer: LocalStore | None = None
+) -> dict[str, list[Resolution]]:
+    """Reject UUID -> its signed resolutions, oldest first, from ``source`` and ``writer``."""
+    if not rejects:
+        return {}
+    rows = source.select_in(
+        "SELECT x.* FROM resolutions x WHERE x.reject IN {in} AND {bound:x}",
+        rejects,
+        aliases=["x"],
+    )
+    if writer:
+        rows += _writer_rows(writer, "resolutions", "reject", rejects)
+    out: dict[str, list[Resolution]] = {}
+    unique = {r["uuid"]: r for r in rows}
+    for r in sorted(unique.values(), key=lambda r: (r["signed_at"], r["uuid"])):
+        considered = tuple(c["uuid"] for c in json.loads(r["considered"] or "[]"))
+        out.setdefault(r["reject"], []).append(
+            Resolution(
+                uuid=r["uuid"],
+                station=r["station"],
+                seq=r["seq"],
+                reject=r["reject"],
+                kept=r["kept"],
+                considered=considered,
+                reason=r["reason"],
+                signature=Signature(
+                    r["user_id"],
+                    r["name"],
+                    None,
+                    r["meaning"],
+                    r["signed_at"],
+                    r["station"],
+                    r["uuid"],
+                ),
+            )
+        )
+    return out
 
 
 def load_dispositions(
@@ -1188,6 +1454,7 @@ def _writer_rows(
 
 __all__ = [
     "MEANING_APPROVAL",
+    "MEANING_RESOLUTION",
     "MEANING_SECOND_APPROVAL",
     "AlreadyDisposed",
     "Disposition",
@@ -1199,15 +1466,18 @@ __all__ = [
     "RejectDetail",
     "RejectFilter",
     "RejectSummary",
+    "Resolution",
     "Review",
     "ReviewError",
     "Signature",
     "SignaturePolicy",
     "StaleReject",
+    "Standing",
     "Status",
     "UnknownReject",
     "WrongPin",
     "load_dispositions",
+    "load_resolutions",
     "signed_content",
     "signed_hash",
 ]

@@ -40,3 +40,24 @@ class RawCentral:
             self.execute(f"DROP TRIGGER {table}_no_update")
             self.execute(f"DROP TRIGGER {table}_no_delete")
             self.execute(statement)
+
+
+def extend_projections(monkeypatch, table: str, columns: list, kinds: tuple[str, ...]) -> None:
+    """Declare a new projection table (or more columns of one) filled by ``kinds``, as a newer
+    version of the program would: every table derived from the declarations follows."""
+    from inspect_station.store import projections as pj
+    from inspect_station.sync.schema import CENTRAL_TABLES
+
+    monkeypatch.setitem(pj.SCHEMA, table, columns)
+    monkeypatch.setitem(pj.TABLES, table, [(c.name, c.sqltype) for c in columns])
+    monkeypatch.setitem(
+        CENTRAL_TABLES,
+        table,
+        [("station", "TEXT"), *[(c.name, c.sqltype) for c in columns if c.name != "station"]],
+    )
+    monkeypatch.setitem(pj.TABLE_PROJECTORS, table, pj.compile_table(table, columns))
+    for kind in kinds:
+        tables = tuple(dict.fromkeys((*pj.KINDS.get(kind, ()), table)))
+        monkeypatch.setitem(pj.KINDS, kind, tables)
+        monkeypatch.setitem(pj.PROJECTORS, kind, pj._projector(kind, tables))
+        monkeypatch.setitem(pj.SHAPES, kind, pj._shape_checks(kind))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import psycopg
 import pytest
 from pg import PgDatabase
+from synckit import extend_projections
 
 from inspect_station.store import journal as jn
+from inspect_station.store import projections as pj
 from inspect_station.sync import (
     CentralPermissionError,
     CentralSchemaError,
@@ -18,7 +20,6 @@ from inspect_station.sync import (
     open_central,
     parse_central_url,
 )
-from inspect_station.sync.schema import CENTRAL_TABLES
 
 pytestmark = pytest.mark.postgres
 
@@ -197,15 +198,28 @@ def test_libpq_options_in_the_url_are_passed_through(admin_url, pg_database):
             open_central(required)
 
 
-def test_an_outdated_central_schema_asks_for_central_init(admin_url, make_station, monkeypatch):
+def test_a_station_ships_to_older_projections_and_central_init_derives_them_later(
+    admin_url, make_station, monkeypatch
+):
+    """Projection rows are the central store's business: a station running a newer program
+    (a new table) still ships, and ``central init`` then derives the rows from the journal."""
     creds = add_station(admin_url, "BENCH-1")
-    monkeypatch.setitem(CENTRAL_TABLES, "gizmos", [("station", "TEXT"), ("seq", "INTEGER")])
     store = make_station("BENCH-1", 10)
-    with pytest.raises(CentralSchemaError, match="run `inspect-station central init URL`"):
-        Shipper(store, creds.url).ship()
-    with open_central(admin_url) as central:
-        assert central.migrate() == ["table gizmos"]
+    gizmos = [*pj.SCHEMA["sign_ins"][:2], pj.text("station", pj.RECORD)]
+    extend_projections(monkeypatch, "gizmos", gizmos, ("measurement",))
     assert Shipper(store, creds.url).ship().head_seq == store.head()[0]
+    with open_central(admin_url) as central:
+        assert central.migrate()[0].startswith("projections derived from the journal")
+        rows = central.projection_rows("gizmos", "BENCH-1", 1, 10**6)
+    assert len(rows) == sum(r["kind"] == "measurement" for r in store.records())
+
+
+def test_an_outdated_central_schema_asks_for_central_init(admin_url, make_station):
+    creds = add_station(admin_url, "BENCH-1")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM inspect_station.migrations WHERE version = 2")
+    with pytest.raises(CentralSchemaError, match="run `inspect-station central init URL`"):
+        Shipper(make_station("BENCH-1", 10), creds.url).ship()
 
 
 def test_ingest_without_a_schema_is_one_clear_sentence(pg_database, make_station):

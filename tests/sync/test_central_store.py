@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from synckit import RawCentral
+from synckit import RawCentral, extend_projections
 
 from inspect_station.store import LocalStore
 from inspect_station.store import journal as jn
+from inspect_station.store import projections as pj
 from inspect_station.sync import IngestRefused, Refusal, open_central
-from inspect_station.sync.schema import CENTRAL_TABLES
+from inspect_station.sync.verify import verify_central, verify_central_store
 
 ROWS = (
     "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body FROM journal "
@@ -180,24 +181,48 @@ def test_the_database_itself_refuses_a_row_that_breaks_the_chain(
     assert raw_central.execute("SELECT max(seq) FROM {s}journal")[0][0] == 5
 
 
-def test_migrate_is_idempotent_and_follows_new_projection_tables(
-    central_url, monkeypatch, raw_central: RawCentral
+def test_migrate_is_idempotent_and_derives_new_projections_from_the_journal(
+    central_url, make_station, monkeypatch, raw_central: RawCentral
 ):
+    """A newer program declares a column and a table: ``central init`` derives them for the
+    records already held, and the database derives them for every record shipped after."""
+    store = make_station("BENCH-1", 12)
+    first = store.append("gizmo", {"size": "XL"})["seq"]
+    store.append("gizmo", {"size": "S"})
     with open_central(central_url) as central:
         assert central.migrate() == []
         applied = central.applied_migrations()
-    monkeypatch.setitem(CENTRAL_TABLES, "gizmos", [("station", "TEXT"), ("seq", "INTEGER")])
-    monkeypatch.setitem(CENTRAL_TABLES, "lots", [*CENTRAL_TABLES["lots"], ("colour", "TEXT")])
+        central.ingest("BENCH-1", rows(store, 1, first))
+    lots = [*pj.SCHEMA["lots"], pj.text("colour", pj.optional("colour", default="grey"))]
+    extend_projections(monkeypatch, "lots", lots, ("lot_opened",))
+    gizmos = [*pj.SCHEMA["sign_ins"][:2], pj.text("size", pj.BODY), pj.text("station", pj.RECORD)]
+    extend_projections(monkeypatch, "gizmos", gizmos, ("gizmo",))
+    if raw_central.postgres:  # (the embedded store derives them again as it is opened)
+        said: list[str] = []
+        assert verify_central(central_url, echo=said.append) == 0
+        assert "derived by another version of inspect-station, so only the chains" in said[1]
+        assert said[-1].endswith("every chain verified (query tables not checked).")
     with open_central(central_url) as central:
-        central.migrate()  # the embedded store has done it on opening already
+        rebuilt = central.migrate()  # the embedded store has done it on opening already
         assert central.migrate() == []
         assert central.applied_migrations() == applied
-    assert raw_central.execute("SELECT count(*) FROM {s}gizmos") == [(0,)]
-    assert raw_central.execute("SELECT count(colour) FROM {s}lots") == [(0,)]
+        derived = len(project_all(store)) - 1  # the second gizmo is not shipped yet
+        assert rebuilt == [f"projections derived from the journal ({derived:,} rows)"]
+        central.ingest("BENCH-1", rows(store, first + 1))
+        assert [r["size"] for r in central.projection_rows("gizmos", "BENCH-1", 1, 99)] == [
+            "XL",
+            "S",
+        ]
+        assert verify_central_store(central)[0].ok
+    assert raw_central.execute("SELECT colour FROM {s}lots") == [("grey",)]
     if raw_central.postgres:
         triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'gizmos%%'"
     else:
         triggers = (
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'gizmos'"
         )
-    assert raw_central.execute(triggers)[0][0] >= 2  # append-only guards on the new table
+    assert raw_central.execute(triggers)[0][0] >= 3  # append-only and derived-only guards
+
+
+def project_all(store: LocalStore) -> list:
+    return [row for record in store.records() for row in pj.project(record)]

@@ -11,7 +11,6 @@ from backlog import fill
 from inspect_station.store import LocalStore
 from inspect_station.store import journal as jn
 from inspect_station.sync import IngestRefused, Refusal, prepare_batch
-from inspect_station.sync.schema import CENTRAL_TABLES
 
 ROWS = (
     "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body FROM journal ORDER BY seq"
@@ -31,19 +30,15 @@ def refused(rows: list[dict[str, Any]], station: str = "TEST-1") -> IngestRefuse
     return info.value
 
 
-def test_a_clean_batch_becomes_journal_and_projection_rows(rows):
+def test_a_clean_batch_becomes_journal_rows_only(rows):
     batch = prepare_batch("TEST-1", rows)
     assert len(batch) == len(rows) and batch.first_seq == 1 and batch.last_seq == len(rows)
     assert [r[1] for r in batch.journal] == list(range(1, len(rows) + 1))
     assert batch.last_hash == rows[-1]["hash"]
     assert [r[8] for r in batch.journal] == [r["body"] for r in rows]  # canonical text kept
-    measurements = batch.projections["measurements"]
-    assert len(measurements) == sum(r["kind"] == "measurement" for r in rows)
-    columns = [c for c, _ in CENTRAL_TABLES["measurements"]]
-    first = dict(zip(columns, measurements[0], strict=True))
-    assert first["station"] == "TEST-1" and first["value"] == "120.01"
-    # specs have no station column on the station; the central store adds one.
-    assert batch.projections["specs"][0][0] == "TEST-1"
+    # The central store derives the query rows itself: the batch carries none.
+    assert not hasattr(batch, "projections")
+    assert batch.has_kind("measurement") and not batch.has_kind("disposition")
 
 
 def test_decoded_records_are_accepted_too(store, rows):
@@ -106,14 +101,45 @@ def test_a_record_without_its_hash_is_malformed(rows):
     assert error.reason is Refusal.MALFORMED and "lacks hash" in error.message
 
 
-def test_a_body_that_lacks_what_its_projection_needs(rows):
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"zone": None, "unit": None, "gauge": None}, None),  # null for an optional key: NULL
+        ({"value": None, "lot": None}, "body.lot is missing or null"),
+        ({"value": 120.01}, "body.value is not text"),
+        ({"value": ["120.01"]}, "body.value is not text"),
+        ({"zone": None, "lot": 7}, "body.lot is not text"),
+        ({"gauge": "CAL-1"}, "body.gauge is not an object"),
+        ({"gauge": {"asset": 42}}, "body.gauge.asset is not text"),
+        ({"limits": []}, "body.limits is not an object"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_malformed(rows, change: dict, problem: str | None):
+    index = next(i for i, r in enumerate(rows) if r["kind"] == "measurement")
+    body = {**json.loads(rows[index]["body"]), **change}
+    fields = {k: rows[index][k] for k in ("station", "seq", "kind", "prev_hash", "ts")}
+    try:
+        record = jn.make_record(**fields, body=body, record_uuid=rows[index]["uuid"])
+    except TypeError:  # a float: the journal itself refuses it
+        assert problem is not None
+        return
+    rows[index] = {**record, "body": jn.canonical_body(record["body"])}
+    if problem is None:
+        assert prepare_batch("TEST-1", rows[: index + 1]).last_seq == index + 1
+        return
+    error = refused(rows[: index + 1])
+    assert (error.reason, error.seq) == (Refusal.MALFORMED, index + 1)
+    assert f"(measurement) is malformed: {problem}" in error.message
+
+
+def test_a_body_that_lacks_a_required_key_is_malformed(rows):
     index = next(i for i, r in enumerate(rows) if r["kind"] == "measurement")
     record = jn.make_record(
         **{k: rows[index][k] for k in ("station", "seq", "kind", "prev_hash")}, body={}
     )
     rows[index] = {**record, "body": jn.canonical_body(record["body"])}
     error = refused(rows[: index + 1])
-    assert error.reason is Refusal.MALFORMED and "query tables" in error.message
+    assert error.reason is Refusal.MALFORMED and "is missing or null" in error.message
 
 
 def _held(rows: list[dict[str, Any]]):
@@ -128,7 +154,7 @@ def test_against_head_skips_what_is_held_and_keeps_the_rest(rows):
     head = rows[14]
     rest = batch.against_head(head["seq"], head["hash"], _held(rows[:15]))
     assert (rest.first_seq, rest.last_seq) == (16, 20)
-    assert all(r[1] > 15 for rows_ in rest.projections.values() for r in rows_)
+    assert [r[1] for r in rest.journal] == [16, 17, 18, 19, 20]
     assert len(batch.against_head(rows[25]["seq"], rows[25]["hash"], _held(rows))) == 0
 
 

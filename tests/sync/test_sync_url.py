@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -102,3 +103,56 @@ def test_postgres_url_round_trip():
     assert parse_central_url(postgres_url(params)).params == params
     socket = {"user": "u", "password": "p", "host": "/var/run/postgresql", "dbname": "db"}
     assert parse_central_url(postgres_url(socket)).params == socket
+
+
+PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
+"""Every printable ASCII character, space included."""
+PASSWORDS = [
+    PRINTABLE,
+    PRINTABLE[::-1],
+    *(f"pw{c}{c}rd{c}" for c in PRINTABLE if not c.isalnum()),
+    "a@b:c/d?e#f",
+]
+
+
+def fragments(password: str, size: int = 4) -> set[str]:
+    """Every run of ``size`` characters of the password that is not letters or digits only."""
+    runs = {password[i : i + size] for i in range(len(password) - size + 1)}
+    return {r for r in runs if not r.isalnum()} or {password}
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+@pytest.mark.parametrize("encoded", [True, False], ids=["encoded", "as-typed"])
+def test_a_password_of_any_printable_characters_is_parsed_and_never_shown(
+    password: str, encoded: bool
+):
+    """Typed as it is (``/``, ``?``, ``#``, ``@`` ...) or percent-encoded: never shown, never
+    in the identity a station's sync state is kept under, never mistaken for host or options."""
+    written = quote(password, safe="") if encoded else password
+    url = parse_central_url(f"postgresql://bench3:{written}@qa-db:6432/inspection?sslmode=require")
+    assert url.params == {
+        "user": "bench3",
+        "password": password if encoded else unquote(password),
+        "host": "qa-db",
+        "port": "6432",
+        "dbname": "inspection",
+        "sslmode": "require",
+    }
+    assert url.display == "postgresql://bench3:***@qa-db:6432/inspection?sslmode=require"
+    assert url.identity == "postgresql://qa-db:6432/inspection"
+    assert mask_url(url.url) == url.display
+    for shown in (url.display, url.identity, repr(url), scrub(f"failed: {url.url}", *url.secrets)):
+        assert not any(piece in shown for piece in fragments(password)), shown
+    in_query = parse_central_url(f"postgresql://bench3@qa-db/db?password={quote(password)}")
+    assert in_query.password == password
+    assert in_query.display == "postgresql://bench3@qa-db/db?password=***"
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_a_url_libpq_refuses_is_reported_without_its_password(password: str):
+    with pytest.raises(CentralUrlError) as info:
+        parse_central_url(f"postgresql://u:{password}@h:5432/db?no_such_option=1")
+    message = info.value.message
+    assert 'invalid URI query parameter: "no_such_option"' in message
+    assert "postgresql://u:***@h:5432/db?no_such_option=1" in message
+    assert not any(piece in message for piece in fragments(password))

@@ -258,22 +258,42 @@ def record(
 
 @main.command()
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file.")
-@click.option("--central", "central_url", help="Verify every station's chain in a central store.")
+@click.option(
+    "--central",
+    "central_url",
+    metavar="URL",
+    help="Alone: verify every station's chain in a central store. With --db: cross-check the "
+    "record against the central store's copy of its chain.",
+)
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="SEQ:HASH",
+    help="A chain head printed on an export or certificate; the record must still hold it.",
+)
 @pass_context
-def verify(ctx: Context, db: Path | None, central_url: str | None) -> None:
-    """Recompute the hash chain and projections; exit 1 at the first broken record.
+def verify(
+    ctx: Context, db: Path | None, central_url: str | None, anchors: tuple[str, ...]
+) -> None:
+    """Recompute the hash chain and projections and check them against their anchors.
 
-    A --db file may come from any station: it is verified as the station it belongs to.
+    A --db file may come from any station: it is verified as the station it belongs to, then
+    against the heads its central stores acknowledged (its sync state), any --anchor, and with
+    --central the central store's copy. Exit 1 at the first broken record or anchor.
     """
-    if central_url:
-        from inspect_station.sync.verify import verify_central
+    from inspect_station.sync.verify import parse_anchor, verify_central, verify_record
 
+    try:
+        heads = [parse_anchor(text) for text in anchors]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    if central_url and db is None and not heads:
         sys.exit(verify_central(central_url))
     with open_record(ctx, db) as store:
-        report = store.verify()
-    click.echo(f"{store.path}: {report.summary()}")
-    if not report.ok:
-        sys.exit(1)
+        code = verify_record(store, central_url=central_url, anchors=heads)
+    if code:
+        sys.exit(code)
 
 
 DEMO_PARTS = [

@@ -118,7 +118,7 @@ def export_group() -> None:
     default="csv",
     show_default=True,
     help="csv (one row per measurement), json (nested, with a schema), dfq (AQDEF), "
-    "html (certificate of conformance).",
+    "html (certificate of conformance), qif (QIF 3.0 results).",
 )
 @click.option(
     "--out",
@@ -152,7 +152,7 @@ def export_lot_command(
     """
     if encoding and fmt != "dfq":
         raise click.UsageError("--encoding applies to --format dfq only.")
-    options = ExportOptions(force=force, encoding=encoding)
+    options = ExportOptions(force=force, encoding=encoding, organisation=ctx.config.organisation)
     with record_source(ctx, db, central_url) as (source, store):
         if out is not None and str(out) == "-":
             data = load_lot(source, lot, writer=store)
@@ -172,8 +172,12 @@ def export_lot_command(
                     f"{result.size:,} bytes); SHA-256 {result.sha256} in {result.manifest_path}."
                 )
             )
+    # With --out - the export itself is on standard output: nothing else may go there (the
+    # manifest on standard error already names each chain's verification).
+    to_stdout = out is not None and str(out) == "-"
     for check in data.verification or []:
-        click.echo(printable(f"  chain {check.summary()}"), err=not check.ok)
+        if not (to_stdout and check.ok):
+            click.echo(printable(f"  chain {check.summary()}"), err=not check.ok)
     if data.verified is False:
         click.echo("Warning: a chain did not verify; the export says so.", err=True)
         sys.exit(1)
@@ -363,10 +367,29 @@ def _print_detail(detail: RejectDetail) -> None:
             f"  #{m.characteristic:<3} {m.name or '':<24} {m.value} {m.unit or ''} {limits} "
             f"{m.verdict.upper()}{over};{gauge}; {m.inspector} {m.measured_at}{state}{reason}"
         )
+    standing = detail.standing
+    if standing.conflict:
+        echo(
+            f"  CONFLICTING DISPOSITIONS: {len(detail.dispositions)} were signed apart; none is "
+            "in force until a supervisor signs which one stands (disposition resolve)."
+        )
     for d in detail.dispositions:
-        echo(f"  disposition: {d.disposition.label} — {d.reason} ({d.status.value})")
+        state = d.status.value
+        if len(detail.dispositions) > 1:
+            kept = standing.in_force
+            state = "conflicting" if kept is None else ("in force" if d is kept else "set aside")
+        echo(
+            f"  disposition: {d.disposition.label} — {d.reason} ({state}); record "
+            f"{d.uuid[:8]} at {d.station}:{d.seq}"
+        )
         for sig in d.signatures:
             echo(f"    signed by {sig.name} ({sig.user_id}), {sig.meaning}, {sig.signed_at}")
+    for r in detail.resolutions:
+        sig = r.signature
+        echo(
+            f"  resolution: {r.kept[:8]} stands — {r.reason}; signed by {sig.name} "
+            f"({sig.user_id}), {sig.meaning}, {sig.signed_at}"
+        )
     for r in detail.reinspections:
         echo(f"  re-inspected {r.opened_at} at {r.station}: {r.result or 'open'}")
     echo(f"  content hash (what a signature binds): {detail.signed_hash}")
@@ -455,6 +478,43 @@ def disposition_sign(
     )
     if not info.complete:
         click.echo("A second signature is required: inspect-station disposition cosign.")
+
+
+@disposition_group.command("resolve")
+@click.argument("reject")
+@click.option(
+    "--keep",
+    required=True,
+    metavar="DISPOSITION",
+    help="The disposition that stands: its record id (the first 8 characters will do).",
+)
+@click.option("--reason", required=True, help="Why that one stands (one line).")
+@click.option("--user", "user_id", required=True, help="The supervisor signing.")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+@_CENTRAL
+@_DB
+@pass_context
+def disposition_resolve(
+    ctx: Context,
+    reject: str,
+    keep: str,
+    reason: str,
+    user_id: str,
+    pin_stdin: bool,
+    central_url: str | None,
+    db: Path | None,
+) -> None:
+    """Sign which of REJECT's conflicting dispositions stands; the others stay, set aside."""
+    with _reviewing(ctx, db, central_url, writing=True) as review:
+        resolution = review.resolve_conflict(
+            reject, keep, reason, user_id=user_id, pin=_read_pin(pin_stdin)
+        )
+    sig = resolution.signature
+    click.echo(
+        f"Resolved: disposition {resolution.kept[:8]} of reject {resolution.reject[:8]} stands "
+        f"({len(resolution.considered) - 1} set aside), signed by {sig.name} ({sig.user_id}), "
+        f"{sig.meaning}, {sig.signed_at}; record {resolution.station}:{resolution.seq}."
+    )
 
 
 @disposition_group.command("cosign")

@@ -165,3 +165,11 @@ def sync(
 
             summary = shipper.ship(progress, attempts=attempts)
     click.echo(_summary_line(summary))
+    for reject in summary.conflicts:
+        click.echo(
+            f"Reject {reject[:8]} now has conflicting dispositions (signed apart at two "
+            "terminals); both are kept, and nothing of it is in force until a supervisor signs "
+            f"which one stands: inspect-station disposition resolve {reject[:8]} --central URL "
+            "--keep DISPOSITION --reason ...",
+            err=True,
+        )

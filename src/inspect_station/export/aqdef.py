@@ -5,7 +5,9 @@ with a byte order mark instead). A text a field cannot carry in the chosen encod
 with one sentence, never replaced silently. Every line is ``Kxxxx[/i] value``:
 
 - ``K0100`` the number of characteristics, first;
-- part: ``K1001`` part number, ``K1002`` description, ``K1004`` spec revision;
+- part: ``K1001`` part number, ``K1002`` description, ``K1004`` spec revision, ``K1900``
+  remark: the chain heads of the export (``chain heads BENCH-3 1204:3f2a…``, see ``verify
+  --anchor``);
 - per characteristic ``i`` (1, 2, ... in the spec's order): ``K2001/i`` number (balloon),
   ``K2002/i`` description, ``K2004/i`` type (0 variable, 1 attribute), ``K2022/i`` decimal
   places, ``K2101/i`` nominal, ``K2110/i`` / ``K2111/i`` lower / upper limit (only the limits
@@ -87,6 +89,18 @@ def _characteristic_lines(i: int, ch: Characteristic, unit: str) -> list[str]:
     return lines
 
 
+def chain_remark(data: LotData) -> str:
+    """The chain heads for the part's remark (K1900, at most 255 characters): each station's
+    ``seq:sha256``, the hashes cut to 16 hex digits when the full ones do not fit."""
+    for digits in (64, 16):
+        text = "chain heads " + ", ".join(
+            f"{station} {seq}:{hash_[:digits]}" for station, seq, hash_ in data.heads
+        )
+        if len(text) <= 255:
+            return text
+    return text[:255]
+
+
 def header_lines(data: LotData) -> list[str]:
     """The K0100, part and characteristic lines."""
     spec = data.spec
@@ -95,6 +109,7 @@ def header_lines(data: LotData) -> list[str]:
         f"K1001 {_text(spec.part_number)}",
         f"K1002 {_text(spec.description)}",
         f"K1004 {_text(spec.revision)}",
+        f"K1900 {chain_remark(data)}",
     ]
     for i, ch in enumerate(spec.characteristic, start=1):
         lines += _characteristic_lines(i, ch, spec.unit_of(ch))

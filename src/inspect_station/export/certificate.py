@@ -256,7 +256,12 @@ def render(data: LotData, manifest_name: str = "") -> str:
         failed = ", ".join(json.loads(result["failed"] or "[]"))
         later = [i for i in data.inspections if i.reinspection_of == result["uuid"]]
         reinspected = "; ".join(f"{_e(i.result or 'open')} ({_e(i.opened_at[:10])})" for i in later)
-        if d is None:
+        standing = data.standing(result["uuid"])
+        if standing.conflict:
+            disposition = '<span class="fail">conflicting dispositions</span>: ' + "; ".join(
+                _e(c.disposition.label) for c in standing.dispositions
+            )
+        elif d is None:
             disposition = '<span class="fail">awaiting disposition</span>'
         else:
             disposition = _e(d.disposition.label)
@@ -320,6 +325,11 @@ def render(data: LotData, manifest_name: str = "") -> str:
         )
         if checks
         else '<p class="fail">The chains were not verified for this document.</p>'
+        + _table(
+            ["Station", "Head seq", "Head hash"],
+            [[_e(st), str(seq), f'<span class="hash">{_e(h)}</span>'] for st, seq, h in data.heads],
+            numeric={1},
+        )
     )
     template = Template(
         files("inspect_station.export").joinpath("certificate.html").read_text(encoding="utf-8")

@@ -74,10 +74,15 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("part_note", "The inspector's note on the part."),
     ("disposition", "Disposition of the reject (use-as-is, rework, repair, ...)."),
     ("disposition_reason", "The reason the supervisor gave."),
-    ("disposition_status", "disposed, or awaiting second signature."),
+    (
+        "disposition_status",
+        "disposed, awaiting second signature, or conflicting dispositions (then every one, '; ').",
+    ),
     ("disposition_signatures", "Signatures: name (user id), meaning, UTC time; '; ' between."),
     ("lot_decision", "ISO 2859-1 lot decision: ACCEPT, REJECT, PENDING or NO PLAN."),
     ("chain_verified", "Verification of the chain holding the record: OK, BROKEN, NOT VERIFIED."),
+    ("chain_head_seq", "seq of the head of that chain in the export's snapshot."),
+    ("chain_head_hash", "SHA-256 of that head record (check with verify --anchor SEQ:HASH)."),
 )
 """The columns, in order, with what each holds."""
 
@@ -130,6 +135,7 @@ class _Parts:
         self.by_inspection = data.by_inspection
         self.cache: dict[str, tuple[list[Any], list[Any]]] = {}
         self.chain = {c.station: ("OK" if c.ok else "BROKEN") for c in data.verification or []}
+        self.heads = {station: [seq, hash_] for station, seq, hash_ in data.heads}
         self.lot_cells = _safe_cells(
             [data.lot, data.work_order, data.spec.part_number, data.spec.revision, data.spec_hash]
         )
@@ -147,16 +153,25 @@ class _Parts:
         ):
             before = self.lot_cells + _safe_cells(before[len(self.lot_cells) :])
         current = inspection.results[-1] if inspection and inspection.results else None
-        chain = self.chain.get(inspection.station if inspection else "", "NOT VERIFIED")
+        station = inspection.station if inspection else ""
+        chain = [self.chain.get(station, "NOT VERIFIED"), *self.heads.get(station, [None, None])]
         if current is None:
-            after = [None, None, None, None, None, None, None, self.decision, chain]
+            after = [None, None, None, None, None, None, None, self.decision, *chain]
         elif (current["result"], current["defect_code"], current["note"]) == ("accept", None, None):
-            after = ["accept", None, None, None, None, None, None, self.decision, chain]
+            after = ["accept", None, None, None, None, None, None, self.decision, *chain]
         else:
-            found = self.data.dispositions.get(current["uuid"])
-            disposition = found[0] if found else None
+            standing = self.data.standing(current["uuid"])
+            disposition = standing.in_force
             after = [current["result"], current["defect_code"], current["note"]]
-            if disposition is None:
+            if standing.conflict:
+                found = standing.dispositions
+                after += [
+                    "; ".join(d.disposition.value for d in found),
+                    "; ".join(d.reason for d in found),
+                    standing.status.value,
+                    "; ".join(_signatures_text(d.signatures) for d in found),
+                ]
+            elif disposition is None:
                 after += [None, None, None, None]
             else:
                 after += [
@@ -165,7 +180,7 @@ class _Parts:
                     disposition.status.value,
                     _signatures_text(disposition.signatures),
                 ]
-            after = [*_safe_cells(after), self.decision, chain]
+            after = [*_safe_cells(after), self.decision, *chain]
         cached = (before, after)
         self.cache[inspection_id] = cached
         return cached

@@ -107,6 +107,13 @@ def _inspection(
 ) -> dict[str, Any]:
     rejects = [r["uuid"] for r in inspection.results if r["result"] == "reject"]
     dispositions = [d.json() for uuid in rejects for d in data.dispositions.get(uuid, [])]
+    resolutions = [r.json() for uuid in rejects for r in data.resolutions.get(uuid, [])]
+    current = inspection.current_result
+    status = (
+        data.standing(current["uuid"]).status.value
+        if current is not None and current["result"] == "reject"
+        else None
+    )
     return {
         "inspection": inspection.uuid,
         "record": {"station": inspection.station, "seq": inspection.seq},
@@ -118,6 +125,8 @@ def _inspection(
         "results": [_result(r) for r in inspection.results],
         "measurements": [_measurement(m, data.superseded_by) for m in measurements],
         "dispositions": dispositions,
+        "disposition_status": status,
+        "resolutions": resolutions,
     }
 
 

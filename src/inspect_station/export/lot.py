@@ -24,7 +24,13 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from inspect_station import __version__
-from inspect_station.dispositions import DispositionInfo, load_dispositions
+from inspect_station.dispositions import (
+    DispositionInfo,
+    Resolution,
+    Standing,
+    load_dispositions,
+    load_resolutions,
+)
 from inspect_station.errors import InspectStationError
 from inspect_station.export.source import ChainCheck, RecordSource
 from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan, lot_decision
@@ -32,7 +38,7 @@ from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
 from inspect_station.text import TextError, check_line, printable
 
-FORMATS: tuple[str, ...] = ("csv", "json", "dfq", "html")
+FORMATS: tuple[str, ...] = ("csv", "json", "dfq", "html", "qif")
 """Export formats, by the name ``--format`` takes; the file extension is the same."""
 
 
@@ -52,6 +58,8 @@ class ExportOptions:
     """Text encoding of a .dfq file (default cp1252); the other formats are always UTF-8."""
     file_name: str | None = None
     """Name the export is written under (the certificate names its manifest after it)."""
+    organisation: str | None = None
+    """The inspecting organisation (``organisation`` in station.toml), where a format has it."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,8 @@ class LotData:
     """Chain verification per station, or None if not verified."""
     generated_at: str = field(default_factory=journal.utc_now)
     """When the export was made (UTC)."""
+    resolutions: dict[str, list[Resolution]] = field(default_factory=dict)
+    """Reject result UUID -> the signed resolutions between its conflicting dispositions."""
 
     @property
     def work_order(self) -> str | None:
@@ -200,13 +210,18 @@ class LotData:
         out = [(i, i.current_result) for i in self.inspections if i.result == "reject"]
         return sorted(((i, r) for i, r in out if r is not None), key=lambda p: p[1]["closed_at"])
 
+    def standing(self, reject: str) -> Standing:
+        """Where the dispositions of a reject (its result UUID) stand: in force, or conflicting."""
+        return Standing(
+            tuple(self.dispositions.get(reject, [])), tuple(self.resolutions.get(reject, []))
+        )
+
     def disposition_of(self, inspection: InspectionData) -> DispositionInfo | None:
-        """The disposition of the inspection's reject in force, if one was signed."""
+        """The disposition of the inspection's reject in force (None: none, or conflicting)."""
         current = inspection.current_result
         if current is None:
             return None
-        found = self.dispositions.get(current["uuid"])
-        return found[0] if found else None
+        return self.standing(current["uuid"]).in_force
 
     def measurement_pages(self) -> Iterator[list[dict[str, Any]]]:
         """The lot's measurement rows, page by page, by station and seq."""
@@ -220,6 +235,16 @@ class LotData:
         """(serial, its measurement rows) for every part, in serial order."""
         serials = sorted({i.serial for i in self.inspections})
         return zip(serials, self.source.part_measurements(self.lot, serials), strict=True)
+
+    @property
+    def heads(self) -> list[tuple[str, int, str]]:
+        """(station, seq, hash) of each chain the export holds records of, as of its snapshot:
+        printed on every format, so a paper copy anchors the chain (``verify --anchor``)."""
+        return [
+            (station, seq, hash_)
+            for station, (seq, hash_) in sorted(self.source.heads.items())
+            if station in self.stations
+        ]
 
     def source_json(self) -> dict[str, Any]:
         """Where the records came from and which records the export covers."""
@@ -264,6 +289,7 @@ def load_lot(
     inspections = _inspections(source, lot)
     reject_ids = [r["uuid"] for i in inspections for r in i.results if r["result"] == "reject"]
     dispositions = load_dispositions(source, reject_ids, writer)
+    resolutions = load_resolutions(source, reject_ids, writer)
     corrections = source.select(
         "SELECT m.uuid, m.supersedes FROM measurements m "
         "WHERE m.lot = ? AND m.supersedes IS NOT NULL AND {bound:m}",
@@ -283,6 +309,7 @@ def load_lot(
         measurement_count=counts[0]["n"],
         superseded_by={r["supersedes"]: r["uuid"] for r in corrections},
         verification=None,
+        resolutions=resolutions,
     )
     if verify:
         data.verification = source.verify(data.stations)
@@ -419,6 +446,10 @@ def writer_for(fmt: str) -> Writer:
         from inspect_station.export.certificate import write_html
 
         return write_html
+    if fmt == "qif":
+        from inspect_station.export.qif import write_qif
+
+        return write_qif
     raise ExportError(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
 
 
@@ -455,6 +486,8 @@ def manifest_text(data: LotData, fmt: str, name: str, sha256: str, size: int) ->
         f"# generated: {data.generated_at} by inspect-station {__version__}",
         f"# lot decision: {data.decision.decision}",
     ]
+    for station, seq, hash_ in data.heads:
+        lines.append(f"# chain head {station}: seq {seq}, sha256 {hash_}")
     if data.verification is None:
         lines.append("# chains: NOT VERIFIED")
     for check in data.verification or []:

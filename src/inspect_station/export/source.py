@@ -336,6 +336,43 @@ class RecordSource(ABC):
             for serial in group:
                 yield by_serial.get(serial, [])
 
+    def lot_gauges(self, lot: str) -> list[dict[str, Any]]:
+        """Each (characteristic, gauge asset, serial, certificate, due date) a lot was measured
+        with, once, by asset, serial, certificate, due date and characteristic."""
+        return self.select(
+            "SELECT DISTINCT m.characteristic, m.gauge_asset, m.gauge_serial, "
+            "m.gauge_certificate, m.gauge_calibration_due FROM measurements m "
+            "WHERE m.lot = ? AND m.gauge_asset IS NOT NULL AND {bound:m} "
+            "ORDER BY m.gauge_asset, m.gauge_serial, m.gauge_certificate, "
+            "m.gauge_calibration_due, m.characteristic",
+            [lot],
+            aliases=["m"],
+        )
+
+    def lot_inspection_ends(self, lot: str) -> dict[str, tuple[str, int]]:
+        """Inspection UUID -> (station, seq) of its last measurement record in the lot."""
+        rows = self.select(
+            "SELECT m.inspection, m.station, MAX(m.seq) AS last FROM measurements m "
+            "WHERE m.lot = ? AND {bound:m} GROUP BY m.inspection, m.station",
+            [lot],
+            aliases=["m"],
+        )
+        ends: dict[str, tuple[str, int]] = {}
+        for row in rows:
+            end = (row["station"], row["last"])
+            ends[row["inspection"]] = max(ends.get(row["inspection"], end), end)
+        return ends
+
+    def serial_lots(self, serial: str) -> list[str]:
+        """The lots a part serial was inspected in, the lot it was first inspected in first."""
+        rows = self.select(
+            "SELECT i.lot, MIN(i.opened_at) AS first_opened FROM inspections i "
+            "WHERE i.serial = ? AND {bound:i} GROUP BY i.lot ORDER BY first_opened, i.lot",
+            [serial],
+            aliases=["i"],
+        )
+        return [row["lot"] for row in rows]
+
     def measurement_rows(self, lot: str) -> Iterator[list[list[Any]]]:
         """Pages of the lot's measurements as lists in ``ROW_FIELDS`` order, plus the flag."""
         corrections = {

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from inspect_station.dispositions import Status, load_dispositions
+from inspect_station.dispositions import Standing, Status, load_dispositions, load_resolutions
 from inspect_station.errors import InspectStationError
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.export.source import RecordSource
@@ -113,10 +113,25 @@ def trace_gauge(
         results[r["inspection"]] = r  # the last one is in force
     rejects = [r["uuid"] for r in results.values() if r["result"] == "reject"]
     dispositions = load_dispositions(source, rejects)
+    resolutions = load_resolutions(source, rejects)
     out = []
     for row in rows:
         result = results.get(row["inspection"])
-        found = dispositions.get(result["uuid"]) if result else None
+        standing = (
+            Standing(
+                tuple(dispositions.get(result["uuid"], [])),
+                tuple(resolutions.get(result["uuid"], [])),
+            )
+            if result
+            else None
+        )
+        disposition = status = None
+        if standing is not None and standing.dispositions:
+            status = standing.status.value
+            if standing.conflict:
+                disposition = Status.CONFLICT.value
+            elif standing.in_force:
+                disposition = standing.in_force.disposition.value
         out.append(
             TracedResult(
                 measured_at=row["measured_at"],
@@ -138,8 +153,8 @@ def trace_gauge(
                 calibration_due=row["gauge_calibration_due"],
                 inspector=row["inspector"],
                 part_result=result["result"] if result else None,
-                disposition=found[0].disposition.value if found else None,
-                disposition_status=found[0].status.value if found else None,
+                disposition=disposition,
+                disposition_status=status,
             )
         )
     return out

@@ -14,7 +14,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -224,6 +226,16 @@ class Characteristic(BaseModel):
     """How an attribute is judged (go/no-go gauge, visual, ...)."""
     note: str = ""
     """Free text for the inspector."""
+    location: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    """Reference location on the drawing (sheet and zone, e.g. 'sheet 1 B3'), for AS9102."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_location(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A spec without a location keeps the content (and hash) it had before the key existed.
+        data = handler(self)
+        if self.location is None and isinstance(data, dict):
+            data.pop("location", None)
+        return data
 
     @field_validator("id", mode="before")
     @classmethod

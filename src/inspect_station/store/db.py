@@ -23,7 +23,13 @@ from sqlite_utils import Database
 from inspect_station.errors import StoreError
 from inspect_station.store import journal
 from inspect_station.store.migrations import migrations
-from inspect_station.store.projections import TABLES, check_projections, project
+from inspect_station.store.projections import (
+    SHAPES,
+    TABLES,
+    check_projections,
+    project,
+    shape_problem,
+)
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -70,6 +76,11 @@ class Transaction:
             body=body,
             prev_hash=self.head_hash,
         )
+        if kind in SHAPES:
+            # A record the central store would refuse must not enter the chain at all.
+            problem = shape_problem(record)
+            if problem is not None:
+                raise StoreError(f"A {kind} record would be malformed ({problem}); not recorded.")
         self.conn.execute(
             "INSERT INTO journal (seq, uuid, format, station, kind, ts, prev_hash, hash, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -374,6 +385,18 @@ class LocalStore:
         self.close()
 
     # -- sync state (bookkeeping of the shipper; mutable, not part of the record) ---------------
+
+    def hashes(self, first_seq: int, last_seq: int) -> dict[int, str]:
+        """seq -> hash of the journal records in [first_seq, last_seq]."""
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT seq, hash FROM journal WHERE seq BETWEEN ? AND ?", (first_seq, last_seq)
+            ).fetchall()
+        return dict(rows)
+
+    def sync_states(self) -> list[dict[str, Any]]:
+        """Where shipping stands with every central store this record was shipped to."""
+        return self.query("SELECT * FROM sync_state ORDER BY central")
 
     def sync_state(self, central: str) -> dict[str, Any] | None:
         """Where shipping to the central store ``central`` stands; None if it never started."""

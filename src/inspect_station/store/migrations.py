@@ -210,3 +210,10 @@ def _trailing_failures(db: Database, user_id: str, since_seq: int) -> tuple[int,
         count += 1
         newest = newest or at
     return count, newest
+
+
+@migrations()
+def m007_resolutions(db: Database) -> None:
+    """Signed resolutions of conflicting dispositions (two signed apart for one reject)."""
+    create_projection(db, "resolutions")
+    db.execute("CREATE INDEX resolutions_reject ON resolutions(reject)")

@@ -263,6 +263,23 @@ SCHEMA: dict[str, list[Column]] = {
         _STATION,
         text("opened_at", record("ts")),
     ],
+    # A supervisor's signed decision between conflicting dispositions of one reject.
+    "resolutions": [
+        *_KEY,
+        text("reject", BODY),
+        text("reject_station", BODY),
+        integer("reject_seq", BODY),
+        text("lot", BODY),
+        text("serial", BODY),
+        text("part_number", BODY),
+        text("kept", BODY),
+        text("kept_station", BODY),
+        text("considered", json_of(BODY)),
+        text("reason", BODY),
+        text("signed_hash", BODY),
+        *_SIGNER,
+        _STATION,
+    ],
 }
 """table -> its columns in order. Columns are only ever added (at the end): the local migrations
 and the central stores create tables and columns from this order, and existing files keep it."""
@@ -280,6 +297,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "disposition": ("dispositions", "signatures"),
     "disposition_signature": ("signatures",),
     "reinspection_opened": ("inspections", "reinspections"),
+    "disposition_resolution": ("resolutions",),
 }
 """Record kind -> the tables it fills, one row each, in this order. Other kinds (``note``, ...)
 are journal-only."""
@@ -291,21 +309,38 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 """table -> ordered (column, SQL type). Every table has seq (the record's) as its first column."""
 
 
-def _first_signature(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    """A disposition read as its own first signature (there is no separate record to hash)."""
-    return {
-        **record,
-        "body": {
-            **record["body"],
-            "disposition": record["uuid"],
-            "disposition_station": record["station"],
-            "disposition_hash": None,
-        },
-    }
+READ_AS: dict[tuple[str, str], dict[str, Source]] = {
+    # A disposition is read as its own first signature (there is no separate record to hash).
+    ("disposition", "signatures"): {
+        "disposition": record("uuid"),
+        "disposition_station": record("station"),
+        "disposition_hash": constant(None),
+    },
+}
+"""(kind, table) -> body keys that, for that table, are read from elsewhere (a record field or a
+constant) instead of the body. Declared as data so that the central stores' SQL derivation
+(``sync/central_derive.py``) reads a record exactly as ``project`` does."""
+
+
+def _reader(overrides: Mapping[str, Source]) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    """How a record is read for a table whose body keys ``overrides`` replaces."""
+
+    def read_as(rec: Mapping[str, Any]) -> Mapping[str, Any]:
+        body = dict(rec["body"])
+        for key, source in overrides.items():
+            if source.place == "record":
+                body[key] = rec[source.path or key]
+            elif source.place == "constant":
+                body[key] = source.default
+            else:
+                raise ValueError(f"{key}: a body key is read from a record field or a constant")
+        return {**rec, "body": body}
+
+    return read_as
 
 
 _READ_AS: dict[tuple[str, str], Callable[[Mapping[str, Any]], Mapping[str, Any]]] = {
-    ("disposition", "signatures"): _first_signature,
+    key: _reader(overrides) for key, overrides in READ_AS.items()
 }
 """(kind, table) -> how a record of that kind is read for that table, where not as it is."""
 
@@ -426,6 +461,144 @@ def project(record: Mapping[str, Any]) -> list[tuple[str, Row]]:
     """The projection rows a record yields (none for kinds that are journal-only)."""
     projector = PROJECTORS.get(record["kind"])
     return projector(record) if projector else []
+
+
+# -- the shape a record of each kind must have -------------------------------------------------
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""Largest integer a record may hold (RFC 8785 writes integers exactly only up to here)."""
+
+
+class ShapeCheck(NamedTuple):
+    """One rule a body key of a record kind must meet for the kind's projection rows."""
+
+    path: tuple[str, ...]
+    """Body keys from the top (``("signature", "user_id")`` is ``body.signature.user_id``)."""
+    rule: str
+    """``object`` (must be an object), ``object_or_null`` (an object, null or absent), ``text``
+    (a string or null), ``integer`` (an integer within ±(2**53 - 1), or null), ``flag`` (true,
+    false or null), ``any`` (any JSON value)."""
+    required: bool
+    """Whether the key must be present, and not null."""
+    defaulted: bool = False
+    """An optional key read with a default when absent: it may be absent, but not null."""
+
+    @property
+    def name(self) -> str:
+        """The key as people read it: ``body.signature.user_id``."""
+        return ".".join(("body", *self.path))
+
+    def problem(self, missing: bool = False) -> str:
+        """What is wrong when the check fails: a required key absent or null (``missing``), a
+        defaulted key null, or a value of the wrong kind."""
+        if missing:
+            return f"{self.name} is missing or null"
+        return f"{self.name} {SHAPE_PROBLEMS[self.rule]}"
+
+    def null_problem(self) -> str:
+        """What is wrong with a null where a defaulted key may only be absent or a value."""
+        return f"{self.name} is null"
+
+
+SHAPE_PROBLEMS: dict[str, str] = {
+    "object": "is not an object",
+    "object_or_null": "is not an object",
+    "text": "is not text",
+    "integer": "is not an integer",
+    "flag": "is not true or false",
+    "any": "is missing",
+}
+"""rule -> how a record that breaks it is described (after the key's name)."""
+
+
+def _shape_checks(kind: str) -> tuple[ShapeCheck, ...]:
+    """The checks a record of ``kind`` must pass, parents before their keys, each once."""
+    checks: dict[tuple[tuple[str, ...], str], ShapeCheck] = {}
+    for table in KINDS.get(kind, ()):
+        overrides = READ_AS.get((kind, table), {})
+        columns = SCHEMA[table]
+        paths = [
+            (column, tuple((column.source.path or column.name).split(".")))
+            for column in columns
+            if column.source.place in ("body", "optional")
+        ]
+        required_parents = {p[0] for c, p in paths if len(p) == 2 and c.source.place == "body"}
+        for column, path in paths:
+            if path[0] in overrides:
+                continue
+            if len(path) == 2:
+                rule = "object" if path[0] in required_parents else "object_or_null"
+                parent = ShapeCheck(path[:1], rule, rule == "object")
+                checks.setdefault((parent.path, parent.rule), parent)
+            if column.source.convert == "json":
+                rule = "any"
+            elif column.source.convert == "flag":
+                rule = "flag"
+            elif column.sqltype == INTEGER:
+                rule = "integer"
+            else:
+                rule = "text"
+            defaulted = column.source.place == "optional" and column.source.default is not None
+            check = ShapeCheck(path, rule, column.source.place == "body", defaulted)
+            key = (path, rule)
+            if key in checks and check.required and not checks[key].required:
+                del checks[key]
+            checks.setdefault(key, check)
+    ordered = sorted(checks.values(), key=lambda c: (len(c.path), c.path[0]))
+    return tuple(ordered)
+
+
+SHAPES: dict[str, tuple[ShapeCheck, ...]] = {kind: _shape_checks(kind) for kind in KINDS}
+"""Record kind -> the shape its body must have for its projection rows (journal-only kinds: none).
+
+A central store refuses a record that breaks one (``shape_problem`` in Python, the same rules in
+SQL in ``sync/central_derive.py``), so every row it derives is exactly what ``project`` makes."""
+
+
+def _problem(check: ShapeCheck, holder: Mapping[str, Any]) -> str | None:
+    """What is wrong with the value at ``check.path[-1]`` of ``holder``, if anything."""
+    value = holder.get(check.path[-1])
+    if value is None:
+        if check.required:
+            return check.problem(missing=True)
+        if check.defaulted and check.path[-1] in holder:
+            return check.null_problem()
+        return None
+    rule = check.rule
+    if rule == "any":
+        bad = False
+    elif rule in ("object", "object_or_null"):
+        bad = not isinstance(value, dict)
+    elif rule == "text":
+        bad = not isinstance(value, str)
+    elif rule == "integer":
+        bad = type(value) is not int or not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    elif rule == "flag":
+        bad = type(value) is not bool
+    else:
+        raise ValueError(f"unknown shape rule {rule!r}")
+    return check.problem() if bad else None
+
+
+def shape_problem(record: Mapping[str, Any]) -> str | None:
+    """Why a record's body does not have its kind's shape (one phrase), or None if it does."""
+    body = record.get("body")
+    if not isinstance(body, dict):
+        return "body is not a JSON object"
+    for check in SHAPES.get(record.get("kind"), ()):  # type: ignore[arg-type]
+        holder: Any = body
+        for parent in check.path[:-1]:
+            holder = holder.get(parent)
+            if not isinstance(holder, dict):
+                break
+        else:
+            problem = _problem(check, holder)
+            if problem is not None:
+                return problem
+            continue
+        if check.required:  # the parent check (earlier) allowed a null or absent parent
+            return check.problem(missing=True)
+    return None
 
 
 def check_projections(

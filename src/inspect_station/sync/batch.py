@@ -2,26 +2,25 @@
 
 ``prepare_batch`` does everything that needs only the records: every record is well formed and
 belongs to the shipping station, seq runs without a gap, each prev_hash links to the record
-before, every hash is recomputed, and the projection rows are derived with the same
-``projections.project`` the station uses. ``PreparedBatch.against_head`` then does the O(batch)
-part that needs the central store's verified head for the station: records already held are
-skipped if identical (a re-sent batch) and refused as a fork if not, and the first new record
-must continue the head. Both raise ``IngestRefused`` with a typed reason.
+before, every hash is recomputed, and each body has its kind's shape (``projections.SHAPES``:
+what the central store needs to derive the record's query rows, which it does itself).
+``PreparedBatch.against_head`` then does the O(batch) part that needs the central store's
+verified head for the station: records already held are skipped if identical (a re-sent batch)
+and refused as a fork if not, and the first new record must continue the head. Both raise
+``IngestRefused`` with a typed reason.
 """
 
 from __future__ import annotations
 
 import json
-import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from inspect_station.store import journal
-from inspect_station.store.projections import project
+from inspect_station.store.projections import SHAPES, shape_problem
 from inspect_station.sync.canonical import parse_body, record_digest
 from inspect_station.sync.errors import IngestRefused, Refusal
-from inspect_station.sync.schema import CENTRAL_TABLES
 
 JOURNAL_COLUMNS: tuple[str, ...] = (
     "station",
@@ -42,14 +41,12 @@ Held = Callable[[int, int], Mapping[int, tuple[str, str]]]
 
 @dataclass(frozen=True)
 class PreparedBatch:
-    """Records of one station, verified among themselves, as central journal and projection rows."""
+    """Records of one station, verified among themselves, as central journal rows."""
 
     station: str
     """The station whose records these are."""
     journal: list[tuple[Any, ...]]
     """One row per record, in ``JOURNAL_COLUMNS`` order, by ascending seq."""
-    projections: dict[str, list[tuple[Any, ...]]]
-    """Projection rows per table, in ``CENTRAL_TABLES`` column order."""
 
     @property
     def first_seq(self) -> int:
@@ -69,16 +66,16 @@ class PreparedBatch:
     def __len__(self) -> int:
         return len(self.journal)
 
+    def has_kind(self, kind: str) -> bool:
+        """Whether a record of this kind is in the batch."""
+        return any(row[4] == kind for row in self.journal)
+
     def after(self, seq: int) -> PreparedBatch:
         """The part of the batch with seq above ``seq``."""
         if seq < self.first_seq:
             return self
         skip = seq - self.first_seq + 1
-        return PreparedBatch(
-            self.station,
-            self.journal[skip:],
-            {t: [r for r in rows if r[1] > seq] for t, rows in self.projections.items()},
-        )
+        return PreparedBatch(self.station, self.journal[skip:])
 
     def against_head(self, head_seq: int, head_hash: str, held: Held) -> PreparedBatch:
         """The records central does not hold yet; IngestRefused if the batch forks or leaves a gap.
@@ -133,12 +130,6 @@ class PreparedBatch:
 
 def _refuse(reason: Refusal, seq: Any, message: str) -> IngestRefused:
     return IngestRefused(reason, message, seq if isinstance(seq, int) else None)
-
-
-_ROW_GETTERS = {
-    table: operator.itemgetter(*(c for c, _ in columns))
-    for table, columns in CENTRAL_TABLES.items()
-}
 
 
 LOCAL_COLUMNS: tuple[str, ...] = (
@@ -207,7 +198,6 @@ def _malformed(station: str, row: tuple[Any, ...]) -> IngestRefused | None:
 def prepare_rows(station: str, rows: Iterable[Sequence[Any]]) -> PreparedBatch:
     """``prepare_batch`` for rows in ``LOCAL_COLUMNS`` order, as read from a journal table."""
     out: list[tuple[Any, ...]] = []
-    projections: dict[str, list[tuple[Any, ...]]] = {}
     uuids: set[str] = set()
     prev_seq: int | None = None
     prev_hash: str | None = None
@@ -298,23 +288,20 @@ def prepare_rows(station: str, rows: Iterable[Sequence[Any]]) -> PreparedBatch:
                 f"Record seq {seq} of station {station} does not match its hash: it was "
                 "altered after it was written.",
             )
-        record["hash"] = actual
-        try:
-            for table, projected in project(record):
-                projected["station"] = st
-                projections.setdefault(table, []).append(_ROW_GETTERS[table](projected))
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise _refuse(
-                Refusal.MALFORMED,
-                seq,
-                f"Record seq {seq} of station {station} ({kind}) lacks what its query tables "
-                f"need ({type(exc).__name__}: {exc}).",
-            ) from None
+        if kind in SHAPES:
+            problem = shape_problem(record)
+            if problem is not None:
+                raise _refuse(
+                    Refusal.MALFORMED,
+                    seq,
+                    f"Record seq {seq} of station {station} ({kind}) is malformed: {problem}, "
+                    "so the central store cannot derive its query rows.",
+                )
         out.append((st, seq, uuid, fmt, kind, ts, link, actual, body_text))
         prev_seq, prev_hash = seq, actual
     if not out:
         raise ValueError("an empty batch cannot be prepared")
-    return PreparedBatch(station, out, projections)
+    return PreparedBatch(station, out)
 
 
 def decode_record(row: Mapping[str, Any]) -> dict[str, Any]:

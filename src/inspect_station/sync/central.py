@@ -1,9 +1,11 @@
 """The central store interface: one implementation per backend, each owning its connection.
 
 A central store keeps every station's journal keyed by (station, seq) and unique by record UUID,
-the same query projections as the stations (with ``station`` in their key), and a verified head
-(seq, hash) per station so that a batch is checked against what is held in O(batch). All of it
-is append-only, enforced by triggers in the database. ``open_central(url)`` picks the backend.
+the same query projections as the stations (with ``station`` in their key) -- derived by the
+database itself from each verified journal record, never written by a station -- a verified head
+(seq, hash) per station so that a batch is checked against what is held in O(batch), and the
+append-only history of every head it acknowledged. All of it is append-only, enforced by
+triggers in the database. ``open_central(url)`` picks the backend.
 """
 
 from __future__ import annotations
@@ -33,6 +35,24 @@ class IngestResult:
     """The station's verified head seq after the commit."""
     head_hash: str
     """The station's verified head hash after the commit."""
+    conflicts: tuple[str, ...] = ()
+    """Rejects that, with a disposition in this batch, now have more than one (signed apart,
+    e.g. at a bench and an office terminal while one was offline): both are kept, and the
+    reject shows "conflicting dispositions" until a supervisor signs a resolution."""
+
+
+@dataclass(frozen=True)
+class AcknowledgedHead:
+    """A head the central store acknowledged to a station: kept for good, the rollback anchor."""
+
+    station: str
+    """Station id."""
+    seq: int
+    """The acknowledged head seq."""
+    hash: str
+    """The hash of the record at that seq."""
+    acknowledged_at: str
+    """When (UTC, RFC 3339)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,23 @@ class CentralStore(ABC):
     def ingest(self, station: str, records: Iterable[Mapping[str, Any]]) -> IngestResult:
         """Check and store records of ``station`` in one transaction (see ``prepare_batch``)."""
         return self.ingest_prepared(prepare_batch(station, records))
+
+    @abstractmethod
+    def acknowledged_heads(self, station: str | None = None) -> list[AcknowledgedHead]:
+        """Every head acknowledged to ``station`` (or to every station), by station and seq.
+
+        The history is append-only and each entry is made by the same transaction that moved
+        the head, so a head found behind its history was rolled back, and a station found only
+        in the history was deleted.
+        """
+
+    @abstractmethod
+    def hashes(self, station: str, first_seq: int, last_seq: int) -> dict[int, str]:
+        """seq -> hash of the station's records the store holds in [first_seq, last_seq]."""
+
+    @abstractmethod
+    def projection_fingerprint(self) -> str | None:
+        """Which derivation built the projection tables (``central_derive.fingerprint``)."""
 
     @abstractmethod
     def stations(self) -> list[StationSummary]:

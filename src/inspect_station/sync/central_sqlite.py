@@ -3,8 +3,10 @@ of one machine or one network share. This module is the only owner of that file.
 
 The database itself keeps every station's chain gap-free and linked (a trigger checks each
 journal insert against the station's head and another moves the head), refuses UPDATE and DELETE
-on the journal and the projections, and lets a head move only one record at a time along the
-journal. The hash of every record is recomputed before it is inserted (``prepare_batch``).
+on the journal, the projections and the history of acknowledged heads, lets a head move only one
+record at a time along the journal, and derives every projection row from its journal record
+(``central_derive.sqlite_triggers``; a row no record stands behind is refused). The hash of every
+record is recomputed before it is inserted (``prepare_batch``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,17 @@ from inspect_station.store import journal
 from inspect_station.store.migrations import append_only
 from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
 from inspect_station.sync.central import (
+    AcknowledgedHead,
     CentralStore,
     IngestResult,
     StationCredentials,
     StationSummary,
+)
+from inspect_station.sync.central_derive import (
+    fingerprint,
+    sqlite_guard,
+    sqlite_rebuild,
+    sqlite_triggers,
 )
 from inspect_station.sync.errors import (
     CentralSchemaError,
@@ -32,7 +41,7 @@ from inspect_station.sync.errors import (
     Refusal,
     SyncError,
 )
-from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS, missing_columns
+from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 from inspect_station.sync.url import CentralUrl
 
 _BUSY_TIMEOUT_MS = 30_000
@@ -118,6 +127,48 @@ def c001_journal(db: Database) -> None:
     )
 
 
+@migrations()
+def c002_head_history(db: Database) -> None:
+    """The append-only history of every acknowledged head; projections become derived only."""
+    db.execute(
+        f"""
+        CREATE TABLE head_history (
+            station TEXT NOT NULL,
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            hash TEXT NOT NULL,
+            acknowledged_at TEXT NOT NULL DEFAULT ({_NOW}),
+            PRIMARY KEY (station, seq)
+        )
+        """
+    )
+    db.execute(
+        "INSERT INTO head_history (station, seq, hash, acknowledged_at) "
+        "SELECT station, head_seq, head_hash, updated_at FROM stations WHERE head_seq > 0"
+    )
+    append_only(db, "head_history")
+    # An acknowledged head is a record the journal holds, beyond every earlier one.
+    db.execute(
+        """
+        CREATE TRIGGER head_history_forward BEFORE INSERT ON head_history
+        WHEN NEW.seq <= COALESCE(
+               (SELECT MAX(seq) FROM head_history WHERE station = NEW.station), 0)
+          OR NEW.hash IS NOT (SELECT hash FROM journal
+                              WHERE station = NEW.station AND seq = NEW.seq)
+        BEGIN SELECT RAISE(ABORT, 'an acknowledged head only moves forward, onto the journal');
+        END
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE projection_state (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            fingerprint TEXT NOT NULL,
+            built_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 def _migration_sets(db: Database) -> set[str]:
     """The sqlite-utils migration sets applied to a file (which program's database it is)."""
     if not db["_sqlite_migrations"].exists():
@@ -125,46 +176,63 @@ def _migration_sets(db: Database) -> set[str]:
     return {row[0] for row in db.execute("SELECT DISTINCT migration_set FROM _sqlite_migrations")}
 
 
-def _insert_sql(table: str, columns: list[str] | tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+_JOURNAL_INSERT = (
+    f"INSERT INTO journal ({', '.join(JOURNAL_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in JOURNAL_COLUMNS)})"
+)
+_CONFLICTS = (
+    "SELECT d.reject FROM dispositions d WHERE d.reject IN "
+    "(SELECT m.reject FROM dispositions m WHERE m.station = ? AND m.seq BETWEEN ? AND ?) "
+    "GROUP BY d.reject HAVING COUNT(*) > 1 ORDER BY d.reject"
+)
 
 
-_JOURNAL_INSERT = _insert_sql("journal", JOURNAL_COLUMNS)
-_PROJECTION_INSERT = {t: _insert_sql(t, [c for c, _ in cols]) for t, cols in CENTRAL_TABLES.items()}
+def build_projections(db: Database) -> list[str]:
+    """(Re)create the projection tables and derive every row from the journal, if the
+    derivation changed since they were built (a new table or column, a new file).
 
-
-def _existing_columns(db: Database) -> dict[str, set[str]]:
-    return {
-        table: {c.name for c in db[table].columns} for table in CENTRAL_TABLES if db[table].exists()
-    }
-
-
-def ensure_projections(db: Database) -> list[str]:
-    """Create projection tables and columns the file lacks (never drops); what was added."""
-    added = []
-    for table, columns in missing_columns(_existing_columns(db)).items():
-        if not db[table].exists():
-            cols = ", ".join(f"{name} {sqltype}" for name, sqltype in columns)
-            db.execute(f"CREATE TABLE {table} ({cols})")
-            db.execute(f"CREATE INDEX {table}_station_seq ON {table}(station, seq)")
-            append_only(db, table)
-            added.append(f"table {table}")
-        else:
-            for name, sqltype in columns:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sqltype}")
-                added.append(f"column {table}.{name}")
-    if added:
-        existing = _existing_columns(db)
-        for table, indexes in QUERY_INDEXES.items():
-            for name, columns in indexes:
-                if set(columns) <= existing.get(table, set()):
-                    db.execute(
-                        f"CREATE INDEX IF NOT EXISTS {name} ON {table}({', '.join(columns)})"
-                    )
-        for view, (table, select) in VIEWS.items():
-            if table in existing:
-                db.execute(f"CREATE VIEW IF NOT EXISTS {view} AS {select.format(s='')}")
-    return added
+    The tables are dropped and made again (their rows are derived data; a row that no record
+    stands behind goes with them), then every row is derived from the journal, and triggers
+    keep deriving them: one per record kind on the journal, and on each table a guard that
+    refuses a row no journal record stands behind.
+    """
+    wanted = fingerprint()
+    row = db.execute("SELECT fingerprint FROM projection_state").fetchone()
+    if row and row[0] == wanted:
+        return []
+    for view in VIEWS:
+        db.execute(f"DROP VIEW IF EXISTS {view}")
+    for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'journal' "
+        "AND (name LIKE 'journal_project_%' OR name = 'journal_body_object')"
+    ).fetchall():
+        db.execute(f"DROP TRIGGER {name}")
+    for table, columns in CENTRAL_TABLES.items():
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+        cols = ", ".join(f"{name} {sqltype}" for name, sqltype in columns)
+        db.execute(f"CREATE TABLE {table} ({cols})")
+        db.execute(f"CREATE UNIQUE INDEX {table}_station_seq ON {table}(station, seq)")
+    for statement in sqlite_rebuild():
+        db.execute(statement)
+    derived = 0
+    for table in CENTRAL_TABLES:
+        derived += db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+        append_only(db, table)
+        db.execute(sqlite_guard(table))
+    for table, indexes in QUERY_INDEXES.items():
+        for name, columns in indexes:
+            db.execute(f"CREATE INDEX {name} ON {table}({', '.join(columns)})")
+    for view, (_table, select) in VIEWS.items():
+        db.execute(f"CREATE VIEW {view} AS {select.format(s='')}")
+    for statement in sqlite_triggers():
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO projection_state (one, fingerprint, built_at) VALUES (1, ?, ?) "
+        "ON CONFLICT (one) DO UPDATE SET fingerprint = excluded.fingerprint, "
+        "built_at = excluded.built_at",
+        (wanted, journal.utc_now()),
+    )
+    return [f"projections derived from the journal ({derived:,} rows)"]
 
 
 class SqliteCentral(CentralStore):
@@ -221,23 +289,34 @@ class SqliteCentral(CentralStore):
 
     def _migrate(self) -> list[str]:
         with self._lock:
-            if not migrations.pending(self.db) and not missing_columns(_existing_columns(self.db)):
+            if not migrations.pending(self.db) and self._projections_current():
                 return []
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 applied = [m.name for m in migrations.pending(self.db)]
                 migrations.apply(self.db)
-                applied += ensure_projections(self.db)
+                applied += build_projections(self.db)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             return applied
 
+    def _projections_current(self) -> bool:
+        return self.projection_fingerprint() == fingerprint()
+
     def applied_migrations(self) -> list[str]:
         """Names of the migrations applied so far."""
         with self._lock:
             return [m.name for m in migrations.applied(self.db)]
+
+    def projection_fingerprint(self) -> str | None:
+        """Which derivation the projection tables were built with (None: never built)."""
+        with self._lock:
+            if not self.db["projection_state"].exists():
+                return None
+            row = self._execute("SELECT fingerprint FROM projection_state").fetchone()
+        return row[0] if row else None
 
     # -- ingest ------------------------------------------------------------------------------
 
@@ -269,12 +348,20 @@ class SqliteCentral(CentralStore):
             try:
                 head_seq, head_hash = self._head(batch.station)
                 rest = batch.against_head(head_seq, head_hash, self._held(batch.station))
+                conflicts: tuple[str, ...] = ()
                 if rest.journal:
+                    # Triggers check the chain, move the head and derive the projection rows.
                     self.conn.executemany(_JOURNAL_INSERT, rest.journal)
-                    for table, rows in rest.projections.items():
-                        if rows:
-                            self.conn.executemany(_PROJECTION_INSERT[table], rows)
                     head_seq, head_hash = rest.last_seq, rest.last_hash
+                    self.conn.execute(
+                        "INSERT INTO head_history (station, seq, hash) VALUES (?, ?, ?)",
+                        (batch.station, head_seq, head_hash),
+                    )
+                    if rest.has_kind("disposition"):
+                        found = self.conn.execute(
+                            _CONFLICTS, (batch.station, rest.first_seq, rest.last_seq)
+                        )
+                        conflicts = tuple(r[0] for r in found)
                 self._execute("COMMIT")
             except BaseException as exc:
                 if self.conn.in_transaction:
@@ -293,10 +380,17 @@ class SqliteCentral(CentralStore):
             len(batch) - len(rest),
             head_seq,
             head_hash,
+            conflicts,
         )
 
     def _refusal(self, batch: PreparedBatch, exc: sqlite3.IntegrityError) -> IngestRefused:
         text = str(exc)
+        if "malformed" in text:
+            return IngestRefused(
+                Refusal.MALFORMED,
+                f"The central store refused station {batch.station}'s batch (seq "
+                f"{batch.first_seq}-{batch.last_seq}): {text}.",
+            )
         if "journal.uuid" in text:
             return IngestRefused(
                 Refusal.DUPLICATE,
@@ -318,6 +412,26 @@ class SqliteCentral(CentralStore):
             ) from None
 
     # -- reading back ------------------------------------------------------------------------
+
+    def acknowledged_heads(self, station: str | None = None) -> list[AcknowledgedHead]:
+        """Every head acknowledged to ``station`` (or to every station), by station and seq."""
+        query = "SELECT station, seq, hash, acknowledged_at FROM head_history"
+        params: tuple[Any, ...] = ()
+        if station is not None:
+            query += " WHERE station = ?"
+            params = (station,)
+        with self._lock:
+            rows = self._execute(query + " ORDER BY station, seq", params).fetchall()
+        return [AcknowledgedHead(*row) for row in rows]
+
+    def hashes(self, station: str, first_seq: int, last_seq: int) -> dict[int, str]:
+        """seq -> hash of the station's records held in [first_seq, last_seq]."""
+        with self._lock:
+            rows = self._execute(
+                "SELECT seq, hash FROM journal WHERE station = ? AND seq BETWEEN ? AND ?",
+                (station, first_seq, last_seq),
+            ).fetchall()
+        return dict(rows)
 
     def stations(self) -> list[StationSummary]:
         """Every station with records or a head, by station id."""

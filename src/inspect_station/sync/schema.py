@@ -30,6 +30,7 @@ QUERY_INDEXES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "lots": [("lots_lot", ("lot",))],
     "dispositions": [("dispositions_reject", ("reject",))],
     "signatures": [("signatures_disposition", ("disposition",))],
+    "resolutions": [("resolutions_reject", ("reject",))],
 }
 """Indexes for the questions asked of the central store (a lot's history, open rejects)."""
 

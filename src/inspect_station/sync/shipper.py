@@ -84,10 +84,15 @@ class SyncStatus:
     """The reason the central store refused the last batch, if it did."""
     retry_in: float | None = None
     """Seconds until the next attempt, while backing off."""
+    conflicts: tuple[str, ...] = ()
+    """Rejects the central store found disposed twice (signed apart) when this station's
+    dispositions arrived: a supervisor must sign which disposition stands."""
 
     def summary(self) -> str:
         """One line for a status bar."""
         parts = [f"{self.unsynced} unsynced" if self.unsynced else "all synced"]
+        if self.conflicts:
+            parts.append(f"{len(self.conflicts)} reject(s) with conflicting dispositions")
         if self.last_success is not None:
             parts.append(f"last sync {self.last_success.astimezone():%Y-%m-%d %H:%M:%S}")
         else:
@@ -118,6 +123,8 @@ class ShipSummary:
     """The station's head in the central store at the end."""
     seconds: float
     """Wall time."""
+    conflicts: tuple[str, ...] = ()
+    """Rejects the central store now holds conflicting dispositions of (see ``IngestResult``)."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +200,7 @@ class Shipper:
         refusal = state.get("last_error_kind")
         self._refusal = Refusal(refusal) if refusal in Refusal._value2member_map_ else None
         self._state = SyncState.STARTING
+        self._conflicts: dict[str, None] = {}
 
     # -- status ------------------------------------------------------------------------------
 
@@ -209,6 +217,7 @@ class Shipper:
             last_success=self._last_success,
             last_error=self._last_error,
             refusal=self._refusal,
+            conflicts=tuple(self._conflicts),
         )
 
     def wake(self) -> None:
@@ -267,6 +276,7 @@ class Shipper:
             totals["batches"],
             self._acked_seq,
             time.monotonic() - started,
+            tuple(self._conflicts),
         )
 
     # -- the background loop -----------------------------------------------------------------
@@ -421,7 +431,7 @@ class Shipper:
         self._refusal = None
 
     def _failed(self, exc: SyncError) -> None:
-        message = scrub(exc.message, self.url.password)
+        message = scrub(exc.message, *self.url.secrets)
         kind = exc.reason.value if isinstance(exc, IngestRefused) else type(exc).__name__
         self._last_error = message
         self._refusal = exc.reason if isinstance(exc, IngestRefused) else None
@@ -499,6 +509,15 @@ class Shipper:
         for batch in self._batches(self._acked_seq, stop):
             result = central.ingest_prepared(batch)
             self._acknowledge(result.head_seq, result.head_hash)
+            for reject in result.conflicts:
+                if reject not in self._conflicts:
+                    log.warning(
+                        "reject %s now has conflicting dispositions in %s; a supervisor must "
+                        "sign which one stands",
+                        reject,
+                        self.url.display,
+                    )
+                self._conflicts[reject] = None
             on_batch(result)
         if self._last_error is not None:
             self._acknowledge(self._acked_seq, self._acked_hash)

@@ -12,31 +12,110 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from inspect_station.sync.errors import CentralUrlError
 
 SQLITE_PREFIX = "sqlite:///"
 PG_SCHEMES = ("postgresql://", "postgres://")
-_USERINFO_PASSWORD = re.compile(r"(://[^:/@?#]*):([^@/?#]*)@")
-_QUERY_PASSWORD = re.compile(r"((?:^|[?&\s])password=)([^&\s]*)", re.IGNORECASE)
+MASK = "***"
+"""What a password is shown as."""
+_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S*")
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A postgresql:// URL cut into its parts by position, before any decoding."""
+
+    scheme: str
+    """``postgresql://`` or ``postgres://``."""
+    user: str | None
+    """The user name as written (percent-encoded or not); None without ``@``."""
+    password: str | None
+    """The password as written; None without ``user:`` before the ``@``."""
+    rest: str
+    """Host, port, database and query: everything after the ``@``."""
+
+
+def _split(text: str) -> _Split:
+    """Cut a URL (``scheme://...``) at its LAST ``@``: a password may hold any character.
+
+    A password is often pasted as it is, with ``/``, ``?``, ``#``, ``@`` or ``:`` unencoded;
+    generic URL parsers (and libpq) then take part of it for the host, the path or the query.
+    The user information can only end at the last ``@``, and the user name at the first ``:``
+    before it, so this split never lets a piece of a password into the other parts (a ``@`` in
+    a query value must then be written ``%40``).
+    """
+    scheme, _, after = text.partition("://")
+    scheme += "://"
+    if "@" not in after:
+        return _Split(scheme, None, None, after)
+    userinfo, _, rest = after.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    return _Split(scheme, user, password if colon else None, rest)
+
+
+def _query_password(rest: str) -> str | None:
+    """The ``password=`` value of a URL's query, as written."""
+    _, mark, query = rest.partition("?")
+    if not mark:
+        return None
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        if unquote(key).strip().lower() == "password":
+            return value
+    return None
+
+
+def _mask_rest(rest: str) -> str:
+    """Host, port, database and query with any ``password=`` value masked."""
+    before, mark, query = rest.partition("?")
+    if not mark:
+        return rest
+    items = []
+    for item in query.split("&"):
+        key = item.partition("=")[0]
+        items.append(f"{key}={MASK}" if unquote(key).strip().lower() == "password" else item)
+    return before + "?" + "&".join(items)
+
+
+def _display(parts: _Split) -> str:
+    """The URL to show people: the user name kept, any password (userinfo or query) masked."""
+    user = ""
+    if parts.user is not None:
+        user = parts.user + (f":{MASK}" if parts.password is not None else "") + "@"
+    return parts.scheme + user + _mask_rest(parts.rest)
+
+
+def _secrets(parts: _Split) -> list[str]:
+    """Every form in which the URL's passwords may turn up in a message."""
+    found = []
+    for value in (parts.password, _query_password(parts.rest)):
+        if value:
+            found += [value, unquote(value)]
+    return found
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``: safe to print and to log."""
-    masked = _USERINFO_PASSWORD.sub(r"\1:***@", url)
-    return _QUERY_PASSWORD.sub(r"\1***", masked)
+    """A central store URL with any password replaced by ``***``: safe to print and to log.
+
+    A URL (of any scheme) is cut at the last ``@`` (see ``_split``) and its query's
+    ``password=`` is masked too, whatever characters the password holds; text without ``://``
+    is returned as it is.
+    """
+    text = url.strip()
+    if "://" in text:
+        return _display(_split(text))
+    return url
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """``text`` with every occurrence of the given secrets (and URL passwords) masked."""
+    """``text`` with every occurrence of the given secrets (and of URL passwords) masked."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, "***")
-            encoded = quote(secret, safe="")
-            if encoded != secret:
-                text = text.replace(encoded, "***")
-    return mask_url(text)
+            for form in dict.fromkeys((secret, quote(secret, safe=""), quote(secret))):
+                text = text.replace(form, MASK)
+    return _IN_TEXT.sub(lambda m: mask_url(m.group()), text)
 
 
 @dataclass(frozen=True)
@@ -51,17 +130,27 @@ class CentralUrl:
     """The SQLite file, for the embedded store."""
     params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """libpq connection parameters, for PostgreSQL (including any password)."""
+    shown: str | None = field(default=None, compare=False)
+    """The URL as it is shown, password masked (made from its parts when it was parsed)."""
 
     @property
     def display(self) -> str:
         """The URL with its password masked."""
-        return mask_url(self.url)
+        return self.shown if self.shown is not None else mask_url(self.url)
 
     @property
     def password(self) -> str | None:
         """The password in the URL, if any (to scrub it from error messages)."""
         value = self.params.get("password")
         return str(value) if value else None
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every form of the URL's password (as written, decoded) to scrub from messages."""
+        found = [self.password] if self.password else []
+        if self.backend == "postgresql":
+            found += _secrets(_split(self.url.strip()))
+        return tuple(dict.fromkeys(found))
 
     @property
     def identity(self) -> str:
@@ -76,37 +165,42 @@ class CentralUrl:
 
 
 def parse_central_url(url: str) -> CentralUrl:
-    """Parse a central store URL; CentralUrlError (with the password masked) if unusable."""
+    """Parse a central store URL; CentralUrlError (never quoting a password) if unusable."""
     text = (url or "").strip()
     if text.startswith(SQLITE_PREFIX):
         rest = text[len(SQLITE_PREFIX) :]
         if not rest or "?" in rest or "#" in rest:
             raise CentralUrlError(
-                f"The central store URL {mask_url(text)} should be sqlite:///path/to/central.db "
+                f"The central store URL {text} should be sqlite:///path/to/central.db "
                 "with nothing after the file name."
             )
         return CentralUrl(text, "sqlite", path=Path(rest))
-    if text.startswith(PG_SCHEMES):
+    if text.lower().startswith(PG_SCHEMES):
         from psycopg.conninfo import conninfo_to_dict
 
+        parts = _split(text)
+        shown = _display(parts)
+        # libpq parses the rest (host list, port, database, every option); the user name and
+        # password go to it percent-encoded, so it cannot take them for anything else.
+        userinfo = ""
+        if parts.user is not None:
+            userinfo = quote(unquote(parts.user), safe="")
+            if parts.password is not None:
+                userinfo += ":" + quote(unquote(parts.password), safe="")
+            userinfo += "@"
         try:
-            params = conninfo_to_dict(text)
+            params = conninfo_to_dict("postgresql://" + userinfo + parts.rest)
         except Exception as exc:  # psycopg.ProgrammingError for a malformed URI
+            detail = scrub(str(exc).strip().rstrip("."), *_secrets(parts))
             raise CentralUrlError(
-                f"The central store URL {mask_url(text)} is not a valid PostgreSQL URL: "
-                f"{scrub(str(exc), _password_guess(text))}."
+                f"The central store URL {shown} is not a valid PostgreSQL URL: {detail} "
+                "(in a user name or password write % as %25)."
             ) from None
-        return CentralUrl(text, "postgresql", params=params)
+        return CentralUrl(text, "postgresql", params=params, shown=shown)
     raise CentralUrlError(
-        f"The central store URL {mask_url(text)!r} is neither sqlite:///path/central.db nor "
-        "postgresql://user@host/database."
+        f"The central store URL {mask_url(text) or '(empty)'} is neither "
+        "sqlite:///path/central.db nor postgresql://user@host/database."
     )
-
-
-def _password_guess(url: str) -> str | None:
-    """The userinfo password of a URL that libpq could not parse, to keep it out of messages."""
-    m = _USERINFO_PASSWORD.search(url)
-    return m.group(2) if m else None
 
 
 def postgres_url(params: dict[str, Any]) -> str:

@@ -14,12 +14,14 @@ from textual.widgets.option_list import Option
 
 from inspect_station.dispositions import (
     MEANING_APPROVAL,
+    MEANING_RESOLUTION,
     MEANING_SECOND_APPROVAL,
     Disposition,
     DispositionInfo,
     RejectDetail,
     RejectFilter,
     RejectSummary,
+    Resolution,
     Review,
     Status,
 )
@@ -188,6 +190,7 @@ class RejectDetailScreen(StationScreen):
     BINDINGS = [
         Binding("s", "sign", "Sign disposition"),
         Binding("c", "cosign", "Co-sign"),
+        Binding("r", "resolve", "Resolve conflict"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -260,6 +263,14 @@ class RejectDetailScreen(StationScreen):
         self.query_one("#reject-dispositions", Static).update(self._dispositions_text())
 
     def _dispositions_text(self) -> str:
+        if self.detail.standing.conflict:
+            return "\n".join(
+                [
+                    "CONFLICTING DISPOSITIONS — signed apart; none is in force until a "
+                    "supervisor signs which one stands: R",
+                    *(f"  {line}" for line in conflict_lines(self.detail)),
+                ]
+            )
         info = self.detail.disposition
         if info is None:
             return "No disposition yet. S: sign a disposition (supervisor, PIN)."
@@ -289,6 +300,9 @@ class RejectDetailScreen(StationScreen):
 
     def action_sign(self) -> None:
         """Choose a disposition, give the reason, sign with user id and PIN."""
+        if self.detail.standing.conflict:
+            self.say("This reject has conflicting dispositions; R resolves which one stands.")
+            return
         if self.detail.disposition is not None:
             self.say("This reject already has a disposition; C co-signs it if required.")
             return
@@ -330,9 +344,43 @@ class RejectDetailScreen(StationScreen):
 
         self.app.push_screen(SignDialog(self.detail, "", cosign, cosign=info), self._signed)
 
+    def action_resolve(self) -> None:
+        """Sign which of conflicting dispositions stands (reason, user id and PIN)."""
+        if not self.detail.standing.conflict:
+            self.say("There are no conflicting dispositions to resolve here.")
+            return
+        user = self.app.user
+
+        def signed(answer: ResolveAnswer | None) -> None:
+            if answer is None:
+                return
+            reject = self.detail.summary.reject
+            self.submit(
+                lambda: self.review.resolve_conflict(
+                    reject, answer.keep, answer.reason, user_id=answer.user_id, pin=answer.pin
+                ),
+                self._resolved,
+            )
+
+        self.app.push_screen(ResolveDialog(self.detail, user.user_id if user else ""), signed)
+
+    def _resolved(self, resolution: Resolution) -> None:
+        self.say(f"Resolved: disposition {resolution.kept[:8]} stands; the others are set aside.")
+        self.submit(lambda: self.review.detail(self.detail.summary.reject), self._reload)
+
     def action_back(self) -> None:
         """Back to the queue."""
         self.app.pop_screen()
+
+
+def conflict_lines(detail: RejectDetail) -> list[str]:
+    """One line per conflicting disposition: id, what, why, where, who signed first."""
+    lines = []
+    for d in detail.dispositions:
+        first = d.signatures[0] if d.signatures else None
+        by = f" · signed by {first.name} {first.signed_at[:16]}" if first else ""
+        lines.append(f"{d.uuid[:8]} {d.disposition.label} — {d.reason} · {d.station}{by}")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -441,3 +489,66 @@ class SignDialog(Dialog):
         pin.value = ""
         self.set_focus(pin)
         self._error(error.message)
+
+
+@dataclass(frozen=True)
+class ResolveAnswer:
+    """Which disposition stands, why, and the signer."""
+
+    keep: str
+    reason: str
+    user_id: str
+    pin: str
+
+
+class ResolveDialog(Dialog):
+    """A signed resolution: the disposition that stands, the reason, user id and PIN."""
+
+    DEFAULT_CLASSES = "dialog"
+
+    def __init__(self, detail: RejectDetail, user_id: str) -> None:
+        super().__init__()
+        self.detail, self._user_id = detail, user_id
+
+    def compose(self) -> ComposeResult:
+        """The conflicting dispositions, reason, user, PIN, meaning."""
+        s = self.detail.summary
+        with Vertical():
+            yield Static(f"Conflicting dispositions of part {s.serial} (lot {s.lot}): which one?")
+            lines = conflict_lines(self.detail)
+            choices = zip(self.detail.dispositions, lines, strict=True)
+            yield OptionList(*(Option(line, id=d.uuid) for d, line in choices), id="kept")
+            yield Input(id="reason", placeholder="reason (required)")
+            yield Static(
+                f"Signing means: {MEANING_RESOLUTION}. The others stay in the record, set aside."
+            )
+            yield Input(id="user", value=self._user_id, placeholder="your user id")
+            yield Input(id="pin", password=True, placeholder="your PIN", restrict=r"\d*")
+            yield Static("Enter on the PIN signs · Esc cancels", id="dialog-message")
+
+    def on_mount(self) -> None:
+        """Start on the list of dispositions."""
+        self.set_focus(self.query_one("#kept"))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """A disposition was picked: type the reason."""
+        self.set_focus(self.query_one("#reason", Input))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves on; Enter on the PIN signs."""
+        order = ["reason", "user", "pin"]
+        field = event.input.id or ""
+        if field != "pin":
+            self.set_focus(self.query_one(f"#{order[order.index(field) + 1]}", Input))
+            return
+        kept = self.query_one("#kept", OptionList)
+        if kept.highlighted is None:
+            self.set_focus(kept)
+            return self._error("Pick the disposition that stands.")
+        user_id = self.query_one("#user", Input).value.strip()
+        pin = self.query_one("#pin", Input).value
+        if not user_id or not pin:
+            return self._error("Enter your user id and PIN to sign.")
+        keep = str(kept.get_option_at_index(kept.highlighted).id)
+        self.dismiss(ResolveAnswer(keep, self.query_one("#reason", Input).value, user_id, pin))
+        return None
