@@ -242,7 +242,7 @@ class Characteristic(BaseModel):
     def _id_text(cls, value: Any) -> Any:
         return _text(value, "characteristic id", identifier=True, max_length=20)
 
-    @field_validator("name", "method", "gauge", "note", mode="before")
+    @field_validator("name", "method", "gauge", "note", "location", mode="before")
     @classmethod
     def _plain_text(cls, value: Any) -> Any:
         return _text(value, "text", max_length=500)
