@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostilekit import unchecked_text
 from lots import GOOD, RecordedLot, record_part
 
-import inspect_station.recording as recording
 from inspect_station.cli import main
 from inspect_station.text import unsafe
 
@@ -158,21 +158,19 @@ def test_force_replaces_a_regular_file_and_its_manifest(config: Path, tmp_path: 
 
 
 @pytest.fixture
-def hostile(lot7: RecordedLot, monkeypatch: pytest.MonkeyPatch) -> RecordedLot:
+def hostile(lot7: RecordedLot) -> RecordedLot:
     """A reject whose lot, serial and note hold terminal escapes and bidi controls, as a record
     written before texts were checked (or arriving from another station) could."""
-    monkeypatch.setattr(recording, "check_id", lambda value, what, **_: value)
-    monkeypatch.setattr(recording, "check_line", lambda value, what, **_: value)
-    record_part(
-        lot7.recorder,
-        lot7.spec,
-        HOSTILE_LOT,
-        HOSTILE_SERIAL,
-        {**GOOD, "1": "40.08"},
-        defect="D01",
-        note=HOSTILE_NOTE,
-    )
-    monkeypatch.undo()
+    with unchecked_text():
+        record_part(
+            lot7.recorder,
+            lot7.spec,
+            HOSTILE_LOT,
+            HOSTILE_SERIAL,
+            {**GOOD, "1": "40.08"},
+            defect="D01",
+            note=HOSTILE_NOTE,
+        )
     return lot7
 
 

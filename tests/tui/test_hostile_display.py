@@ -4,10 +4,10 @@ terminal escape held in a record is shown escaped, never sent to the terminal.""
 from __future__ import annotations
 
 import pytest
+from hostilekit import unchecked_text
 from textual.widgets import Input, Static
 from uikit import all_connected, settle, sign_in, start_lot, type_text, wait_until
 
-import inspect_station.recording as recording
 from inspect_station.recording import ManualSource
 from inspect_station.text import unsafe
 from inspect_station.tui.screens.job import JobScreen
@@ -63,21 +63,23 @@ async def test_a_lot_size_outside_the_grammar_is_refused_with_a_sentence(station
     assert station.service.store.query("SELECT * FROM lots") == []
 
 
-def hostile_reject(service, monkeypatch) -> None:
+def hostile_reject(service) -> None:
     """A rejected part whose lot, serial and note hold escapes, as an old record could."""
-    monkeypatch.setattr(recording, "check_id", lambda value, what, **_: value)
-    monkeypatch.setattr(recording, "check_line", lambda value, what, **_: value)
+    with unchecked_text():
+        _reject(service)
+
+
+def _reject(service) -> None:
     spec = service.library.get("BRK-1042@C")
     user = service.users.get("demo")
     lot, serial = "L\x1b[2J\u202e7", "S\x9b31m[/]"
     for char, value in [("1", "120.31"), ("2", "12.005"), ("3", "0.02"), ("4", "pass")]:
         service.measure(user, spec, lot, serial, char, value, source=ManualSource("x\x1b[5m"))
     service.close_part(user, spec, lot, serial, defect_code="D01", note="burr\x1b]0;t\x07")
-    monkeypatch.undo()
 
 
-async def test_escapes_in_a_record_never_reach_the_terminal(station, monkeypatch):
-    hostile_reject(station.service, monkeypatch)
+async def test_escapes_in_a_record_never_reach_the_terminal(station):
+    hostile_reject(station.service)
     app = station.app()
     async with app.run_test(size=(140, 40)) as pilot:
         await sign_in(pilot, "super", "271828")
