@@ -108,6 +108,7 @@ def test_stdin_json_lines(db_path: Path):
         {"serial": "S1", "characteristic": "1", "value": "120.03"},
         {"serial": "S1", "characteristic": "1", "value": "120.03", "reason": "re-seated"},
         {"serial": "S2", "characteristic": "3", "value": 0.049},
+        {"serial": "S2", "characteristic": "3", "value": "0.049"},
         {"characteristic": "3", "value": "0.01"},
     ]
     stdin = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
@@ -118,12 +119,16 @@ def test_stdin_json_lines(db_path: Path):
         ("S1", "1", "120.02"),
         ("S1", "2", "12.004"),
         ("S1", "1", "120.03"),
-        ("S2", "3", "0.049"),  # a JSON number keeps its exact digits
+        ("S2", "3", "0.049"),
     ]
     errors = result.stderr.strip().splitlines()
     assert errors[0].startswith("Error: stdin line 3: not a JSON object")
     assert errors[1].startswith("Error: stdin line 4: Characteristic 1 of part S1 was already")
-    assert errors[2] == "Error: stdin line 7: no serial (give --serial or a serial per line)."
+    assert errors[2] == (
+        'Error: stdin line 6: "value" must be JSON text such as "12.345" (a JSON number loses '
+        "digits), not a number."
+    )
+    assert errors[3] == "Error: stdin line 8: no serial (give --serial or a serial per line)."
 
 
 @pytest.mark.parametrize(

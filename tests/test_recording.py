@@ -11,6 +11,7 @@ from inspect_station.config import GaugeAsset
 from inspect_station.errors import CalibrationExpired, ImplausibleReading, ReadingError
 from inspect_station.recording import GaugeSource, ManualSource, Recorder, RecordingError
 from inspect_station.spec import PartSpec
+from inspect_station.text import TextError
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -191,7 +192,7 @@ def test_spec_changed_without_new_revision_is_refused(recorder: Recorder, bracke
 def test_identifiers_are_checked(recorder: Recorder, bracket: PartSpec, field: str, value: str):
     kwargs = {"spec": bracket, "lot": "L1", "serial": "S1", "inspector": "ann"}
     kwargs[field] = value
-    with pytest.raises(ReadingError, match=f"The {field}"):
+    with pytest.raises(TextError, match=f"The {field}"):
         recorder.measure(**kwargs, characteristic="1", value="120", source=ManualSource("test"))
 
 

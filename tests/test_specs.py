@@ -50,7 +50,8 @@ def test_shipped_specs_use_every_feature(library: SpecLibrary):
 
 @pytest.mark.parametrize("path", BAD_SPECS, ids=[p.stem for p in BAD_SPECS])
 def test_bad_spec_names_file_line_and_problem(path: Path):
-    expect = path.read_text().splitlines()[0].removeprefix("# expect: ")
+    expect = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff").splitlines()[0]
+    expect = expect.removeprefix("# expect: ")
     line, _, message = expect.partition(": ")
     with pytest.raises(SpecFileError) as info:
         load_spec(path)

@@ -345,7 +345,7 @@ def test_unknown_and_disabled_users(users: UserDirectory):
         ({"pin": "111111"}, "too easy to guess"),
         ({"role": "root"}, "Role must be one of inspector, supervisor, admin, cell"),
         ({"name": " "}, "printed name"),
-        ({"name": "Zed\x1b[31m"}, "without control characters"),
+        ({"name": "Zed\x1b[31m"}, "contains a control character"),
         ({"badge": "B-77"}, "already belongs"),
         ({"badge": "ann"}, "already belongs"),
         ({"qualifications": ["BRK-*; DROP"]}, "not a part-number pattern"),

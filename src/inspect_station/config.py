@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from inspect_station import locations
 from inspect_station.errors import CalibrationExpired, ConfigError
+from inspect_station.text import field_text
 from inspect_station.tomlfile import TomlFileError, read_toml, validation_problems
 from inspect_station.units import KNOWN_UNITS, normalize_unit
 
@@ -63,6 +64,16 @@ class GaugeAsset(BaseModel):
     """Date of the last calibration."""
     calibration_due: dt.date
     """Date by which the instrument must be calibrated again; unusable after it."""
+
+    @field_validator("asset", "serial_number", "certificate", "gauge_type", mode="before")
+    @classmethod
+    def _id_text(cls, value: object) -> object:
+        return field_text(value, identifier=True, max_length=64)
+
+    @field_validator("profile", "port", "description", mode="before")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        return field_text(value, max_length=500)
 
     @field_validator("unit")
     @classmethod
@@ -155,6 +166,14 @@ class StationConfig(BaseModel):
         if value != 1:
             raise ValueError(f"unsupported format {value}; this version reads format 1")
         return value
+
+    @field_validator("defect_codes")
+    @classmethod
+    def _defect_texts(cls, value: dict[str, str]) -> dict[str, str]:
+        return {
+            field_text(code, identifier=True, max_length=20): field_text(text, max_length=200)
+            for code, text in value.items()
+        }
 
     @field_validator("second_signer")
     @classmethod

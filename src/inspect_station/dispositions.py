@@ -38,6 +38,7 @@ from inspect_station.export.source import LocalSource, RecordRef, RecordSource
 from inspect_station.recording import Recorder
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
+from inspect_station.text import TextError, check_line
 from inspect_station.users import (
     SIGNING,
     AuthError,
@@ -546,17 +547,15 @@ def parse_disposition(value: Disposition | str) -> Disposition:
 
 
 def _one_line(text: str | None, what: str, *, required: bool) -> str | None:
-    """Trimmed single-line text; DispositionError if required and empty, or malformed."""
-    value = (text or "").strip()
-    if not value:
+    """Trimmed single-line text checked by the one text validator; DispositionError if not."""
+    if text is None or not str(text).strip(" "):
         if required:
             raise DispositionError(f"A disposition needs a {what}.")
         return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise DispositionError(f"The {what} must be one line of text without control characters.")
-    if len(value) > MAX_REASON:
-        raise DispositionError(f"The {what} is longer than {MAX_REASON} characters.")
-    return value
+    try:
+        return check_line(text, what, max_length=MAX_REASON)
+    except TextError as exc:
+        raise DispositionError(exc.message) from None
 
 
 def _parse_ts(ts: str) -> dt.datetime:

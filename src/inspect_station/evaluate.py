@@ -1,26 +1,30 @@
-"""Reading + characteristic -> verdict: exact Decimal arithmetic, units, decision rules.
+"""Reading + characteristic -> verdict: exact rational arithmetic, units, decision rules.
 
-No float is involved anywhere: the reading is parsed from the exact decimal string the gauge
-sent, converted exactly to a base unit (nanometres, arc seconds) and compared with inclusive,
-absolute limits.
+No float is involved anywhere, and nothing is rounded on the way to a verdict: the reading is
+read by the one number grammar (:mod:`inspect_station.numbers`) from the exact decimal text the
+gauge or the person gave, converted exactly to a base unit (nanometres, arc seconds) as a
+:class:`~fractions.Fraction`, and compared with inclusive, absolute limits that are Fractions
+too. Only the texts shown and recorded beside the verdict (a value converted to inches, say) may
+be rounded, and only where the exact value has no finite decimal expansion.
 """
 
 from __future__ import annotations
 
-import decimal
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 from inspect_station.errors import ImplausibleReading, ReadingError
-from inspect_station.spec.model import Characteristic, Kind, PartSpec
-from inspect_station.units import convertible, normalize_unit, to_base
-
-# Enough digits for any gauge reading scaled to nanometres, so every product is exact.
-_CONTEXT = decimal.Context(
-    prec=60, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation]
+from inspect_station.numbers import (
+    check_decimal,
+    exact,
+    fraction_text,
+    parse_number,
+    split_unit,
 )
+from inspect_station.spec.model import Characteristic, Kind, PartSpec
+from inspect_station.units import convertible, factor, normalize_unit
 
 _ATTRIBUTE_WORDS = {
     "pass": "pass",
@@ -35,15 +39,9 @@ _ATTRIBUTE_WORDS = {
 }
 
 
-_VALUE_WITH_UNIT = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*([A-Za-zµμ°\"']+)?\s*$")
-
-
 def split_value(text: str) -> tuple[str, str | None]:
     """'4.725in' -> ('4.725', 'in'); '120.01' -> ('120.01', None); 'pass' -> ('pass', None)."""
-    m = _VALUE_WITH_UNIT.match(text)
-    if m:
-        return m.group(1), m.group(2)
-    return text.strip(), None
+    return split_unit(text)
 
 
 class Verdict(StrEnum):
@@ -113,48 +111,19 @@ class Evaluation:
 
 
 def parse_reading(text: str | Decimal) -> Decimal:
-    """The reading as an exact Decimal; ReadingError if it is not a finite decimal number."""
+    """The reading as an exact Decimal; ReadingError if it is not a number of the grammar."""
     if isinstance(text, Decimal):
-        value = text
-    elif isinstance(text, str):
-        cleaned = text.strip().replace(" ", "")
-        if cleaned.startswith("+"):
-            cleaned = cleaned[1:]
-        try:
-            value = Decimal(cleaned)
-        except decimal.InvalidOperation:
-            raise ReadingError(f"{text!r} is not a number.") from None
-        if cleaned.lower().startswith(("-inf", "inf", "nan", "-nan", "snan", "-snan")):
-            raise ReadingError(f"{text!r} is not a number.")
-    else:
+        return check_decimal(text)  # finite and within the grammar's bounds
+    if not isinstance(text, str):
         raise ReadingError(
             f"A reading must be given as a decimal string, not {type(text).__name__}."
         )
-    if not value.is_finite():
-        raise ReadingError(f"{text!r} is not a finite number.")
-    return value
+    return parse_number(text)
 
 
-def _text(value: Decimal, min_decimals: int = 0) -> str:
-    """Decimal as a plain string, no exponent, trailing zeros trimmed to ``min_decimals``."""
-    if value == 0:
-        value = abs(value)
-    value = value.normalize(_CONTEXT)
-    exponent = value.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if -exponent < min_decimals:
-        value = value.quantize(Decimal(1).scaleb(-min_decimals), context=_CONTEXT)
-    return format(value, "f")
-
-
-def _in_unit(base_value: Decimal, unit: str, digits: int) -> Decimal:
-    """A base-unit value in ``unit``, exact when possible, else rounded to ``digits`` decimals."""
-    ctx = _CONTEXT.copy()
-    ctx.clear_flags()
-    value = ctx.divide(base_value, to_base(Decimal(1), unit))
-    if ctx.flags[decimal.Inexact]:
-        value = value.quantize(Decimal(1).scaleb(-digits), context=_CONTEXT)
-    return value
+def _scale(unit: str) -> Fraction:
+    """The exact factor from ``unit`` to its dimension's base unit."""
+    return exact(factor(unit))
 
 
 def evaluate(
@@ -173,61 +142,61 @@ def evaluate(
             f"A reading in {reading_unit} cannot be judged against characteristic {ch.id} "
             f"({ch.name}), which is specified in {spec_unit}."
         )
-    with decimal.localcontext(_CONTEXT):
-        measured = to_base(value, reading_unit)
-        shown = _in_unit(measured, spec_unit, ch.display_decimals + 3)
-        lsl, usl = ch.limits
-        if ch.reasonable is not None:
-            low, high = (to_base(v, spec_unit) for v in ch.reasonable)
-            if not low <= measured <= high:
-                raise ImplausibleReading(
-                    f"{reading} {reading_unit} is not a plausible reading for characteristic "
-                    f"{ch.id} ({ch.name}, expected {ch.reasonable[0]}..{ch.reasonable[1]} "
-                    f"{spec_unit}): check the gauge and the characteristic."
-                )
-        judged = measured
-        if ch.rounding == "astm-e29" and ch.step is not None:
-            in_spec = _CONTEXT.divide(measured, to_base(Decimal(1), spec_unit))
-            rounded = in_spec.quantize(ch.step, rounding=decimal.ROUND_HALF_EVEN)
-            judged = to_base(rounded, spec_unit)
-        guard = to_base(ch.decision.guard_width, spec_unit)
-        lower = None if lsl is None else to_base(lsl, spec_unit)
-        upper = None if usl is None else to_base(usl, spec_unit)
-        zone, limit, excess = Zone.INSIDE, None, None
-        if lower is not None and judged < lower:
-            zone, limit, excess = Zone.OUTSIDE, "lower", lower - judged
-        elif upper is not None and judged > upper:
-            zone, limit, excess = Zone.OUTSIDE, "upper", judged - upper
-        elif guard and lower is not None and judged < lower + guard:
-            zone, limit, excess = Zone.GUARD_BAND, "lower", lower + guard - judged
-        elif guard and upper is not None and judged > upper - guard:
-            zone, limit, excess = Zone.GUARD_BAND, "upper", judged - (upper - guard)
-        deviation = None
-        if ch.nominal is not None:
-            nominal = to_base(ch.nominal, spec_unit)
-            deviation = _in_unit(measured - nominal, spec_unit, ch.display_decimals + 3)
-        exceeds = None if excess is None else _in_unit(excess, spec_unit, ch.display_decimals + 3)
     places = ch.display_decimals
+    shown_places = places + 3
+    spec_scale = _scale(spec_unit)
+    # Everything below is in the spec's unit, as exact rationals.
+    measured = exact(value) * _scale(reading_unit) / spec_scale
+    as_sent = reading.strip(" ") if isinstance(reading, str) else format(value, "f")
+    if ch.reasonable is not None:
+        low, high = (exact(v) for v in ch.reasonable)
+        if not low <= measured <= high:
+            raise ImplausibleReading(
+                f"{as_sent} {reading_unit} is not a plausible reading for characteristic "
+                f"{ch.id} ({ch.name}, expected {ch.reasonable[0]}..{ch.reasonable[1]} "
+                f"{spec_unit}): check the gauge and the characteristic."
+            )
+    judged = measured
+    if ch.rounding == "astm-e29" and ch.step is not None:
+        exponent = ch.step.as_tuple().exponent
+        assert isinstance(exponent, int)
+        grain = Fraction(10) ** exponent
+        judged = round(measured / grain) * grain  # Fraction rounds half to even
+    guard = exact(ch.decision.guard_width)
+    lower, upper = ch.exact_limits
+    zone, limit, excess = Zone.INSIDE, None, None
+    if lower is not None and judged < lower:
+        zone, limit, excess = Zone.OUTSIDE, "lower", lower - judged
+    elif upper is not None and judged > upper:
+        zone, limit, excess = Zone.OUTSIDE, "upper", judged - upper
+    elif guard and lower is not None and judged < lower + guard:
+        zone, limit, excess = Zone.GUARD_BAND, "lower", lower + guard - judged
+    elif guard and upper is not None and judged > upper - guard:
+        zone, limit, excess = Zone.GUARD_BAND, "upper", judged - (upper - guard)
+    deviation = None
+    if ch.nominal is not None:
+        deviation = _signed(measured - exact(ch.nominal), places, shown_places)
     same_unit = reading_unit == spec_unit
-    as_sent = str(reading).strip() if isinstance(reading, str) else format(value, "f")
     return Evaluation(
         verdict=Verdict.PASS if zone is Zone.INSIDE else Verdict.FAIL,
         zone=zone,
         value=as_sent,
         unit=reading_unit,
         spec_unit=spec_unit,
-        value_in_spec_unit=as_sent.lstrip("+") if same_unit else _text(shown, places),
-        deviation=None if deviation is None else _signed(deviation, places),
+        value_in_spec_unit=(
+            as_sent.lstrip("+") if same_unit else fraction_text(measured, places, shown_places)
+        ),
+        deviation=deviation,
         limit=limit,
-        exceeds_by=None if exceeds is None else _text(exceeds, places),
+        exceeds_by=None if excess is None else fraction_text(excess, places, shown_places),
         decision_rule=ch.decision.record(),
         limits=ch.limits_record(spec_unit),
     )
 
 
-def _signed(value: Decimal, min_decimals: int) -> str:
+def _signed(value: Fraction, min_decimals: int, max_decimals: int) -> str:
     """A deviation with an explicit sign (+0.012, -0.003, 0.000)."""
-    text = _text(value, min_decimals)
+    text = fraction_text(value, min_decimals, max_decimals)
     return text if text.startswith("-") or value == 0 else f"+{text}"
 
 

@@ -16,9 +16,10 @@ from typing import Any
 from inspect_station.config import GaugeAsset
 from inspect_station.errors import InspectStationError, ReadingError, UnknownCharacteristic
 from inspect_station.evaluate import Evaluation, evaluate
-from inspect_station.sampling import SamplingPlan, sampling_plan
+from inspect_station.sampling import SamplingPlan, check_lot_size, sampling_plan
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.store.db import LocalStore, Transaction
+from inspect_station.text import check_id, check_line
 
 
 class RecordingError(InspectStationError):
@@ -159,6 +160,11 @@ class Recorder:
         work_order: str | None,
     ) -> LotInfo:
         lot = _clean_id(lot, "lot")
+        inspector = _clean_id(inspector, "inspector")
+        if work_order is not None:
+            work_order = check_id(work_order, "work order") if work_order.strip(" ") else None
+        if lot_size is not None:
+            check_lot_size(lot_size)
         rows = tx.query("SELECT * FROM lots WHERE lot = ?", (lot,))
         if rows:
             info = _lot_info(rows[0])
@@ -242,8 +248,12 @@ class Recorder:
                         f"Gauge {source.asset.asset} sends no unit and none is configured for "
                         "it: set unit in its [[gauge]] entry of station.toml."
                     )
-        elif not source.reason.strip():
+        elif not isinstance(source.reason, str) or not source.reason.strip(" "):
             raise ReadingError("A manual entry needs a reason (why no gauge fed it).")
+        else:
+            check_line(source.reason, "manual entry reason")
+        if unit is not None and not isinstance(unit, str):
+            raise ReadingError(f"A unit must be text, not {type(unit).__name__}.")
         return ch, evaluate(value, unit, ch, spec)
 
     def measure(
@@ -271,6 +281,8 @@ class Recorder:
         lot = _clean_id(lot, "lot")
         serial = _clean_id(serial, "serial")
         inspector = _clean_id(inspector, "inspector")
+        if reason is not None:
+            reason = check_line(reason, "reason of the correction", required=False) or None
         ch, evaluation = self.evaluate(spec, characteristic, value, unit, source)
         with self.store.transaction() as tx:
             self._ensure_lot(tx, lot, spec, inspector, lot_size, work_order)
@@ -284,7 +296,7 @@ class Recorder:
             )
             supersedes = None
             if previous:
-                if not reason or not reason.strip():
+                if not reason:
                     raise RecordingError(
                         f"Characteristic {ch.id} of part {serial} was already measured "
                         f"(seq {previous[0]['seq']}); give a reason to record a correction."
@@ -302,11 +314,13 @@ class Recorder:
                 **evaluation.record(),
                 "inspector": inspector,
                 "source": "gauge" if isinstance(source, GaugeSource) else "manual",
-                "manual_reason": source.reason if isinstance(source, ManualSource) else None,
+                "manual_reason": (
+                    source.reason.strip(" ") if isinstance(source, ManualSource) else None
+                ),
                 "gauge": source.asset.trace() if isinstance(source, GaugeSource) else None,
                 "raw": raw_text(source.raw) if isinstance(source, GaugeSource) else None,
                 "supersedes": supersedes,
-                "reason": reason.strip() if supersedes and reason else None,
+                "reason": reason if supersedes else None,
             }
             record = tx.append("measurement", body)
             result = None
@@ -460,6 +474,13 @@ class Recorder:
         note: str | None = None,
     ) -> dict[str, Any]:
         """Close a part with its result; a reject needs a defect code. Returns the record."""
+        lot = _clean_id(lot, "lot")
+        serial = _clean_id(serial, "serial")
+        inspector = _clean_id(inspector, "inspector")
+        if defect_code is not None:
+            defect_code = check_id(defect_code, "defect code", max_length=20)
+        if note is not None:
+            note = check_line(note, "defect note", required=False) or None
         with self.store.transaction() as tx:
             inspection = self._current_inspection(tx, lot, serial)
             if inspection is None:
@@ -506,12 +527,5 @@ def _lot_info(row: dict[str, Any]) -> LotInfo:
 
 
 def _clean_id(value: str, what: str) -> str:
-    """An identifier (lot, serial, user) trimmed; ReadingError if empty or multi-line."""
-    text = (value or "").strip()
-    if not text:
-        raise ReadingError(f"The {what} must not be empty.")
-    if any(c in text for c in "\r\n\t\x00"):
-        raise ReadingError(f"The {what} {value!r} contains control characters.")
-    if len(text) > 64:
-        raise ReadingError(f"The {what} {text[:20]!r}… is longer than 64 characters.")
-    return text
+    """An identifier (lot, serial, user) trimmed and checked by the one text validator."""
+    return check_id(value, what, max_length=64)

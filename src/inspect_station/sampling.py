@@ -180,10 +180,22 @@ def _letter_index(code_letter: str) -> int:
     )
 
 
-def code_letter_for(lot_size: int, level: InspectionLevel | str) -> str:
-    """The sample size code letter (Table 1) for a lot size at an inspection level."""
+MAX_LOT_SIZE = 1_000_000_000
+"""Largest lot size accepted (Table 1's last row starts at 500,001; a billion is not a typo)."""
+
+
+def check_lot_size(lot_size: int) -> int:
+    """``lot_size`` if it is a whole number from 1 to MAX_LOT_SIZE; SamplingError otherwise."""
     if not isinstance(lot_size, int) or isinstance(lot_size, bool) or lot_size < 1:
         raise SamplingError(f"Lot size {lot_size!r} is not valid; a lot holds a whole number ≥ 1.")
+    if lot_size > MAX_LOT_SIZE:
+        raise SamplingError(f"A lot size larger than {MAX_LOT_SIZE:,} is not accepted.")
+    return lot_size
+
+
+def code_letter_for(lot_size: int, level: InspectionLevel | str) -> str:
+    """The sample size code letter (Table 1) for a lot size at an inspection level."""
+    check_lot_size(lot_size)
     column = _LEVEL_COLUMNS[parse_level(level)]
     for row, upper in enumerate(_LOT_UPPER_BOUNDS):
         if lot_size <= upper:

@@ -47,6 +47,11 @@ def dimension(unit: str) -> str:
     return _UNITS[unit][0]
 
 
+def factor(unit: str) -> Decimal:
+    """The exact factor from a canonical unit to its dimension's base unit (mm -> 1000000 nm)."""
+    return _UNITS[unit][1]
+
+
 def to_base(value: Decimal, unit: str) -> Decimal:
     """Exact value in the dimension's base unit (nm for length, arc seconds for angle)."""
     return value * _UNITS[unit][1]

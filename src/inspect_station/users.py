@@ -40,6 +40,7 @@ from inspect_station.errors import InspectStationError
 from inspect_station.spec.diff import Change, diff_specs
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, Transaction, credentials, people
+from inspect_station.text import TextError, check_line, quote
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 """scrypt cost of a new PIN verifier: 32 MiB and about 60 ms per check on one core of the
@@ -256,7 +257,7 @@ def describe_id(identifier: str) -> str:
     """How an id someone typed may be written down: as it is if it could be a user id and
     does not look like a PIN (all digits); otherwise "unknown id (N characters)"."""
     text = identifier.strip()
-    if _USER_ID.match(text) and not text.isdigit():
+    if _USER_ID.fullmatch(text) and not text.isdigit():
         return text
     return f"unknown id ({len(text)} characters)"
 
@@ -830,24 +831,22 @@ def _fields(
     user_id: str, name: str, role: Role | str, qualifications: Iterable[str], badge: str | None
 ) -> dict[str, Any]:
     """The checked fields of a new user record (without its change and authority)."""
-    if not _USER_ID.match(user_id or ""):
-        raise UserError(
-            f"User id {(user_id or '')[:40]!r} must be 1-32 letters, digits, '.', '_' or '-'."
-        )
-    text = (name or "").strip()
-    if not text:
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+        shown = quote(user_id) if isinstance(user_id, str) else type(user_id).__name__
+        raise UserError(f"User id {shown} must be 1-32 letters, digits, '.', '_' or '-'.")
+    if not isinstance(name, str) or not name.strip(" "):
         raise UserError("A user needs a printed name (it appears on signatures).")
-    if len(text) > MAX_NAME or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):
-        raise UserError(
-            f"A printed name is one line of at most {MAX_NAME} characters without control "
-            "characters."
-        )
+    try:
+        # The one text validator: no controls, bidi overrides or separators in a name.
+        text = check_line(name, "printed name", max_length=MAX_NAME)
+    except TextError as exc:
+        raise UserError(exc.message) from None
     try:
         kind = Role(role)
     except ValueError:
         choices = ", ".join(r.value for r in Role)
         raise UserError(f"Role must be one of {choices}, not {role!r}.") from None
-    if badge is not None and not _USER_ID.match(badge):
+    if badge is not None and not (isinstance(badge, str) and _USER_ID.fullmatch(badge)):
         raise UserError("A badge code is 1-32 letters, digits, '.', '_' or '-'.")
     return {
         "user_id": user_id,

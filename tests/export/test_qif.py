@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import xmlschema
 from click.testing import CliRunner
+from hostilekit import unchecked_text
 from lots import CALIPER, GOOD, TODAY, RecordedLot, record_part, ship
 from qifkit import (
     NS,
@@ -292,16 +293,17 @@ def test_hostile_text_is_escaped_and_the_document_stays_valid(
     reason = "</Description><Evil/> & \x02\x7f"
     for char, value in GOOD.items():
         source = GaugeSource(CALIPER, b'01A+40.01"<\x03\r') if char == "1" else ManualSource(reason)
-        recorder.measure(
-            spec=plate,
-            lot="L&<9>",
-            serial=serial,
-            inspector="ann",
-            characteristic=char,
-            value=value,
-            source=source,
-            auto_close=True,
-        )
+        with unchecked_text():  # as an older record (or another station's) can hold it
+            recorder.measure(
+                spec=plate,
+                lot="L&<9>",
+                serial=serial,
+                inspector="ann",
+                characteristic=char,
+                value=value,
+                source=source,
+                auto_close=True,
+            )
     text = export_qif(LocalSource(store), "L&<9>", tmp_path / "hostile.qif", 'Org "A" & <B>')
     assert "<Evil/>" not in text
     assert_measurements_match(text, lot_records(store, "L&<9>"))

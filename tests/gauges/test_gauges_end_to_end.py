@@ -141,14 +141,20 @@ def test_garbage_is_an_error_then_the_reader_resyncs_on_the_terminator(bench, na
 
 
 @pytest.mark.parametrize("name", PUSHES)
-def test_a_partial_frame_is_dropped_after_silence_and_the_next_frame_is_clean(bench, name):
+def test_a_partial_frame_is_broken_up_to_its_terminator_then_frames_are_clean(bench, name):
     b = bench(name)
     b.sim.send_raw(b"01A+00")
     error = b.events.expect(ErrorEvent)
     assert error.kind is ErrorKind.FRAME
-    assert "no terminator" in error.reason
-    b.sim.press("4.5")
-    b.expect_reading("4.5")
+    assert "no terminator" in error.reason and error.raw == b"01A+00"
+    # Everything up to the next terminator belongs to the broken frame, even if it looks
+    # like a whole frame: the station cannot tell, so it is reported and never read.
+    rest = b.sim.press("4.5")
+    broken = b.events.expect(ErrorEvent)
+    assert broken.kind is ErrorKind.FRAME and broken.raw == rest
+    assert "rest of a frame broken by a silence" in broken.reason
+    b.sim.press("4.625")
+    b.expect_reading("4.625")
 
 
 @pytest.mark.parametrize("name", POLLS)

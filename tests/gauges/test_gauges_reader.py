@@ -212,8 +212,12 @@ def test_an_overlong_run_of_noise_is_dropped_and_the_reader_recovers(start_sim, 
     error = events.expect(ErrorEvent)
     assert error.kind is ErrorKind.FRAME and "without a frame's end" in error.reason
     events.quiet(0.3)  # silence: the rest of the noise is waited out, no second report
-    sim.press("1.5")
-    assert events.expect(ReadingEvent).value == "1.5"
+    # The run never ended: up to the next terminator everything belongs to it.
+    rest = sim.press("1.5")
+    broken = events.expect(ErrorEvent)
+    assert broken.kind is ErrorKind.FRAME and broken.raw == rest
+    sim.press("1.625")
+    assert events.expect(ReadingEvent).value == "1.625"
 
 
 def test_close_stops_the_thread_promptly(start_sim):

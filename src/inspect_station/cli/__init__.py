@@ -5,6 +5,8 @@ Each capability owns one module in this package and adds its commands to ``main`
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,37 @@ import click
 from inspect_station import __version__
 from inspect_station.config import StationConfig, load_config
 from inspect_station.errors import InspectStationError
+from inspect_station.text import printable
+
+
+class OutputError(InspectStationError):
+    """Standard output is closed or full, so what the command prints cannot be delivered."""
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def output_failed(exc: OSError, what: str = "the output") -> OutputError:
+    """The one-sentence error for a failed write to standard output (stdout is silenced)."""
+    silence_stdout()
+    reason = exc.strerror or os.strerror(exc.errno or errno.EIO)
+    return OutputError(f"Standard output cannot take {what}: {reason}.")
+
+
+def emit(line: str) -> None:
+    """Print one line to standard output and flush it now; OutputError if it cannot be."""
+    try:
+        click.echo(line)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise output_failed(exc) from None
 
 
 class StationGroup(click.Group):
@@ -22,10 +55,20 @@ class StationGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report InspectStationError as one line, never a traceback."""
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()
+            return result
         except InspectStationError as exc:
-            click.echo(f"Error: {exc.message}", err=True)
+            # A message may quote what came in or out of a record: never a terminal control.
+            click.echo(f"Error: {printable(exc.message)}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO, errno.EBADF):
+                raise
+            # Writing to a closed pipe or a full device (> /dev/full): one sentence, exit 2.
+            error = output_failed(exc)
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(error.exit_code)
 
 
 class Context:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import click
 
-from inspect_station.cli import Context, main, pass_context
+from inspect_station.cli import Context, emit, main, pass_context
+from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
 from inspect_station.evaluate import split_value
+from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
 from inspect_station.recording import GaugeSource, ManualSource, Recorder, Source
+from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
 from inspect_station.spec.loader import spec_files
 from inspect_station.store import LocalStore
+from inspect_station.text import check_id, check_line, printable, quote, safe_json
 from inspect_station.users import UserDirectory, UserError, named_id
 
 
@@ -95,11 +98,28 @@ def specs_list(ctx: Context, spec_paths: tuple[Path, ...]) -> None:
         )
 
 
-def _source(ctx: Context, gauge: str | None, raw: str | None, reason: str | None) -> Source:
+def _source(ctx: Context, gauge: str | None, raw: bytes | None, reason: str | None) -> Source:
     if gauge:
-        asset = ctx.config.asset(gauge)
-        return GaugeSource(asset, raw.encode("latin-1") if raw is not None else None)
+        asset = ctx.config.asset(check_id(gauge, "gauge asset id"))
+        return GaugeSource(asset, raw)
     return ManualSource(reason or "entered through the record command")
+
+
+def stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) of each line; None for a line longer than MAX_LINE_BYTES, which is
+    read past without ever holding more than that in memory."""
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(MAX_LINE_BYTES)
+            yield number, None
+            continue
+        yield number, line
 
 
 @main.command()
@@ -117,7 +137,7 @@ def _source(ctx: Context, gauge: str | None, raw: str | None, reason: str | None
 @click.option("--gauge", help="Gauge asset the values came from (default: manual entry).")
 @click.option("--manual-reason", help="Why the values were entered by hand.")
 @click.option("--reason", help="Reason for a correction when a characteristic is re-measured.")
-@click.option("--lot-size", type=click.IntRange(min=1), help="Lot size, for the sampling plan.")
+@click.option("--lot-size", type=Count(1, MAX_LOT_SIZE), help="Lot size, for the sampling plan.")
 @click.option("--work-order", help="Work order of the lot.")
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read JSON lines from standard input.")
 @click.argument("values", nargs=-1)
@@ -147,6 +167,17 @@ def record(
         raise click.UsageError("Give CHAR=VALUE arguments or --stdin, not both.")
     if not from_stdin and not values:
         raise click.UsageError("Give at least one CHAR=VALUE, or --stdin.")
+    # Text options are checked before anything is opened: nothing is recorded from a bad one.
+    lot = check_id(lot, "lot")
+    inspector = check_id(inspector, "inspector")
+    if serial is not None:
+        serial = check_id(serial, "serial")
+    if manual_reason is not None:
+        manual_reason = check_line(manual_reason, "manual entry reason")
+    if reason is not None:
+        reason = check_line(reason, "reason of the correction")
+    if work_order is not None:
+        work_order = check_id(work_order, "work order")
     library = load_library(ctx, spec_paths)
     spec = library.get(spec_ref)
     failures = 0
@@ -160,35 +191,28 @@ def record(
         UserDirectory(store).require_recorder(inspector, spec.part_number)
         recorder = Recorder(store)
 
-        def one(item: dict[str, Any], where: str) -> None:
+        def one(item: StdinItem, where: str) -> None:
             nonlocal failures
             try:
-                part = item.get("serial") or serial
+                part = item.serial or serial
                 if not part:
                     raise click.UsageError("no serial (give --serial or a serial per line)")
-                value = item.get("value")
-                if isinstance(value, bool) or not isinstance(value, str | int):
-                    raise InspectStationError(
-                        'value must be a string such as "12.345" (JSON numbers lose digits)'
-                        if isinstance(value, float)
-                        else f"value must be a decimal string, not {value!r}"
-                    )
-                text, unit = split_value(str(value))
+                text, unit = split_value(item.value)
                 ack = recorder.measure(
                     spec=spec,
-                    lot=str(item.get("lot") or lot),
-                    serial=str(part),
+                    lot=item.lot or lot,
+                    serial=part,
                     inspector=inspector,
-                    characteristic=str(item.get("characteristic", "")),
+                    characteristic=item.characteristic,
                     value=text,
-                    unit=item.get("unit") or unit,
+                    unit=item.unit or unit,
                     source=_source(
                         ctx,
-                        item.get("gauge") or gauge,
-                        item.get("raw"),
-                        item.get("manual_reason") or manual_reason,
+                        item.gauge or gauge,
+                        item.raw,
+                        item.manual_reason or manual_reason,
                     ),
-                    reason=item.get("reason") or reason,
+                    reason=item.reason or reason,
                     auto_close=True,
                     lot_size=lot_size,
                     work_order=work_order,
@@ -196,39 +220,40 @@ def record(
             except (InspectStationError, click.UsageError) as exc:
                 failures += 1
                 message = exc.message if isinstance(exc, InspectStationError) else str(exc)
-                click.echo(f"Error: {where}: {message.rstrip('.')}.", err=True)
+                click.echo(f"Error: {where}: {printable(message).rstrip('.')}.", err=True)
                 return
-            click.echo(json.dumps(ack.json()))
-            sys.stdout.flush()
+            # Committed: if the acknowledgement cannot be delivered the stream stops here,
+            # so a cell never goes on sending after a measurement it was not told about.
+            emit(safe_json(ack.json()))
 
         if from_stdin:
-            for number, line in enumerate(sys.stdin, start=1):
-                if not line.strip():
+            for number, data in stdin_lines(sys.stdin.buffer):
+                where = f"stdin line {number}"
+                if data is not None and not data.strip():
                     continue
                 try:
-                    item = json.loads(line, parse_float=_refuse_float)
-                    if not isinstance(item, dict):
-                        raise ValueError("expected a JSON object")
-                except ValueError as exc:
+                    if data is None:
+                        raise IntakeError(f"the line is longer than {MAX_LINE_BYTES} bytes")
+                    item = parse_line(data)
+                except IntakeError as exc:
                     failures += 1
-                    click.echo(f"Error: stdin line {number}: not a JSON object ({exc}).", err=True)
+                    click.echo(f"Error: {where}: {exc.message.rstrip('.')}.", err=True)
                     continue
-                one(item, f"stdin line {number}")
+                one(item, where)
         else:
             for arg in values:
                 char, sep, value = arg.partition("=")
+                shown = quote(arg, 60)
                 if not sep or not char.strip():
                     failures += 1
-                    click.echo(f"Error: {arg!r}: expected CHAR=VALUE.", err=True)
+                    click.echo(f"Error: {shown}: expected CHAR=VALUE.", err=True)
                     continue
-                one({"characteristic": char.strip(), "value": value}, f"{char.strip()}={value}")
+                one(
+                    StdinItem(characteristic=char.strip(), value=value),
+                    printable(f"{char.strip()}={value}")[:80],
+                )
     if failures:
         sys.exit(2)
-
-
-def _refuse_float(text: str) -> str:
-    """Keep JSON numbers with a fraction exact by taking their text (never a float)."""
-    return text
 
 
 @main.command()

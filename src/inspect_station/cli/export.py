@@ -8,7 +8,6 @@ Signatures are always written to this station's own local record, under its own 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from inspect_station.cli import Context, main, pass_context
+from inspect_station.cli import Context, main, output_failed, pass_context
 from inspect_station.cli.core import open_record, open_store
 from inspect_station.dispositions import (
     Disposition,
@@ -46,6 +45,7 @@ from inspect_station.export.trace import (
     trace_table,
 )
 from inspect_station.store import LocalStore
+from inspect_station.text import printable, safe_json
 
 _DB = click.option(
     "--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file."
@@ -156,7 +156,10 @@ def export_lot_command(
     with record_source(ctx, db, central_url) as (source, store):
         if out is not None and str(out) == "-":
             data = load_lot(source, lot, writer=store)
-            state = write_export(data, fmt, sys.stdout.buffer, options)
+            try:
+                state = write_export(data, fmt, sys.stdout.buffer, options)
+            except OSError as exc:  # a closed pipe, > /dev/full: a sentence, no manifest
+                raise output_failed(exc, "the export") from None
             sha = state.sha256.hexdigest()
             click.echo(manifest_text(data, fmt, "-", sha, state.size), err=True, nl=False)
         else:
@@ -164,15 +167,17 @@ def export_lot_command(
             result = export_lot(source, lot, fmt, path, options, writer=store)
             data = result.data
             click.echo(
-                f"Wrote {result.path} ({data.measurement_count} measurement records, "
-                f"{result.size:,} bytes); SHA-256 {result.sha256} in {result.manifest_path}."
+                printable(
+                    f"Wrote {result.path} ({data.measurement_count} measurement records, "
+                    f"{result.size:,} bytes); SHA-256 {result.sha256} in {result.manifest_path}."
+                )
             )
     # With --out - the export itself is on standard output: nothing else may go there (the
     # manifest on standard error already names each chain's verification).
     to_stdout = out is not None and str(out) == "-"
     for check in data.verification or []:
         if not (to_stdout and check.ok):
-            click.echo(f"  chain {check.summary()}", err=not check.ok)
+            click.echo(printable(f"  chain {check.summary()}"), err=not check.ok)
     if data.verified is False:
         click.echo("Warning: a chain did not verify; the export says so.", err=True)
         sys.exit(1)
@@ -229,10 +234,10 @@ def trace_gauge_command(
                 f"no record names it (known: {known})."
             )
         when = f" since {since.date().isoformat()}" if since else ""
-        click.echo(f"No results were taken with gauge {asset}{when}.", err=True)
+        click.echo(printable(f"No results were taken with gauge {asset}{when}."), err=True)
         return
     text = {"table": trace_table, "csv": trace_csv, "json": trace_json}[fmt](results)
-    click.echo(text, nl=False)
+    click.echo(printable(text, keep="\r\n"), nl=False)
 
 
 # -- rejects and dispositions -------------------------------------------------------------
@@ -315,7 +320,7 @@ def rejects_list(
         queue = review.queue(flt)
     if as_json:
         for item in queue:
-            click.echo(json.dumps(item.json(), ensure_ascii=False))
+            click.echo(safe_json(item.json()))
         return
     if not queue:
         click.echo("No rejects await disposition.")
@@ -323,23 +328,30 @@ def rejects_list(
     for r in queue:
         hours = int(r.age.total_seconds() // 3600)
         age = f"{hours // 24}d{hours % 24:02d}h" if hours >= 24 else f"{hours}h"
+        # Everything here comes from records (maybe another station's): never raw.
         click.echo(
-            f"{r.short_id}  {r.closed_at[:16].replace('T', ' ')}  {age:>6}  {r.station:<10} "
-            f"{r.lot:<12} {r.part_number} {r.revision:<3} {r.serial:<12} "
-            f"failed {','.join(r.failed) or '-':<6} {r.defect_code or '-':<5} {r.status.value}"
+            printable(
+                f"{r.short_id}  {r.closed_at[:16].replace('T', ' ')}  {age:>6}  {r.station:<10} "
+                f"{r.lot:<12} {r.part_number} {r.revision:<3} {r.serial:<12} "
+                f"failed {','.join(r.failed) or '-':<6} {r.defect_code or '-':<5} "
+                f"{r.status.value}"
+            )
         )
 
 
 def _print_detail(detail: RejectDetail) -> None:
+    def echo(line: str) -> None:
+        click.echo(printable(line))  # from records, maybe another station's: never raw
+
     s = detail.summary
-    click.echo(f"Reject {s.reject}  ({s.status.value})")
-    click.echo(
+    echo(f"Reject {s.reject}  ({s.status.value})")
+    echo(
         f"  {s.part_number} rev {s.revision}, lot {s.lot}, part {s.serial}; station "
         f"{s.station}, inspector {s.inspector}, closed {s.closed_at}"
     )
-    click.echo(f"  defect {s.defect_code or '-'}; note: {s.note or '-'}")
+    echo(f"  defect {s.defect_code or '-'}; note: {s.note or '-'}")
     if s.reinspection_of:
-        click.echo(f"  re-inspection of reject {s.reinspection_of}")
+        echo(f"  re-inspection of reject {s.reinspection_of}")
     for m in detail.measurements:
         limits = f"[{m.lower or ''} .. {m.upper or ''}]" if m.kind == "variable" else ""
         over = f" {m.limit_broken} by {m.exceeds_by}" if m.limit_broken else ""
@@ -351,13 +363,13 @@ def _print_detail(detail: RejectDetail) -> None:
         )
         state = "" if m.current else " [superseded]"
         reason = f" correction: {m.reason}" if m.reason else ""
-        click.echo(
+        echo(
             f"  #{m.characteristic:<3} {m.name or '':<24} {m.value} {m.unit or ''} {limits} "
             f"{m.verdict.upper()}{over};{gauge}; {m.inspector} {m.measured_at}{state}{reason}"
         )
     standing = detail.standing
     if standing.conflict:
-        click.echo(
+        echo(
             f"  CONFLICTING DISPOSITIONS: {len(detail.dispositions)} were signed apart; none is "
             "in force until a supervisor signs which one stands (disposition resolve)."
         )
@@ -366,21 +378,21 @@ def _print_detail(detail: RejectDetail) -> None:
         if len(detail.dispositions) > 1:
             kept = standing.in_force
             state = "conflicting" if kept is None else ("in force" if d is kept else "set aside")
-        click.echo(
+        echo(
             f"  disposition: {d.disposition.label} — {d.reason} ({state}); record "
             f"{d.uuid[:8]} at {d.station}:{d.seq}"
         )
         for sig in d.signatures:
-            click.echo(f"    signed by {sig.name} ({sig.user_id}), {sig.meaning}, {sig.signed_at}")
+            echo(f"    signed by {sig.name} ({sig.user_id}), {sig.meaning}, {sig.signed_at}")
     for r in detail.resolutions:
         sig = r.signature
-        click.echo(
+        echo(
             f"  resolution: {r.kept[:8]} stands — {r.reason}; signed by {sig.name} "
             f"({sig.user_id}), {sig.meaning}, {sig.signed_at}"
         )
     for r in detail.reinspections:
-        click.echo(f"  re-inspected {r.opened_at} at {r.station}: {r.result or 'open'}")
-    click.echo(f"  content hash (what a signature binds): {detail.signed_hash}")
+        echo(f"  re-inspected {r.opened_at} at {r.station}: {r.result or 'open'}")
+    echo(f"  content hash (what a signature binds): {detail.signed_hash}")
 
 
 @rejects_group.command("show")
@@ -396,7 +408,7 @@ def rejects_show(
     with _reviewing(ctx, db, central_url) as review:
         detail = review.detail(reject)
     if as_json:
-        click.echo(json.dumps(detail.json(), ensure_ascii=False, indent=1))
+        click.echo(safe_json(detail.json(), indent=1))
     else:
         _print_detail(detail)
 
@@ -459,8 +471,10 @@ def disposition_sign(
         )
     sig = info.signatures[0]
     click.echo(
-        f"Signed: {info.disposition.label} of reject {info.reject[:8]} by {sig.name} "
-        f"({sig.user_id}), {sig.meaning}, {sig.signed_at}; record {info.station}:{info.seq}."
+        printable(
+            f"Signed: {info.disposition.label} of reject {info.reject[:8]} by {sig.name} "
+            f"({sig.user_id}), {sig.meaning}, {sig.signed_at}; record {info.station}:{info.seq}."
+        )
     )
     if not info.complete:
         click.echo("A second signature is required: inspect-station disposition cosign.")
@@ -527,8 +541,10 @@ def disposition_cosign(
         )
     sig = info.signatures[-1]
     click.echo(
-        f"Co-signed: {info.disposition.label} of reject {info.reject[:8]} by {sig.name} "
-        f"({sig.user_id}), {sig.meaning}, {sig.signed_at}."
+        printable(
+            f"Co-signed: {info.disposition.label} of reject {info.reject[:8]} by {sig.name} "
+            f"({sig.user_id}), {sig.meaning}, {sig.signed_at}."
+        )
     )
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 import click
 
 from inspect_station.cli import Context, main, pass_context
+from inspect_station.cli.params import Count, Seconds
 from inspect_station.errors import InspectStationError
 from inspect_station.gauges.codec import escape_bytes, normalize_value
 from inspect_station.gauges.errors import PortError, ProfileError
 from inspect_station.gauges.events import (
     ConnectedEvent,
     DisconnectedEvent,
+    DroppedEvent,
     ErrorEvent,
     GaugeEvent,
     ReadingEvent,
@@ -91,6 +93,14 @@ def _reading_json(event: ReadingEvent) -> dict[str, object]:
     }
 
 
+def _dropped_json(event: DroppedEvent) -> dict[str, object]:
+    return {
+        "dropped": event.count,
+        "error": "the output was not read fast enough",
+        "received_at": event.at.isoformat().replace("+00:00", "Z"),
+    }
+
+
 def _error_json(event: ErrorEvent) -> dict[str, object]:
     return {
         "error": event.meaning or event.reason,
@@ -101,19 +111,24 @@ def _error_json(event: ErrorEvent) -> dict[str, object]:
     }
 
 
+READ_QUEUE = 1000
+"""Most events ``gauges read`` holds while its output is not being read; more are dropped
+(counted and reported), so a stalled pipe never makes the process grow."""
+
+
 @gauges.command("read")
 @click.option("--profile", "profile_name", required=True, help="Profile name or .toml file.")
 @click.option("--port", required=True, help="Device path, pyserial URL or usb:VID:PID[:SERIAL].")
-@click.option("--count", type=click.IntRange(min=1), help="Stop after this many readings.")
+@click.option("--count", type=Count(1, 10**9), help="Stop after this many readings.")
 @click.option(
     "--poll",
-    type=click.FloatRange(min=0),
+    type=Seconds(3600),
     help="Ask a poll gauge every SECONDS (default: the profile's interval, else 1; 0: never).",
 )
 @click.option(
     "--channel",
     "channels",
-    type=click.IntRange(min=0),
+    type=Count(0, 99999),
     multiple=True,
     help="Multiplexer channel to poll (repeatable; default the first).",
 )
@@ -138,7 +153,7 @@ def read(
     if poll is None:
         interval = float(profile.protocol.poll_interval) or 1.0
         poll = interval if profile.protocol.mode == "poll" else 0.0
-    events: queue.Queue[GaugeEvent] = queue.Queue()
+    events: queue.Queue[GaugeEvent] = queue.Queue(maxsize=READ_QUEUE)
     reader = GaugeReader(port, profile, events=events, poll_interval=poll, channels=channels)
     reader.start(require_port=True)
     click.echo(
@@ -171,6 +186,14 @@ def read(
                 else:
                     raw = f"   [{escape_bytes(event.raw)}]" if event.raw is not None else ""
                     click.echo(f"{event.at:%H:%M:%S.%f}"[:-3] + f"  error: {event.reason}{raw}")
+            elif isinstance(event, DroppedEvent):
+                if as_json:
+                    click.echo(json.dumps(_dropped_json(event)))
+                else:
+                    click.echo(
+                        f"{event.at:%H:%M:%S.%f}"[:-3] + f"  {event.count} events dropped: "
+                        "the output was not read fast enough"
+                    )
             elif isinstance(event, DisconnectedEvent):
                 click.echo(f"Disconnected: {event.reason} Retrying.", err=True)
             elif isinstance(event, ConnectedEvent):
@@ -179,6 +202,12 @@ def read(
         pass
     finally:
         reader.close()
+        if reader.dropped:
+            click.echo(
+                f"{reader.dropped} events were dropped because the output was not read fast "
+                "enough.",
+                err=True,
+            )
 
 
 @gauges.command("check")
@@ -248,14 +277,14 @@ def _sim_command(sim: GaugeSimulator, line: str) -> str | None:
 @click.option(
     "--channel",
     "channels",
-    type=click.IntRange(min=0),
+    type=Count(0, 99999),
     multiple=True,
     help="Channel(s) the simulated device serves (repeatable).",
 )
 @click.option(
     "--rfc2217",
     "tcp_port",
-    type=click.IntRange(min=0, max=65535),
+    type=Count(0, 65535),
     help="Serve rfc2217://127.0.0.1:PORT instead of a pseudo-terminal (carries DTR/RTS).",
 )
 @pass_context

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from inspect_station.export.source import ChainCheck, RecordSource
 from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan, lot_decision
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
+from inspect_station.text import TextError, check_line, printable
 
 FORMATS: tuple[str, ...] = ("csv", "json", "dfq", "html", "qif")
 """Export formats, by the name ``--format`` takes; the file extension is the same."""
@@ -470,7 +472,11 @@ class ExportResult:
 
 
 def manifest_text(data: LotData, fmt: str, name: str, sha256: str, size: int) -> str:
-    """A sha256sum-compatible manifest: comment lines describing the export, then the hash."""
+    """A sha256sum-compatible manifest: comment lines describing the export, then the hash.
+
+    Every text that comes from the record is shown with :func:`printable`, so the manifest
+    never carries a terminal escape, whatever a record holds.
+    """
     lines = [
         "# inspect-station lot export manifest (check with: sha256sum -c THIS-FILE)",
         f"# lot: {data.lot}; part {data.spec.part_number} revision {data.spec.revision}; "
@@ -486,8 +492,62 @@ def manifest_text(data: LotData, fmt: str, name: str, sha256: str, size: int) ->
         lines.append("# chains: NOT VERIFIED")
     for check in data.verification or []:
         lines.append(f"# chain {check.summary()}")
-    lines.append(f"{sha256}  {name}")
+    lines = [printable(line) for line in lines]
+    if "\\" in name:
+        # sha256sum's own escape: a leading backslash, then '\\' for each backslash.
+        lines.append(f"\\{sha256}  {name.replace(chr(92), chr(92) * 2)}")
+    else:
+        lines.append(f"{sha256}  {name}")
     return "\n".join(lines) + "\n"
+
+
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _check_target(target: Path, force: bool) -> None:
+    """Refuse to overwrite ``target`` unless ``force``; even then, only a regular file."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ExportError(f"{printable(str(target))} cannot be checked: {exc.strerror}.") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise ExportError(
+            f"{printable(str(target))} is {kind}; an export replaces only a regular file."
+        )
+    if not force:
+        raise ExportError(f"{printable(str(target))} already exists; give --force to overwrite it.")
+
+
+def _replace_with(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write a file next to ``path`` and move it into place atomically (never half a file, and
+    never through a link or into a device); ExportError with the reason if it cannot be."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise ExportError(f"Cannot write to {path.parent}: {exc.strerror}.") from None
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            write(raw)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"Cannot write {printable(str(path))}: {exc.strerror}.") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_export(data: LotData, fmt: str, raw: IO[bytes], options: ExportOptions) -> HashingWriter:
@@ -509,34 +569,28 @@ def export_lot(
 ) -> ExportResult:
     """Export a lot to ``path`` (atomically) and write ``path.sha256`` next to it."""
     path = Path(path)
+    try:
+        check_line(path.name, "output file name", max_length=255)
+    except TextError as exc:
+        raise ExportError(exc.message) from None
     options = dataclasses.replace(options or ExportOptions(), file_name=path.name)
     writer_fn = writer_for(fmt)
     manifest_path = path.with_name(path.name + ".sha256")
-    if not options.force:
-        for target in (path, manifest_path):
-            if target.exists():
-                raise ExportError(f"{target} already exists; give --force to overwrite it.")
-    if path.is_dir():
-        raise ExportError(f"{path} is a directory; give a file name to write the export to.")
+    for target in (path, manifest_path):
+        _check_target(target, options.force)
     if not path.parent.is_dir():
-        raise ExportError(f"The folder {path.parent} does not exist.")
+        raise ExportError(f"The folder {printable(str(path.parent))} does not exist.")
     data = load_lot(source, lot, verify=options.verify, writer=writer)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise ExportError(f"Cannot write to {path.parent}: {exc.strerror}.") from None
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            out = HashingWriter(raw)
-            writer_fn(data, out, options)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    state: list[HashingWriter] = []
+
+    def write_body(raw: IO[bytes]) -> None:
+        out = HashingWriter(raw)
+        writer_fn(data, out, options)
+        state.append(out)
+
+    _replace_with(path, write_body)
+    out = state[0]
     sha = out.sha256.hexdigest()
     manifest = manifest_text(data, fmt, path.name, sha, out.size)
-    manifest_path.write_text(manifest, encoding="utf-8")
+    _replace_with(manifest_path, lambda raw: raw.write(manifest.encode("utf-8")))
     return ExportResult(path, manifest_path, sha, out.size, manifest, data)

@@ -29,6 +29,7 @@ from inspect_station.gauges.errors import (
 from inspect_station.gauges.events import (
     ConnectedEvent,
     DisconnectedEvent,
+    DroppedEvent,
     ErrorEvent,
     ErrorKind,
     GaugeEvent,
@@ -68,6 +69,7 @@ __all__ = [
     "DeviceError",
     "Disconnected",
     "DisconnectedEvent",
+    "DroppedEvent",
     "DtrPulseSimulator",
     "ErrorEvent",
     "ErrorKind",

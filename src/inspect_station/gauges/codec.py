@@ -21,12 +21,9 @@ from enum import StrEnum
 from typing import Literal, NamedTuple
 
 from inspect_station.gauges.errors import DeviceError, FrameError
+from inspect_station.numbers import NumberError, normalize
 from inspect_station.units import normalize_unit
 
-MAX_DIGITS = 30
-"""More digits than any gauge shows; longer numbers are treated as garbage."""
-
-_DECIMAL = re.compile(r"([+\-]?)(?:([0-9]+)(?:\.([0-9]+))?|\.([0-9]+))")
 _WHITESPACE = " \t\r\n"
 
 
@@ -106,29 +103,24 @@ class CodecSpec:
     flags: Mapping[str, ToleranceFlag] = field(default_factory=dict)
     ignore: tuple[re.Pattern[str], ...] = ()
     errors: tuple[ErrorRule, ...] = ()
+    exponent: bool = False
 
 
-def normalize_value(text: str) -> str:
-    """Canonical decimal text for a value as sent; ValueError if it is not a plain decimal.
+def normalize_value(text: str, *, exponent: bool = False) -> str:
+    """Canonical decimal text for a value as sent; ValueError if it is not a number.
 
-    Accepted: surrounding blanks (a blank sign means plus), an optional ``+``/``-`` directly
-    before the digits, digits with at most one decimal point and digits on both sides of it
-    when the integer part is written (``.1455`` is 0.1455; ``12.`` and ``+ 12`` are refused:
-    no gauge sends them, and a corrupted digit could). Leading zeros of the integer part and a
-    ``+`` are dropped; the fraction is kept digit for digit.
+    The value is read by the station's one number grammar (:mod:`inspect_station.numbers`),
+    after the frame's blanks around it are dropped (a blank sign means plus): an optional
+    ``+``/``-`` directly before ASCII digits with at most one decimal point, at most 30 digits,
+    an exponent only where the profile declares one (it is then written out in full).
+    ``.1455`` is 0.1455; ``12.`` and ``+ 12`` are refused: no gauge sends them, and a corrupted
+    digit could. Leading zeros of the integer part and a ``+`` are dropped; the fraction is
+    kept digit for digit.
     """
-    stripped = text.strip(_WHITESPACE)
-    m = _DECIMAL.fullmatch(stripped)
-    if m is None:
-        raise ValueError(f"{text!r} is not a decimal number")
-    sign, whole, frac, only_frac = m.groups()
-    if only_frac is not None:
-        whole, frac = "", only_frac
-    if len(whole) + len(frac or "") > MAX_DIGITS:
-        raise ValueError(f"{text!r} has more digits than any gauge shows")
-    whole = whole.lstrip("0") or "0"
-    minus = "-" if sign == "-" else ""
-    return f"{minus}{whole}.{frac}" if frac else f"{minus}{whole}"
+    try:
+        return normalize(text.strip(_WHITESPACE), exponent=exponent)
+    except NumberError as exc:
+        raise ValueError(exc.message) from None
 
 
 def _text_of(frame: bytes, terminator: bytes) -> str | FrameError:
@@ -194,9 +186,9 @@ def _decode_pattern(text: str, frame: bytes, spec: CodecSpec) -> Reading | Frame
         return FrameError(f"{_shorten(text)!r} does not match the profile's frame pattern", frame)
     groups = m.groupdict()
     try:
-        value = normalize_value(groups["value"] or "")
-    except ValueError:
-        return FrameError(f"value {_shorten(groups['value'] or '')!r} is not a number", frame)
+        value = normalize_value(groups["value"] or "", exponent=spec.exponent)
+    except ValueError as exc:
+        return FrameError(f"the value {str(exc).rstrip('.')}", frame)
     channel: int | None = None
     if groups.get("channel"):
         chan_text = groups["channel"].strip()
@@ -225,14 +217,24 @@ def _shorten(text: str, limit: int = 40) -> str:
 
 
 class Frame(NamedTuple):
-    """A chunk cut from the byte stream: a complete frame, or garbage dropped without one."""
+    """A chunk cut from the byte stream: a complete frame, garbage, or a broken frame's rest."""
 
     data: bytes
     complete: bool
+    broken: bool = False
+    """The rest of a frame interrupted by a silence, up to its terminator: never decoded."""
 
 
 class Framer:
-    """Cuts a byte stream into frames on the terminator; drops overlong runs and resyncs."""
+    """Cuts a byte stream into whole frames on the terminator; anything else is never a frame.
+
+    A run longer than ``max_frame`` is dropped as garbage up to the next terminator. When a
+    silence longer than the frame timeout falls inside a frame, the reader calls
+    :meth:`interrupt`: the bytes so far are handed back to be reported, and every byte after
+    them up to and including the next terminator belongs to the same broken frame and comes
+    out as one ``broken`` chunk -- never as a frame of its own, so the tail of a frame is never
+    decoded as if it were a whole one (``-`` + pause + ``0.512`` is not 0.512).
+    """
 
     def __init__(self, terminator: bytes, max_frame: int = 256) -> None:
         if not terminator:
@@ -240,17 +242,28 @@ class Framer:
         self.terminator = terminator
         self.max_frame = max_frame
         self._buffer = bytearray()
-        self._skipping = False
+        self._reported = 0
+        """Bytes at the start of the buffer already handed out (kept to match a terminator
+        that straddles a silence)."""
+        self._discarding: bool | None = None
+        """None: reading frames; True: in a broken frame (its rest is reported when the
+        terminator comes); False: in an overlong run (its rest is dropped silently)."""
 
     @property
     def pending(self) -> int:
-        """Bytes of an unfinished frame held back."""
-        return len(self._buffer)
+        """Bytes received and not yet handed out."""
+        return len(self._buffer) - self._reported
 
     @property
     def dirty(self) -> bool:
-        """Whether an unfinished frame or the tail of dropped garbage is being waited out."""
-        return bool(self._buffer) or self._skipping
+        """Whether a silence now would break a frame: bytes not yet handed out are waiting for
+        their terminator, or an overlong run is being dropped."""
+        return self.pending > 0 or self._discarding is False
+
+    @property
+    def broken(self) -> bool:
+        """Whether the bytes now arriving belong to a broken or overlong frame."""
+        return self._discarding is not None
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add received bytes; return the frames they complete (and any garbage dropped)."""
@@ -263,27 +276,51 @@ class Framer:
                 break
             end = index + len(term)
             chunk = bytes(self._buffer[:end])
+            rest = chunk[self._reported :]
             del self._buffer[:end]
-            if self._skipping:
-                # The tail of an overlong run: dropped up to and including its terminator.
-                self._skipping = False
+            self._reported = 0
+            if self._discarding is not None:
+                if self._discarding and rest:
+                    out.append(Frame(rest, False, broken=True))
+                self._discarding = None
                 continue
             out.append(Frame(chunk, len(chunk) - len(term) <= self.max_frame))
-        if len(self._buffer) > self.max_frame:
+        if self.pending > self.max_frame:
             # Keep a possible partial terminator so a frame straddling the cut still ends right.
             keep = len(term) - 1
             cut = len(self._buffer) - keep
-            if not self._skipping:
-                out.append(Frame(bytes(self._buffer[:cut]), False))
+            if cut > self._reported:
+                out.append(Frame(bytes(self._buffer[self._reported : cut]), False))
             del self._buffer[:cut]
-            self._skipping = True
+            self._reported = 0
+            self._discarding = False
         return out
 
+    def interrupt(self) -> bytes:
+        """After a silence: the bytes of the unfinished frame not yet handed out (b"" if none).
+
+        Until the next terminator, whatever arrives is the rest of this broken frame.
+        """
+        head = bytes(self._buffer[self._reported :])
+        if not head and self._discarding is None:
+            return b""  # nothing unfinished: a silence between frames breaks nothing
+        self._discarding = True
+        if not head:
+            return b""
+        keep = len(self.terminator) - 1
+        if keep:
+            del self._buffer[: max(0, len(self._buffer) - keep)]
+        else:
+            self._buffer.clear()
+        self._reported = len(self._buffer)
+        return head
+
     def flush(self) -> bytes:
-        """Drop and return the unfinished frame (after a silence or a disconnect)."""
-        data = bytes(self._buffer)
+        """Drop and return the unfinished frame and forget any broken one (a disconnect)."""
+        data = bytes(self._buffer[self._reported :])
         self._buffer.clear()
-        self._skipping = False
+        self._reported = 0
+        self._discarding = None
         return data
 
 

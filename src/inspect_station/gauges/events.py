@@ -2,7 +2,8 @@
 
 Events are immutable and carry UTC times. They are handed to a callback and/or put on a
 ``queue.Queue`` from the reader's thread; a UI must hand them over to its own thread (Textual:
-``post_message``) and never block in the callback.
+``post_message``) and never block in the callback. The reader never blocks on a full queue: what
+does not fit is dropped, counted, and reported in its place by a :class:`DroppedEvent`.
 """
 
 from __future__ import annotations
@@ -119,6 +120,17 @@ class ErrorEvent(GaugeEvent):
     """What the device's error code means."""
     raw: bytes | None = None
     """The frame concerned, if any."""
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedEvent(GaugeEvent):
+    """Events that did not fit in a bounded queue (its reader fell behind) and were dropped.
+
+    It takes the place of the events it stands for, so a consumer sees where the gap is.
+    """
+
+    count: int
+    """How many events were dropped here."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,6 +186,10 @@ class FrameFormat(_Model):
     """Tolerance symbol as sent -> below / within / above, e.g. { "<" = "below" }."""
     ignore: list[str] = Field(default_factory=list)
     """Regular expressions of status or identification frames (matched at the start)."""
+    exponent: bool = False
+    """The value may carry an exponent (``1.2345E+01``), as some laser and CMM interfaces
+    send; it is read exactly and recorded written out in full. Off by default: everywhere
+    else an exponent is refused."""
 
     @field_validator("units")
     @classmethod
@@ -229,6 +233,8 @@ class FrameFormat(_Model):
                 raise ValueError('pattern is only used with codec = "pattern"')
             if self.unit_from == "frame":
                 raise ValueError('the Mitutoyo record carries no unit: use unit_from = "asset"')
+            if self.exponent:
+                raise ValueError("the Mitutoyo record has no exponent")
         return self
 
 
@@ -392,6 +398,7 @@ class GaugeProfile(_Model):
             units=dict(fmt.units),
             flags=dict(fmt.flags),
             ignore=tuple(_compile(p, "ignore") for p in fmt.ignore),
+            exponent=fmt.exponent,
             errors=tuple(
                 ErrorRule(_compile(e.pattern, "error"), e.meaning, dict(e.codes))
                 for e in self.error

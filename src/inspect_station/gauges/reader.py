@@ -39,6 +39,7 @@ from inspect_station.gauges.errors import (
 from inspect_station.gauges.events import (
     ConnectedEvent,
     DisconnectedEvent,
+    DroppedEvent,
     ErrorEvent,
     ErrorKind,
     GaugeEvent,
@@ -127,6 +128,8 @@ class GaugeReader:
         self._state = "connecting"
         self._last_reason: str | None = None
         self._settings: dict[str, object] | None = None
+        self._dropped_pending = 0
+        self._dropped_total = 0
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -265,14 +268,38 @@ class GaugeReader:
         if port is not None:
             port.cancel_read()
 
+    @property
+    def dropped(self) -> int:
+        """Events dropped in all because the events queue was full (its reader fell behind)."""
+        return self._dropped_total
+
     def _emit(self, event: GaugeEvent) -> None:
         if self._events is not None:
-            self._events.put(event)
+            self._queue(event)
         if self._on_event is not None:
             try:
                 self._on_event(event)
             except Exception:  # a consumer's bug must not kill the reader
                 log.exception("gauge event callback failed")
+
+    def _queue(self, event: GaugeEvent) -> None:
+        """Put an event on the queue without ever blocking; count what does not fit.
+
+        A bounded queue that is full loses the event; the next time there is room a
+        DroppedEvent with the count goes in first, where the gap is.
+        """
+        events = self._events
+        assert events is not None
+        try:
+            if self._dropped_pending:
+                events.put_nowait(DroppedEvent(self.port, utc_now(), self._dropped_pending))
+                self._dropped_pending = 0
+            events.put_nowait(event)
+        except queue.Full:
+            self._dropped_pending += 1
+            self._dropped_total += 1
+            if self._dropped_pending == 1:
+                self._note("note", b"", "events queue full: dropping events")
 
     def _note(self, direction: Literal["rx", "tx", "note"], data: bytes, note: str = "") -> None:
         entry = TrafficEntry(utc_now(), direction, data, note)
@@ -377,13 +404,18 @@ class GaugeReader:
             return
         frame_timeout = float(self.profile.protocol.frame_timeout)
         if self._partial_since is not None and now - self._partial_since > frame_timeout:
-            # Silence after an unfinished frame: drop it and start afresh with the next byte.
-            dropped = self._framer.flush()
+            # Silence inside a frame: what came so far is reported, and every byte up to the
+            # next terminator belongs to the same broken frame -- never read as a value.
+            head = self._framer.interrupt()
             self._partial_since = None
-            if dropped:
-                error = FrameError(f"no terminator after {len(dropped)} bytes", dropped)
-                self._note("rx", dropped, "garbage dropped (no terminator)")
-                self._error(ErrorKind.FRAME, error, self._sole_asset(), raw=dropped)
+            if head:
+                error = FrameError(
+                    f"silence of more than {frame_timeout:g} s after {len(head)} bytes and no "
+                    "terminator: the frame is broken and not read",
+                    head,
+                )
+                self._note("rx", head, "broken frame (silence inside it)")
+                self._error(ErrorKind.FRAME, error, self._sole_asset(), raw=head)
         pending = self._pending
         if pending is not None and now > pending.deadline:
             self._pending = None
@@ -443,6 +475,19 @@ class GaugeReader:
 
     def _handle(self, frame: Frame, received_at: dt.datetime) -> None:
         """Decide what one frame is and report it."""
+        if frame.broken:
+            # The rest of a frame a silence broke: reported with its bytes, never decoded.
+            pending = self._pending
+            self._pending = None
+            asset = pending.asset if pending is not None else self._sole_asset()
+            error = FrameError(
+                f"the rest of a frame broken by a silence, {len(frame.data)} bytes up to its "
+                "terminator: not read",
+                frame.data,
+            )
+            self._note("rx", frame.data, "rest of a broken frame dropped")
+            self._error(ErrorKind.FRAME, error, asset, raw=frame.data, at=received_at)
+            return
         if not frame.complete:
             error = FrameError(f"{len(frame.data)} bytes without a frame's end", frame.data)
             self._note("rx", frame.data, "garbage dropped (overlong)")

@@ -15,16 +15,26 @@ from inspect_station.tomlfile import TomlFileError, read_toml, validation_proble
 
 
 def load_spec(path: Path | str) -> PartSpec:
-    """Load and validate one spec file; SpecError carries every problem as file:line: message."""
+    """Load and validate one spec file; SpecError carries every problem as file:line: message.
+
+    Whatever the file holds, the only exception is SpecFileError: a hostile file must never
+    take the station down with it.
+    """
     p = Path(path)
     try:
         data, text = read_toml(p)
     except TomlFileError as exc:
         raise SpecFileError(exc.problems) from None
     try:
-        return PartSpec.model_validate(data)
+        spec = PartSpec.model_validate(data)
+        spec.content_hash  # noqa: B018 -- computed now, so a file that cannot be hashed is refused
     except ValidationError as exc:
         raise SpecFileError(validation_problems(p, text, exc)) from None
+    except (ValueError, ArithmeticError, RecursionError, TypeError) as exc:
+        # A check the model does not make yet: still one sentence naming the file.
+        problem = f"{p}: cannot be read as a part spec ({type(exc).__name__})"
+        raise SpecFileError([problem]) from None
+    return spec
 
 
 class SpecFileError(SpecError):

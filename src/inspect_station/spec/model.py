@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -20,7 +21,16 @@ from pydantic import (
 )
 
 from inspect_station.errors import SamplingError
+from inspect_station.numbers import (
+    NumberError,
+    check_decimal,
+    check_integer,
+    exact,
+    exact_sum,
+    parse_number,
+)
 from inspect_station.sampling import aql_column
+from inspect_station.text import field_text
 from inspect_station.tomlfile import KeyedValueError
 from inspect_station.units import KNOWN_UNITS, normalize_unit
 
@@ -67,20 +77,27 @@ class Rule(StrEnum):
 
 
 def _decimal(value: Any) -> Any:
-    """Accept TOML decimals and integers (and exact strings) but never floats."""
+    """Accept numbers of the station's grammar (TOML decimals, integers, exact strings), never
+    floats, and nothing beyond the grammar's bounds."""
     if isinstance(value, float):
         raise ValueError("write numbers so they parse exactly (a float slipped in)")
     if isinstance(value, bool):
         raise ValueError("expected a number, not true/false")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            d = Decimal(value.strip())
-        except ArithmeticError:
-            raise ValueError(f"{value!r} is not a number") from None
-        return d
+    try:
+        if isinstance(value, int):
+            return Decimal(check_integer(value, "the number"))
+        if isinstance(value, str):
+            return parse_number(value)
+        if isinstance(value, Decimal):
+            return check_decimal(value)
+    except NumberError as exc:
+        raise ValueError(exc.message.rstrip(".")) from None
     return value
+
+
+def _text(value: Any, what: str, *, identifier: bool = False, max_length: int = 80) -> Any:
+    """Spec text (ids, names, notes) checked like everything typed at the station."""
+    return field_text(value, identifier=identifier, max_length=max_length)
 
 
 ExactDecimal = Annotated[Decimal, Field(allow_inf_nan=False)]
@@ -223,7 +240,12 @@ class Characteristic(BaseModel):
     @field_validator("id", mode="before")
     @classmethod
     def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        return _text(value, "characteristic id", identifier=True, max_length=20)
+
+    @field_validator("name", "method", "gauge", "note", "location", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return _text(value, "text", max_length=500)
 
     @field_validator("nominal", "lower", "upper", "min", "max", "resolution", mode="before")
     @classmethod
@@ -317,7 +339,13 @@ class Characteristic(BaseModel):
         if self.rounding != "none" and self.step is None:
             raise KeyedValueError("rounding", "rounding needs a resolution or decimals to round to")
         guard = self.decision.guard_width
-        if guard and lsl is not None and usl is not None and 2 * guard >= usl - lsl:
+        low_x, high_x = self.exact_limits
+        if (
+            guard
+            and low_x is not None
+            and high_x is not None
+            and 2 * exact(guard) >= high_x - low_x
+        ):
             raise KeyedValueError(
                 "decision",
                 f"guard band {guard} on both sides leaves no acceptance zone in [{lsl}, {usl}]",
@@ -336,12 +364,21 @@ class Characteristic(BaseModel):
 
     @property
     def limits(self) -> tuple[Decimal | None, Decimal | None]:
-        """Absolute (lower, upper) specification limits; None where there is none."""
+        """Absolute (lower, upper) specification limits, exact; None where there is none."""
         if self.tolerance is not None and self.nominal is not None:
-            return self.nominal + self.tolerance[0], self.nominal + self.tolerance[1]
+            return (
+                exact_sum(self.nominal, self.tolerance[0]),
+                exact_sum(self.nominal, self.tolerance[1]),
+            )
         if self.lower is not None or self.upper is not None:
             return self.lower, self.upper
         return self.min, self.max
+
+    @property
+    def exact_limits(self) -> tuple[Fraction | None, Fraction | None]:
+        """The limits as exact rationals, for judging (never rounded)."""
+        lsl, usl = self.limits
+        return (None if lsl is None else exact(lsl), None if usl is None else exact(usl))
 
     @property
     def step(self) -> Decimal | None:
@@ -357,7 +394,10 @@ class Characteristic(BaseModel):
         """How many decimals to show for values of this characteristic."""
         step = self.step
         if step is not None:
-            return max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
+            _, digits, exponent = step.as_tuple()
+            assert isinstance(exponent, int)
+            trailing = len(digits) - len("".join(map(str, digits)).rstrip("0") or "0")
+            return max(0, -(exponent + trailing))
         exps = [
             -v.as_tuple().exponent  # type: ignore[operator]
             for v in (self.nominal, *self.limits)
@@ -400,8 +440,13 @@ class PartSpec(BaseModel):
 
     @field_validator("revision", "part_number", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    def _id_text(cls, value: Any) -> Any:
+        return _text(value, "identifier", identifier=True, max_length=30)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _plain_text(cls, value: Any) -> Any:
+        return _text(value, "description", max_length=80)
 
     @field_validator("unit")
     @classmethod

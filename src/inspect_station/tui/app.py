@@ -20,6 +20,7 @@ from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
 from inspect_station.station import StationService
 from inspect_station.sync import Shipper, SyncStatus
+from inspect_station.text import printable
 from inspect_station.tui.demo import DemoControls
 from inspect_station.tui.widgets import GaugeStatusBar
 from inspect_station.users import Role, User
@@ -207,7 +208,7 @@ class StationApp(App[None]):
                 (failed or self._report)(error)
             else:  # a defect: show it, keep the station running
                 self.log.error(repr(error))
-                self.notify(f"Unexpected error: {error}", severity="error")
+                self.notify(printable(f"Unexpected error: {error}"), severity="error", markup=False)
 
         def finished(future: Future[T]) -> None:
             # Never block the writer on the UI: post the outcome and go on to the next job.
@@ -224,7 +225,7 @@ class StationApp(App[None]):
         message.deliver()
 
     def _report(self, error: InspectStationError) -> None:
-        self.notify(error.message, severity="error")
+        self.notify(printable(error.message), severity="error", markup=False)
 
     # -- sessions -----------------------------------------------------------------------------
 

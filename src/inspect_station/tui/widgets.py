@@ -8,13 +8,62 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import Static
+from textual.visual import VisualType
+from textual.widgets import DataTable, Static
 
 from inspect_station.config import CalibrationStatus
 from inspect_station.gauges.hub import AssetState, GaugeState
+from inspect_station.text import printable
+
+
+def plain(text: str) -> Content:
+    """Text that came from data, to show as it is: never markup, never a terminal control.
+
+    A lot named ``[@click=app.quit]L1`` or ``L[/]1`` must neither act nor crash the screen,
+    and an escape sequence in a record must not reach the terminal.
+    """
+    return Content(printable(text, keep="\n"))
+
+
+def _shown(content: VisualType) -> VisualType:
+    """A string made plain; Content and renderables are the caller's own and stay as given."""
+    return plain(content) if isinstance(content, str) else content
+
+
+class Plain(Static):
+    """A Static whose strings are shown as they are (see :func:`plain`); no markup at all."""
+
+    def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
+        super().__init__(_shown(content), markup=False, **kwargs)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        """Show ``content``; a string is shown plain."""
+        super().update(_shown(content), layout=layout)
+
+
+class PlainTable(DataTable[Any]):
+    """A DataTable whose string cells are shown as they are (see :func:`plain`)."""
+
+    @staticmethod
+    def _cell(value: Any) -> Any:
+        return Text(printable(value)) if isinstance(value, str) else value
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> Any:
+        """Add a row; string cells are shown plain."""
+        return super().add_row(*(self._cell(c) for c in cells), **kwargs)
+
+    def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
+        """Change a cell; a string is shown plain."""
+        super().update_cell(row_key, column_key, self._cell(value), **kwargs)
+
+    def update_cell_at(self, coordinate: Any, value: Any, **kwargs: Any) -> None:
+        """Change the cell at a coordinate; a string is shown plain."""
+        super().update_cell_at(coordinate, self._cell(value), **kwargs)
+
 
 # A 5-row block font for the verdict words, 5 columns a letter.
 _FONT: dict[str, tuple[str, ...]] = {
@@ -45,7 +94,7 @@ def banner(word: str) -> str:
     return "\n".join(rows)
 
 
-class BigVerdict(Static):
+class BigVerdict(Plain):
     """PASS or FAIL in block letters with the reason in words (never colour alone)."""
 
     DEFAULT_CSS = """
@@ -84,14 +133,15 @@ def gauge_label(state: AssetState) -> Text:
 
     Overdue gauges show as LOCKED; the state is in words as well as colour.
     """
+    asset = printable(state.asset)
     if state.calibration is CalibrationStatus.OVERDUE:
-        return Text(f"⊘ {state.asset} LOCKED cal. overdue", style="bold reverse red")
+        return Text(f"⊘ {asset} LOCKED cal. overdue", style="bold reverse red")
     style = {
         GaugeState.CONNECTED: "green",
         GaugeState.DISCONNECTED: "bold red",
         GaugeState.ERROR: "yellow",
     }.get(state.state, "")
-    text = Text(f"{_STATE_MARK[state.state]} {state.asset}", style=style)
+    text = Text(f"{_STATE_MARK[state.state]} {asset}", style=style)
     if state.state is GaugeState.DISCONNECTED:
         text.append(" UNPLUGGED", style="bold red")
     elif state.state is not GaugeState.CONNECTED:
@@ -101,7 +151,7 @@ def gauge_label(state: AssetState) -> Text:
     return text
 
 
-class GaugeStatusBar(Static):
+class GaugeStatusBar(Plain):
     """Every gauge's connection and calibration status, plus sync status, on one line."""
 
     DEFAULT_CSS = """
@@ -125,7 +175,7 @@ class GaugeStatusBar(Static):
         if not states:
             text.append("no gauges configured: manual entry only", style="dim")
         if extra:
-            text.append(f"   {extra}", style="dim")
+            text.append(f"   {printable(extra)}", style="dim")
         if self._shown is not None and text == self._shown:
             return
         self._shown = text
@@ -219,7 +269,8 @@ class CharacteristicTable(ScrollView):
             cell_style = style
             if i == verdict_column and style is None:
                 cell_style = self.VERDICT_STYLE.get(text.split("·")[0])
-            segments.append(Segment(set_cell_size(fit(text, width), width) + " ", cell_style))
+            shown = fit(printable(text), width)  # never a terminal control from a record
+            segments.append(Segment(set_cell_size(shown, width) + " ", cell_style))
         return Strip(segments)
 
     def render_line(self, y: int) -> Strip:

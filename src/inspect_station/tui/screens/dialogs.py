@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inspect_station.spec.diff import Change
+from inspect_station.tui.widgets import Plain, plain
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,12 @@ class ManualEntryDialog(Dialog):
     def compose(self) -> ComposeResult:
         """Value, reason (pick or type) and a message line."""
         with Vertical():
-            yield Label(self._title)
+            yield Label(plain(self._title))
             yield Input(id="value", placeholder="value, e.g. 120.03 or 4.7283in")
             yield Label("Reason (pick one or type your own)")
             yield OptionList(*MANUAL_REASONS, id="reasons")
             yield Input(id="reason", value=self._reason, placeholder="reason")
-            yield Static("Enter to record · Esc to cancel", id="dialog-message")
+            yield Plain("Enter to record · Esc to cancel", id="dialog-message")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Copy a picked reason into the reason field."""
@@ -97,9 +98,9 @@ class TextDialog(Dialog):
     def compose(self) -> ComposeResult:
         """A label, a field and a message line."""
         with Vertical():
-            yield Label(self._title)
+            yield Label(plain(self._title))
             yield Input(id="text", value=self._value, placeholder=self._placeholder)
-            yield Static("Enter to confirm · Esc to cancel", id="dialog-message")
+            yield Plain("Enter to confirm · Esc to cancel", id="dialog-message")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Confirm a non-empty answer."""
@@ -130,14 +131,14 @@ class RejectDialog(Dialog):
     def compose(self) -> ComposeResult:
         """Failed characteristics, the defect codes, a note."""
         with Vertical():
-            yield Label(f"REJECT part {self._serial}: failed {', '.join(self._failed)}")
+            yield Label(plain(f"REJECT part {self._serial}: failed {', '.join(self._failed)}"))
             yield Label("Defect code")
             yield OptionList(
-                *(Option(f"{code}  {text}", id=code) for code, text in self._codes.items()),
+                *(Option(plain(f"{code}  {text}"), id=code) for code, text in self._codes.items()),
                 id="codes",
             )
             yield Input(id="note", placeholder="note (what you saw)")
-            yield Static("Pick a code, type a note, Enter · Esc to go back", id="dialog-message")
+            yield Plain("Pick a code, type a note, Enter · Esc to go back", id="dialog-message")
 
     def on_mount(self) -> None:
         """Start in the code list."""
@@ -175,9 +176,9 @@ class RevisionDialog(Dialog):
             where = f"#{c.characteristic}" if c.characteristic else "part"
             lines.append(f"{c.kind.upper():<8} {where:<5} {c.text}")
         with Vertical():
-            yield Static(self._title)
-            yield Static("\n".join(lines), id="changes")
-            yield Static("A: I have read the changes · Esc: back", id="dialog-message")
+            yield Plain(self._title)
+            yield Plain("\n".join(lines), id="changes")
+            yield Plain("A: I have read the changes · Esc: back", id="dialog-message")
 
     def action_acknowledge(self) -> None:
         """Acknowledge (recorded in the journal by the caller)."""

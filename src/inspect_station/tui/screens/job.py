@@ -8,13 +8,15 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
+from inspect_station.numbers import NumberError, parse_count
+from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import PartSpec
 from inspect_station.spec.diff import Change
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import RevisionDialog
-from inspect_station.tui.widgets import GaugeStatusBar, fit
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
 
 
 class JobScreen(StationScreen):
@@ -36,13 +38,13 @@ class JobScreen(StationScreen):
     def compose(self) -> ComposeResult:
         """Part search and list, lot fields and plan, unfinished lots."""
         user = self.app.user
-        yield Static(f"inspect-station · {user.name} ({user.role.value}) · job", classes="title")
+        yield Plain(f"inspect-station · {user.name} ({user.role.value}) · job", classes="title")
         with Horizontal(id="job"):
             with Vertical(id="job-left"):
                 with Grid(classes="fields"):
                     yield Label("Part")
                     yield Input(id="search", placeholder="number or words, e.g. BRK")
-                yield DataTable(id="parts", cursor_type="row")
+                yield PlainTable(id="parts", cursor_type="row")
                 with Grid(classes="fields"):
                     yield Label("Lot")
                     yield Input(id="lot", placeholder="lot number")
@@ -50,11 +52,11 @@ class JobScreen(StationScreen):
                     yield Input(id="work-order", placeholder="optional")
                     yield Label("Lot size")
                     yield Input(id="lot-size", placeholder="parts in the lot", type="integer")
-                yield Static("", id="plan")
+                yield Plain("", id="plan")
             with Vertical(id="job-right"):
                 yield Label("Unfinished lots (F5)")
-                yield DataTable(id="lots", cursor_type="row")
-        yield Static("", id="message", classes="message")
+                yield PlainTable(id="lots", cursor_type="row")
+        yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
 
@@ -93,11 +95,11 @@ class JobScreen(StationScreen):
 
     def _preview_plan(self) -> None:
         plan_line = self.query_one("#plan", Static)
-        text = self.query_one("#lot-size", Input).value
-        if self._chosen is None or not text.isdigit() or int(text) < 1:
+        size = _lot_size(self.query_one("#lot-size", Input).value)
+        if self._chosen is None or isinstance(size, str):
             plan_line.update("")
             return
-        plan = self.app.service.preview_plan(self._chosen, int(text))
+        plan = self.app.service.preview_plan(self._chosen, size)
         hundred = " — 100 % inspection" if plan.hundred_percent else ""
         plan_line.update(
             f"ISO 2859-1 level {plan.level.value}, AQL {plan.aql}: code {plan.code_letter}, "
@@ -147,12 +149,12 @@ class JobScreen(StationScreen):
         if not lot:
             self.set_focus(self.query_one("#lot", Input))
             return self.say("Enter the lot number.", error=True)
-        size_text = self.query_one("#lot-size", Input).value.strip()
-        if not size_text.isdigit() or int(size_text) < 1:
+        size = _lot_size(self.query_one("#lot-size", Input).value)
+        if isinstance(size, str):
             self.set_focus(self.query_one("#lot-size", Input))
-            return self.say("Enter the lot size (number of parts in the lot).", error=True)
+            return self.say(size, error=True)
         work_order = self.query_one("#work-order", Input).value.strip() or None
-        self._begin(self._chosen, lot, int(size_text), work_order)
+        self._begin(self._chosen, lot, size, work_order)
         return None
 
     def _begin(
@@ -228,3 +230,13 @@ class JobScreen(StationScreen):
     def action_review(self) -> None:
         """Supervisors: open the rejects awaiting disposition."""
         self.app.open_review()
+
+
+def _lot_size(text: str) -> int | str:
+    """The lot size typed, read by the station's number grammar, or what to tell the inspector."""
+    if not text.strip():
+        return "Enter the lot size (number of parts in the lot)."
+    try:
+        return parse_count(text, minimum=1, maximum=MAX_LOT_SIZE)
+    except NumberError as exc:
+        return f"Lot size: {exc.message}"

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
-from inspect_station.tui.widgets import GaugeStatusBar, fit
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
 
 
 class LotSummaryScreen(StationScreen):
@@ -23,9 +23,9 @@ class LotSummaryScreen(StationScreen):
 
     def compose(self) -> ComposeResult:
         """Title, figures, rejects table."""
-        yield Static(f"Lot {self.lot} · summary", classes="title")
-        yield Static("Loading…", id="lot-summary")
-        yield DataTable(id="rejects", cursor_type="row")
+        yield Plain(f"Lot {self.lot} · summary", classes="title")
+        yield Plain("Loading…", id="lot-summary")
+        yield PlainTable(id="rejects", cursor_type="row")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
 

@@ -33,7 +33,7 @@ from inspect_station.tui.screens.dialogs import (
     RejectDialog,
     TextDialog,
 )
-from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar
+from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
 
 COLUMNS = [
     ("#", 3),
@@ -108,12 +108,12 @@ class MeasureScreen(StationScreen):
 
     def compose(self) -> ComposeResult:
         """Header, characteristics, verdict and active panel, message, gauges, keys."""
-        yield Static("", id="header", classes="title")
+        yield Plain("", id="header", classes="title")
         yield CharacteristicTable(COLUMNS, id="characteristics")
         with Horizontal(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
-            yield Static("", id="active")
-        yield Static("", id="message", classes="message")
+            yield Plain("", id="active")
+        yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
 

@@ -29,7 +29,7 @@ from inspect_station.errors import InspectStationError
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import Dialog
-from inspect_station.tui.widgets import GaugeStatusBar, fit
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
 
 
 def still_needed(info: DispositionInfo) -> str:
@@ -85,7 +85,7 @@ class ReviewScreen(StationScreen):
     def compose(self) -> ComposeResult:
         """Filters, the queue, a message line, the status bar."""
         source = self.review.source.description
-        yield Static(f"Rejects awaiting disposition · {source}", classes="title")
+        yield Plain(f"Rejects awaiting disposition · {source}", classes="title")
         with Grid(classes="fields", id="filters"):
             yield Label("Lot")
             yield Input(id="f-lot", placeholder="any")
@@ -95,8 +95,8 @@ class ReviewScreen(StationScreen):
             yield Input(id="f-station", placeholder="any")
             yield Label("Older than")
             yield Input(id="f-age", placeholder="e.g. 3d, 12h (any)")
-        yield DataTable(id="rejects", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="message", classes="message")
+        yield PlainTable(id="rejects", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
 
@@ -202,15 +202,15 @@ class RejectDetailScreen(StationScreen):
     def compose(self) -> ComposeResult:
         """Summary, measurements, dispositions, message, keys."""
         s = self.detail.summary
-        yield Static(
+        yield Plain(
             f"Reject {s.short_id} · {s.part_number} rev {s.revision} · lot {s.lot} · "
             f"S/N {s.serial}",
             classes="title",
         )
-        yield Static("", id="reject-summary")
-        yield DataTable(id="measurements", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="reject-dispositions")
-        yield Static("", id="message", classes="message")
+        yield Plain("", id="reject-summary")
+        yield PlainTable(id="measurements", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="reject-dispositions")
+        yield Plain("", id="message", classes="message")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -421,22 +421,22 @@ class SignDialog(Dialog):
         meaning = MEANING_SECOND_APPROVAL if self.cosign else MEANING_APPROVAL
         with Vertical():
             if self.cosign is None:
-                yield Static(f"Disposition of part {s.serial} (lot {s.lot})")
+                yield Plain(f"Disposition of part {s.serial} (lot {s.lot})")
                 yield OptionList(*(Option(d.label, id=d.value) for d in Disposition), id="kinds")
                 yield Input(id="reason", placeholder="reason (required)")
                 yield Input(id="regrade", placeholder="regrade to (only for a regrade)")
             else:
-                yield Static(
+                yield Plain(
                     f"Co-sign: {self.cosign.disposition.label} of part {s.serial} — "
                     f"{self.cosign.reason}"
                 )
-            yield Static(
+            yield Plain(
                 f"Signing means: {meaning}. It binds the reject's records "
                 f"(hash {self.detail.signed_hash[:12]}…) to your name and the time."
             )
             yield Input(id="user", value=self._user_id, placeholder="your user id")
             yield Input(id="pin", password=True, placeholder="your PIN", restrict=r"\d*")
-            yield Static("Enter on the PIN signs · Esc cancels", id="dialog-message")
+            yield Plain("Enter on the PIN signs · Esc cancels", id="dialog-message")
 
     def on_mount(self) -> None:
         """Start on the disposition list (or the user id when co-signing)."""

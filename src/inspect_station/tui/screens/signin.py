@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
 from inspect_station.errors import InspectStationError
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
-from inspect_station.tui.widgets import GaugeStatusBar
+from inspect_station.tui.widgets import GaugeStatusBar, Plain
 from inspect_station.users import FIRST_ADMIN_HINT, User
 
 
@@ -39,16 +39,16 @@ class SignInScreen(StationScreen):
     def compose(self) -> ComposeResult:
         """User id, PIN, a message line and the gauges."""
         station = self.app.service.config.station
-        yield Static(f"inspect-station · {station} · sign in", classes="title")
+        yield Plain(f"inspect-station · {station} · sign in", classes="title")
         with Vertical(id="signin"):
             has_users = not self.app.service.users.is_empty()
-            yield Static(banner_text(station, has_users), id="station-banner")
+            yield Plain(banner_text(station, has_users), id="station-banner")
             with Grid(classes="fields"):
                 yield Label("User or badge")
                 yield Input(id="user", placeholder="scan badge or type user id")
                 yield Label("PIN")
                 yield Input(id="pin", password=True, placeholder="PIN", restrict=r"\d*")
-            yield Static(self._message, id="message", classes="message")
+            yield Plain(self._message, id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
 
