@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from inspect_station.errors import InspectStationError
 from inspect_station.store import LocalStore, journal
+from inspect_station.store.catalog import ReadQuery, registered
 
 if TYPE_CHECKING:
     from inspect_station.sync.central import CentralStore
@@ -254,6 +255,24 @@ class RecordSource(ABC):
                 aliases=aliases,
             )
         return rows
+
+    def rows(
+        self,
+        query: ReadQuery,
+        params: Sequence[Any] = (),
+        *,
+        values: Sequence[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of a named read query of the catalogue (``values`` fill its ``{in}`` list)."""
+        if not registered(query):
+            raise ValueError(f"{query.name!r} is not a registered read query")
+        if query.takes_values:
+            if values is None:
+                raise ValueError(f"read query {query.name!r} needs its list of values")
+            return self.select_in(query.sql, values, params, aliases=query.aliases)
+        if values is not None:
+            raise ValueError(f"read query {query.name!r} takes no list of values")
+        return self.select(query.sql, params, aliases=query.aliases)
 
     # -- journal records --------------------------------------------------------------------
 
