@@ -1,4 +1,4 @@
-"""The ingest hash path writes exactly the RFC 8785 bytes the journal's reference writes."""
+"""The ingest hash path (the canonical module's fast path) writes exactly the RFC 8785 bytes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inspect_station.canonical import canonical_parts, parse_body, record_digest
 from inspect_station.store import journal
-from inspect_station.sync.canonical import canonical_parts, parse_body, record_digest
 
 # JSON values as a station body can hold them after a round trip through the journal table:
 # any text (including controls, quotes, non-ASCII, astral characters), integers of any size,

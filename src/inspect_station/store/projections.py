@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from inspect_station.store.journal import canonical_json
+from inspect_station.canonical import canonical_json
 
 Row = dict[str, Any]
 Projector = Callable[[Mapping[str, Any]], list[tuple[str, Row]]]

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inspect_station.canonical import parse_body, record_digest
 from inspect_station.store import journal
 from inspect_station.store.projections import SHAPES, shape_problem
-from inspect_station.sync.canonical import parse_body, record_digest
 from inspect_station.sync.errors import IngestRefused, Refusal
 
 JOURNAL_COLUMNS: tuple[str, ...] = (
