@@ -4,6 +4,7 @@ The TUI and the recorder use :class:`GaugeHub` and the event classes; the CLI an
 :class:`GaugeReader` and the simulators directly. Nothing in this package imports a UI.
 """
 
+from inspect_station.backoff import Backoff
 from inspect_station.gauges.codec import (
     Framer,
     Notice,
@@ -51,7 +52,7 @@ from inspect_station.gauges.profile import (
     load_profile,
     parse_profile,
 )
-from inspect_station.gauges.reader import Backoff, GaugeReader
+from inspect_station.gauges.reader import GaugeReader
 from inspect_station.gauges.simulator import (
     DtrPulseSimulator,
     GaugeSimulator,

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from inspect_station.backoff import Backoff
 from inspect_station.config import CalibrationStatus, GaugeAsset, StationConfig
 from inspect_station.errors import ConfigError, GaugeError
 from inspect_station.gauges.codec import Reading
@@ -31,7 +32,7 @@ from inspect_station.gauges.events import (
 )
 from inspect_station.gauges.ports import parse_binding
 from inspect_station.gauges.profile import GaugeProfile, load_profile
-from inspect_station.gauges.reader import Backoff, EventCallback, GaugeReader
+from inspect_station.gauges.reader import EventCallback, GaugeReader
 
 
 class GaugeState(StrEnum):

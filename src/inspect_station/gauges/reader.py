@@ -23,6 +23,7 @@ from typing import Literal
 
 from serial.tools import list_ports
 
+from inspect_station.backoff import Backoff
 from inspect_station.config import GaugeAsset
 from inspect_station.errors import CalibrationExpired, GaugeError, InspectStationError
 from inspect_station.gauges.codec import Frame, Framer, Notice, Reading, decode
@@ -55,16 +56,10 @@ log = logging.getLogger(__name__)
 EventCallback = Callable[[GaugeEvent], None]
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Delays between attempts to reopen a lost port: ``initial``, doubling up to ``maximum``.
-
-    The maximum is short on purpose: an inspector who plugs a gauge back in expects it to work
-    within a second, and a failed open of an absent device costs next to nothing.
-    """
-
-    initial: float = 0.1
-    maximum: float = 1.0
+REOPEN = Backoff(initial=0.1, maximum=1.0, jitter=False)
+"""Delays between attempts to reopen a lost port: 0.1 s, doubling up to 1 s. The maximum is
+short on purpose: an inspector who plugs a gauge back in expects it to work within a second,
+and a failed open of an absent device costs next to nothing."""
 
 
 @dataclass(slots=True)
@@ -108,7 +103,7 @@ class GaugeReader:
             raise GaugeError(
                 f"Profile {profile.name} is a push gauge; it sends by itself and cannot be polled."
             )
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or REOPEN
         self._warn_days = warn_days
         self._today = today
         self._list_ports = list_serial_ports
@@ -353,7 +348,7 @@ class GaugeReader:
             self._emit(DisconnectedEvent(self.port, utc_now(), reason, self._asset_names()))
 
     def _run(self) -> None:
-        delay = self._backoff.initial
+        failed = 0  # failed attempts to open the port since it was last open
         while not self._stop.is_set():
             if self._port is None:
                 try:
@@ -363,10 +358,10 @@ class GaugeReader:
                         log.exception("opening %s failed", self.binding)
                         exc = PortOpenError(f"Cannot open gauge port {self.binding}: {exc}.")
                     self._disconnected(exc)
-                    self._stop.wait(delay)
-                    delay = min(delay * 2, self._backoff.maximum)
+                    self._stop.wait(self._backoff.delay(failed))
+                    failed += 1
                     continue
-                delay = self._backoff.initial
+                failed = 0
             try:
                 self._service()
             except Disconnected as exc:
@@ -375,7 +370,7 @@ class GaugeReader:
             except Exception:  # never let the thread die silently
                 log.exception("gauge reader on %s failed; reopening the port", self.binding)
                 self._disconnected(Disconnected(f"The reader of port {self.binding} failed."))
-                self._stop.wait(delay)
+                self._stop.wait(self._backoff.delay(failed))
 
     def _service(self) -> None:
         """One turn: send what is due, read what arrived, handle frames and deadlines."""

@@ -6,6 +6,7 @@
 - ``verify.verify_central(url)``: every station's chain in a central store.
 """
 
+from inspect_station.backoff import Backoff
 from inspect_station.sync.batch import PreparedBatch, prepare_batch
 from inspect_station.sync.central import (
     CentralStore,
@@ -25,7 +26,6 @@ from inspect_station.sync.errors import (
 )
 from inspect_station.sync.shipper import (
     DEFAULT_BATCH_SIZE,
-    Backoff,
     Shipper,
     ShipSummary,
     SyncState,

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from inspect_station.backoff import Backoff
 from inspect_station.store import LocalStore, journal
 from inspect_station.sync.batch import PreparedBatch, prepare_rows
 from inspect_station.sync.central import CentralStore, IngestResult, open_central
@@ -125,27 +126,6 @@ class ShipSummary:
     """Wall time."""
     conflicts: tuple[str, ...] = ()
     """Rejects the central store now holds conflicting dispositions of (see ``IngestResult``)."""
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential back-off with jitter: ``initial * factor**attempt`` capped at ``maximum``.
-
-    The delay is drawn uniformly from the upper half of that, so stations that failed together
-    do not all come back at the same instant.
-    """
-
-    initial: float = 1.0
-    """First delay, in seconds."""
-    maximum: float = 60.0
-    """Longest delay, in seconds."""
-    factor: float = 2.0
-    """Growth per failed attempt."""
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 0)."""
-        ceiling = min(self.maximum, self.initial * self.factor ** min(attempt, 64))
-        return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
 def _now() -> dt.datetime:
