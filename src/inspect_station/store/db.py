@@ -32,6 +32,10 @@ from inspect_station.store.projections import (
 )
 
 _BUSY_TIMEOUT_MS = 30_000
+_JOURNAL_PAGE = (
+    f"SELECT {', '.join(journal.STORED_FIELDS)} FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
+)
+"""The one read of the journal in seq order: a page of rows after a seq."""
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,12 @@ class LocalStore:
             ).fetchone()
         return (row[0], row[1]) if row else (0, journal.GENESIS)
 
+    def journal_rows(self, after_seq: int, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` journal rows with seq above ``after_seq``, in seq order, as stored:
+        tuples of ``journal.STORED_FIELDS`` (the body as its canonical JSON text)."""
+        with self._lock:
+            return self.conn.execute(_JOURNAL_PAGE, (after_seq, limit)).fetchall()
+
     def records(
         self, after_seq: int = 0, limit: int | None = None, batch: int = 1000
     ) -> Iterator[dict]:
@@ -288,12 +298,7 @@ class LocalStore:
         last = after_seq
         while remaining is None or remaining > 0:
             size = batch if remaining is None else min(batch, remaining)
-            with self._lock:
-                rows = self.conn.execute(
-                    "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body "
-                    "FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (last, size),
-                ).fetchall()
+            rows = self.journal_rows(last, size)
             if not rows:
                 return
             for row in rows:
@@ -343,12 +348,7 @@ class LocalStore:
         """Journal records to verify; a row that cannot be decoded is reported, not raised."""
         last = 0
         while True:
-            with self._lock:
-                rows = self.conn.execute(
-                    "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body "
-                    "FROM journal WHERE seq > ? ORDER BY seq LIMIT 1000",
-                    (last,),
-                ).fetchall()
+            rows = self.journal_rows(last, 1000)
             if not rows:
                 return
             for row in rows:

@@ -29,6 +29,8 @@ from inspect_station.canonical import canonical_text, compose, record_hash
 FORMAT = 1
 GENESIS = "0" * 64
 RECORD_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", "body")
+STORED_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", "hash", "body")
+"""A record's fields in the order a journal row is read and shipped (``body`` as stored text)."""
 
 
 def utc_now() -> str:

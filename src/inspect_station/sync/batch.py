@@ -132,18 +132,8 @@ def _refuse(reason: Refusal, seq: Any, message: str) -> IngestRefused:
     return IngestRefused(reason, message, seq if isinstance(seq, int) else None)
 
 
-LOCAL_COLUMNS: tuple[str, ...] = (
-    "format",
-    "station",
-    "seq",
-    "uuid",
-    "kind",
-    "ts",
-    "prev_hash",
-    "hash",
-    "body",
-)
-"""Order of the fields ``prepare_rows`` takes: the station journal table's columns."""
+LOCAL_COLUMNS: tuple[str, ...] = journal.STORED_FIELDS
+"""Order of the fields ``prepare_rows`` takes: a journal row as the station's store reads it."""
 
 _TEXT_FIELDS = ("station", "uuid", "kind", "ts", "prev_hash", "hash")
 

@@ -36,10 +36,6 @@ from inspect_station.sync.url import CentralUrl, parse_central_url, scrub
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 1000
-_JOURNAL_ROWS = (
-    "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body "
-    "FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
-)
 
 
 class SyncState(StrEnum):
@@ -381,15 +377,13 @@ class Shipper:
                 "database.",
                 c_seq,
             )
-        if c_seq > 0:
-            rows = self.store.query("SELECT hash FROM journal WHERE seq = ?", (c_seq,))
-            if not rows or rows[0]["hash"] != c_hash:
-                raise IngestRefused(
-                    Refusal.FORK,
-                    f"The central store's record seq {c_seq} of station {self.station} differs "
-                    "from this station's: the local journal has forked from what central holds.",
-                    c_seq,
-                )
+        if c_seq > 0 and self.store.hashes(c_seq, c_seq).get(c_seq) != c_hash:
+            raise IngestRefused(
+                Refusal.FORK,
+                f"The central store's record seq {c_seq} of station {self.station} differs "
+                "from this station's: the local journal has forked from what central holds.",
+                c_seq,
+            )
         if c_seq < self._acked_seq:
             log.warning(
                 "%s holds station %s only up to seq %d though seq %d was acknowledged; "
@@ -431,7 +425,7 @@ class Shipper:
         """
         if self._reader is None:
             self._reader = LocalStore(self.store.path, self.station)
-        rows = self._reader.conn.execute(_JOURNAL_ROWS, (after_seq, self.batch_size)).fetchall()
+        rows = self._reader.journal_rows(after_seq, self.batch_size)
         return prepare_rows(self.station, rows) if rows else None
 
     def _close_reader(self) -> None:
