@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspect_station.export.source import LocalSource
+from inspect_station.records import LocalSource
 from inspect_station.store.catalog import CATALOG, ReadQuery, read_query
 
 LOTS = read_query(

@@ -34,10 +34,11 @@ from typing import Any
 
 from inspect_station.config import CalibrationStatus, StationConfig
 from inspect_station.errors import InspectStationError
-from inspect_station.export.source import LocalSource, RecordRef, RecordSource
 from inspect_station.recording import Recorder
+from inspect_station.records import LocalSource, RecordRef, RecordSource
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
+from inspect_station.store.catalog import read_query
 from inspect_station.text import TextError, check_line
 from inspect_station.users import (
     SIGNING,
@@ -48,6 +49,78 @@ from inspect_station.users import (
     UserDirectory,
     WrongPinError,
     named_id,
+)
+
+# The review's reads of the record, as named catalogue queries. (Transitional: the review
+# package of issue 12 moves them to store/review.py.)
+_CURRENT_REJECTS = (
+    "SELECT r.* FROM results r WHERE r.result = 'reject' AND {bound:r} "
+    "AND NOT EXISTS (SELECT 1 FROM results c WHERE c.supersedes = r.uuid AND {bound:c})"
+)
+_BY_CLOSING = " ORDER BY r.closed_at, r.station, r.seq"
+_REJECTS = read_query("dispositions.rejects", _CURRENT_REJECTS + _BY_CLOSING, aliases=("r", "c"))
+# Disposed and complete, unless another disposition conflicts with it (whether a resolution
+# settled that is decided with the signatures).
+_UNDISPOSED_REJECTS = read_query(
+    "dispositions.undisposed_rejects",
+    _CURRENT_REJECTS + " AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.reject = r.uuid"
+    " AND {bound:d} AND d.signers_required <= (SELECT COUNT(*) FROM signatures s"
+    " WHERE s.disposition = d.uuid AND {bound:s}) AND NOT EXISTS (SELECT 1 FROM"
+    " dispositions o WHERE o.reject = r.uuid AND o.uuid <> d.uuid AND {bound:o}))" + _BY_CLOSING,
+    aliases=("r", "c", "d", "s", "o"),
+)
+_RESULT = read_query(
+    "dispositions.result", "SELECT r.* FROM results r WHERE r.uuid = ? AND {bound:r}", ("r",)
+)
+_RESULTS_LIKE = read_query(
+    "dispositions.results_like",
+    "SELECT r.* FROM results r WHERE r.uuid LIKE ? AND {bound:r}",
+    ("r",),
+)
+_LATER_RESULTS = read_query(
+    "dispositions.later_results",
+    "SELECT r.uuid FROM results r WHERE r.supersedes = ? AND {bound:r}",
+    ("r",),
+)
+_INSPECTION_MEASUREMENTS = read_query(
+    "dispositions.inspection_measurements",
+    "SELECT m.*, j.hash AS record_hash FROM measurements m JOIN journal j "
+    "ON j.station = m.station AND j.seq = m.seq "
+    "WHERE m.lot = ? AND m.serial = ? AND m.inspection = ? AND {bound:m} ORDER BY m.seq",
+    ("m",),
+)
+_ORIGINS = read_query(
+    "dispositions.origins",
+    "SELECT ri.uuid, ri.reinspection_of FROM reinspections ri WHERE ri.uuid IN {in} AND {bound:ri}",
+    ("ri",),
+)
+_REINSPECTIONS = read_query(
+    "dispositions.reinspections",
+    "SELECT ri.* FROM reinspections ri WHERE ri.reinspection_of = ? AND {bound:ri} "
+    "ORDER BY ri.opened_at",
+    ("ri",),
+)
+_CURRENT_RESULTS = read_query(
+    "dispositions.current_results",
+    "SELECT r.inspection, r.result FROM results r WHERE r.inspection IN {in} "
+    "AND {bound:r} AND NOT EXISTS (SELECT 1 FROM results c "
+    "WHERE c.supersedes = r.uuid AND {bound:c})",
+    ("r", "c"),
+)
+_RESOLUTIONS = read_query(
+    "dispositions.resolutions",
+    "SELECT x.* FROM resolutions x WHERE x.reject IN {in} AND {bound:x}",
+    ("x",),
+)
+_DISPOSITIONS = read_query(
+    "dispositions.dispositions",
+    "SELECT d.* FROM dispositions d WHERE d.reject IN {in} AND {bound:d}",
+    ("d",),
+)
+_SIGNATURES = read_query(
+    "dispositions.signatures",
+    "SELECT s.* FROM signatures s WHERE s.disposition IN {in} AND {bound:s}",
+    ("s",),
 )
 
 SIGNED_CONTENT_FORMAT = 1
@@ -603,37 +676,18 @@ class Review:
         flt = flt or RejectFilter()
         self.source.refresh()
         now = self.now()
-        sql = (
-            "SELECT r.* FROM results r WHERE r.result = 'reject' AND {bound:r} "
-            "AND NOT EXISTS (SELECT 1 FROM results c WHERE c.supersedes = r.uuid AND {bound:c})"
-        )
-        params: list[Any] = []
-        if flt.lot:
-            sql += " AND r.lot = ?"
-            params.append(flt.lot)
-        if flt.part_number:
-            sql += " AND r.part_number = ?"
-            params.append(flt.part_number)
-        if flt.station:
-            sql += " AND r.station = ?"
-            params.append(flt.station)
-        if flt.older_than is not None:
-            sql += " AND r.closed_at <= ?"
-            params.append(_ts(now - flt.older_than))
-        if flt.newer_than is not None:
-            sql += " AND r.closed_at >= ?"
-            params.append(_ts(now - flt.newer_than))
-        if not flt.include_disposed:
-            # Disposed and complete, unless another disposition conflicts with it (whether a
-            # resolution settled that is decided below, with the signatures).
-            sql += (
-                " AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.reject = r.uuid"
-                " AND {bound:d} AND d.signers_required <= (SELECT COUNT(*) FROM signatures s"
-                " WHERE s.disposition = d.uuid AND {bound:s}) AND NOT EXISTS (SELECT 1 FROM"
-                " dispositions o WHERE o.reject = r.uuid AND o.uuid <> d.uuid AND {bound:o}))"
-            )
-        sql += " ORDER BY r.closed_at, r.station, r.seq"
-        rows = self.source.select(sql, params, aliases=["r", "c", "d", "s", "o"])
+        rows = self.source.rows(_REJECTS if flt.include_disposed else _UNDISPOSED_REJECTS)
+        oldest = _ts(now - flt.older_than) if flt.older_than is not None else None
+        newest = _ts(now - flt.newer_than) if flt.newer_than is not None else None
+        rows = [
+            r
+            for r in rows
+            if (not flt.lot or r["lot"] == flt.lot)
+            and (not flt.part_number or r["part_number"] == flt.part_number)
+            and (not flt.station or r["station"] == flt.station)
+            and (oldest is None or r["closed_at"] <= oldest)
+            and (newest is None or r["closed_at"] >= newest)
+        ]
         dispositions = self._dispositions([r["uuid"] for r in rows])
         resolutions = load_resolutions(self.source, [r["uuid"] for r in rows], self.writer)
         origins = self._origins([r["inspection"] for r in rows])
@@ -658,15 +712,9 @@ class Review:
                 f"{reject_id!r} is not a reject id (a UUID or its first 8 characters)."
             )
         if len(text) == 36:
-            rows = self.source.select(
-                "SELECT r.* FROM results r WHERE r.uuid = ? AND {bound:r}", [text], aliases=["r"]
-            )
+            rows = self.source.rows(_RESULT, [text])
         else:
-            rows = self.source.select(
-                "SELECT r.* FROM results r WHERE r.uuid LIKE ? AND {bound:r}",
-                [text + "%"],
-                aliases=["r"],
-            )
+            rows = self.source.rows(_RESULTS_LIKE, [text + "%"])
         rows = [r for r in rows if r["result"] == "reject"]
         if not rows:
             raise UnknownReject(f"There is no reject {reject_id} in the {self.source.description}.")
@@ -684,17 +732,9 @@ class Review:
 
     def _detail(self, row: dict[str, Any]) -> RejectDetail:
         now = self.now()
-        later = self.source.select(
-            "SELECT r.uuid FROM results r WHERE r.supersedes = ? AND {bound:r}",
-            [row["uuid"]],
-            aliases=["r"],
-        )
-        measurements = self.source.select(
-            "SELECT m.*, j.hash AS record_hash FROM measurements m JOIN journal j "
-            "ON j.station = m.station AND j.seq = m.seq "
-            "WHERE m.lot = ? AND m.serial = ? AND m.inspection = ? AND {bound:m} ORDER BY m.seq",
-            [row["lot"], row["serial"], row["inspection"]],
-            aliases=["m"],
+        later = self.source.rows(_LATER_RESULTS, [row["uuid"]])
+        measurements = self.source.rows(
+            _INSPECTION_MEASUREMENTS, [row["lot"], row["serial"], row["inspection"]]
         )
         superseded = {m["supersedes"] for m in measurements if m["supersedes"]}
         lines = tuple(self._line(m, superseded, now) for m in measurements)
@@ -801,30 +841,14 @@ class Review:
 
     def _origins(self, inspections: list[str]) -> dict[str, str]:
         """Inspection UUID -> the reject it re-inspects, for inspections that are re-inspections."""
-        rows = self.source.select_in(
-            "SELECT ri.uuid, ri.reinspection_of FROM reinspections ri "
-            "WHERE ri.uuid IN {in} AND {bound:ri}",
-            inspections,
-            aliases=["ri"],
-        )
+        rows = self.source.rows(_ORIGINS, values=inspections)
         return {r["uuid"]: r["reinspection_of"] for r in rows}
 
     def _reinspections(self, reject: str) -> tuple[Reinspection, ...]:
-        rows = self.source.select(
-            "SELECT ri.* FROM reinspections ri WHERE ri.reinspection_of = ? AND {bound:ri} "
-            "ORDER BY ri.opened_at",
-            [reject],
-            aliases=["ri"],
-        )
+        rows = self.source.rows(_REINSPECTIONS, [reject])
         results = {
             r["inspection"]: r["result"]
-            for r in self.source.select_in(
-                "SELECT r.inspection, r.result FROM results r WHERE r.inspection IN {in} "
-                "AND {bound:r} AND NOT EXISTS (SELECT 1 FROM results c "
-                "WHERE c.supersedes = r.uuid AND {bound:c})",
-                [r["uuid"] for r in rows],
-                aliases=["r", "c"],
-            )
+            for r in self.source.rows(_CURRENT_RESULTS, values=[r["uuid"] for r in rows])
         }
         return tuple(
             Reinspection(
@@ -1346,11 +1370,7 @@ def load_resolutions(
     """Reject UUID -> its signed resolutions, oldest first, from ``source`` and ``writer``."""
     if not rejects:
         return {}
-    rows = source.select_in(
-        "SELECT x.* FROM resolutions x WHERE x.reject IN {in} AND {bound:x}",
-        rejects,
-        aliases=["x"],
-    )
+    rows = source.rows(_RESOLUTIONS, values=rejects)
     if writer:
         rows += _writer_rows(writer, "resolutions", "reject", rejects)
     out: dict[str, list[Resolution]] = {}
@@ -1390,20 +1410,12 @@ def load_dispositions(
     """
     if not rejects:
         return {}
-    rows = source.select_in(
-        "SELECT d.* FROM dispositions d WHERE d.reject IN {in} AND {bound:d}",
-        rejects,
-        aliases=["d"],
-    )
+    rows = source.rows(_DISPOSITIONS, values=rejects)
     own = _writer_rows(writer, "dispositions", "reject", rejects) if writer else []
     by_uuid = {r["uuid"]: r for r in [*rows, *own]}
     if not by_uuid:
         return {}
-    sig_rows = source.select_in(
-        "SELECT s.* FROM signatures s WHERE s.disposition IN {in} AND {bound:s}",
-        list(by_uuid),
-        aliases=["s"],
-    )
+    sig_rows = source.rows(_SIGNATURES, values=list(by_uuid))
     if writer:
         sig_rows += _writer_rows(writer, "signatures", "disposition", list(by_uuid))
     signatures: dict[str, dict[str, Signature]] = {}

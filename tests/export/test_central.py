@@ -13,9 +13,10 @@ from userkit import PINS, add_users
 
 from inspect_station.dispositions import AlreadyDisposed, RejectFilter, Review, Status
 from inspect_station.export.lot import export_lot
-from inspect_station.export.source import CentralSource, LocalSource
 from inspect_station.recording import Recorder
+from inspect_station.records import LocalSource
 from inspect_station.store import LocalStore
+from inspect_station.sync import open_source
 from inspect_station.users import UserDirectory
 
 
@@ -45,7 +46,7 @@ def test_a_lot_exports_the_same_from_the_station_and_the_central_store(
     ship(lot7.store, central_url)
     local, central = tmp_path / "local.csv", tmp_path / "central.csv"
     export_lot(LocalSource(lot7.store), "L-7", "csv", local)
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         result = export_lot(source, "L-7", "csv", central)
     assert [c.station for c in result.data.verification] == ["TEST-1"]
     assert result.data.verified
@@ -69,7 +70,7 @@ def test_an_office_terminal_reviews_the_central_store_and_signs_into_its_own_jou
     ship(lot7.store, central_url)
     bench_head = lot7.store.head()
     store, users = office
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         review = Review(source, store, users)
         queue = review.queue()
         assert [(r.station, r.serial) for r in queue] == [("TEST-1", "Q1"), ("BENCH-2", "R1")]
@@ -88,7 +89,7 @@ def test_an_office_terminal_reviews_the_central_store_and_signs_into_its_own_jou
     assert lot7.store.head() == bench_head
     assert {r["station"] for r in store.records()} == {"OFFICE-1"}
     ship(store, central_url)
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         review = Review(source, lot7.store, lot7.users)  # a bench reading central sees it too
         with pytest.raises(AlreadyDisposed):
             review.sign(q1, "scrap", "again", user_id="sam", pin=PINS["sam"])

@@ -9,7 +9,7 @@ from chromium import run_chromium
 from lots import GOOD, RecordedLot, record_part
 
 from inspect_station.export.lot import export_lot
-from inspect_station.export.source import LocalSource
+from inspect_station.records import LocalSource
 
 
 def render_dom(chromium: str, html: Path, tmp_path: Path) -> str:

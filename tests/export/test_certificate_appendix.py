@@ -12,7 +12,7 @@ from lots import RecordedLot
 
 from inspect_station.export.appendix import frame_text
 from inspect_station.export.lot import export_lot, load_lot
-from inspect_station.export.source import LocalSource
+from inspect_station.records import LocalSource
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from lots import RecordedLot
 
 from inspect_station.export.csvfile import COLUMNS, spreadsheet_safe
 from inspect_station.export.lot import ExportError, ExportOptions, export_lot
-from inspect_station.export.source import LocalSource, RecordSource
 from inspect_station.recording import Recorder
+from inspect_station.records import LocalSource, RecordSource
 
 
 def read_csv(path: Path) -> tuple[bytes, list[dict[str, str]]]:
@@ -131,6 +131,7 @@ def test_corrections_dispositions_and_reinspections_are_on_their_rows(
 class PortableLocal(LocalSource):
     """The local store read only through the portable SQL a central store gets."""
 
+    capabilities = frozenset()
     measurement_rows = RecordSource.measurement_rows
     lot_measurements = RecordSource.lot_measurements
 

@@ -9,7 +9,7 @@ import pytest
 from lots import RecordedLot, record_part
 
 from inspect_station.export.lot import ExportError, ExportOptions, export_lot
-from inspect_station.export.source import LocalSource
+from inspect_station.records import LocalSource
 
 
 @dataclass

@@ -27,10 +27,11 @@ from inspect_station.export.fai import (
     table_cells,
 )
 from inspect_station.export.lot import ExportError
-from inspect_station.export.source import CentralSource, LocalSource
 from inspect_station.recording import ManualSource, Recorder
+from inspect_station.records import LocalSource
 from inspect_station.spec import PartSpec, load_spec
 from inspect_station.store import LocalStore
+from inspect_station.sync import open_source
 
 
 def journal(store: LocalStore) -> dict[str, dict[str, Any]]:
@@ -300,7 +301,7 @@ def test_hostile_text_stays_text_in_every_format(store: LocalStore, plate: PartS
 def test_the_form_is_the_same_from_a_central_store(lot7: RecordedLot, central_url: str):
     ship(lot7.store, central_url)
     local = load_form3(LocalSource(lot7.store), "P2")
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         central = load_form3(source, "P2")
     assert central.rows == local.rows
     assert central.heads == local.heads and central.verification_text == "OK"

@@ -11,7 +11,7 @@ from lots import RecordedLot
 
 from inspect_station.export.jsonfile import schema
 from inspect_station.export.lot import export_lot
-from inspect_station.export.source import LocalSource
+from inspect_station.records import LocalSource
 
 
 @pytest.fixture

@@ -24,10 +24,11 @@ from qifkit import (
 
 from inspect_station.cli import main
 from inspect_station.export.lot import ExportOptions, export_lot
-from inspect_station.export.source import CentralSource, LocalSource, RecordSource
 from inspect_station.recording import GaugeSource, ManualSource, Recorder
+from inspect_station.records import LocalSource, RecordSource
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
+from inspect_station.sync import open_source
 
 
 @pytest.fixture(scope="session")
@@ -369,7 +370,7 @@ def test_the_lot_exports_the_same_from_a_central_store(
 ):
     ship(lot7.store, central_url)
     local = export_qif(LocalSource(lot7.store), "L-7", tmp_path / "local.qif")
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         central = export_qif(source, "L-7", tmp_path / "central.qif")
     assert_measurements_match(central, lot_records(lot7.store, "L-7"))
     assert read_qif(central).export.find("is:Source", NS).get("kind") == "central"
@@ -385,7 +386,7 @@ def test_a_lot_from_two_stations_names_both_chain_heads(
         bench2_head = bench2.head()
         bench2_records = lot_records(bench2, "L-7")
     ship(lot7.store, central_url)
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         text = export_qif(source, "L-7", tmp_path / "central.qif")
     assert_measurements_match(text, lot_records(lot7.store, "L-7") + bench2_records)
     heads = {

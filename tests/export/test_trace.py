@@ -9,8 +9,8 @@ import io
 from lots import RecordedLot
 from userkit import PINS
 
-from inspect_station.export.source import LocalSource
 from inspect_station.export.trace import TRACE_COLUMNS, trace_csv, trace_gauge, trace_table
+from inspect_station.records import LocalSource
 
 
 def test_every_result_taken_with_the_gauge(lot7: RecordedLot):

@@ -16,11 +16,10 @@ from rejectkit import make_people, reject_part
 from synckit import RawCentral
 
 from inspect_station.dispositions import RejectFilter, Review, Status
-from inspect_station.export.source import CentralSource
 from inspect_station.store import LocalStore
 from inspect_station.store import journal as jn
 from inspect_station.store.projections import project
-from inspect_station.sync import IngestRefused, Refusal, Shipper, open_central
+from inspect_station.sync import IngestRefused, Refusal, Shipper, open_central, open_source
 from inspect_station.sync.verify import verify_central_store
 
 FORGED_DISPOSITION = (
@@ -56,7 +55,7 @@ def bench_b(make_station, bracket) -> tuple[LocalStore, dict]:
 
 def awaiting(central_url: str, writer: LocalStore) -> list[tuple[str, Status]]:
     """(reject, status) of every reject in the central store's review queue."""
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         queue = Review(source, writer).queue(RejectFilter(include_disposed=True))
     return [(r.reject, r.status) for r in queue]
 

@@ -17,9 +17,10 @@ from rejectkit import make_people, reject_part
 
 from inspect_station.cli import main
 from inspect_station.dispositions import AlreadyDisposed, NotPermitted, RejectFilter, Review, Status
-from inspect_station.export.source import CentralSource, LocalSource
+from inspect_station.records import LocalSource
 from inspect_station.store import LocalStore
-from inspect_station.sync import Shipper, open_central
+from inspect_station.store.catalog import read_query
+from inspect_station.sync import Shipper, open_central, open_source
 from inspect_station.sync.verify import verify_central_store
 
 
@@ -41,7 +42,7 @@ def conflict(central_url, make_station, bracket, tmp_path: Path):
         source.backup(copy)  # the reject, before anyone disposed of it
     office = make_station("OFFICE-1")
     make_people(office, ("kim", "Kim Park", "550761"))
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         review = Review(source, office)
         review.sign(reject, "rework", "re-cut to length", user_id="kim", pin="550761")
     Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="975310")
@@ -50,8 +51,15 @@ def conflict(central_url, make_station, bracket, tmp_path: Path):
     return bench, office, reject, config
 
 
+HELD = read_query(
+    "test.dispositions_held",
+    "SELECT d.disposition, d.station FROM dispositions d WHERE {bound:d} ORDER BY d.station",
+    aliases=("d",),
+)
+
+
 def queue(central_url: str, writer: LocalStore) -> list:
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         return Review(source, writer).queue(RejectFilter(include_disposed=True))
 
 
@@ -66,8 +74,8 @@ def test_a_double_disposition_is_found_at_ingest_and_both_are_kept(
     assert shipped.exit_code == 0, shipped.output
     assert f"Reject {reject[:8]} now has conflicting dispositions" in shipped.output
     assert f"disposition resolve {reject[:8]}" in shipped.output
-    with CentralSource.open(central_url) as source:
-        held = source.query("SELECT disposition, station FROM dispositions ORDER BY station")
+    with open_source(central_url) as source:
+        held = source.rows(HELD)
         assert held == [
             {"disposition": "scrap", "station": "BENCH-3"},
             {"disposition": "rework", "station": "OFFICE-1"},
@@ -84,7 +92,7 @@ def test_nothing_is_in_force_until_a_supervisor_signs_which_disposition_stands(
     bench, office, reject, config = conflict
     Shipper(office, central_url).ship()
     Shipper(bench, central_url).ship()
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         review = Review(source, office)
         detail = review.detail(reject)
         assert detail.standing.conflict and detail.disposition is None
@@ -126,7 +134,7 @@ def test_nothing_is_in_force_until_a_supervisor_signs_which_disposition_stands(
         assert (summary.status, summary.disposition.uuid) == (Status.DISPOSED, rework.uuid)
     finally:
         other.close()
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         assert all(report.ok for report in verify_central_store(source.central))
         review = Review(source, office)
         review.start_reinspection(reject, _recorder(office), bracket, "ann")  # rework in force
@@ -165,7 +173,7 @@ def test_a_disposition_signed_after_a_resolution_conflicts_again(conflict, centr
     bench, office, reject, _ = conflict
     Shipper(office, central_url).ship()
     Shipper(bench, central_url).ship()
-    with CentralSource.open(central_url) as source:
+    with open_source(central_url) as source:
         review = Review(source, office)
         kept = review.detail(reject).dispositions[0]
         resolution = review.resolve_conflict(
@@ -177,7 +185,7 @@ def test_a_disposition_signed_after_a_resolution_conflicts_again(conflict, centr
     try:
         make_people(third, ("lee", "Lee Wu", "246802"))
         # A terminal that never saw the others' (only the reject, from an early copy).
-        with CentralSource.open(central_url) as source:
+        with open_source(central_url) as source:
             review = Review(source, third)
             with pytest.raises(AlreadyDisposed, match="already disposed as rework"):
                 review.sign(reject, "repair", "x", user_id="lee", pin="246802")
@@ -203,7 +211,7 @@ def test_a_station_role_learns_of_the_conflict_its_batch_made(pg_database, make_
     office = make_station("OFFICE-1")
     make_people(office, ("kim", "Kim Park", "550761"))
     Shipper(bench, bench_role.url).ship()
-    with CentralSource.open(pg_database.url) as source:
+    with open_source(pg_database.url) as source:
         Review(source, office).sign(reject, "rework", "re-cut", user_id="kim", pin="550761")
     assert Shipper(office, office_role.url).ship().conflicts == ()
     Review(LocalSource(bench), bench).sign(reject, "scrap", "burnt", user_id="sam", pin="975310")

@@ -8,9 +8,9 @@ from textual.widgets import DataTable, Static
 from uikit import settle, sign_in, type_text, wait_until
 
 from inspect_station.dispositions import Review, Status
-from inspect_station.export.source import CentralSource, LocalSource
+from inspect_station.records import LocalSource
 from inspect_station.store import LocalStore
-from inspect_station.sync import Shipper
+from inspect_station.sync import Shipper, open_source
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen
 
@@ -24,7 +24,7 @@ async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path
     # Another office signs rework from the central store; this station, offline, signs scrap.
     other = LocalStore(tmp_path / "office-2.db", "OFFICE-2")
     make_people(other, ("kim", "Kim Park", "550761"))
-    with CentralSource.open(central) as source:
+    with open_source(central) as source:
         Review(source, other).sign(reject, "rework", "re-machine", user_id="kim", pin="550761")
     Shipper(other, central).ship()
     other.close()
@@ -33,7 +33,7 @@ async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path
     )
     assert Shipper(service.store, central).ship().conflicts == (reject,)
 
-    source = CentralSource.open(central)
+    source = open_source(central)
     review = Review(source, service.store, service.users)
     app = StationApp(
         service, review=review, office=True, hub_factory=lambda _cb: None, shipper_factory=None

@@ -6,9 +6,8 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from uikit import settle, sign_in, type_text, wait_until
 
 from inspect_station.dispositions import Review
-from inspect_station.export.source import CentralSource
 from inspect_station.recording import ManualSource
-from inspect_station.sync import Shipper
+from inspect_station.sync import Shipper, open_source
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen
 from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen, SignDialog
@@ -151,7 +150,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
     central = f"sqlite:///{tmp_path / 'central.db'}"
     reject_a_part(station.service)
     Shipper(station.service.store, central).ship()
-    source = CentralSource.open(central)
+    source = open_source(central)
     service = station.service  # the office's own journal: here the same demo file
     review = Review(source, service.store, service.users)
     app = StationApp(
@@ -176,7 +175,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
     finally:
         source.close()
     Shipper(service.store, central).ship()
-    again = CentralSource.open(central)
+    again = open_source(central)
     try:
         detail = Review(again, service.store, service.users).queue()
         assert detail == []  # disposed: no longer awaiting

@@ -35,7 +35,6 @@ from inspect_station.export.lot import (
     manifest_text,
     write_export,
 )
-from inspect_station.export.source import CentralSource, LocalSource, RecordSource
 from inspect_station.export.trace import (
     UnknownGauge,
     recorded_assets,
@@ -44,7 +43,9 @@ from inspect_station.export.trace import (
     trace_json,
     trace_table,
 )
+from inspect_station.records import LocalSource, RecordSource
 from inspect_station.store import LocalStore
+from inspect_station.sync import open_source
 from inspect_station.text import printable, safe_json
 
 _DB = click.option(
@@ -89,7 +90,7 @@ def record_source(
     if central_url:
         if db:
             raise click.UsageError("Give --db or --central, not both.")
-        with CentralSource.open(central_url) as source:
+        with open_source(central_url) as source:
             yield source, None
         return
     with _local_store(ctx, db) as store:
@@ -265,7 +266,7 @@ def _reviewing(
         if db:
             raise click.UsageError("Give --db or --central, not both.")
         path = ctx.config.db_path
-        with CentralSource.open(central_url) as source:
+        with open_source(central_url) as source:
             if writing:
                 with open_store(ctx, path) as store:
                     yield _review(ctx, source, store)

@@ -355,10 +355,11 @@ def review_source(
 ) -> Iterator[RecordSource]:
     """Where an office terminal reads rejects: a central store, a record opened read-only, or
     the terminal's own record."""
-    from inspect_station.export.source import CentralSource, LocalSource
+    from inspect_station.export.source import LocalSource
+    from inspect_station.sync import open_source
 
     if central_url:
-        with CentralSource.open(central_url) as central:
+        with open_source(central_url) as central:
             yield central
     elif db is not None:
         with LocalStore.open_readonly(db) as copy:

@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspect_station.export.lot import ExportError, ExportOptions, HashingWriter, LotData
-from inspect_station.export.source import FIELD
+from inspect_station.records import FIELD
 from inspect_station.spec.model import Characteristic, Kind
 
 DEFAULT_ENCODING = "cp1252"

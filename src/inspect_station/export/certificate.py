@@ -24,7 +24,7 @@ from typing import Any
 from inspect_station import __version__
 from inspect_station.export.appendix import render_appendix
 from inspect_station.export.lot import ExportOptions, HashingWriter, LotData
-from inspect_station.export.source import FIELD
+from inspect_station.records import FIELD
 from inspect_station.spec.model import Kind
 
 CERTIFICATE_TITLE = "Certificate of Conformance"

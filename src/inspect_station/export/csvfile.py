@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from inspect_station.export.lot import ExportOptions, HashingWriter, InspectionData, LotData
-from inspect_station.export.source import FIELD, ROW_FIELDS, LocalSource
+from inspect_station.records import FIELD, ROW_FIELDS, Capability
+from inspect_station.records.source import ROW_FLAG
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("lot", "Lot id."),
@@ -213,9 +214,9 @@ def write_csv(data: LotData, out: HashingWriter, options: ExportOptions) -> None
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([name for name, _ in COLUMNS])
-    if isinstance(data.source, LocalSource):
+    if Capability.PACKED_PAGES in data.source.capabilities:
         out.write(buffer.getvalue().encode("utf-8"))
-        _write_local(data, data.source, out)
+        _write_packed(data, out)
         return
     for rows in csv_rows(data):
         writer.writerows(rows)
@@ -225,27 +226,17 @@ def write_csv(data: LotData, out: HashingWriter, options: ExportOptions) -> None
     out.write(buffer.getvalue().encode("utf-8"))
 
 
-# -- the local fast path ---------------------------------------------------------------------
-# SQLite returns the measurement's own cells as text and flags every row in which a cell could
-# start a formula. The cells of any other row are joined with commas; where that is not what
-# csv.writer writes (a cell holds a comma, a quote or a line break) the row's cells go through
-# csv.writer instead. A test holds the result byte-identical to the portable csv_rows.
+# -- the packed path -------------------------------------------------------------------------
+# A source that can pack pages (the local store: SQLite) returns the measurement's own cells as
+# text and flags every row in which a cell could start a formula. The cells of any other row
+# are joined with commas; where that is not what csv.writer writes (a cell holds a comma, a
+# quote or a line break) the row's cells go through csv.writer instead. A test holds the result
+# byte-identical to the portable csv_rows.
 
-
-def _local_values() -> tuple[str, ...]:
-    cells = []
-    for name in ROW_FIELDS[:_CELLS]:
-        if name == "seq":
-            cells.append("CAST(m.seq AS TEXT)")
-        elif name == "raw":
-            cells.append("m.raw")  # escaped in Python
-        else:
-            cells.append(f"ifnull(m.{name}, '')")
-    flag = "json(CASE WHEN m.formula THEN 'true' ELSE 'false' END)"
-    return (*cells, "m.inspection", "m.serial", flag)
-
-
-_LOCAL_VALUES = _local_values()
+_PACKED_FIELDS = (*ROW_FIELDS[:_CELLS], "inspection", "serial", ROW_FLAG)
+"""The cells of a packed row: the CSV's measurement cells, the inspection, serial and flag."""
+_PACKED_TEXT = frozenset(ROW_FIELDS[:_CELLS]) - {"raw"}
+"""Cells given as text, NULL as '' (the raw frame is escaped here, in Python)."""
 
 
 def _line(cells: list[Any]) -> str:
@@ -255,12 +246,12 @@ def _line(cells: list[Any]) -> str:
     return buffer.getvalue()
 
 
-def _write_local(data: LotData, source: LocalSource, out: HashingWriter) -> None:
-    """Write the rows of a lot in the station's own record (same bytes as ``csv_rows``)."""
+def _write_packed(data: LotData, out: HashingWriter) -> None:
+    """Write the rows of a lot from packed pages (the same bytes as ``csv_rows``)."""
     parts = _Parts(data)
     texts: dict[str, tuple[str, str]] = {}
     commas = _CELLS - 1
-    for page in source.sqlite_pages(data.lot, _LOCAL_VALUES):
+    for page in data.source.packed_pages(data.lot, _PACKED_FIELDS, _PACKED_TEXT):
         lines = []
         append = lines.append
         for cells in page:

@@ -58,7 +58,7 @@ from inspect_station.export.lot import (
     LotData,
     load_lot,
 )
-from inspect_station.export.source import ChainCheck, RecordSource
+from inspect_station.records import ChainCheck, RecordSource
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
 

@@ -32,10 +32,10 @@ from inspect_station.dispositions import (
     load_resolutions,
 )
 from inspect_station.errors import InspectStationError
-from inspect_station.export.source import ChainCheck, RecordSource
+from inspect_station.records import ChainCheck, RecordSource
 from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan, lot_decision
 from inspect_station.spec.model import PartSpec
-from inspect_station.store import LocalStore, journal
+from inspect_station.store import LocalStore, journal, queries
 from inspect_station.text import TextError, check_line, printable
 
 FORMATS: tuple[str, ...] = ("csv", "json", "dfq", "html", "qif")
@@ -264,11 +264,7 @@ def load_lot(
 ) -> LotData:
     """Gather a lot's record from ``source``; ExportError for an unknown or empty lot."""
     lot = (lot or "").strip()
-    lot_records = source.select(
-        "SELECT l.* FROM lots l WHERE l.lot = ? AND {bound:l} ORDER BY l.opened_at",
-        [lot],
-        aliases=["l"],
-    )
+    lot_records = source.rows(queries.LOT_OPENED, [lot])
     if not lot_records:
         raise ExportError(f"There is no lot {lot!r} in the {source.description}.")
     spec_hashes = {r["spec_hash"] for r in lot_records}
@@ -278,11 +274,7 @@ def load_lot(
         )
         raise ExportError(f"Lot {lot} was opened for different spec revisions at {where}.")
     (spec_hash,) = spec_hashes
-    counts = source.select(
-        "SELECT COUNT(*) AS n FROM measurements m WHERE m.lot = ? AND {bound:m}",
-        [lot],
-        aliases=["m"],
-    )
+    counts = source.rows(queries.LOT_MEASUREMENT_COUNT, [lot])
     if not counts[0]["n"]:
         raise ExportError(f"Lot {lot} has no measurements yet; there is nothing to export.")
     spec, verified = _spec(source, spec_hash, lot)
@@ -290,12 +282,7 @@ def load_lot(
     reject_ids = [r["uuid"] for i in inspections for r in i.results if r["result"] == "reject"]
     dispositions = load_dispositions(source, reject_ids, writer)
     resolutions = load_resolutions(source, reject_ids, writer)
-    corrections = source.select(
-        "SELECT m.uuid, m.supersedes FROM measurements m "
-        "WHERE m.lot = ? AND m.supersedes IS NOT NULL AND {bound:m}",
-        [lot],
-        aliases=["m"],
-    )
+    corrections = source.rows(queries.LOT_CORRECTIONS, [lot])
     data = LotData(
         source=source,
         lot=lot,
@@ -317,11 +304,7 @@ def load_lot(
 
 
 def _spec(source: RecordSource, spec_hash: str, lot: str) -> tuple[PartSpec, bool]:
-    rows = source.select(
-        "SELECT s.* FROM specs s WHERE s.spec_hash = ? AND {bound:s} ORDER BY s.seq",
-        [spec_hash],
-        aliases=["s"],
-    )
+    rows = source.rows(queries.SPEC_BY_HASH, [spec_hash])
     if not rows:
         raise ExportError(f"The spec record of lot {lot} ({spec_hash[:12]}…) is missing.")
     try:
@@ -332,28 +315,10 @@ def _spec(source: RecordSource, spec_hash: str, lot: str) -> tuple[PartSpec, boo
 
 
 def _inspections(source: RecordSource, lot: str) -> list[InspectionData]:
-    rows = source.select(
-        "SELECT i.uuid, i.station, i.seq, i.serial, i.inspector, i.opened_at "
-        "FROM inspections i WHERE i.lot = ? AND {bound:i}",
-        [lot],
-        aliases=["i"],
-    )
-    links = {
-        r["uuid"]: r
-        for r in source.select(
-            "SELECT ri.* FROM reinspections ri WHERE ri.lot = ? AND {bound:ri}",
-            [lot],
-            aliases=["ri"],
-        )
-    }
+    rows = source.rows(queries.LOT_INSPECTIONS, [lot])
+    links = {r["uuid"]: r for r in source.rows(queries.LOT_REINSPECTIONS, [lot])}
     results: dict[str, list[dict[str, Any]]] = {}
-    for r in source.select(
-        "SELECT r.uuid, r.station, r.seq, r.inspection, r.result, r.failed, r.defect_code, "
-        "r.note, r.inspector, r.closed_at, r.supersedes FROM results r "
-        "WHERE r.lot = ? AND {bound:r} ORDER BY r.station, r.seq",
-        [lot],
-        aliases=["r"],
-    ):
+    for r in source.rows(queries.LOT_RESULTS, [lot]):
         results.setdefault(r["inspection"], []).append(r)
     out = []
     for row in rows:

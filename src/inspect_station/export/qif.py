@@ -66,7 +66,7 @@ from inspect_station.export.lot import (
     InspectionData,
     LotData,
 )
-from inspect_station.export.source import LocalSource
+from inspect_station.records import Capability
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.units import dimension
 
@@ -743,11 +743,9 @@ class _Writer:
         """The lot's measurement rows (lists in ``_ROW_COLUMNS`` order) page by page, in journal
         order (station, seq)."""
         source = self.data.source
-        if isinstance(source, LocalSource):
-            # SQLite builds each page as one JSON text, read ahead by a worker thread.
-            yield from source.sqlite_pages(
-                self.data.lot, [f"m.{n}" for n in _ROW_COLUMNS], page=_PAGE
-            )
+        if Capability.PACKED_PAGES in source.capabilities:
+            # The database builds each page itself (SQLite: one JSON text, read ahead).
+            yield from source.packed_pages(self.data.lot, _ROW_COLUMNS, page=_PAGE)
             return
         for page in self.data.measurement_pages():
             yield [[row[name] for name in _ROW_COLUMNS] for row in page]

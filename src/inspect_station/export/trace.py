@@ -19,7 +19,8 @@ from typing import Any
 from inspect_station.dispositions import Standing, Status, load_dispositions, load_resolutions
 from inspect_station.errors import InspectStationError
 from inspect_station.export.csvfile import spreadsheet_safe
-from inspect_station.export.source import RecordSource
+from inspect_station.records import RecordSource
+from inspect_station.store import queries
 
 
 class UnknownGauge(InspectStationError):
@@ -89,27 +90,13 @@ def trace_gauge(
     source: RecordSource, asset: str, since: dt.date | None = None
 ) -> list[TracedResult]:
     """Every measurement taken with gauge ``asset`` (since the UTC start of ``since``), by time."""
-    sql = (
-        "SELECT m.station, m.seq, m.uuid, m.measured_at, m.lot, m.part_number, m.revision, "
-        "m.serial, m.inspection, m.characteristic, m.characteristic_name, m.value, m.unit, "
-        "m.verdict, m.gauge_serial, m.gauge_certificate, m.gauge_calibration_due, m.inspector, "
-        "CASE WHEN EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid "
-        "AND {bound:c}) THEN 'superseded' ELSE 'current' END AS status "
-        "FROM measurements m WHERE m.gauge_asset = ? AND {bound:m}"
-    )
-    params: list[Any] = [asset]
-    if since is not None:
-        sql += " AND m.measured_at >= ?"
-        params.append(f"{since.isoformat()}T00:00:00.000000Z")
-    sql += " ORDER BY m.measured_at, m.station, m.seq"
-    rows = source.select(sql, params, aliases=["m", "c"])
+    if since is None:
+        rows = source.rows(queries.GAUGE_MEASUREMENTS, [asset])
+    else:
+        start = f"{since.isoformat()}T00:00:00.000000Z"
+        rows = source.rows(queries.GAUGE_MEASUREMENTS_SINCE, [asset, start])
     results: dict[str, dict[str, Any]] = {}
-    for r in source.select_in(
-        "SELECT r.uuid, r.inspection, r.result, r.seq FROM results r "
-        "WHERE r.inspection IN {in} AND {bound:r} ORDER BY r.seq",
-        [row["inspection"] for row in rows],
-        aliases=["r"],
-    ):
+    for r in source.rows(queries.INSPECTION_RESULTS, values=[row["inspection"] for row in rows]):
         results[r["inspection"]] = r  # the last one is in force
     rejects = [r["uuid"] for r in results.values() if r["result"] == "reject"]
     dispositions = load_dispositions(source, rejects)
@@ -171,12 +158,7 @@ def _disposition_text(r: TracedResult) -> str:
 
 def recorded_assets(source: RecordSource) -> set[str]:
     """Every gauge asset that fed a measurement in the source, at any time."""
-    rows = source.select(
-        "SELECT DISTINCT m.gauge_asset FROM measurements m "
-        "WHERE m.gauge_asset IS NOT NULL AND {bound:m}",
-        aliases=["m"],
-    )
-    return {row["gauge_asset"] for row in rows}
+    return {row["gauge_asset"] for row in source.rows(queries.GAUGE_ASSETS)}
 
 
 def trace_csv(results: list[TracedResult]) -> str:

@@ -1,6 +1,7 @@
 """Central stores (embedded SQLite, PostgreSQL) and the batch shipper: offline-first sync.
 
-- ``open_central(url)`` -> ``CentralStore``: ingest batches, report heads, stream back;
+- ``open_central(url)`` -> ``CentralStore``: ingest batches, report heads, stream back, answer
+  named read queries; ``open_source(url)``: the same store as a ``records.CentralSource``;
 - ``Shipper(store, central_url, batch_size)``: ``ship()`` once, or ``run(stop, on_status)`` in
   a background thread, reporting ``SyncStatus``;
 - ``verify.verify_central(url)``: every station's chain in a central store.
@@ -14,6 +15,7 @@ from inspect_station.sync.central import (
     StationCredentials,
     StationSummary,
     open_central,
+    open_source,
 )
 from inspect_station.sync.errors import (
     CentralPermissionError,
@@ -54,6 +56,7 @@ __all__ = [
     "SyncStatus",
     "mask_url",
     "open_central",
+    "open_source",
     "parse_central_url",
     "prepare_batch",
 ]

@@ -6,6 +6,10 @@ database itself from each verified journal record, never written by a station --
 (seq, hash) per station so that a batch is checked against what is held in O(batch), and the
 append-only history of every head it acknowledged. All of it is append-only, enforced by
 triggers in the database. ``open_central(url)`` picks the backend.
+
+A central store is also a ``records.central.CentralReader``: it answers the catalogue's named
+read queries (``read``), never SQL text from a caller, and verifies the chains it holds
+(``check_chains``, with ``verify_station``); ``open_source(url)`` opens one as a record source.
 """
 
 from __future__ import annotations
@@ -15,8 +19,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inspect_station.records.central import CentralSource
+from inspect_station.records.source import ChainCheck
+from inspect_station.store import journal
+from inspect_station.store.catalog import ReadQuery
+from inspect_station.store.projections import check_projections
 from inspect_station.sync.batch import PreparedBatch, prepare_batch
 from inspect_station.sync.url import CentralUrl, parse_central_url
+
+_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -149,14 +160,62 @@ class CentralStore(ABC):
         """A (table, seq) projection row of the station above ``seq`` (which should not exist)."""
 
     @abstractmethod
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of one read-only SQL statement, as dicts, on either backend.
+    def read(
+        self,
+        query: ReadQuery,
+        params: Sequence[Any] = (),
+        *,
+        heads: Mapping[str, int],
+        values: Sequence[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of a registered catalogue query over the snapshot ``heads`` (station -> seq).
 
-        ``?`` marks each parameter (outside quotes and comments); tables and views are named
-        without a schema (``journal``, ``measurements``, ``current_results``, ...). The
-        database refuses a statement that would change anything; every error is a SyncError
-        sentence.
+        The query is made into statements by ``catalog.statements`` (ValueError for one that
+        is not registered); tables and views are named without a schema. The database refuses
+        a statement that would change anything; every error is a SyncError sentence.
         """
+
+    @property
+    def description(self) -> str:
+        """Where the records are, for people (the URL without its password)."""
+        return f"central store {self.url.display}"
+
+    def snapshot_heads(self) -> dict[str, tuple[int, str]]:
+        """Station -> (seq, hash) of its verified head, for every station with records."""
+        return {s.station: (s.head_seq, s.head_hash) for s in self.stations() if s.head_seq}
+
+    def check_chains(self, stations: Iterable[str]) -> list[ChainCheck]:
+        """Verify these stations' chains and projections as held now, in station order."""
+        summaries = {s.station: s for s in self.stations()}
+        out = []
+        for station in sorted(set(stations)):
+            summary = summaries.get(station)
+            if summary is None:
+                out.append(
+                    ChainCheck(
+                        station,
+                        False,
+                        0,
+                        0,
+                        journal.GENESIS,
+                        None,
+                        "the central store holds no records of it",
+                    )
+                )
+                continue
+            report = verify_station(self, summary)
+            out.append(
+                ChainCheck(
+                    station,
+                    report.ok,
+                    report.checked,
+                    summary.head_seq,
+                    summary.head_hash,
+                    report.bad_seq,
+                    report.reason,
+                )
+            )
+        return out
 
     @abstractmethod
     def add_station(
@@ -175,6 +234,120 @@ class CentralStore(ABC):
         self.close()
 
 
+@dataclass(frozen=True)
+class StationReport:
+    """Outcome of verifying one station's records in the central store."""
+
+    station: str
+    """Station id."""
+    records: int
+    """Records the central store holds for it."""
+    checked: int
+    """Records verified (up to and including the first bad one)."""
+    head_seq: int
+    """The station's verified head seq in the central store."""
+    ok: bool
+    """Whether the chain, the projections and the head all verified."""
+    bad_seq: int | None = None
+    """The first seq found wrong."""
+    reason: str | None = None
+    """What is wrong, in one sentence."""
+    projections: bool = True
+    """Whether the projection rows were compared with the journal too."""
+
+    def line(self) -> str:
+        """One line for the terminal."""
+        if self.ok:
+            span = f"seq 1-{self.head_seq}" if self.head_seq else "no records"
+            what = "chain and projections OK" if self.projections else "chain OK"
+            return f"{self.station}: {self.records:,} records, {span}, {what}"
+        where = f" at seq {self.bad_seq}" if self.bad_seq is not None else ""
+        return f"{self.station}: {self.records:,} records, BROKEN{where}: {self.reason}"
+
+
+def _check_projections(
+    central: CentralStore, station: str, records: list[dict[str, Any]]
+) -> tuple[int, str] | None:
+    """The first (seq, reason) where stored projection rows differ from the journal's."""
+
+    def stored(table: str, first: int, last: int) -> list[dict[str, Any]]:
+        return central.projection_rows(table, station, first, last)
+
+    return check_projections(records, stored, station)
+
+
+def short_hash(hash_: str) -> str:
+    """The first 16 hex digits of a hash and an ellipsis, for messages."""
+    return hash_[:16] + "…"
+
+
+def verify_station(
+    central: CentralStore,
+    summary: StationSummary,
+    history: list[AcknowledgedHead] | None = None,
+    *,
+    projections: bool = True,
+) -> StationReport:
+    """Verify one station's chain, projections (unless ``projections`` is False) and head in
+    the central store, and the journal against the heads the store acknowledged to it (read
+    here unless ``history`` is given)."""
+    station = summary.station
+    verifier = journal.ChainVerifier(station)
+    chunk: list[dict[str, Any]] = []
+    if history is None:
+        history = central.acknowledged_heads(station)
+    acknowledged = {entry.seq: entry for entry in history}
+
+    def broken(seq: int | None, reason: str) -> StationReport:
+        return StationReport(
+            station, summary.records, verifier.count, summary.head_seq, False, seq, reason
+        )
+
+    for record in central.records(station):
+        if not verifier.feed(record):
+            report = verifier.report()
+            return broken(report.bad_seq, report.reason or "the chain is broken")
+        entry = acknowledged.get(record["seq"])
+        if entry is not None and entry.hash != record["hash"]:
+            return broken(
+                record["seq"],
+                f"the record is not the one acknowledged at {entry.acknowledged_at} (hash "
+                f"{short_hash(entry.hash)}): the chain was rewritten",
+            )
+        if projections:
+            chunk.append(record)
+        if len(chunk) >= _CHUNK:
+            problem = _check_projections(central, station, chunk)
+            if problem:
+                return broken(*problem)
+            chunk = []
+    if chunk:
+        problem = _check_projections(central, station, chunk)
+        if problem:
+            return broken(*problem)
+    report = verifier.report()
+    latest = max(history, key=lambda e: e.seq, default=None)
+    if latest is not None and latest.seq > report.head_seq:
+        return broken(
+            report.head_seq,
+            f"the head moved backwards: seq {latest.seq} was acknowledged at "
+            f"{latest.acknowledged_at}, but the store now ends at seq {report.head_seq}",
+        )
+    if (summary.head_seq, summary.head_hash) != (report.head_seq, report.head_hash):
+        return broken(
+            summary.head_seq,
+            f"the verified head says seq {summary.head_seq} but the journal ends at seq "
+            f"{report.head_seq} (head or journal altered)",
+        )
+    stray = central.projection_beyond(station, report.head_seq) if projections else None
+    if stray:
+        table, seq = stray
+        return broken(seq, f"{table} has a row for seq {seq}, which the journal lacks")
+    return StationReport(
+        station, summary.records, report.count, summary.head_seq, True, projections=projections
+    )
+
+
 def open_central(url: str | CentralUrl, *, create: bool = True) -> CentralStore:
     """Open the central store a URL names; the embedded SQLite file is created if ``create``."""
     parsed = url if isinstance(url, CentralUrl) else parse_central_url(url)
@@ -185,3 +358,8 @@ def open_central(url: str | CentralUrl, *, create: bool = True) -> CentralStore:
     from inspect_station.sync.central_pg import PostgresCentral
 
     return PostgresCentral(parsed)
+
+
+def open_source(url: str | CentralUrl) -> CentralSource:
+    """Open the central store at ``url`` (which must exist) as a record source."""
+    return CentralSource(open_central(url, create=False))

@@ -32,7 +32,7 @@ import datetime as dt
 import re
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -41,6 +41,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from inspect_station.store import journal
+from inspect_station.store.catalog import NOT_PLACEHOLDERS, ReadQuery, statements
 from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
 from inspect_station.sync.central import (
     AcknowledgedHead,
@@ -467,9 +468,6 @@ _AUTH_FAILURES = (
     "certificate",
 )
 
-# What a ``?`` inside of is not a placeholder: a string, a quoted identifier, a comment.
-_NOT_PLACEHOLDERS = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/""", re.S)
-
 
 def _utc(moment: dt.datetime) -> str:
     """A timestamptz as RFC 3339 UTC text, like the journal's times."""
@@ -483,7 +481,7 @@ def qmark_to_pyformat(query: str) -> str:
     """
     out = []
     pos = 0
-    for match in _NOT_PLACEHOLDERS.finditer(query):
+    for match in NOT_PLACEHOLDERS.finditer(query):
         out.append(query[pos : match.start()].replace("%", "%%").replace("?", "%s"))
         out.append(match.group().replace("%", "%%"))
         pos = match.end()
@@ -934,18 +932,32 @@ class PostgresCentral(CentralStore):
                 return table, rows[0]["seq"]
         return None
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of one statement in a READ ONLY transaction, with the schema on the search path."""
+    def read(
+        self,
+        query: ReadQuery,
+        params: Sequence[Any] = (),
+        *,
+        heads: Mapping[str, int],
+        values: Sequence[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of a registered query in one READ ONLY transaction, the schema on the search
+        path."""
+        texts = [
+            (qmark_to_pyformat(sql), tuple(args))
+            for sql, args in statements(query, params, heads, values=values)
+        ]
         self._check_schema()
-        text = qmark_to_pyformat(sql)
+        rows: list[dict[str, Any]] = []
         with self._lock:
             conn = self._live()
             try:
                 with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                     cur.execute("SET TRANSACTION READ ONLY")
                     cur.execute(f"SET LOCAL search_path TO {SCHEMA}, pg_catalog")
-                    cur.execute(text, tuple(params))
-                    return cur.fetchall() if cur.description else []
+                    for text, args in texts:
+                        cur.execute(text, args)
+                        if cur.description:
+                            rows += cur.fetchall()
             except psycopg.Error as exc:
                 if self.conn.broken or isinstance(
                     exc, psycopg.OperationalError | pgerrors.InsufficientPrivilege
@@ -955,6 +967,7 @@ class PostgresCentral(CentralStore):
                     f"The central store {self.url.display} could not answer a read query: "
                     f"{self._primary(exc)}."
                 ) from None
+        return rows
 
     # -- station roles -----------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlite_utils import Database, Migrations
 
 from inspect_station.store import journal
+from inspect_station.store.catalog import ReadQuery, statements
 from inspect_station.store.migrations import append_only
 from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
 from inspect_station.sync.central import (
@@ -497,13 +498,28 @@ class SqliteCentral(CentralStore):
                     return table, row[0]
         return None
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of one read-only statement (``PRAGMA query_only`` makes SQLite refuse writes)."""
+    def read(
+        self,
+        query: ReadQuery,
+        params: Sequence[Any] = (),
+        *,
+        heads: Mapping[str, int],
+        values: Sequence[Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of a registered query, read-only (``PRAGMA query_only`` makes SQLite refuse
+        writes)."""
+        rows: list[dict[str, Any]] = []
+        for sql, args in statements(query, params, heads, values=values):
+            rows += self._read_only(sql, args)
+        return rows
+
+    def _read_only(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
+        """Rows of one statement with writes refused; errors as SyncError sentences."""
         with self._lock:
             try:
                 self.conn.execute("PRAGMA query_only = ON")
                 try:
-                    cursor = self.conn.execute(sql, tuple(params))
+                    cursor = self.conn.execute(sql, tuple(args))
                     names = [d[0] for d in cursor.description or ()]
                     rows = cursor.fetchall()
                 finally:

@@ -18,135 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import click
 
-from inspect_station.store import LocalStore, journal
-from inspect_station.store.projections import check_projections
+from inspect_station.store import LocalStore
 from inspect_station.sync.central import (
     AcknowledgedHead,
     CentralStore,
-    StationSummary,
+    StationReport,
     open_central,
+    short_hash,
+    verify_station,
 )
 from inspect_station.sync.central_derive import fingerprint
 
-_CHUNK = 2000
 _PAGE = 10_000
-
-
-@dataclass(frozen=True)
-class StationReport:
-    """Outcome of verifying one station's records in the central store."""
-
-    station: str
-    """Station id."""
-    records: int
-    """Records the central store holds for it."""
-    checked: int
-    """Records verified (up to and including the first bad one)."""
-    head_seq: int
-    """The station's verified head seq in the central store."""
-    ok: bool
-    """Whether the chain, the projections and the head all verified."""
-    bad_seq: int | None = None
-    """The first seq found wrong."""
-    reason: str | None = None
-    """What is wrong, in one sentence."""
-    projections: bool = True
-    """Whether the projection rows were compared with the journal too."""
-
-    def line(self) -> str:
-        """One line for the terminal."""
-        if self.ok:
-            span = f"seq 1-{self.head_seq}" if self.head_seq else "no records"
-            what = "chain and projections OK" if self.projections else "chain OK"
-            return f"{self.station}: {self.records:,} records, {span}, {what}"
-        where = f" at seq {self.bad_seq}" if self.bad_seq is not None else ""
-        return f"{self.station}: {self.records:,} records, BROKEN{where}: {self.reason}"
-
-
-def _check_projections(
-    central: CentralStore, station: str, records: list[dict[str, Any]]
-) -> tuple[int, str] | None:
-    """The first (seq, reason) where stored projection rows differ from the journal's."""
-
-    def stored(table: str, first: int, last: int) -> list[dict[str, Any]]:
-        return central.projection_rows(table, station, first, last)
-
-    return check_projections(records, stored, station)
-
-
-def _short(hash_: str) -> str:
-    return hash_[:16] + "…"
-
-
-def verify_station(
-    central: CentralStore,
-    summary: StationSummary,
-    history: list[AcknowledgedHead] | None = None,
-    *,
-    projections: bool = True,
-) -> StationReport:
-    """Verify one station's chain, projections (unless ``projections`` is False) and head in
-    the central store, and the journal against the heads the store acknowledged to it (read
-    here unless ``history`` is given)."""
-    station = summary.station
-    verifier = journal.ChainVerifier(station)
-    chunk: list[dict[str, Any]] = []
-    if history is None:
-        history = central.acknowledged_heads(station)
-    acknowledged = {entry.seq: entry for entry in history}
-
-    def broken(seq: int | None, reason: str) -> StationReport:
-        return StationReport(
-            station, summary.records, verifier.count, summary.head_seq, False, seq, reason
-        )
-
-    for record in central.records(station):
-        if not verifier.feed(record):
-            report = verifier.report()
-            return broken(report.bad_seq, report.reason or "the chain is broken")
-        entry = acknowledged.get(record["seq"])
-        if entry is not None and entry.hash != record["hash"]:
-            return broken(
-                record["seq"],
-                f"the record is not the one acknowledged at {entry.acknowledged_at} (hash "
-                f"{_short(entry.hash)}): the chain was rewritten",
-            )
-        if projections:
-            chunk.append(record)
-        if len(chunk) >= _CHUNK:
-            problem = _check_projections(central, station, chunk)
-            if problem:
-                return broken(*problem)
-            chunk = []
-    if chunk:
-        problem = _check_projections(central, station, chunk)
-        if problem:
-            return broken(*problem)
-    report = verifier.report()
-    latest = max(history, key=lambda e: e.seq, default=None)
-    if latest is not None and latest.seq > report.head_seq:
-        return broken(
-            report.head_seq,
-            f"the head moved backwards: seq {latest.seq} was acknowledged at "
-            f"{latest.acknowledged_at}, but the store now ends at seq {report.head_seq}",
-        )
-    if (summary.head_seq, summary.head_hash) != (report.head_seq, report.head_hash):
-        return broken(
-            summary.head_seq,
-            f"the verified head says seq {summary.head_seq} but the journal ends at seq "
-            f"{report.head_seq} (head or journal altered)",
-        )
-    stray = central.projection_beyond(station, report.head_seq) if projections else None
-    if stray:
-        table, seq = stray
-        return broken(seq, f"{table} has a row for seq {seq}, which the journal lacks")
-    return StationReport(
-        station, summary.records, report.count, summary.head_seq, True, projections=projections
-    )
 
 
 def verify_central_store(
@@ -175,7 +61,7 @@ def verify_central_store(
                 summary.head_seq if summary else 0,
                 False,
                 None,
-                f"the station was deleted: seq {latest.seq} (hash {_short(latest.hash)}) was "
+                f"the station was deleted: seq {latest.seq} (hash {short_hash(latest.hash)}) was "
                 f"acknowledged at {latest.acknowledged_at}, but the store holds no record of it",
             )
         else:
@@ -247,7 +133,7 @@ def anchor_local(store: LocalStore) -> list[AnchorCheck]:
                 AnchorCheck(
                     where,
                     False,
-                    f"seq {seq} (hash {_short(hash_)}) was acknowledged (last confirmed {at}), "
+                    f"seq {seq} (hash {short_hash(hash_)}) was acknowledged (last confirmed {at}), "
                     f"but the record ends at seq {head_seq}: records were removed, or this is "
                     "an older copy",
                 )
@@ -259,12 +145,12 @@ def anchor_local(store: LocalStore) -> list[AnchorCheck]:
             AnchorCheck(
                 where,
                 ok,
-                f"acknowledged seq {seq} (hash {_short(hash_)}; last confirmed {at})"
+                f"acknowledged seq {seq} (hash {short_hash(hash_)}; last confirmed {at})"
                 + (
                     ", and the chain holds it"
                     if ok
-                    else f", but the chain's seq {seq} has hash {_short(held or '')}: the chain "
-                    "was edited and re-hashed"
+                    else f", but the chain's seq {seq} has hash {short_hash(held or '')}: the "
+                    "chain was edited and re-hashed"
                 ),
             )
         )
@@ -287,9 +173,9 @@ def anchor_paper(store: LocalStore, anchors: list[tuple[int, str]]) -> list[Anch
         held = store.hashes(seq, seq).get(seq, "")
         ok = held.startswith(hash_.lower()) and len(hash_) >= 16
         detail = (
-            f"hash {_short(held)} matches"
+            f"hash {short_hash(held)} matches"
             if ok
-            else f"the chain's seq {seq} has hash {_short(held)}, not {hash_[:16]}…: the chain "
+            else f"the chain's seq {seq} has hash {short_hash(held)}, not {hash_[:16]}…: the chain "
             "was edited and re-hashed"
         )
         out.append(AnchorCheck(where, ok, detail))
@@ -341,8 +227,8 @@ def cross_check(store: LocalStore, central: CentralStore) -> list[AnchorCheck]:
                 what = (
                     f"the central store lacks seq {seq}"
                     if seq not in theirs
-                    else f"seq {seq} differs (local {_short(ours.get(seq, ''))}, central "
-                    f"{_short(theirs[seq])}): one of the two was altered and re-hashed, or "
+                    else f"seq {seq} differs (local {short_hash(ours.get(seq, ''))}, central "
+                    f"{short_hash(theirs[seq])}): one of the two was altered and re-hashed, or "
                     "records were appended to a copy"
                 )
                 out.append(AnchorCheck(where, False, what))
