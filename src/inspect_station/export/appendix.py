@@ -16,7 +16,7 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
-from inspect_station.export.lot import InspectionData, LotData
+from inspect_station.export.model import InspectionData, LotData
 
 
 def _e(value: Any) -> str:

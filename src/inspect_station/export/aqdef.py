@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspect_station.export.lot import ExportError, ExportOptions, HashingWriter, LotData
+from inspect_station.export.formats import HashingWriter, register_format
+from inspect_station.export.model import ExportError, ExportOptions, LotData
 from inspect_station.records import FIELD
 from inspect_station.spec.model import Characteristic, Kind
 
@@ -179,3 +180,6 @@ def write_dfq(data: LotData, out: HashingWriter, options: ExportOptions) -> None
                 block += f"K0012/{i} {gauge_text}\r\n"
             chunk.append(block + f"K0014/{i} {_text(row[_SERIAL])}\r\n")
         out.write(_encode("".join(chunk), encoding))
+
+
+register_format("dfq", write_dfq, order=30)

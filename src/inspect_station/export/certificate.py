@@ -23,7 +23,8 @@ from typing import Any
 
 from inspect_station import __version__
 from inspect_station.export.appendix import render_appendix
-from inspect_station.export.lot import ExportOptions, HashingWriter, LotData
+from inspect_station.export.formats import HashingWriter, register_format
+from inspect_station.export.model import ExportOptions, LotData
 from inspect_station.records import FIELD
 from inspect_station.spec.model import Kind
 
@@ -362,3 +363,6 @@ def write_html(data: LotData, out: HashingWriter, options: ExportOptions) -> Non
     """Write the certificate of the lot as an HTML file to ``out``."""
     manifest = f"{options.file_name}.sha256" if options.file_name else ""
     out.write(render(data, manifest).encode("utf-8"))
+
+
+register_format("html", write_html, order=40)

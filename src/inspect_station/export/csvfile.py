@@ -22,7 +22,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from inspect_station.export.lot import ExportOptions, HashingWriter, InspectionData, LotData
+from inspect_station.export.formats import HashingWriter, register_format
+from inspect_station.export.model import ExportOptions, InspectionData, LotData
 from inspect_station.records import FIELD, ROW_FIELDS, Capability
 from inspect_station.records.source import ROW_FLAG
 
@@ -276,3 +277,6 @@ def _write_packed(data: LotData, out: HashingWriter) -> None:
                 joined = _line(cells)[:-2]
             append(text[0] + joined + text[1])
         out.write("".join(lines).encode("utf-8"))
+
+
+register_format("csv", write_csv, order=10)

@@ -15,7 +15,8 @@ from importlib.resources import files
 from typing import Any
 
 from inspect_station import __version__
-from inspect_station.export.lot import ExportOptions, HashingWriter, InspectionData, LotData
+from inspect_station.export.formats import HashingWriter, register_format
+from inspect_station.export.model import ExportOptions, InspectionData, LotData
 
 FORMAT = "inspect-station lot export"
 """Value of the document's ``format`` member."""
@@ -212,3 +213,6 @@ def write_json(data: LotData, out: HashingWriter, options: ExportOptions) -> Non
     out.write("".join(chunk).encode("utf-8"))
     tail = json.dumps(tail_json(data), ensure_ascii=False, indent=2)
     out.write(("\n  ],\n  " + tail[4:] + "\n").encode("utf-8"))
+
+
+register_format("json", write_json, order=20)

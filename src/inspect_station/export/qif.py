@@ -59,13 +59,8 @@ from typing import Any
 
 from inspect_station import __version__
 from inspect_station.dispositions import DispositionInfo
-from inspect_station.export.lot import (
-    ExportError,
-    ExportOptions,
-    HashingWriter,
-    InspectionData,
-    LotData,
-)
+from inspect_station.export.formats import HashingWriter, register_format
+from inspect_station.export.model import ExportError, ExportOptions, InspectionData, LotData
 from inspect_station.records import Capability
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.units import dimension
@@ -1117,3 +1112,6 @@ def write_qif(data: LotData, out: HashingWriter, options: ExportOptions) -> None
     writer.plan()
     writer.head()
     writer.results()
+
+
+register_format("qif", write_qif, order=50)
