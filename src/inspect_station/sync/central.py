@@ -5,7 +5,8 @@ the same query projections as the stations (with ``station`` in their key) -- de
 database itself from each verified journal record, never written by a station -- a verified head
 (seq, hash) per station so that a batch is checked against what is held in O(batch), and the
 append-only history of every head it acknowledged. All of it is append-only, enforced by
-triggers in the database. ``open_central(url)`` picks the backend.
+triggers in the database. ``open_central(url)`` finds the backend in the registry of
+``sync.url`` (each backend module registers itself; this module imports none of them).
 
 A central store is also a ``records.central.CentralReader``: it answers the catalogue's named
 read queries (``read``), never SQL text from a caller, and verifies the chains it holds
@@ -17,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from inspect_station.records.central import CentralSource
 from inspect_station.records.source import ChainCheck
@@ -25,7 +26,7 @@ from inspect_station.store import journal
 from inspect_station.store.catalog import ReadQuery
 from inspect_station.store.projections import check_projections
 from inspect_station.sync.batch import PreparedBatch, prepare_batch
-from inspect_station.sync.url import CentralUrl, parse_central_url
+from inspect_station.sync.url import CentralUrl, backend_named, parse_central_url
 
 _CHUNK = 2000
 
@@ -99,10 +100,46 @@ class StationCredentials:
 
 
 class CentralStore(ABC):
-    """A central store: ingest batches, report heads, stream records back, answer read queries."""
+    """A central store: ingest batches, report heads, stream records back, answer read queries.
 
+    A backend is a subclass in its own module ``sync/central_<name>.py``, decorated with
+    ``url.register_backend``: its class attributes and class methods say which URLs it reads
+    (``url.Backend``), and ``open_central`` finds it by the URL alone.
+    """
+
+    name: ClassVar[str]
+    """The backend's name (``CentralUrl.backend``)."""
+    example: ClassVar[str]
+    """A URL it reads, for messages."""
+    order: ClassVar[int]
+    """Where it is offered a URL and listed in messages, lowest first."""
     url: CentralUrl
     """Where the store is (print ``url.display``, never ``url.url``)."""
+
+    @classmethod
+    @abstractmethod
+    def accepts(cls, text: str) -> bool:
+        """Whether ``text`` is a URL of this backend (then ``parse_url`` reads it or refuses)."""
+
+    @classmethod
+    @abstractmethod
+    def parse_url(cls, text: str) -> CentralUrl:
+        """Read a URL of this backend; CentralUrlError (never quoting a password) if unusable."""
+
+    @classmethod
+    @abstractmethod
+    def url_identity(cls, url: CentralUrl) -> str:
+        """Which store a URL names, without credentials or options: the sync state's key."""
+
+    @classmethod
+    def url_secrets(cls, url: CentralUrl) -> list[str]:
+        """Forms of a password the URL holds besides ``CentralUrl.password`` (none)."""
+        return []
+
+    @classmethod
+    @abstractmethod
+    def connect(cls, url: CentralUrl, create: bool) -> CentralStore:
+        """Open the store a parsed URL names; an embedded one is created if ``create``."""
 
     @abstractmethod
     def migrate(self) -> list[str]:
@@ -349,15 +386,11 @@ def verify_station(
 
 
 def open_central(url: str | CentralUrl, *, create: bool = True) -> CentralStore:
-    """Open the central store a URL names; the embedded SQLite file is created if ``create``."""
+    """Open the central store a URL names (its backend found in the registry); an embedded
+    store's file is created if ``create``."""
     parsed = url if isinstance(url, CentralUrl) else parse_central_url(url)
-    if parsed.backend == "sqlite":
-        from inspect_station.sync.central_sqlite import SqliteCentral
-
-        return SqliteCentral(parsed, create=create)
-    from inspect_station.sync.central_pg import PostgresCentral
-
-    return PostgresCentral(parsed)
+    store: CentralStore = backend_named(parsed.backend).connect(parsed, create)
+    return store
 
 
 def open_source(url: str | CentralUrl) -> CentralSource:

@@ -33,11 +33,13 @@ import re
 import secrets
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
+from urllib.parse import quote, unquote
 
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from inspect_station.store import journal
@@ -55,12 +57,21 @@ from inspect_station.sync.errors import (
     CentralPermissionError,
     CentralSchemaError,
     CentralUnavailable,
+    CentralUrlError,
     IngestRefused,
     Refusal,
     SyncError,
 )
 from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
-from inspect_station.sync.url import CentralUrl, postgres_url, scrub
+from inspect_station.sync.url import (
+    CentralUrl,
+    password_forms,
+    postgres_url,
+    register_backend,
+    scrub,
+    shown_url,
+    split_url,
+)
 
 SCHEMA = "inspect_station"
 APPLICATION_NAME = "inspect-station"
@@ -497,8 +508,62 @@ def default_role(dbname: str, station: str) -> str:
     return name
 
 
+@register_backend
 class PostgresCentral(CentralStore):
     """The central store in a PostgreSQL database."""
+
+    name = "postgresql"
+    example = "postgresql://user@host/database"
+    order = 1
+    SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql://", "postgres://")
+    """What its URLs start with (any case): libpq connection URIs."""
+
+    @classmethod
+    def accepts(cls, text: str) -> bool:
+        """Whether ``text`` is a ``postgresql://`` (or ``postgres://``) URL."""
+        return text.lower().startswith(cls.SCHEMES)
+
+    @classmethod
+    def parse_url(cls, text: str) -> CentralUrl:
+        """A libpq URI; every libpq option in it (``sslmode``, ``sslrootcert``,
+        ``connect_timeout``, ``host=/socket/dir``, ...) is passed through unchanged."""
+        parts = split_url(text)
+        shown = shown_url(parts)
+        # libpq parses the rest (host list, port, database, every option); the user name and
+        # password go to it percent-encoded, so it cannot take them for anything else.
+        userinfo = ""
+        if parts.user is not None:
+            userinfo = quote(unquote(parts.user), safe="")
+            if parts.password is not None:
+                userinfo += ":" + quote(unquote(parts.password), safe="")
+            userinfo += "@"
+        try:
+            params = conninfo_to_dict("postgresql://" + userinfo + parts.rest)
+        except Exception as exc:  # psycopg.ProgrammingError for a malformed URI
+            detail = scrub(str(exc).strip().rstrip("."), *password_forms(parts))
+            raise CentralUrlError(
+                f"The central store URL {shown} is not a valid PostgreSQL URL: {detail} "
+                "(in a user name or password write % as %25)."
+            ) from None
+        return CentralUrl(text, cls.name, params=params, shown=shown)
+
+    @classmethod
+    def url_identity(cls, url: CentralUrl) -> str:
+        """``postgresql://host:port/database``."""
+        host = str(url.params.get("host") or "")
+        port = str(url.params.get("port") or "5432")
+        dbname = str(url.params.get("dbname") or url.params.get("user") or "")
+        return f"postgresql://{host}:{port}/{dbname}"
+
+    @classmethod
+    def url_secrets(cls, url: CentralUrl) -> list[str]:
+        """The password as written in the URL (user information or query) and decoded."""
+        return password_forms(split_url(url.url.strip()))
+
+    @classmethod
+    def connect(cls, url: CentralUrl, create: bool) -> PostgresCentral:
+        """Connect (the schema is made by ``migrate``, never on connecting)."""
+        return cls(url)
 
     def __init__(self, url: CentralUrl) -> None:
         self.url = url

@@ -14,7 +14,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from sqlite_utils import Database, Migrations
 
@@ -38,12 +39,13 @@ from inspect_station.sync.central_derive import (
 from inspect_station.sync.errors import (
     CentralSchemaError,
     CentralUnavailable,
+    CentralUrlError,
     IngestRefused,
     Refusal,
     SyncError,
 )
 from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
-from inspect_station.sync.url import CentralUrl
+from inspect_station.sync.url import CentralUrl, register_backend
 
 _BUSY_TIMEOUT_MS = 30_000
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -236,8 +238,43 @@ def build_projections(db: Database) -> list[str]:
     return [f"projections derived from the journal ({derived:,} rows)"]
 
 
+@register_backend
 class SqliteCentral(CentralStore):
     """The embedded central store in a SQLite file."""
+
+    name = "sqlite"
+    example = "sqlite:///path/central.db"
+    order = 0
+    PREFIX: ClassVar[str] = "sqlite:///"
+    """What its URLs start with; the rest is the file's path (``sqlite:////abs/central.db``)."""
+
+    @classmethod
+    def accepts(cls, text: str) -> bool:
+        """Whether ``text`` is a ``sqlite:///`` URL."""
+        return text.startswith(cls.PREFIX)
+
+    @classmethod
+    def parse_url(cls, text: str) -> CentralUrl:
+        """``sqlite:///relative/central.db`` or ``sqlite:////absolute/central.db`` (as in
+        SQLAlchemy), with nothing after the file name."""
+        rest = text[len(cls.PREFIX) :]
+        if not rest or "?" in rest or "#" in rest:
+            raise CentralUrlError(
+                f"The central store URL {text} should be sqlite:///path/to/central.db "
+                "with nothing after the file name."
+            )
+        return CentralUrl(text, cls.name, path=Path(rest))
+
+    @classmethod
+    def url_identity(cls, url: CentralUrl) -> str:
+        """The file's absolute path as a URL."""
+        assert url.path is not None
+        return f"sqlite:///{url.path.resolve()}"
+
+    @classmethod
+    def connect(cls, url: CentralUrl, create: bool) -> SqliteCentral:
+        """Open the file (created, with its folder, if ``create``)."""
+        return cls(url, create=create)
 
     def __init__(self, url: CentralUrl, create: bool = True) -> None:
         assert url.path is not None

@@ -1,30 +1,34 @@
 """Central store URLs: which backend, where, and how to show one without its password.
 
-``sqlite:///relative/central.db`` and ``sqlite:////absolute/central.db`` name the embedded SQLite
-store (the part after ``sqlite:///`` is the file path, as in SQLAlchemy); ``postgresql://`` (or
-``postgres://``) URLs are libpq connection URIs and every libpq option in them (``sslmode``,
-``sslrootcert``, ``connect_timeout``, ``host=/socket/dir``, ...) is passed through unchanged.
+Each central backend is a ``CentralStore`` class in its own module ``sync/central_<name>.py``
+that registers itself (``register_backend``) and reads its own URLs: ``sqlite:///path`` the
+embedded SQLite store (``central_sqlite``), ``postgresql://`` (or ``postgres://``) libpq URIs
+(``central_pg``). A URL is offered to the registered backends; when none takes it, the module
+named by its scheme (``central_<scheme>``) is imported, then every ``central_*`` module: a
+backend (and its database driver) is loaded only when a URL needs it, and a new backend is one
+new module.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from inspect_station.sync.errors import CentralUrlError
 
-SQLITE_PREFIX = "sqlite:///"
-PG_SCHEMES = ("postgresql://", "postgres://")
 MASK = "***"
 """What a password is shown as."""
 _IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S*")
 
 
 @dataclass(frozen=True)
-class _Split:
+class SplitUrl:
     """A postgresql:// URL cut into its parts by position, before any decoding."""
 
     scheme: str
@@ -37,7 +41,7 @@ class _Split:
     """Host, port, database and query: everything after the ``@``."""
 
 
-def _split(text: str) -> _Split:
+def split_url(text: str) -> SplitUrl:
     """Cut a URL (``scheme://...``) at its LAST ``@``: a password may hold any character.
 
     A password is often pasted as it is, with ``/``, ``?``, ``#``, ``@`` or ``:`` unencoded;
@@ -49,10 +53,10 @@ def _split(text: str) -> _Split:
     scheme, _, after = text.partition("://")
     scheme += "://"
     if "@" not in after:
-        return _Split(scheme, None, None, after)
+        return SplitUrl(scheme, None, None, after)
     userinfo, _, rest = after.rpartition("@")
     user, colon, password = userinfo.partition(":")
-    return _Split(scheme, user, password if colon else None, rest)
+    return SplitUrl(scheme, user, password if colon else None, rest)
 
 
 def _query_password(rest: str) -> str | None:
@@ -79,7 +83,7 @@ def _mask_rest(rest: str) -> str:
     return before + "?" + "&".join(items)
 
 
-def _display(parts: _Split) -> str:
+def shown_url(parts: SplitUrl) -> str:
     """The URL to show people: the user name kept, any password (userinfo or query) masked."""
     user = ""
     if parts.user is not None:
@@ -87,7 +91,7 @@ def _display(parts: _Split) -> str:
     return parts.scheme + user + _mask_rest(parts.rest)
 
 
-def _secrets(parts: _Split) -> list[str]:
+def password_forms(parts: SplitUrl) -> list[str]:
     """Every form in which the URL's passwords may turn up in a message."""
     found = []
     for value in (parts.password, _query_password(parts.rest)):
@@ -99,13 +103,13 @@ def _secrets(parts: _Split) -> list[str]:
 def mask_url(url: str) -> str:
     """A central store URL with any password replaced by ``***``: safe to print and to log.
 
-    A URL (of any scheme) is cut at the last ``@`` (see ``_split``) and its query's
+    A URL (of any scheme) is cut at the last ``@`` (see ``split_url``) and its query's
     ``password=`` is masked too, whatever characters the password holds; text without ``://``
     is returned as it is.
     """
     text = url.strip()
     if "://" in text:
-        return _display(_split(text))
+        return shown_url(split_url(text))
     return url
 
 
@@ -125,11 +129,11 @@ class CentralUrl:
     url: str = field(repr=False)
     """The URL as configured (may hold a password: never print it, print ``display``)."""
     backend: str
-    """``sqlite`` or ``postgresql``."""
+    """The name of the backend that reads it (``sqlite``, ``postgresql``, ...)."""
     path: Path | None = None
-    """The SQLite file, for the embedded store."""
+    """The database file, for a backend that keeps one (the embedded store)."""
     params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """libpq connection parameters, for PostgreSQL (including any password)."""
+    """Connection parameters, for a database server (including any password)."""
     shown: str | None = field(default=None, compare=False)
     """The URL as it is shown, password masked (made from its parts when it was parsed)."""
 
@@ -148,59 +152,127 @@ class CentralUrl:
     def secrets(self) -> tuple[str, ...]:
         """Every form of the URL's password (as written, decoded) to scrub from messages."""
         found = [self.password] if self.password else []
-        if self.backend == "postgresql":
-            found += _secrets(_split(self.url.strip()))
+        found += backend_named(self.backend).url_secrets(self)
         return tuple(dict.fromkeys(found))
 
     @property
     def identity(self) -> str:
         """Which central store this is, without credentials or options: the sync state's key."""
-        if self.backend == "sqlite":
-            assert self.path is not None
-            return f"sqlite:///{self.path.resolve()}"
-        host = str(self.params.get("host") or "")
-        port = str(self.params.get("port") or "5432")
-        dbname = str(self.params.get("dbname") or self.params.get("user") or "")
-        return f"postgresql://{host}:{port}/{dbname}"
+        return backend_named(self.backend).url_identity(self)
+
+
+class Backend(Protocol):
+    """A central backend as URLs know it: a ``CentralStore`` class, registered by its module."""
+
+    name: ClassVar[str]
+    """Its name (``CentralUrl.backend``)."""
+    example: ClassVar[str]
+    """A URL it reads, for messages (``sqlite:///path/central.db``)."""
+    order: ClassVar[int]
+    """Where it is offered a URL and listed in messages, lowest first."""
+
+    @classmethod
+    def accepts(cls, text: str) -> bool:
+        """Whether ``text`` is a URL of this backend (then ``parse_url`` reads it or refuses)."""
+        ...
+
+    @classmethod
+    def parse_url(cls, text: str) -> CentralUrl:
+        """Read a URL of this backend; CentralUrlError (never quoting a password) if unusable."""
+        ...
+
+    @classmethod
+    def url_identity(cls, url: CentralUrl) -> str:
+        """Which store a URL names, without credentials or options."""
+        ...
+
+    @classmethod
+    def url_secrets(cls, url: CentralUrl) -> list[str]:
+        """Forms of a password the URL holds besides ``CentralUrl.password``."""
+        ...
+
+    @classmethod
+    def connect(cls, url: CentralUrl, create: bool) -> Any:
+        """Open the store (a ``CentralStore``); an embedded one is created if ``create``."""
+        ...
+
+
+_BACKENDS: dict[str, type[Backend]] = {}
+"""Registered backends, by name."""
+_BACKEND_PACKAGE = "inspect_station.sync"
+_BACKEND_MODULE = "central_"
+
+
+_B = TypeVar("_B", bound=type[Backend])
+
+
+def register_backend(cls: _B) -> _B:
+    """Register a backend class (use as a class decorator); a name is registered once."""
+    if cls.name in _BACKENDS and _BACKENDS[cls.name] is not cls:
+        raise ValueError(f"central backend {cls.name!r} is registered twice")
+    _BACKENDS[cls.name] = cls
+    return cls
+
+
+def _registered() -> list[type[Backend]]:
+    return sorted(_BACKENDS.values(), key=lambda b: (b.order, b.name))
+
+
+def _import_backend(name: str) -> None:
+    """Import ``sync/central_<name>.py`` if there is such a module."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        return
+    module = f"{_BACKEND_PACKAGE}.{_BACKEND_MODULE}{name}"
+    if importlib.util.find_spec(module) is not None:
+        importlib.import_module(module)
+
+
+def _import_every_backend() -> None:
+    """Import every ``sync/central_*.py`` module (each registers the backend it defines)."""
+    package = importlib.import_module(_BACKEND_PACKAGE)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith(_BACKEND_MODULE):
+            importlib.import_module(f"{_BACKEND_PACKAGE}.{info.name}")
+
+
+def _accepting(text: str) -> type[Backend] | None:
+    return next((b for b in _registered() if b.accepts(text)), None)
+
+
+def backend_for(text: str) -> type[Backend] | None:
+    """The backend that reads URL ``text`` (loading it if need be); None if no backend does."""
+    found = _accepting(text)
+    if found is None and "://" in text:
+        _import_backend(text.partition("://")[0].lower())
+        found = _accepting(text)
+    if found is None:
+        _import_every_backend()
+        found = _accepting(text)
+    return found
+
+
+def backend_named(name: str) -> type[Backend]:
+    """The backend registered as ``name`` (loading it if need be); KeyError if there is none."""
+    if name not in _BACKENDS:
+        _import_backend(name)
+    if name not in _BACKENDS:
+        _import_every_backend()
+    return _BACKENDS[name]
 
 
 def parse_central_url(url: str) -> CentralUrl:
     """Parse a central store URL; CentralUrlError (never quoting a password) if unusable."""
     text = (url or "").strip()
-    if text.startswith(SQLITE_PREFIX):
-        rest = text[len(SQLITE_PREFIX) :]
-        if not rest or "?" in rest or "#" in rest:
-            raise CentralUrlError(
-                f"The central store URL {text} should be sqlite:///path/to/central.db "
-                "with nothing after the file name."
-            )
-        return CentralUrl(text, "sqlite", path=Path(rest))
-    if text.lower().startswith(PG_SCHEMES):
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = _split(text)
-        shown = _display(parts)
-        # libpq parses the rest (host list, port, database, every option); the user name and
-        # password go to it percent-encoded, so it cannot take them for anything else.
-        userinfo = ""
-        if parts.user is not None:
-            userinfo = quote(unquote(parts.user), safe="")
-            if parts.password is not None:
-                userinfo += ":" + quote(unquote(parts.password), safe="")
-            userinfo += "@"
-        try:
-            params = conninfo_to_dict("postgresql://" + userinfo + parts.rest)
-        except Exception as exc:  # psycopg.ProgrammingError for a malformed URI
-            detail = scrub(str(exc).strip().rstrip("."), *_secrets(parts))
-            raise CentralUrlError(
-                f"The central store URL {shown} is not a valid PostgreSQL URL: {detail} "
-                "(in a user name or password write % as %25)."
-            ) from None
-        return CentralUrl(text, "postgresql", params=params, shown=shown)
-    raise CentralUrlError(
-        f"The central store URL {mask_url(text) or '(empty)'} is neither "
-        "sqlite:///path/central.db nor postgresql://user@host/database."
+    backend = backend_for(text)
+    if backend is not None:
+        return backend.parse_url(text)
+    examples = [b.example for b in _registered()]
+    choices = (
+        f"neither {examples[0]} nor {examples[1]}"
+        if len(examples) == 2
+        else "none of " + ", ".join(examples)
     )
+    raise CentralUrlError(f"The central store URL {mask_url(text) or '(empty)'} is {choices}.")
 
 
 def postgres_url(params: dict[str, Any]) -> str:
