@@ -46,7 +46,7 @@ def extend_projections(monkeypatch, table: str, columns: list, kinds: tuple[str,
     """Declare a new projection table (or more columns of one) filled by ``kinds``, as a newer
     version of the program would: every table derived from the declarations follows."""
     from inspect_station.store import projections as pj
-    from inspect_station.sync.schema import CENTRAL_TABLES
+    from inspect_station.sync.central_schema import CENTRAL_TABLES
 
     monkeypatch.setitem(pj.SCHEMA, table, columns)
     monkeypatch.setitem(pj.TABLES, table, [(c.name, c.sqltype) for c in columns])

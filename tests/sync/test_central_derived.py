@@ -282,7 +282,7 @@ def test_upgrading_a_schema_1_store_drops_forged_rows_and_the_roles_projection_p
     """Schema 1 let a station role insert projection rows. Upgrading derives every row from the
     journal again (the forged one goes) and leaves the role INSERT on the journal only."""
     from inspect_station.sync import central_pg
-    from inspect_station.sync.schema import CENTRAL_TABLES
+    from inspect_station.sync.central_schema import CENTRAL_TABLES
 
     store_b, result = bench_b
     url, schema = pg_database.url, "inspect_station"

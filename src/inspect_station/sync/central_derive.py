@@ -39,7 +39,7 @@ from inspect_station.store.projections import (
     Source,
     canonical_json,
 )
-from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
+from inspect_station.sync.central_schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 
 _RECORD_FIELDS = ("station", "seq", "uuid", "kind", "ts")
 

@@ -53,6 +53,7 @@ from inspect_station.sync.central import (
     StationSummary,
 )
 from inspect_station.sync.central_derive import fingerprint, pg_project_function, pg_rebuild
+from inspect_station.sync.central_schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 from inspect_station.sync.errors import (
     CentralPermissionError,
     CentralSchemaError,
@@ -62,7 +63,6 @@ from inspect_station.sync.errors import (
     Refusal,
     SyncError,
 )
-from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 from inspect_station.sync.url import (
     CentralUrl,
     password_forms,

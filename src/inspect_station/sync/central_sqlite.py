@@ -36,6 +36,7 @@ from inspect_station.sync.central_derive import (
     sqlite_rebuild,
     sqlite_triggers,
 )
+from inspect_station.sync.central_schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 from inspect_station.sync.errors import (
     CentralSchemaError,
     CentralUnavailable,
@@ -44,7 +45,6 @@ from inspect_station.sync.errors import (
     Refusal,
     SyncError,
 )
-from inspect_station.sync.schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
 from inspect_station.sync.url import CentralUrl, register_backend
 
 _BUSY_TIMEOUT_MS = 30_000

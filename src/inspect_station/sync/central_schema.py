@@ -1,4 +1,5 @@
-"""The central store's projection tables, derived from the station's (``projections.TABLES``).
+"""The central store's schema, shared by its backends: projection tables derived from the
+station's (``projections.TABLES``), the indexes for the questions asked of them, and the views.
 
 Projection tables follow the station's: a table or column a newer station version adds is
 created in the central store by ``central init`` (PostgreSQL) or on opening (SQLite); nothing is
