@@ -1,3 +1,4 @@
+# Over 500 lines: the AS9102 Form 3 -- its rows, how the record builds them, its renderings.
 """AS9102 Rev C first-article inspection: Form 3 (characteristic accountability) of one part.
 
 ``load_form3`` reads the part's lot the way the lot exports do (``load_lot``: a snapshot of a

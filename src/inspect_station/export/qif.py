@@ -1,3 +1,4 @@
+# Over 500 lines: one QIF 3.0 document, written in one streamed pass whose sections share ids.
 """Lot export as a QIF 3.0 results document (ANSI/DMSC QIF 3.0 = ISO 23952:2020).
 
 One ``QIFDocument`` (namespace ``http://qifstandards.org/xsd/qif3``, ``versionQIF="3.0.0"``),

@@ -1,3 +1,4 @@
+# Over 500 lines: the one owner of the station's SQLite file (open, append, read, verify, sync).
 """The local record: the one module that owns the station's SQLite file.
 
 Every write is one ``BEGIN IMMEDIATE`` transaction that appends journal records and their

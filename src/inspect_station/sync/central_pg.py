@@ -1,3 +1,4 @@
+# Over 500 lines: the one module that talks to the plant database (schema, ingest, reads, roles).
 """The PostgreSQL central store (psycopg 3): the one module that talks to the plant database.
 
 Schema ``inspect_station``, versioned by ``inspect_station.migrations``. The database enforces:

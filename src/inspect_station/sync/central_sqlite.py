@@ -1,3 +1,4 @@
+# Over 500 lines: the one owner of the embedded central file (schema, ingest, reads).
 """The embedded central store: one SQLite file (WAL, synchronous=FULL) shared by the stations
 of one machine or one network share. This module is the only owner of that file.
 
