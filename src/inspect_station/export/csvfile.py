@@ -193,7 +193,7 @@ def csv_rows(data: LotData) -> Iterator[list[list[Any]]]:
     parts = _Parts(data)
     cache = parts.cache
     for page in data.measurement_rows():
-        rows = []
+        rows: list[list[Any]] = []
         append = rows.append
         for values in page:
             cells = cache.get(values[_INSPECTION])
@@ -253,7 +253,7 @@ def _write_packed(data: LotData, out: HashingWriter) -> None:
     texts: dict[str, tuple[str, str]] = {}
     commas = _CELLS - 1
     for page in data.source.packed_pages(data.lot, _PACKED_FIELDS, _PACKED_TEXT):
-        lines = []
+        lines: list[str] = []
         append = lines.append
         for cells in page:
             formula = cells.pop()

@@ -189,5 +189,9 @@ def export_lot(
     out = state[0]
     sha = out.sha256.hexdigest()
     manifest = manifest_text(data, fmt, path.name, sha, out.size)
-    _replace_with(manifest_path, lambda raw: raw.write(manifest.encode("utf-8")))
+
+    def write_manifest(raw: IO[bytes]) -> None:
+        raw.write(manifest.encode("utf-8"))
+
+    _replace_with(manifest_path, write_manifest)
     return ExportResult(path, manifest_path, sha, out.size, manifest, data)

@@ -110,8 +110,8 @@ class LocalSource(RecordSource):
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as pool:
             pending: deque[Future[list[list[Any]]]] = deque()
-            for after in itertools.islice(ranges, 2):
-                pending.append(pool.submit(read, after))
+            for first in itertools.islice(ranges, 2):
+                pending.append(pool.submit(read, first))
             while pending:
                 rows = pending.popleft().result()
                 after = next(ranges, None)

@@ -224,8 +224,8 @@ def build_projections(db: Database) -> list[str]:
         append_only(db, table)
         db.execute(sqlite_guard(table))
     for table, indexes in QUERY_INDEXES.items():
-        for name, columns in indexes:
-            db.execute(f"CREATE INDEX {name} ON {table}({', '.join(columns)})")
+        for index, indexed in indexes:
+            db.execute(f"CREATE INDEX {index} ON {table}({', '.join(indexed)})")
     for view, (_table, select) in VIEWS.items():
         db.execute(f"CREATE VIEW {view} AS {select.format(s='')}")
     for statement in sqlite_triggers():

@@ -174,7 +174,11 @@ class Shipper:
         self._last_success = _parse_iso(state.get("last_success_at"))
         self._last_error: str | None = state.get("last_error")
         refusal = state.get("last_error_kind")
-        self._refusal = Refusal(refusal) if refusal in Refusal._value2member_map_ else None
+        self._refusal = (
+            Refusal(refusal)
+            if isinstance(refusal, str) and refusal in Refusal._value2member_map_
+            else None
+        )
         self._state = SyncState.STARTING
         self._conflicts: dict[str, None] = {}
 
