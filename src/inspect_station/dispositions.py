@@ -33,7 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from inspect_station.config import CalibrationStatus, StationConfig
-from inspect_station.errors import InspectStationError
+from inspect_station.errors import DispositionError, ReviewError
 from inspect_station.export.source import LocalSource, RecordRef, RecordSource
 from inspect_station.recording import Recorder
 from inspect_station.spec.model import PartSpec
@@ -49,6 +49,7 @@ from inspect_station.users import (
     WrongPinError,
     named_id,
 )
+from inspect_station.vocabulary import Disposition, parse_disposition
 
 SIGNED_CONTENT_FORMAT = 1
 """Version of the signed-content definition written into every disposition."""
@@ -62,38 +63,6 @@ MAX_REASON = 500
 """Longest reason (characters) a disposition may carry."""
 
 _UUID_PREFIX = re.compile(r"^[0-9a-f-]{6,36}$")
-
-
-class Disposition(StrEnum):
-    """What is done with a nonconforming part (ISO 9000:2015 §3.12, AS9100D 8.7)."""
-
-    USE_AS_IS = "use-as-is"
-    """Concession: released as it is, without conforming."""
-    REWORK = "rework"
-    """Made to conform; re-inspected afterwards."""
-    REPAIR = "repair"
-    """Made fit for the intended use without conforming."""
-    REGRADE = "regrade"
-    """Altered grade so that it conforms to different requirements."""
-    SCRAP = "scrap"
-    """Precluded from its intended use, destroyed or recycled."""
-    RETURN_TO_SUPPLIER = "return-to-supplier"
-    """Sent back to the supplier who made it."""
-
-    @property
-    def label(self) -> str:
-        """How the disposition is shown to people."""
-        return _LABELS[self]
-
-
-_LABELS = {
-    Disposition.USE_AS_IS: "Use as is (concession)",
-    Disposition.REWORK: "Rework",
-    Disposition.REPAIR: "Repair",
-    Disposition.REGRADE: "Regrade",
-    Disposition.SCRAP: "Scrap",
-    Disposition.RETURN_TO_SUPPLIER: "Return to supplier",
-}
 
 
 class Status(StrEnum):
@@ -110,10 +79,6 @@ class Status(StrEnum):
     was offline): nothing is in force until a supervisor signs a resolution."""
     SUPERSEDED = "superseded"
     """A later result of the same part inspection replaced this one."""
-
-
-class ReviewError(InspectStationError):
-    """A review request cannot be done; the message says why in one sentence."""
 
 
 class UnknownReject(ReviewError):
@@ -134,10 +99,6 @@ class WrongPin(ReviewError):
 
 class StaleReject(ReviewError):
     """The reject's records changed since they were shown or first signed."""
-
-
-class DispositionError(ReviewError):
-    """The disposition asked for is incomplete or invalid (no reason, unknown kind, ...)."""
 
 
 @dataclass(frozen=True)
@@ -528,22 +489,6 @@ def signature_body(user: User, meaning: str | None, signed_at: str) -> dict[str,
         "meaning": meaning,
         "signed_at": signed_at,
     }
-
-
-def parse_disposition(value: Disposition | str) -> Disposition:
-    """A Disposition from its value or a loose spelling ('use as is', 'RTS'); else an error."""
-    if isinstance(value, Disposition):
-        return value
-    text = re.sub(r"[\s_]+", "-", str(value).strip().lower())
-    aliases = {"concession": "use-as-is", "uai": "use-as-is", "rts": "return-to-supplier"}
-    text = aliases.get(text, text)
-    try:
-        return Disposition(text)
-    except ValueError:
-        choices = ", ".join(d.value for d in Disposition)
-        raise DispositionError(
-            f"{value!r} is not a disposition; choose one of {choices}."
-        ) from None
 
 
 def _one_line(text: str | None, what: str, *, required: bool) -> str | None:
