@@ -38,6 +38,7 @@ from inspect_station.export.source import LocalSource, RecordRef, RecordSource
 from inspect_station.recording import Recorder
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal
+from inspect_station.store import review as queries
 from inspect_station.text import TextError, check_line
 from inspect_station.users import (
     SIGNING,
@@ -548,37 +549,17 @@ class Review:
         flt = flt or RejectFilter()
         self.source.refresh()
         now = self.now()
-        sql = (
-            "SELECT r.* FROM results r WHERE r.result = 'reject' AND {bound:r} "
-            "AND NOT EXISTS (SELECT 1 FROM results c WHERE c.supersedes = r.uuid AND {bound:c})"
+        rows = self.source.rows(
+            queries.REJECT_QUEUE,
+            [
+                flt.lot or None,
+                flt.part_number or None,
+                flt.station or None,
+                None if flt.older_than is None else _ts(now - flt.older_than),
+                None if flt.newer_than is None else _ts(now - flt.newer_than),
+                1 if flt.include_disposed else 0,
+            ],
         )
-        params: list[Any] = []
-        if flt.lot:
-            sql += " AND r.lot = ?"
-            params.append(flt.lot)
-        if flt.part_number:
-            sql += " AND r.part_number = ?"
-            params.append(flt.part_number)
-        if flt.station:
-            sql += " AND r.station = ?"
-            params.append(flt.station)
-        if flt.older_than is not None:
-            sql += " AND r.closed_at <= ?"
-            params.append(_ts(now - flt.older_than))
-        if flt.newer_than is not None:
-            sql += " AND r.closed_at >= ?"
-            params.append(_ts(now - flt.newer_than))
-        if not flt.include_disposed:
-            # Disposed and complete, unless another disposition conflicts with it (whether a
-            # resolution settled that is decided below, with the signatures).
-            sql += (
-                " AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.reject = r.uuid"
-                " AND {bound:d} AND d.signers_required <= (SELECT COUNT(*) FROM signatures s"
-                " WHERE s.disposition = d.uuid AND {bound:s}) AND NOT EXISTS (SELECT 1 FROM"
-                " dispositions o WHERE o.reject = r.uuid AND o.uuid <> d.uuid AND {bound:o}))"
-            )
-        sql += " ORDER BY r.closed_at, r.station, r.seq"
-        rows = self.source.select(sql, params, aliases=["r", "c", "d", "s", "o"])
         dispositions = self._dispositions([r["uuid"] for r in rows])
         resolutions = load_resolutions(self.source, [r["uuid"] for r in rows], self.writer)
         origins = self._origins([r["inspection"] for r in rows])
@@ -603,16 +584,9 @@ class Review:
                 f"{reject_id!r} is not a reject id (a UUID or its first 8 characters)."
             )
         if len(text) == 36:
-            rows = self.source.select(
-                "SELECT r.* FROM results r WHERE r.uuid = ? AND {bound:r}", [text], aliases=["r"]
-            )
+            rows = self.source.rows(queries.REJECT_BY_UUID, [text])
         else:
-            rows = self.source.select(
-                "SELECT r.* FROM results r WHERE r.uuid LIKE ? AND {bound:r}",
-                [text + "%"],
-                aliases=["r"],
-            )
-        rows = [r for r in rows if r["result"] == "reject"]
+            rows = self.source.rows(queries.REJECTS_BY_PREFIX, [text + "%"])
         if not rows:
             raise UnknownReject(f"There is no reject {reject_id} in the {self.source.description}.")
         if len(rows) > 1:
@@ -629,17 +603,9 @@ class Review:
 
     def _detail(self, row: dict[str, Any]) -> RejectDetail:
         now = self.now()
-        later = self.source.select(
-            "SELECT r.uuid FROM results r WHERE r.supersedes = ? AND {bound:r}",
-            [row["uuid"]],
-            aliases=["r"],
-        )
-        measurements = self.source.select(
-            "SELECT m.*, j.hash AS record_hash FROM measurements m JOIN journal j "
-            "ON j.station = m.station AND j.seq = m.seq "
-            "WHERE m.lot = ? AND m.serial = ? AND m.inspection = ? AND {bound:m} ORDER BY m.seq",
-            [row["lot"], row["serial"], row["inspection"]],
-            aliases=["m"],
+        later = self.source.rows(queries.LATER_RESULTS, [row["uuid"]])
+        measurements = self.source.rows(
+            queries.INSPECTION_MEASUREMENTS, [row["lot"], row["serial"], row["inspection"]]
         )
         superseded = {m["supersedes"] for m in measurements if m["supersedes"]}
         lines = tuple(self._line(m, superseded, now) for m in measurements)
@@ -746,30 +712,14 @@ class Review:
 
     def _origins(self, inspections: list[str]) -> dict[str, str]:
         """Inspection UUID -> the reject it re-inspects, for inspections that are re-inspections."""
-        rows = self.source.select_in(
-            "SELECT ri.uuid, ri.reinspection_of FROM reinspections ri "
-            "WHERE ri.uuid IN {in} AND {bound:ri}",
-            inspections,
-            aliases=["ri"],
-        )
+        rows = self.source.rows(queries.REINSPECTION_ORIGINS, values=inspections)
         return {r["uuid"]: r["reinspection_of"] for r in rows}
 
     def _reinspections(self, reject: str) -> tuple[Reinspection, ...]:
-        rows = self.source.select(
-            "SELECT ri.* FROM reinspections ri WHERE ri.reinspection_of = ? AND {bound:ri} "
-            "ORDER BY ri.opened_at",
-            [reject],
-            aliases=["ri"],
-        )
+        rows = self.source.rows(queries.REINSPECTIONS_OF, [reject])
         results = {
             r["inspection"]: r["result"]
-            for r in self.source.select_in(
-                "SELECT r.inspection, r.result FROM results r WHERE r.inspection IN {in} "
-                "AND {bound:r} AND NOT EXISTS (SELECT 1 FROM results c "
-                "WHERE c.supersedes = r.uuid AND {bound:c})",
-                [r["uuid"] for r in rows],
-                aliases=["r", "c"],
-            )
+            for r in self.source.rows(queries.CURRENT_RESULTS, values=[r["uuid"] for r in rows])
         }
         return tuple(
             Reinspection(
@@ -897,7 +847,7 @@ class Review:
         required = self.policy.signers_required(kind)
         writer = self._writing()
         with writer.transaction() as tx:
-            if tx.query("SELECT 1 FROM dispositions WHERE reject = ?", (s.reject,)):
+            if queries.has_disposition(tx, s.reject):
                 raise AlreadyDisposed(f"Reject {s.short_id} of part {s.serial} was just disposed.")
             if isinstance(self.source, LocalSource) and self.source.store is writer:
                 # Same file: the check and the write are one transaction.
@@ -1000,8 +950,7 @@ class Review:
         ref = self._disposition_ref(d)
         user = self._authorise(user_id, pin, "co-sign a disposition")
         with self._writing().transaction() as tx:
-            own = tx.query("SELECT user_id FROM signatures WHERE disposition = ?", (d.uuid,))
-            signers = {sig.user_id for sig in d.signatures} | {r["user_id"] for r in own}
+            signers = {sig.user_id for sig in d.signatures} | queries.signers(tx, d.uuid)
             if user.user_id in signers:
                 raise NotPermitted(f"{user.user_id} signed this disposition already.")
             if len(signers) >= d.signers_required:
@@ -1043,12 +992,9 @@ class Review:
         if (d.station, d.seq) in refs:
             return refs[(d.station, d.seq)]
         if self.writer is not None and d.station == self.writer.station:
-            rows = self.writer.query(
-                "SELECT station, seq, uuid, hash FROM journal WHERE seq = ?", (d.seq,)
-            )
-            if rows:
-                r = rows[0]
-                return RecordRef(r["station"], r["seq"], r["uuid"], r["hash"])
+            own = LocalSource(self.writer).record_refs([(d.station, d.seq)])
+            if (d.station, d.seq) in own:
+                return own[(d.station, d.seq)]
         raise StaleReject(
             f"The disposition record {d.uuid[:8]} cannot be found; reload the reject."
         )
@@ -1291,13 +1237,9 @@ def load_resolutions(
     """Reject UUID -> its signed resolutions, oldest first, from ``source`` and ``writer``."""
     if not rejects:
         return {}
-    rows = source.select_in(
-        "SELECT x.* FROM resolutions x WHERE x.reject IN {in} AND {bound:x}",
-        rejects,
-        aliases=["x"],
-    )
+    rows = source.rows(queries.RESOLUTIONS_OF, values=rejects)
     if writer:
-        rows += _writer_rows(writer, "resolutions", "reject", rejects)
+        rows += LocalSource(writer).rows(queries.RESOLUTIONS_OF, values=rejects)
     out: dict[str, list[Resolution]] = {}
     unique = {r["uuid"]: r for r in rows}
     for r in sorted(unique.values(), key=lambda r: (r["signed_at"], r["uuid"])):
@@ -1335,22 +1277,14 @@ def load_dispositions(
     """
     if not rejects:
         return {}
-    rows = source.select_in(
-        "SELECT d.* FROM dispositions d WHERE d.reject IN {in} AND {bound:d}",
-        rejects,
-        aliases=["d"],
-    )
-    own = _writer_rows(writer, "dispositions", "reject", rejects) if writer else []
+    rows = source.rows(queries.DISPOSITIONS_OF, values=rejects)
+    own = LocalSource(writer).rows(queries.DISPOSITIONS_OF, values=rejects) if writer else []
     by_uuid = {r["uuid"]: r for r in [*rows, *own]}
     if not by_uuid:
         return {}
-    sig_rows = source.select_in(
-        "SELECT s.* FROM signatures s WHERE s.disposition IN {in} AND {bound:s}",
-        list(by_uuid),
-        aliases=["s"],
-    )
+    sig_rows = source.rows(queries.SIGNATURES_OF, values=list(by_uuid))
     if writer:
-        sig_rows += _writer_rows(writer, "signatures", "disposition", list(by_uuid))
+        sig_rows += LocalSource(writer).rows(queries.SIGNATURES_OF, values=list(by_uuid))
     signatures: dict[str, dict[str, Signature]] = {}
     for s in sorted(sig_rows, key=lambda s: (s["signed_at"], s["uuid"])):
         signatures.setdefault(s["disposition"], {})[s["uuid"]] = Signature(
@@ -1381,19 +1315,6 @@ def load_dispositions(
                 signatures=tuple(ordered),
             )
         )
-    return out
-
-
-def _writer_rows(
-    writer: LocalStore, table: str, column: str, values: list[str]
-) -> list[dict[str, Any]]:
-    """Rows of the writer's own projection ``table`` whose ``column`` is one of ``values``."""
-    out: list[dict[str, Any]] = []
-    unique = list(dict.fromkeys(values))
-    for start in range(0, len(unique), 400):
-        chunk = unique[start : start + 400]
-        marks = ", ".join("?" for _ in chunk)
-        out += writer.query(f"SELECT * FROM {table} WHERE {column} IN ({marks})", tuple(chunk))
     return out
 
 
