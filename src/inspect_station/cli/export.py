@@ -18,13 +18,6 @@ import click
 
 from inspect_station.cli import Context, main, output_failed, pass_context
 from inspect_station.cli.core import open_record, open_store
-from inspect_station.dispositions import (
-    Disposition,
-    RejectDetail,
-    RejectFilter,
-    Review,
-    SignaturePolicy,
-)
 from inspect_station.errors import InspectStationError
 from inspect_station.export.lot import (
     FORMATS,
@@ -44,8 +37,12 @@ from inspect_station.export.trace import (
     trace_json,
     trace_table,
 )
+from inspect_station.review.model import RejectFilter, SignaturePolicy
+from inspect_station.review.service import Review
+from inspect_station.review.views import RejectDetail
 from inspect_station.store import LocalStore
 from inspect_station.text import printable, safe_json
+from inspect_station.vocabulary import Disposition
 
 _DB = click.option(
     "--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file."

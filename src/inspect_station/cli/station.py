@@ -371,7 +371,8 @@ def office_app_options(
     service: StationService, source: RecordSource, central_url: str | None
 ) -> dict[str, Any]:
     """The StationApp arguments of an office terminal reviewing ``source``."""
-    from inspect_station.dispositions import Review, SignaturePolicy
+    from inspect_station.review.model import SignaturePolicy
+    from inspect_station.review.service import Review
     from inspect_station.sync import Shipper
 
     config = service.config

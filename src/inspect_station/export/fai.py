@@ -49,7 +49,6 @@ from string import Template
 from typing import IO, Any
 
 from inspect_station import __version__
-from inspect_station.dispositions import DispositionInfo
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.export.lot import (
     ExportError,
@@ -59,6 +58,7 @@ from inspect_station.export.lot import (
     load_lot,
 )
 from inspect_station.export.source import ChainCheck, RecordSource
+from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
 

@@ -24,15 +24,15 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from inspect_station import __version__
-from inspect_station.dispositions import (
+from inspect_station.errors import InspectStationError
+from inspect_station.export.source import ChainCheck, RecordSource
+from inspect_station.review.queries import (
     DispositionInfo,
     Resolution,
     Standing,
     load_dispositions,
     load_resolutions,
 )
-from inspect_station.errors import InspectStationError
-from inspect_station.export.source import ChainCheck, RecordSource
 from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan, lot_decision
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal

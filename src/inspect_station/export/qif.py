@@ -58,7 +58,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from inspect_station import __version__
-from inspect_station.dispositions import DispositionInfo
 from inspect_station.export.lot import (
     ExportError,
     ExportOptions,
@@ -67,6 +66,7 @@ from inspect_station.export.lot import (
     LotData,
 )
 from inspect_station.export.source import LocalSource
+from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.units import dimension
 
