@@ -30,7 +30,8 @@ from inspect_station.review.service import Review
 from inspect_station.review.signing import NotPermitted, WrongPin
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
-from inspect_station.users import MAX_FAILURES, AuthError, UserDirectory
+from inspect_station.users import AuthError, UserDirectory
+from inspect_station.users.attempts import MAX_FAILURES
 from inspect_station.vocabulary import Disposition, parse_disposition
 
 ANN, SAM, KIM = PINS["ann"], PINS["sam"], PINS["kim"]

@@ -156,7 +156,7 @@ def users_list(ctx: Context, db: Path | None) -> None:
         return
     with LocalStore.open_readonly(path) as store:
         directory = UserDirectory(store)
-        people = directory.list()
+        people = directory.all_users()
         pins = directory.pin_states()
     if not people:
         click.echo(f"No users yet at station {store.station}.")
