@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ import click
 
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.core import open_store
+from inspect_station.cli.pins import read_pin
 from inspect_station.config import StationConfig
 from inspect_station.errors import SpecError
 from inspect_station.spec import SpecLibrary
@@ -54,18 +54,11 @@ class _Pins:
 
     def actor(self, actor_id: str) -> str:
         """The PIN of the user making the change."""
-        if self.from_stdin:
-            return sys.stdin.readline().strip()
-        return click.prompt(f"PIN of {actor_id}", hide_input=True, err=True)
+        return read_pin(f"PIN of {actor_id}", from_stdin=self.from_stdin)
 
     def new(self, user_id: str) -> str:
         """A new PIN, typed twice at a prompt, checked before anyone is authenticated."""
-        if self.from_stdin:
-            pin = sys.stdin.readline().strip()
-        else:
-            pin = click.prompt(
-                f"New PIN for {user_id}", hide_input=True, confirmation_prompt=True, err=True
-            )
+        pin = read_pin(f"New PIN for {user_id}", from_stdin=self.from_stdin, confirm=True)
         validate_pin(pin)
         return pin
 
