@@ -23,6 +23,7 @@ from inspect_station.export.source import CentralSource, LocalSource, RecordSour
 from inspect_station.review.model import RejectFilter, SignaturePolicy
 from inspect_station.review.service import Review
 from inspect_station.review.views import RejectDetail
+from inspect_station.spec.model import Kind
 from inspect_station.store import LocalStore
 from inspect_station.text import printable, safe_json
 from inspect_station.vocabulary import Disposition
@@ -171,7 +172,7 @@ def _print_detail(detail: RejectDetail) -> None:
     if s.reinspection_of:
         echo(f"  re-inspection of reject {s.reinspection_of}")
     for m in detail.measurements:
-        limits = f"[{m.lower or ''} .. {m.upper or ''}]" if m.kind == "variable" else ""
+        limits = f"[{m.lower or ''} .. {m.upper or ''}]" if m.kind == Kind.VARIABLE else ""
         over = f" {m.limit_broken} by {m.exceeds_by}" if m.limit_broken else ""
         gauge = (
             f" gauge {m.gauge_asset} (due {m.gauge_calibration_due}, "

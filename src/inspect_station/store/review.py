@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from inspect_station.store.catalog import read_query
 from inspect_station.store.people import Queryable
+from inspect_station.vocabulary import PartResult
 
 _CURRENT = "NOT EXISTS (SELECT 1 FROM results c WHERE c.supersedes = r.uuid AND {bound:c})"
 """The result row ``r`` is current: no later result of the part inspection replaced it."""
@@ -27,9 +28,13 @@ _COMPLETE_AND_UNCONTESTED = (
 """The reject ``r`` has a disposition with every signature it needs and no other disposition
 (whether a resolution settled several is decided with the signatures, by the review)."""
 
+_IS_REJECT = f"r.result = '{PartResult.REJECT.value}'"
+"""The result row ``r`` rejected the part (a literal, so SQLite can use the partial index of
+rejects)."""
+
 REJECT_QUEUE = read_query(
     "review.reject_queue",
-    "SELECT r.* FROM results r WHERE r.result = 'reject' AND {bound:r} AND " + _CURRENT + " "
+    "SELECT r.* FROM results r WHERE " + _IS_REJECT + " AND {bound:r} AND " + _CURRENT + " "
     "AND r.lot = COALESCE(?, r.lot) AND r.part_number = COALESCE(?, r.part_number) "
     "AND r.station = COALESCE(?, r.station) "
     "AND r.closed_at <= COALESCE(?, r.closed_at) AND r.closed_at >= COALESCE(?, r.closed_at) "
@@ -43,14 +48,14 @@ and uncontested (0 to leave them out)."""
 
 REJECT_BY_UUID = read_query(
     "review.reject_by_uuid",
-    "SELECT r.* FROM results r WHERE r.uuid = ? AND r.result = 'reject' AND {bound:r}",
+    "SELECT r.* FROM results r WHERE r.uuid = ? AND " + _IS_REJECT + " AND {bound:r}",
     aliases=("r",),
 )
 """The reject result row with this UUID (current or not)."""
 
 REJECTS_BY_PREFIX = read_query(
     "review.rejects_by_prefix",
-    "SELECT r.* FROM results r WHERE r.uuid LIKE ? AND r.result = 'reject' AND {bound:r}",
+    "SELECT r.* FROM results r WHERE r.uuid LIKE ? AND " + _IS_REJECT + " AND {bound:r}",
     aliases=("r",),
 )
 """Reject result rows whose UUID matches a LIKE pattern (``prefix%``)."""
