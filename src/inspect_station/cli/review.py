@@ -209,8 +209,8 @@ def _print_detail(detail: RejectDetail) -> None:
             f"  resolution: {r.kept[:8]} stands — {r.reason}; signed by {sig.name} "
             f"({sig.user_id}), {sig.meaning}, {sig.signed_at}"
         )
-    for r in detail.reinspections:
-        echo(f"  re-inspected {r.opened_at} at {r.station}: {r.result or 'open'}")
+    for again in detail.reinspections:
+        echo(f"  re-inspected {again.opened_at} at {again.station}: {again.result or 'open'}")
     echo(f"  content hash (what a signature binds): {detail.signed_hash}")
 
 
