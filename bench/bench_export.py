@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from inspect_station.config import GaugeAsset
-from inspect_station.dispositions import Review
 from inspect_station.export.lot import ExportOptions, export_lot, load_lot
 from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder, plan_record, raw_text
 from inspect_station.records import LocalSource
+from inspect_station.review.service import Review
 from inspect_station.sampling import sampling_plan
 from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore, Transaction

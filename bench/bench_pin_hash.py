@@ -20,16 +20,9 @@ import time
 from pathlib import Path
 
 from inspect_station.store import LocalStore
-from inspect_station.users import (
-    LOCKOUT,
-    MAX_FAILURES,
-    SCRYPT_N,
-    SCRYPT_P,
-    SCRYPT_R,
-    UserDirectory,
-    check_pin,
-    hash_pin,
-)
+from inspect_station.users import UserDirectory
+from inspect_station.users.attempts import LOCKOUT, MAX_FAILURES
+from inspect_station.users.pins import SCRYPT_N, SCRYPT_P, SCRYPT_R, check_pin, hash_pin
 
 PINS_6 = 10**6
 """Every 6-digit PIN."""

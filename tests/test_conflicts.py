@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from inspect_station.dispositions import (
-    Disposition,
-    DispositionInfo,
-    Resolution,
-    Signature,
-    Standing,
-    Status,
-)
+from inspect_station.review.model import Status
+from inspect_station.review.signing import Signature
+from inspect_station.review.views import DispositionInfo, Resolution, Standing
+from inspect_station.vocabulary import Disposition
 
 
 def signature(user: str, at: str) -> Signature:

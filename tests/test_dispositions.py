@@ -11,29 +11,28 @@ import pytest
 from userkit import PINS, add_users
 
 from inspect_station.config import GaugeAsset, load_config
-from inspect_station.dispositions import (
+from inspect_station.errors import ConfigError
+from inspect_station.recording import GaugeSource, ManualSource, Recorder
+from inspect_station.records import LocalSource
+from inspect_station.review.model import (
     MEANING_APPROVAL,
     MEANING_SECOND_APPROVAL,
     AlreadyDisposed,
-    Disposition,
     DispositionError,
-    NotPermitted,
     RejectFilter,
-    Review,
     ReviewError,
     SignaturePolicy,
     StaleReject,
     Status,
     UnknownReject,
-    WrongPin,
-    parse_disposition,
 )
-from inspect_station.errors import ConfigError
-from inspect_station.export.source import LocalSource
-from inspect_station.recording import GaugeSource, ManualSource, Recorder
+from inspect_station.review.service import Review
+from inspect_station.review.signing import NotPermitted, WrongPin
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
-from inspect_station.users import MAX_FAILURES, AuthError, UserDirectory
+from inspect_station.users import AuthError, UserDirectory
+from inspect_station.users.attempts import MAX_FAILURES
+from inspect_station.vocabulary import Disposition, parse_disposition
 
 ANN, SAM, KIM = PINS["ann"], PINS["sam"], PINS["kim"]
 

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from userkit import ADMIN_ID, ADMIN_PIN, PINS, add_users
 
-from inspect_station.dispositions import DispositionError, Review, SignaturePolicy
-from inspect_station.export.source import LocalSource
 from inspect_station.recording import ManualSource, Recorder
+from inspect_station.records import LocalSource
+from inspect_station.review.model import DispositionError, SignaturePolicy
+from inspect_station.review.service import Review
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 from inspect_station.text import TextError, check_id, check_line, printable, safe_json, unsafe

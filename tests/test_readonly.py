@@ -23,10 +23,10 @@ from userkit import PINS, add_users
 
 from inspect_station.cli import main
 from inspect_station.config import GaugeAsset
-from inspect_station.dispositions import Review
 from inspect_station.errors import StoreError
-from inspect_station.export.source import LocalSource
 from inspect_station.recording import GaugeSource, ManualSource, Recorder
+from inspect_station.records import LocalSource
+from inspect_station.review.service import Review
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 

@@ -15,7 +15,6 @@ from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import SpecLibrary
 from inspect_station.store import LocalStore
 from inspect_station.users import (
-    MAX_FAILURES,
     Actor,
     AuthError,
     Authority,
@@ -25,10 +24,9 @@ from inspect_station.users import (
     UserDirectory,
     UserError,
     WrongPinError,
-    check_pin,
-    hash_pin,
-    trivial_pin,
 )
+from inspect_station.users.attempts import MAX_FAILURES
+from inspect_station.users.pins import check_pin, hash_pin, trivial_pin
 
 ANN, SAM = PINS["ann"], PINS["sam"]
 

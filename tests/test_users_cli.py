@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 
 from inspect_station.cli import main
 from inspect_station.store import LocalStore
-from inspect_station.users import MAX_FAILURES, UserDirectory, WrongPinError
+from inspect_station.users import UserDirectory, WrongPinError
+from inspect_station.users.attempts import MAX_FAILURES
 
 BOSS = "864209"
 """The bootstrap administrator's PIN."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from inspect_station import users as users_module
 from inspect_station.store import LocalStore
 from inspect_station.users import UserDirectory
+from inspect_station.users import pins as pins_module
 
 ADMIN_ID, ADMIN_NAME, ADMIN_PIN = "root", "Rhea Root", "908172"
 """The administrator ``add_users`` bootstraps (or signs in as) to add the others."""
@@ -34,18 +34,18 @@ def remembered_verifiers() -> Iterator[None]:
     Only the setting of a PIN is spared (the verifier is real: same parameters, a salt shared
     by the tests); every PIN a test then checks still runs scrypt.
     """
-    original = users_module.hash_pin
+    original = pins_module.hash_pin
 
     def remembered(pin: str, salt: bytes | None = None) -> str:
         if pin not in _VERIFIERS:
             _VERIFIERS[pin] = original(pin, salt)
         return _VERIFIERS[pin]
 
-    users_module.hash_pin = remembered
+    pins_module.hash_pin = remembered
     try:
         yield
     finally:
-        users_module.hash_pin = original
+        pins_module.hash_pin = original
 
 
 def add_users(

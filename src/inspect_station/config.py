@@ -11,10 +11,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inspect_station import locations
-from inspect_station.errors import CalibrationExpired, ConfigError
+from inspect_station.errors import CalibrationExpired, ConfigError, DispositionError
 from inspect_station.text import field_text
 from inspect_station.tomlfile import TomlFileError, read_toml, validation_problems
 from inspect_station.units import KNOWN_UNITS, normalize_unit
+from inspect_station.vocabulary import parse_disposition
 
 DEFAULT_DEFECT_CODES: dict[str, str] = {
     "D01": "Dimension out of tolerance",
@@ -180,9 +181,6 @@ class StationConfig(BaseModel):
     def _known_dispositions(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        # Imported here, not at the top: dispositions imports this module.
-        from inspect_station.dispositions import DispositionError, parse_disposition
-
         try:
             return list(dict.fromkeys(parse_disposition(kind).value for kind in value))
         except DispositionError as exc:

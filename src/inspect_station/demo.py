@@ -106,7 +106,7 @@ def ensure_demo_users(users: UserDirectory) -> None:
     if users.is_empty():
         actor = users.bootstrap(DEMO_ADMIN, admin_name, admin_pin)
     else:
-        present = {u.user_id: u for u in users.list()}
+        present = {u.user_id: u for u in users.all_users()}
         legacy = [
             s
             for user_id, s in users.pin_states().items()

@@ -56,6 +56,14 @@ class ChainBroken(StoreError):
         self.seq = seq
 
 
+class ReviewError(InspectStationError):
+    """A review request cannot be done; the message says why in one sentence."""
+
+
+class DispositionError(ReviewError):
+    """The disposition asked for is incomplete or invalid (no reason, unknown kind, ...)."""
+
+
 class GaugeError(InspectStationError):
     """A gauge could not be opened or read."""
 

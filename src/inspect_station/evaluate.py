@@ -25,6 +25,7 @@ from inspect_station.numbers import (
 )
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.units import convertible, factor, normalize_unit
+from inspect_station.vocabulary import Verdict
 
 _ATTRIBUTE_WORDS = {
     "pass": "pass",
@@ -42,13 +43,6 @@ _ATTRIBUTE_WORDS = {
 def split_value(text: str) -> tuple[str, str | None]:
     """'4.725in' -> ('4.725', 'in'); '120.01' -> ('120.01', None); 'pass' -> ('pass', None)."""
     return split_unit(text)
-
-
-class Verdict(StrEnum):
-    """Conformance verdict of one reading."""
-
-    PASS = "pass"
-    FAIL = "fail"
 
 
 class Zone(StrEnum):

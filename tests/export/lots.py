@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from inspect_station.config import GaugeAsset
-from inspect_station.dispositions import Review
 from inspect_station.recording import GaugeSource, ManualSource, Recorder
 from inspect_station.records import LocalSource
+from inspect_station.review.service import Review
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 from inspect_station.sync import open_central

@@ -11,10 +11,11 @@ import pytest
 from lots import GOOD, RecordedLot, record_part, ship
 from userkit import PINS, add_users
 
-from inspect_station.dispositions import AlreadyDisposed, RejectFilter, Review, Status
 from inspect_station.export.lot import export_lot
 from inspect_station.recording import Recorder
 from inspect_station.records import LocalSource
+from inspect_station.review.model import AlreadyDisposed, RejectFilter, Status
+from inspect_station.review.service import Review
 from inspect_station.store import LocalStore
 from inspect_station.sync import open_source
 from inspect_station.users import UserDirectory

@@ -15,7 +15,8 @@ import pytest
 from rejectkit import make_people, reject_part
 from synckit import RawCentral
 
-from inspect_station.dispositions import RejectFilter, Review, Status
+from inspect_station.review.model import RejectFilter, Status
+from inspect_station.review.service import Review
 from inspect_station.store import LocalStore
 from inspect_station.store import journal as jn
 from inspect_station.store.projections import project

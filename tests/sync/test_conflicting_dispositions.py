@@ -16,8 +16,10 @@ from click.testing import CliRunner
 from rejectkit import make_people, reject_part
 
 from inspect_station.cli import main
-from inspect_station.dispositions import AlreadyDisposed, NotPermitted, RejectFilter, Review, Status
 from inspect_station.records import LocalSource
+from inspect_station.review.model import AlreadyDisposed, RejectFilter, Status
+from inspect_station.review.service import Review
+from inspect_station.review.signing import NotPermitted
 from inspect_station.store import LocalStore
 from inspect_station.store.catalog import read_query
 from inspect_station.sync import Shipper, open_central, open_source

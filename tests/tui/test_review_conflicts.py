@@ -7,8 +7,9 @@ from test_review_flows import message, reject_a_part
 from textual.widgets import DataTable, Static
 from uikit import settle, sign_in, type_text, wait_until
 
-from inspect_station.dispositions import Review, Status
 from inspect_station.records import LocalSource
+from inspect_station.review.model import Status
+from inspect_station.review.service import Review
 from inspect_station.store import LocalStore
 from inspect_station.sync import Shipper, open_source
 from inspect_station.tui.app import StationApp

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, OptionList, Static
 from uikit import settle, sign_in, type_text, wait_until
 
-from inspect_station.dispositions import Review
 from inspect_station.recording import ManualSource
+from inspect_station.review.service import Review
 from inspect_station.sync import Shipper, open_source
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,7 @@ import click
 
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.core import open_store
+from inspect_station.cli.pins import read_pin
 from inspect_station.config import StationConfig
 from inspect_station.errors import SpecError
 from inspect_station.spec import SpecLibrary
@@ -28,7 +28,7 @@ from inspect_station.users import (
 )
 
 if TYPE_CHECKING:
-    from inspect_station.export.source import RecordSource
+    from inspect_station.records import RecordSource
 
 _DB = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record.")
 _AS = click.option(
@@ -54,18 +54,11 @@ class _Pins:
 
     def actor(self, actor_id: str) -> str:
         """The PIN of the user making the change."""
-        if self.from_stdin:
-            return sys.stdin.readline().strip()
-        return click.prompt(f"PIN of {actor_id}", hide_input=True, err=True)
+        return read_pin(f"PIN of {actor_id}", from_stdin=self.from_stdin)
 
     def new(self, user_id: str) -> str:
         """A new PIN, typed twice at a prompt, checked before anyone is authenticated."""
-        if self.from_stdin:
-            pin = sys.stdin.readline().strip()
-        else:
-            pin = click.prompt(
-                f"New PIN for {user_id}", hide_input=True, confirmation_prompt=True, err=True
-            )
+        pin = read_pin(f"New PIN for {user_id}", from_stdin=self.from_stdin, confirm=True)
         validate_pin(pin)
         return pin
 
@@ -156,7 +149,7 @@ def users_list(ctx: Context, db: Path | None) -> None:
         return
     with LocalStore.open_readonly(path) as store:
         directory = UserDirectory(store)
-        people = directory.list()
+        people = directory.all_users()
         pins = directory.pin_states()
     if not people:
         click.echo(f"No users yet at station {store.station}.")
@@ -355,7 +348,7 @@ def review_source(
 ) -> Iterator[RecordSource]:
     """Where an office terminal reads rejects: a central store, a record opened read-only, or
     the terminal's own record."""
-    from inspect_station.export.source import LocalSource
+    from inspect_station.records import LocalSource
     from inspect_station.sync import open_source
 
     if central_url:
@@ -372,7 +365,8 @@ def office_app_options(
     service: StationService, source: RecordSource, central_url: str | None
 ) -> dict[str, Any]:
     """The StationApp arguments of an office terminal reviewing ``source``."""
-    from inspect_station.dispositions import Review, SignaturePolicy
+    from inspect_station.review.model import SignaturePolicy
+    from inspect_station.review.service import Review
     from inspect_station.sync import Shipper
 
     config = service.config

@@ -50,11 +50,11 @@ from string import Template
 from typing import IO, Any
 
 from inspect_station import __version__
-from inspect_station.dispositions import DispositionInfo
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.export.formats import HashingWriter
 from inspect_station.export.model import ExportError, InspectionData, LotData, load_lot
 from inspect_station.records import ChainCheck, RecordSource
+from inspect_station.review.views import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
 

@@ -13,11 +13,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from inspect_station.dispositions import Review, SignaturePolicy
 from inspect_station.errors import InspectStationError
-from inspect_station.export.source import LocalSource
 from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
+from inspect_station.records import LocalSource
+from inspect_station.review.model import SignaturePolicy
+from inspect_station.review.service import Review
 from inspect_station.station import StationService
 from inspect_station.sync import Shipper, SyncStatus
 from inspect_station.text import printable

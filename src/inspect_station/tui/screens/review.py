@@ -12,24 +12,21 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from inspect_station.dispositions import (
+from inspect_station.errors import InspectStationError
+from inspect_station.review.model import (
     MEANING_APPROVAL,
     MEANING_RESOLUTION,
     MEANING_SECOND_APPROVAL,
-    Disposition,
-    DispositionInfo,
-    RejectDetail,
     RejectFilter,
-    RejectSummary,
-    Resolution,
-    Review,
     Status,
 )
-from inspect_station.errors import InspectStationError
+from inspect_station.review.service import Review
+from inspect_station.review.views import DispositionInfo, RejectDetail, RejectSummary, Resolution
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import Dialog
 from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
+from inspect_station.vocabulary import Disposition
 
 
 def still_needed(info: DispositionInfo) -> str:
