@@ -8,7 +8,6 @@ the users and the gauge hub for one station.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from inspect_station.sampling import (
 from inspect_station.spec import Kind, PartSpec, SpecLibrary
 from inspect_station.spec.diff import Change
 from inspect_station.spec.model import Characteristic, Status
-from inspect_station.store import LocalStore
+from inspect_station.store import LocalStore, inspections
 from inspect_station.users import Role, User, UserDirectory
 
 
@@ -157,25 +156,14 @@ class StationService:
         info = self.recorder.lot(lot)
         if info is None:
             raise RecordingError(f"There is no lot {lot}.")
-        results = self.store.query(
-            "SELECT serial, result, failed, defect_code, note, closed_at, inspector "
-            "FROM current_results WHERE lot = ? ORDER BY seq",
-            (lot,),
-        )
         latest: dict[str, dict[str, Any]] = {}
-        for row in results:
+        for row in inspections.lot_results(self.store, lot):
             latest[row["serial"]] = row
-        rejects = [
-            r | {"failed": json.loads(r["failed"])}
-            for r in latest.values()
-            if r["result"] == "reject"
-        ]
+        rejects = [r for r in latest.values() if r["result"] == "reject"]
         open_serials = [
-            r["serial"]
-            for r in self.store.query(
-                "SELECT DISTINCT serial FROM inspections WHERE lot = ? ORDER BY seq", (lot,)
-            )
-            if r["serial"] not in latest
+            serial
+            for serial in inspections.inspected_serials(self.store, lot)
+            if serial not in latest
         ]
         plan = None
         if info.plan is not None:
@@ -189,8 +177,8 @@ class StationService:
     def unfinished_lots(self) -> list[LotProgress]:
         """Lots whose sample is not complete and not yet rejected, newest first."""
         out = []
-        for row in self.store.query("SELECT lot FROM lots ORDER BY seq DESC LIMIT 50"):
-            progress = self.lot_progress(row["lot"])
+        for lot in inspections.recent_lots(self.store, 50):
+            progress = self.lot_progress(lot)
             if progress.decision in (LotDecision.PENDING, None) and (
                 progress.plan is None or progress.inspected < progress.plan.sample_size
             ):
@@ -200,38 +188,16 @@ class StationService:
     def next_serial(self, lot: str) -> str:
         """The serial after the lot's last numbered part, with its prefix and zero padding
         (SN-100 -> SN-101, 007 -> 008); 001 for the first part; never one the lot already has."""
-        serials = [
-            row["serial"]
-            for row in self.store.query(
-                "SELECT serial FROM inspections WHERE lot = ? ORDER BY seq", (lot,)
-            )
-        ]
-        return following_serial(serials)
+        return following_serial(inspections.lot_serials(self.store, lot))
 
     # -- parts ----------------------------------------------------------------------------
 
     def part_measurements(self, lot: str, serial: str) -> dict[str, dict[str, Any]]:
         """Characteristic id -> current measurement row of the part's latest inspection."""
-        inspection = self.store.query(
-            "SELECT uuid FROM inspections WHERE lot = ? AND serial = ? ORDER BY seq DESC LIMIT 1",
-            (lot, serial),
-        )
-        if not inspection:
+        inspection = inspections.latest_inspection(self.store, lot, serial)
+        if inspection is None:
             return {}
-        rows = self.store.query(
-            "SELECT * FROM current_measurements WHERE lot = ? AND serial = ? AND inspection = ?",
-            (lot, serial, inspection[0]["uuid"]),
-        )
-        return {row["characteristic"]: row for row in rows}
-
-    def part_result(self, lot: str, serial: str) -> str | None:
-        """accept / reject if the part has been closed, else None."""
-        rows = self.store.query(
-            "SELECT r.result FROM current_results r JOIN inspections i ON r.inspection = i.uuid "
-            "WHERE i.lot = ? AND i.serial = ? ORDER BY r.seq DESC LIMIT 1",
-            (lot, serial),
-        )
-        return rows[0]["result"] if rows else None
+        return inspections.part_measurements(self.store, lot, serial, inspection)
 
     def measure(
         self,
