@@ -1,4 +1,4 @@
-"""Station commands: the station UI, the demo, users (add, list, set-pin, qualify, ...)."""
+"""Station commands: the station UI, the demo, review, users (add, list, set-pin, ...)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from inspect_station.cli import Context, main, pass_context
-from inspect_station.cli.core import open_store
+from inspect_station.cli.core import open_store, run_headless_demo, spec_skipped
 from inspect_station.config import StationConfig
 from inspect_station.errors import SpecError
 from inspect_station.spec import SpecLibrary
@@ -268,7 +268,7 @@ def build_service(config: StationConfig, db: Path | None = None) -> StationServi
     """The station service for a configuration: its local record and its specs."""
     library = SpecLibrary.load(config.spec_paths)
     for problem in library.problems:
-        click.echo(f"warning: {problem} (file skipped)", err=True)
+        spec_skipped(problem)
     if not library.released():
         raise SpecError("No released part spec found; check the specs setting.")
     store = LocalStore(db or config.db_path, config.station)
@@ -318,6 +318,19 @@ def run_demo(db: Path | None) -> None:
         finally:
             service.store.close()
     click.echo(demo_farewell(config_file, config.db_path, default_place=db is None))
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Demo record file.")
+@click.option("--headless", is_flag=True, help="Record demo parts and print verdicts, no UI.")
+def demo(db: Path | None, headless: bool) -> None:
+    """Run the station on embedded defaults: demo specs, simulated gauges, demo users."""
+    if headless:
+        from inspect_station.locations import data_dir
+
+        run_headless_demo(db or data_dir() / "demo" / "headless.db", "DEMO-STATION")
+        return
+    run_demo(db)
 
 
 @main.command()
