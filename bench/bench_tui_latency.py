@@ -28,12 +28,9 @@ from inspect_station.config import GaugeAsset, StationConfig
 from inspect_station.gauges.events import ReadingEvent
 from inspect_station.gauges.hub import GaugeHub, GaugeState
 from inspect_station.gauges.simulator import SimulatorBank
-from inspect_station.spec import SpecLibrary
-from inspect_station.station import StationService
-from inspect_station.store import LocalStore
-from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.measure import MeasureScreen
 from inspect_station.users import Role
+from inspect_station.wiring import build_app, build_service
 
 GAUGES = 4
 PER_PART = 25  # characteristics per gauge type in one part
@@ -102,8 +99,7 @@ async def run(seconds: float) -> None:
     (folder / "ports").mkdir()
     write_spec(folder)
     cfg = config(folder)
-    store = LocalStore(cfg.db_path, cfg.station)
-    service = StationService(cfg, store, SpecLibrary.load(cfg.spec_paths))
+    service = build_service(cfg)
     admin = service.users.bootstrap("bench-admin", "Bench Administrator", BENCH_ADMIN_PIN)
     service.users.add(
         "bench", "Bench Runner", Role.INSPECTOR, BENCH_PIN, by=admin, qualifications=["*"]
@@ -121,12 +117,12 @@ async def run(seconds: float) -> None:
         return GaugeHub(cfg, on_event=timed)
 
     with SimulatorBank(cfg) as bank:
-        app = StationApp(service, hub_factory=hub_factory)
+        app = build_app(service, hub_factory=hub_factory)
         app.latency_probe = lambda event, _at: shown.setdefault(event.value, time.perf_counter())
         async with app.run_test(size=(100, 40)) as pilot:
             while not all(s.state is GaugeState.CONNECTED for s in app.hub.states()):
                 await pilot.pause(0.05)
-            app.signed_in(service.users.get("bench"))
+            app.begin_session(service.users.get("bench"))
             await pilot.pause()
             spec = service.library.get("BENCH-1")
             progress = service.start_lot(app.user, spec, "LOT-B", lot_size=10_000)
@@ -183,7 +179,7 @@ async def run(seconds: float) -> None:
             for t in threads:
                 t.join()
             await pilot.pause(0.5)
-    store.close()
+    service.store.close()
     common = [v for v in written if v in delivered and v in shown]
     reader = [(delivered[v] - written[v]) * 1000 for v in common]
     station = [(shown[v] - written[v]) * 1000 for v in common]

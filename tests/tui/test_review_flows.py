@@ -9,9 +9,9 @@ from inspect_station.dispositions import Review
 from inspect_station.export.source import CentralSource
 from inspect_station.recording import ManualSource
 from inspect_station.sync import Shipper
-from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen
 from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen, SignDialog
+from inspect_station.wiring import build_app
 
 
 def reject_a_part(service, serial: str = "007", lot: str = "L-REV") -> None:
@@ -154,7 +154,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
     source = CentralSource.open(central)
     service = station.service  # the office's own journal: here the same demo file
     review = Review(source, service.store, service.users)
-    app = StationApp(
+    app = build_app(
         service,
         review=review,
         office=True,
@@ -185,7 +185,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
 
 
 async def test_office_terminal_refuses_inspectors(station):
-    app = StationApp(
+    app = build_app(
         station.service, office=True, hub_factory=lambda _cb: None, shipper_factory=lambda: None
     )
     async with app.run_test() as pilot:
