@@ -34,6 +34,7 @@ from inspect_station.spec import Kind, PartSpec, SpecLibrary
 from inspect_station.spec.diff import Change
 from inspect_station.spec.model import Characteristic, Status
 from inspect_station.store import LocalStore, inspections
+from inspect_station.text import check_id
 from inspect_station.users import Role, User, UserDirectory
 
 
@@ -236,8 +237,10 @@ class StationService:
         note: str | None = None,
     ) -> str:
         """Record the part's result (a reject needs a defect code); returns accept / reject."""
-        if defect_code is not None and defect_code not in self.config.defect_codes:
-            raise RecordingError(f"Unknown defect code {defect_code}.")
+        if defect_code is not None:
+            defect_code = check_id(defect_code, "defect code", max_length=20)
+            if defect_code not in self.config.defect_codes:
+                raise RecordingError(f"Unknown defect code {defect_code}.")
         record = self.recorder.close_inspection(
             spec=spec,
             lot=lot,

@@ -8,6 +8,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
+from inspect_station.measuring import PartSession
 from inspect_station.numbers import NumberError, parse_count
 from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import PartSpec
@@ -212,7 +213,8 @@ class JobScreen(StationScreen):
             return service.start_lot(user, spec, lot, lot_size=lot_size, work_order=work_order)
 
         def measure(progress: LotProgress) -> None:
-            self.app.push_screen(MeasureScreen(spec, progress))
+            session = PartSession(service, user, spec, progress, gauges=self.app.hub)
+            self.app.push_screen(MeasureScreen(session))
 
         self.submit(work, measure, None)
 
