@@ -1,8 +1,10 @@
-"""The station service: everything the inspector's screens do, without any UI.
+"""The station service: what a station does for its users -- sign in, find a part, open a lot,
+record and close parts, know its gauges' calibration -- without any UI.
 
-Screens call these methods from a worker thread (they block on the SQLite file) and show the
-results; no business rule lives in a screen. The service owns the local store, the spec library,
-the users and the gauge hub for one station.
+Its methods block on the SQLite file: screens call them on the app's writer thread, and the
+part session (:mod:`inspect_station.measuring`) builds on them. The service holds the
+station's configuration, its local store, the spec library and the users; the gauges are read
+by the hub the app (or a headless caller) owns.
 """
 
 from __future__ import annotations
@@ -32,10 +34,10 @@ from inspect_station.sampling import (
 )
 from inspect_station.spec import Kind, PartSpec, SpecLibrary
 from inspect_station.spec.diff import Change
-from inspect_station.spec.model import Characteristic, Status
+from inspect_station.spec.model import Characteristic
 from inspect_station.store import LocalStore, inspections
 from inspect_station.text import check_id
-from inspect_station.users import Role, User, UserDirectory
+from inspect_station.users import User, UserDirectory
 
 
 class NotQualified(InspectStationError):
@@ -68,7 +70,7 @@ class LotProgress:
 
 
 class StationService:
-    """One station: its store, specs, users and (optionally) its gauges."""
+    """One station: its configuration, local record, specs and users."""
 
     def __init__(
         self,
@@ -292,12 +294,3 @@ def following_serial(serials: list[str]) -> str:
         if candidate not in used:
             return candidate
 
-
-def is_supervisor(user: User) -> bool:
-    """Whether the user may review rejects and sign dispositions."""
-    return user.role is Role.SUPERVISOR
-
-
-def released(spec: PartSpec) -> bool:
-    """Whether the revision may be inspected."""
-    return spec.status is Status.RELEASED
