@@ -10,6 +10,9 @@ commit) captures every reading. For every frame we take:
 
 and print p50 / p99 of both, measured in the same run. Goal: station p99 under 50 ms.
 
+"Verdict shown" is when the screen's ``VerdictShown`` message is handled (the verdict is on the
+screen; the terminal refresh follows). The station ships to a temporary central store.
+
     python bench/bench_tui_latency.py [--seconds 30]
 """
 
@@ -24,16 +27,16 @@ import threading
 import time
 from pathlib import Path
 
+from textual.message import Message
+
 from inspect_station.config import GaugeAsset, StationConfig
 from inspect_station.gauges.events import ReadingEvent
 from inspect_station.gauges.hub import GaugeHub, GaugeState
 from inspect_station.gauges.simulator import SimulatorBank
-from inspect_station.spec import SpecLibrary
-from inspect_station.station import StationService
-from inspect_station.store import LocalStore
-from inspect_station.tui.app import StationApp
+from inspect_station.measuring import Capture, PartSession
 from inspect_station.tui.screens.measure import MeasureScreen
 from inspect_station.users import Role
+from inspect_station.wiring import build_app, build_service
 
 GAUGES = 4
 PER_PART = 25  # characteristics per gauge type in one part
@@ -73,6 +76,7 @@ def config(folder: Path) -> StationConfig:
         station="BENCH",
         db=folder / "bench.db",
         specs=[folder],
+        central=f"sqlite:///{folder / 'central.db'}",
         gauge=[
             GaugeAsset(
                 asset=f"G{g}",
@@ -102,8 +106,7 @@ async def run(seconds: float) -> None:
     (folder / "ports").mkdir()
     write_spec(folder)
     cfg = config(folder)
-    store = LocalStore(cfg.db_path, cfg.station)
-    service = StationService(cfg, store, SpecLibrary.load(cfg.spec_paths))
+    service = build_service(cfg)
     admin = service.users.bootstrap("bench-admin", "Bench Administrator", BENCH_ADMIN_PIN)
     service.users.add(
         "bench", "Bench Runner", Role.INSPECTOR, BENCH_PIN, by=admin, qualifications=["*"]
@@ -120,17 +123,23 @@ async def run(seconds: float) -> None:
 
         return GaugeHub(cfg, on_event=timed)
 
+    def verdict_shown(message: Message) -> None:
+        if isinstance(message, MeasureScreen.VerdictShown):
+            event = message.recorded.capture.event
+            if event is not None:
+                shown.setdefault(event.value, time.perf_counter())
+
     with SimulatorBank(cfg) as bank:
-        app = StationApp(service, hub_factory=hub_factory)
-        app.latency_probe = lambda event, _at: shown.setdefault(event.value, time.perf_counter())
-        async with app.run_test(size=(100, 40)) as pilot:
+        app = build_app(service, hub_factory=hub_factory)
+        async with app.run_test(size=(100, 40), message_hook=verdict_shown) as pilot:
             while not all(s.state is GaugeState.CONNECTED for s in app.hub.states()):
                 await pilot.pause(0.05)
-            app.signed_in(service.users.get("bench"))
-            await pilot.pause()
+            user = service.users.get("bench")
+            app.begin_session(user)
             spec = service.library.get("BENCH-1")
-            progress = service.start_lot(app.user, spec, "LOT-B", lot_size=10_000)
-            app.push_screen(MeasureScreen(spec, progress))
+            progress = service.start_lot(user, spec, "LOT-B", lot_size=10_000)
+            session = PartSession(service, user, spec, progress, gauges=app.hub)
+            app.push_screen(MeasureScreen(session))
             await pilot.pause(0.5)
             stop = threading.Event()
             counter = iter(range(1, 10**6))
@@ -142,10 +151,9 @@ async def run(seconds: float) -> None:
                 while not stop.is_set():
                     time.sleep(max(0.0, next_at - time.perf_counter()))
                     next_at += 0.1
-                    screen = app.screen
                     if (
-                        not isinstance(screen, MeasureScreen)
-                        or len(screen.values) + len(screen._pending) >= GAUGES * PER_PART - GAUGES
+                        not session.ready
+                        or len(session.values) + len(session.pending) >= GAUGES * PER_PART - GAUGES
                     ):
                         continue  # the part is being closed: the inspector waits
                     with lock:
@@ -158,32 +166,24 @@ async def run(seconds: float) -> None:
                 t.start()
             end = time.perf_counter() + seconds
             while time.perf_counter() < end:
-                screen = app.screen
                 if (
-                    isinstance(screen, MeasureScreen)
-                    and not screen._pending
-                    and len(screen.values) >= GAUGES * PER_PART - GAUGES
+                    session.ready
+                    and not session.pending
+                    and len(session.values) >= GAUGES * PER_PART - GAUGES
                 ):
-                    # Measure the last few by hand so the part can be closed, then next part.
+                    # Type the last few so the part can be closed, then the next part.
                     for ch in spec.characteristic:
-                        if ch.id not in screen.values:
-                            service.measure(
-                                app.user,
-                                spec,
-                                "LOT-B",
-                                screen.serial,
-                                ch.id,
-                                "10.0000",
-                                source=service.manual_source("bench"),
-                            )
-                    screen.values = service.part_measurements("LOT-B", screen.serial)
+                        if ch.id not in session.values:
+                            step = session.manual(ch.id, "10.0000", "bench")
+                            assert isinstance(step, Capture)
+                            session.record(step)
                     await pilot.press("n")
                 await pilot.pause(0.05)
             stop.set()
             for t in threads:
                 t.join()
             await pilot.pause(0.5)
-    store.close()
+    service.store.close()
     common = [v for v in written if v in delivered and v in shown]
     reader = [(delivered[v] - written[v]) * 1000 for v in common]
     station = [(shown[v] - written[v]) * 1000 for v in common]

@@ -14,6 +14,7 @@ from inspect_station.config import load_config
 from inspect_station.demo import demo_config, ensure_demo_users, plausible_value, write_demo_config
 from inspect_station.errors import ConfigError
 from inspect_station.evaluate import evaluate
+from inspect_station.recording import GaugeSource, ManualSource
 from inspect_station.spec import Kind, SpecLibrary
 from inspect_station.station import StationService
 from inspect_station.store import LocalStore
@@ -87,12 +88,10 @@ def demo_record(library: SpecLibrary):
     spec = library.get("BRK-1042@C")
     user = service.users.get("demo")
     service.start_lot(user, spec, "LOT-D1", lot_size=20)
-    caliper = service.gauge_source(config.asset("CAL-0042"), b"01A+00120.14\r")
+    caliper = GaugeSource(config.asset("CAL-0042"), b"01A+00120.14\r")
     service.measure(user, spec, "LOT-D1", "001", "1", "120.14", unit="mm", source=caliper)
     for char, value in [("2", "12.008"), ("3", "0.012"), ("4", "pass")]:
-        service.measure(
-            user, spec, "LOT-D1", "001", char, value, source=service.manual_source("test")
-        )
+        service.measure(user, spec, "LOT-D1", "001", char, value, source=ManualSource("test"))
     service.close_part(user, spec, "LOT-D1", "001", defect_code="D01", note="long")
     store.close()
     return config, write_demo_config(config)

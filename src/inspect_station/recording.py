@@ -18,6 +18,7 @@ from inspect_station.errors import InspectStationError, ReadingError, UnknownCha
 from inspect_station.evaluate import Evaluation, evaluate
 from inspect_station.sampling import SamplingPlan, check_lot_size, sampling_plan
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
+from inspect_station.store import inspections
 from inspect_station.store.db import LocalStore, Transaction
 from inspect_station.text import check_id, check_line
 
@@ -72,6 +73,8 @@ class MeasurementAck:
     """The verdict and its explanation."""
     result: str | None = None
     """The part's result if this measurement completed it (accept / reject)."""
+    supersedes: str | None = None
+    """The measurement record this one corrects, if it is a correction."""
 
     def json(self) -> dict[str, Any]:
         """The acknowledgement line printed by ``record``."""
@@ -147,8 +150,8 @@ class Recorder:
 
     def lot(self, lot: str) -> LotInfo | None:
         """The recorded lot ``lot``, if any."""
-        rows = self.store.query("SELECT * FROM lots WHERE lot = ?", (lot,))
-        return _lot_info(rows[0]) if rows else None
+        row = inspections.lot_row(self.store, lot)
+        return _lot_info(row) if row else None
 
     def _ensure_lot(
         self,
@@ -165,9 +168,9 @@ class Recorder:
             work_order = check_id(work_order, "work order") if work_order.strip(" ") else None
         if lot_size is not None:
             check_lot_size(lot_size)
-        rows = tx.query("SELECT * FROM lots WHERE lot = ?", (lot,))
-        if rows:
-            info = _lot_info(rows[0])
+        row = inspections.lot_row(tx, lot)
+        if row:
+            info = _lot_info(row)
             if (info.part_number, info.revision) != (spec.part_number, spec.revision):
                 raise RecordingError(
                     f"Lot {lot} is a lot of {info.part_number} revision {info.revision}, "
@@ -204,17 +207,13 @@ class Recorder:
 
     def _ensure_spec(self, tx: Transaction, spec: PartSpec) -> None:
         """Record the spec's full content the first time its hash is used."""
-        if tx.query("SELECT 1 FROM specs WHERE spec_hash = ?", (spec.content_hash,)):
+        if inspections.spec_recorded(tx, spec.content_hash):
             return
-        other = tx.query(
-            "SELECT spec_hash FROM specs WHERE part_number = ? AND revision = ?",
-            (spec.part_number, spec.revision),
-        )
+        other = inspections.spec_hash_of(tx, spec.part_number, spec.revision)
         if other:
             raise RecordingError(
                 f"{spec.part_number} revision {spec.revision} was recorded with different "
-                f"content before (hash {other[0]['spec_hash'][:12]}…); a changed spec needs "
-                "a new revision."
+                f"content before (hash {other[:12]}…); a changed spec needs a new revision."
             )
         tx.append(
             "spec",
@@ -286,22 +285,18 @@ class Recorder:
         ch, evaluation = self.evaluate(spec, characteristic, value, unit, source)
         with self.store.transaction() as tx:
             self._ensure_lot(tx, lot, spec, inspector, lot_size, work_order)
-            inspection = self._current_inspection(tx, lot, serial) or self._open_inspection(
+            inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
                 tx, lot, serial, spec, inspector
             )
-            previous = tx.query(
-                "SELECT uuid, seq FROM current_measurements "
-                "WHERE lot = ? AND serial = ? AND characteristic = ? AND inspection = ?",
-                (lot, serial, ch.id, inspection),
-            )
+            previous = inspections.current_measurement(tx, lot, serial, ch.id, inspection)
             supersedes = None
             if previous:
                 if not reason:
                     raise RecordingError(
                         f"Characteristic {ch.id} of part {serial} was already measured "
-                        f"(seq {previous[0]['seq']}); give a reason to record a correction."
+                        f"(seq {previous.seq}); give a reason to record a correction."
                     )
-                supersedes = previous[0]["uuid"]
+                supersedes = previous.uuid
             body: dict[str, Any] = {
                 **spec.identity(),
                 "inspection": inspection,
@@ -327,17 +322,18 @@ class Recorder:
             if auto_close:
                 result = self._close_if_complete(tx, spec, inspection, lot, serial, inspector)
         return MeasurementAck(
-            record["uuid"], record["seq"], inspection, lot, serial, ch.id, evaluation, result
+            record["uuid"],
+            record["seq"],
+            inspection,
+            lot,
+            serial,
+            ch.id,
+            evaluation,
+            result,
+            supersedes,
         )
 
     # -- part inspections -------------------------------------------------------------------
-
-    def _current_inspection(self, tx: Transaction, lot: str, serial: str) -> str | None:
-        rows = tx.query(
-            "SELECT uuid FROM inspections WHERE lot = ? AND serial = ? ORDER BY seq DESC LIMIT 1",
-            (lot, serial),
-        )
-        return rows[0]["uuid"] if rows else None
 
     def _open_inspection(
         self, tx: Transaction, lot: str, serial: str, spec: PartSpec, inspector: str
@@ -383,17 +379,6 @@ class Recorder:
             )
         return record["uuid"]
 
-    def _current_verdicts(
-        self, tx: Transaction, lot: str, serial: str, inspection: str
-    ) -> dict[str, str]:
-        """Characteristic id -> verdict of the part's current (not superseded) measurements."""
-        rows = tx.query(
-            "SELECT characteristic, verdict FROM current_measurements "
-            "WHERE lot = ? AND serial = ? AND inspection = ?",
-            (lot, serial, inspection),
-        )
-        return {row["characteristic"]: row["verdict"] for row in rows}
-
     def _close_if_complete(
         self,
         tx: Transaction,
@@ -404,19 +389,13 @@ class Recorder:
         inspector: str,
     ) -> str | None:
         """Write the part's result when every characteristic is measured and it changed."""
-        current = self._current_verdicts(tx, lot, serial, inspection)
+        current = inspections.current_verdicts(tx, lot, serial, inspection)
         if any(ch.id not in current for ch in spec.characteristic):
             return None
         failed = [ch.id for ch in spec.characteristic if current[ch.id] != "pass"]
         result = "reject" if failed else "accept"
-        previous = tx.query(
-            "SELECT uuid, result, failed FROM current_results WHERE inspection = ?", (inspection,)
-        )
-        if (
-            previous
-            and previous[0]["result"] == result
-            and json.loads(previous[0]["failed"]) == (failed)
-        ):
+        previous = inspections.current_result(tx, inspection)
+        if previous and previous.result == result and previous.failed == failed:
             return result
         self._append_result(
             tx,
@@ -429,7 +408,7 @@ class Recorder:
             failed,
             None,
             None,
-            previous[0]["uuid"] if previous else None,
+            previous.uuid if previous else None,
         )
         return result
 
@@ -482,10 +461,10 @@ class Recorder:
         if note is not None:
             note = check_line(note, "defect note", required=False) or None
         with self.store.transaction() as tx:
-            inspection = self._current_inspection(tx, lot, serial)
+            inspection = inspections.latest_inspection(tx, lot, serial)
             if inspection is None:
                 raise RecordingError(f"Part {serial} of lot {lot} has no measurements yet.")
-            current = self._current_verdicts(tx, lot, serial, inspection)
+            current = inspections.current_verdicts(tx, lot, serial, inspection)
             missing = [ch.id for ch in spec.characteristic if ch.id not in current]
             if missing:
                 raise RecordingError(
@@ -496,9 +475,7 @@ class Recorder:
             result = "reject" if failed else "accept"
             if failed and not defect_code:
                 raise RecordingError(f"Part {serial} is rejected: give a defect code.")
-            previous = tx.query(
-                "SELECT uuid FROM current_results WHERE inspection = ?", (inspection,)
-            )
+            previous = inspections.current_result(tx, inspection)
             return self._append_result(
                 tx,
                 spec,
@@ -510,7 +487,7 @@ class Recorder:
                 failed,
                 defect_code,
                 note,
-                previous[0]["uuid"] if previous else None,
+                previous.uuid if previous else None,
             )
 
 

@@ -1,14 +1,15 @@
-"""The station service: everything the inspector's screens do, without any UI.
+"""The station service: what a station does for its users -- sign in, find a part, open a lot,
+record and close parts, know its gauges' calibration -- without any UI.
 
-Screens call these methods from a worker thread (they block on the SQLite file) and show the
-results; no business rule lives in a screen. The service owns the local store, the spec library,
-the users and the gauge hub for one station.
+Its methods block on the SQLite file: screens call them on the app's writer thread, and the
+part session (:mod:`inspect_station.measuring`) builds on them. The service holds the
+station's configuration, its local store, the spec library and the users; the gauges are read
+by the hub the app (or a headless caller) owns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +34,10 @@ from inspect_station.sampling import (
 )
 from inspect_station.spec import Kind, PartSpec, SpecLibrary
 from inspect_station.spec.diff import Change
-from inspect_station.spec.model import Characteristic, Status
-from inspect_station.store import LocalStore
-from inspect_station.users import Role, User, UserDirectory
+from inspect_station.spec.model import Characteristic
+from inspect_station.store import LocalStore, inspections
+from inspect_station.text import check_id
+from inspect_station.users import User, UserDirectory
 
 
 class NotQualified(InspectStationError):
@@ -68,7 +70,7 @@ class LotProgress:
 
 
 class StationService:
-    """One station: its store, specs, users and (optionally) its gauges."""
+    """One station: its configuration, local record, specs and users."""
 
     def __init__(
         self,
@@ -157,25 +159,14 @@ class StationService:
         info = self.recorder.lot(lot)
         if info is None:
             raise RecordingError(f"There is no lot {lot}.")
-        results = self.store.query(
-            "SELECT serial, result, failed, defect_code, note, closed_at, inspector "
-            "FROM current_results WHERE lot = ? ORDER BY seq",
-            (lot,),
-        )
         latest: dict[str, dict[str, Any]] = {}
-        for row in results:
+        for row in inspections.lot_results(self.store, lot):
             latest[row["serial"]] = row
-        rejects = [
-            r | {"failed": json.loads(r["failed"])}
-            for r in latest.values()
-            if r["result"] == "reject"
-        ]
+        rejects = [r for r in latest.values() if r["result"] == "reject"]
         open_serials = [
-            r["serial"]
-            for r in self.store.query(
-                "SELECT DISTINCT serial FROM inspections WHERE lot = ? ORDER BY seq", (lot,)
-            )
-            if r["serial"] not in latest
+            serial
+            for serial in inspections.inspected_serials(self.store, lot)
+            if serial not in latest
         ]
         plan = None
         if info.plan is not None:
@@ -189,8 +180,8 @@ class StationService:
     def unfinished_lots(self) -> list[LotProgress]:
         """Lots whose sample is not complete and not yet rejected, newest first."""
         out = []
-        for row in self.store.query("SELECT lot FROM lots ORDER BY seq DESC LIMIT 50"):
-            progress = self.lot_progress(row["lot"])
+        for lot in inspections.recent_lots(self.store, 50):
+            progress = self.lot_progress(lot)
             if progress.decision in (LotDecision.PENDING, None) and (
                 progress.plan is None or progress.inspected < progress.plan.sample_size
             ):
@@ -200,38 +191,16 @@ class StationService:
     def next_serial(self, lot: str) -> str:
         """The serial after the lot's last numbered part, with its prefix and zero padding
         (SN-100 -> SN-101, 007 -> 008); 001 for the first part; never one the lot already has."""
-        serials = [
-            row["serial"]
-            for row in self.store.query(
-                "SELECT serial FROM inspections WHERE lot = ? ORDER BY seq", (lot,)
-            )
-        ]
-        return following_serial(serials)
+        return following_serial(inspections.lot_serials(self.store, lot))
 
     # -- parts ----------------------------------------------------------------------------
 
     def part_measurements(self, lot: str, serial: str) -> dict[str, dict[str, Any]]:
         """Characteristic id -> current measurement row of the part's latest inspection."""
-        inspection = self.store.query(
-            "SELECT uuid FROM inspections WHERE lot = ? AND serial = ? ORDER BY seq DESC LIMIT 1",
-            (lot, serial),
-        )
-        if not inspection:
+        inspection = inspections.latest_inspection(self.store, lot, serial)
+        if inspection is None:
             return {}
-        rows = self.store.query(
-            "SELECT * FROM current_measurements WHERE lot = ? AND serial = ? AND inspection = ?",
-            (lot, serial, inspection[0]["uuid"]),
-        )
-        return {row["characteristic"]: row for row in rows}
-
-    def part_result(self, lot: str, serial: str) -> str | None:
-        """accept / reject if the part has been closed, else None."""
-        rows = self.store.query(
-            "SELECT r.result FROM current_results r JOIN inspections i ON r.inspection = i.uuid "
-            "WHERE i.lot = ? AND i.serial = ? ORDER BY r.seq DESC LIMIT 1",
-            (lot, serial),
-        )
-        return rows[0]["result"] if rows else None
+        return inspections.part_measurements(self.store, lot, serial, inspection)
 
     def measure(
         self,
@@ -270,8 +239,10 @@ class StationService:
         note: str | None = None,
     ) -> str:
         """Record the part's result (a reject needs a defect code); returns accept / reject."""
-        if defect_code is not None and defect_code not in self.config.defect_codes:
-            raise RecordingError(f"Unknown defect code {defect_code}.")
+        if defect_code is not None:
+            defect_code = check_id(defect_code, "defect code", max_length=20)
+            if defect_code not in self.config.defect_codes:
+                raise RecordingError(f"Unknown defect code {defect_code}.")
         record = self.recorder.close_inspection(
             spec=spec,
             lot=lot,
@@ -323,12 +294,3 @@ def following_serial(serials: list[str]) -> str:
         if candidate not in used:
             return candidate
 
-
-def is_supervisor(user: User) -> bool:
-    """Whether the user may review rejects and sign dispositions."""
-    return user.role is Role.SUPERVISOR
-
-
-def released(spec: PartSpec) -> bool:
-    """Whether the revision may be inspected."""
-    return spec.status is Status.RELEASED

@@ -14,13 +14,13 @@ import pytest
 from inspect_station.demo import demo_config, ensure_demo_users
 from inspect_station.gauges.hub import GaugeHub
 from inspect_station.gauges.simulator import SimulatorBank
-from inspect_station.spec import SpecLibrary
 from inspect_station.station import StationService
 from inspect_station.store import LocalStore
 from inspect_station.sync import Shipper
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.demo import DemoControls
 from inspect_station.users import UserDirectory
+from inspect_station.wiring import build_app, build_service
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -42,7 +42,7 @@ class Station:
         def hub(callback):
             return GaugeHub(self.service.config, on_event=callback, today=lambda: TODAY)
 
-        return StationApp(
+        return build_app(
             self.service,
             demo=DemoControls(self.service, self.bank, random.Random(seed)),
             hub_factory=hub,
@@ -71,10 +71,8 @@ def station(tmp_path: Path, demo_users_db: Path) -> Iterator[Station]:
     """The demo station in a temporary folder, with its demo users and simulators running."""
     (tmp_path / "ports").mkdir()
     config = demo_config(tmp_path, today=TODAY)
-    library = SpecLibrary.load(config.spec_paths)
     shutil.copyfile(demo_users_db, config.db_path)
-    store = LocalStore(config.db_path, config.station)
-    service = StationService(config, store, library, today=TODAY)
+    service = build_service(config, today=TODAY)
     with SimulatorBank(config) as bank:
         yield Station(service, bank, [1000.0])
-    store.close()
+    service.store.close()

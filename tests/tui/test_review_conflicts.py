@@ -12,8 +12,8 @@ from inspect_station.review.model import Status
 from inspect_station.review.service import Review
 from inspect_station.store import LocalStore
 from inspect_station.sync import Shipper, open_source
-from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen
+from inspect_station.wiring import build_app
 
 
 async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path):
@@ -36,7 +36,7 @@ async def test_conflicting_dispositions_are_shown_and_resolved(station, tmp_path
 
     source = open_source(central)
     review = Review(source, service.store, service.users)
-    app = StationApp(
+    app = build_app(
         service, review=review, office=True, hub_factory=lambda _cb: None, shipper_factory=None
     )
     try:

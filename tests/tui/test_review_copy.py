@@ -11,8 +11,8 @@ from textual.widgets import DataTable
 from uikit import settle, sign_in, wait_until
 
 from inspect_station.cli.station import office_app_options, review_source
-from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.review import ReviewScreen
+from inspect_station.wiring import build_app
 
 
 def digest(path: Path) -> str:
@@ -30,7 +30,7 @@ async def test_review_of_a_copy_signs_into_the_terminal_s_own_record(station, tm
     shutil.copyfile(service.store.path, copy)
     before, files = digest(copy), sorted(p.name for p in bench.iterdir())
     with review_source(service.store, None, copy) as source:
-        app = StationApp(**office_app_options(service, source, None))
+        app = build_app(**office_app_options(service, source, None))
         async with app.run_test(size=(100, 30)) as pilot:
             await sign_in(pilot, "super", "271828")
             assert isinstance(app.screen, ReviewScreen)

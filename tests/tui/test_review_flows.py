@@ -8,9 +8,9 @@ from uikit import settle, sign_in, type_text, wait_until
 from inspect_station.recording import ManualSource
 from inspect_station.review.service import Review
 from inspect_station.sync import Shipper, open_source
-from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen
 from inspect_station.tui.screens.review import RejectDetailScreen, ReviewScreen, SignDialog
+from inspect_station.wiring import build_app
 
 
 def reject_a_part(service, serial: str = "007", lot: str = "L-REV") -> None:
@@ -153,7 +153,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
     source = open_source(central)
     service = station.service  # the office's own journal: here the same demo file
     review = Review(source, service.store, service.users)
-    app = StationApp(
+    app = build_app(
         service,
         review=review,
         office=True,
@@ -184,7 +184,7 @@ async def test_office_terminal_reviews_the_central_store(station, tmp_path):
 
 
 async def test_office_terminal_refuses_inspectors(station):
-    app = StationApp(
+    app = build_app(
         station.service, office=True, hub_factory=lambda _cb: None, shipper_factory=lambda: None
     )
     async with app.run_test() as pilot:

@@ -9,20 +9,18 @@ from uikit import sign_in
 
 from inspect_station.config import StationConfig
 from inspect_station.locations import shipped_specs_dir
-from inspect_station.spec import SpecLibrary
-from inspect_station.station import StationService
-from inspect_station.store import LocalStore
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.screens.job import JobScreen
 from inspect_station.tui.screens.signin import SignInScreen
 from inspect_station.users import UserDirectory
+from inspect_station.wiring import build_app, build_service
 
 
 def bare_app(path: Path) -> StationApp:
     """The station UI on an empty record, with no gauges and no sync."""
     config = StationConfig(station="BENCH-NEW", db=path, specs=[shipped_specs_dir()])
-    service = StationService(config, LocalStore(path, "BENCH-NEW"), SpecLibrary.load(config.specs))
-    return StationApp(service, hub_factory=lambda _callback: None, shipper_factory=lambda: None)
+    service = build_service(config)
+    return build_app(service, hub_factory=lambda _callback: None, shipper_factory=lambda: None)
 
 
 async def test_a_station_without_users_says_how_to_add_the_first_administrator(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""Core commands: specs check/list, record (headless), verify, demo."""
+"""Core commands: specs check/list, record (headless), verify; the headless demo's parts."""
 
 from __future__ import annotations
 
@@ -39,12 +39,17 @@ def open_record(ctx: Context, db: Path | None) -> LocalStore:
     return LocalStore.open_readonly(path)
 
 
+def spec_skipped(problem: str) -> None:
+    """Report a spec file that was skipped (``file:line: reason``) on stderr."""
+    click.echo(f"warning: {problem} (file skipped)", err=True)
+
+
 def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:
     """Specs from --specs paths or the configuration; invalid files are reported on stderr."""
     paths = list(specs) or ctx.config.spec_paths
     library = SpecLibrary.load(paths)
     for problem in library.problems:
-        click.echo(f"warning: {problem} (file skipped)", err=True)
+        spec_skipped(problem)
     return library
 
 
@@ -337,18 +342,3 @@ def run_headless_demo(db: Path, station: str) -> None:
             click.echo(f"  {serial}  → part {ack.result}")
         report = store.verify()
     click.echo(f"{db}: {report.summary()}")
-
-
-@main.command()
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Demo record file.")
-@click.option("--headless", is_flag=True, help="Record demo parts and print verdicts, no UI.")
-def demo(db: Path | None, headless: bool) -> None:
-    """Run the station on embedded defaults: demo specs, simulated gauges, demo users."""
-    if headless:
-        from inspect_station.locations import data_dir
-
-        run_headless_demo(db or data_dir() / "demo" / "headless.db", "DEMO-STATION")
-        return
-    from inspect_station.cli.station import run_demo
-
-    run_demo(db)

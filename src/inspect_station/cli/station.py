@@ -1,4 +1,4 @@
-"""Station commands: the station UI, the demo, users (add, list, set-pin, qualify, ...)."""
+"""Station commands: the station UI, the demo, review, users (add, list, set-pin, ...)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from inspect_station.cli import Context, main, pass_context
-from inspect_station.cli.core import open_store
+from inspect_station.cli.core import open_store, run_headless_demo, spec_skipped
 from inspect_station.cli.pins import read_pin
-from inspect_station.config import StationConfig
-from inspect_station.errors import SpecError
-from inspect_station.spec import SpecLibrary
 from inspect_station.station import StationService
 from inspect_station.store import LocalStore
 from inspect_station.users import (
@@ -26,6 +23,7 @@ from inspect_station.users import (
     UserDirectory,
     validate_pin,
 )
+from inspect_station.wiring import build_app, build_service
 
 if TYPE_CHECKING:
     from inspect_station.records import RecordSource
@@ -257,24 +255,11 @@ def users_activate(
     click.echo(f"{user_id} is enabled (by {actor.user.user_id}).")
 
 
-def build_service(config: StationConfig, db: Path | None = None) -> StationService:
-    """The station service for a configuration: its local record and its specs."""
-    library = SpecLibrary.load(config.spec_paths)
-    for problem in library.problems:
-        click.echo(f"warning: {problem} (file skipped)", err=True)
-    if not library.released():
-        raise SpecError("No released part spec found; check the specs setting.")
-    store = LocalStore(db or config.db_path, config.station)
-    return StationService(config, store, library)
-
-
 def run_station(ctx: Context) -> None:
     """Start the station UI on the configured gauges, specs and record."""
-    from inspect_station.tui.app import StationApp
-
-    service = build_service(ctx.config)
+    service = build_service(ctx.config, warn=spec_skipped)
     try:
-        StationApp(service).run()
+        build_app(service).run()
     finally:
         service.store.close()
 
@@ -296,21 +281,33 @@ def run_demo(db: Path | None) -> None:
     """Start the station UI on simulated gauges, demo users and a demo record."""
     from inspect_station.demo import demo_config, demo_dir, ensure_demo_users, write_demo_config
     from inspect_station.gauges.simulator import SimulatorBank
-    from inspect_station.tui.app import StationApp
     from inspect_station.tui.demo import DemoControls
 
     base = demo_dir(db.parent if db else None)
     (base / "ports").mkdir(parents=True, exist_ok=True)
     config = demo_config(base, db=db)
     config_file = write_demo_config(config)
-    service = build_service(config)
+    service = build_service(config, warn=spec_skipped)
     ensure_demo_users(service.users)
     with SimulatorBank(config) as bank:
         try:
-            StationApp(service, demo=DemoControls(service, bank)).run()
+            build_app(service, demo=DemoControls(service, bank)).run()
         finally:
             service.store.close()
     click.echo(demo_farewell(config_file, config.db_path, default_place=db is None))
+
+
+@main.command()
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Demo record file.")
+@click.option("--headless", is_flag=True, help="Record demo parts and print verdicts, no UI.")
+def demo(db: Path | None, headless: bool) -> None:
+    """Run the station on embedded defaults: demo specs, simulated gauges, demo users."""
+    if headless:
+        from inspect_station.locations import data_dir
+
+        run_headless_demo(db or data_dir() / "demo" / "headless.db", "DEMO-STATION")
+        return
+    run_demo(db)
 
 
 @main.command()
@@ -330,14 +327,12 @@ def review(ctx: Context, central_url: str | None, db: Path | None) -> None:
     Dispositions are written to this terminal's own journal (its station id) and shipped to
     the central store like any other record; a --db file is only read, never changed.
     """
-    from inspect_station.tui.app import StationApp
-
     if central_url and db:
         raise click.UsageError("Give --db or --central, not both.")
-    service = build_service(ctx.config)
+    service = build_service(ctx.config, warn=spec_skipped)
     try:
         with review_source(service.store, central_url, db) as source:
-            StationApp(**office_app_options(service, source, central_url)).run()
+            build_app(**office_app_options(service, source, central_url)).run()
     finally:
         service.store.close()
 
@@ -364,7 +359,7 @@ def review_source(
 def office_app_options(
     service: StationService, source: RecordSource, central_url: str | None
 ) -> dict[str, Any]:
-    """The StationApp arguments of an office terminal reviewing ``source``."""
+    """The build_app arguments of an office terminal reviewing ``source``."""
     from inspect_station.review.model import SignaturePolicy
     from inspect_station.review.service import Review
     from inspect_station.sync import Shipper

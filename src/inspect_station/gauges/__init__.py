@@ -1,7 +1,8 @@
 """Gauges: profiles, pure protocol codecs, serial ports, reader threads, the hub, simulators.
 
-The TUI and the recorder use :class:`GaugeHub` and the event classes; the CLI and tests also use
-:class:`GaugeReader` and the simulators directly. Nothing in this package imports a UI.
+The station app and the part session use :class:`GaugeHub` and the event classes (the recorder
+only records what they hand it); the CLI and tests also use :class:`GaugeReader` and the
+simulators directly. Nothing in this package imports a UI.
 """
 
 from inspect_station.backoff import Backoff

@@ -2,7 +2,10 @@
 
 Nothing here does I/O. A profile is compiled into a :class:`CodecSpec`; :func:`decode` turns one
 frame into exactly one of :class:`Reading`, :class:`~inspect_station.gauges.errors.DeviceError`,
-:class:`~inspect_station.gauges.errors.FrameError` or :class:`Notice`.
+:class:`~inspect_station.gauges.errors.FrameError` or :class:`Notice`, by the profile's
+:class:`FrameLayout`. Layouts are registered by name (:data:`LAYOUTS`); each lives in a module
+of :mod:`inspect_station.gauges.layouts`, so a gauge family whose frames no layout reads yet is
+one new module there.
 
 Values are kept as the decimal text the gauge sent, normalised only where that cannot change the
 number or its resolution (see :func:`normalize_value`): ``+0000.123`` becomes ``0.123``,
@@ -18,11 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import ClassVar, NamedTuple, Protocol
 
 from inspect_station.gauges.errors import DeviceError, FrameError
 from inspect_station.numbers import NumberError, normalize
-from inspect_station.units import normalize_unit
 
 _WHITESPACE = " \t\r\n"
 
@@ -91,11 +93,91 @@ class ErrorRule:
     codes: Mapping[str, str] = field(default_factory=dict)
 
 
+class FrameSettings(Protocol):
+    """What a profile's ``[frame]`` table says that a layout checks."""
+
+    @property
+    def pattern(self) -> str | None:
+        """The regular expression of a pattern frame, if given."""
+        ...
+
+    @property
+    def unit_from(self) -> str:
+        """Where the unit comes from: "frame" or "asset"."""
+        ...
+
+    @property
+    def exponent(self) -> bool:
+        """Whether a value may carry an exponent."""
+        ...
+
+
+class FrameLayout:
+    """How a family of gauges lays out a reading frame (a profile's ``[frame] codec``).
+
+    A subclass decodes a whole frame (terminator included) to exactly one of Reading,
+    DeviceError, FrameError or Notice, never raising; ASCII text frames subclass
+    :class:`TextLayout` instead. Register an instance with :func:`register_layout`.
+    """
+
+    name: ClassVar[str]
+    """The name profiles use (``codec = "NAME"``)."""
+
+    def check(self, frame: FrameSettings) -> str | None:
+        """Why a profile's ``[frame]`` table does not fit this layout (one sentence), or None."""
+        return None
+
+    def has_channels(self, frame: FrameSettings) -> bool:
+        """Whether this layout's frames name a channel (a multiplexer, a wireless receiver)."""
+        return False
+
+    def decode(self, frame: bytes, spec: CodecSpec) -> Decoded:
+        """Decode one frame (terminator included); never raises."""
+        raise NotImplementedError
+
+
+class TextLayout(FrameLayout):
+    """A layout of ASCII text frames: device errors and ignored frames first, then :meth:`read`."""
+
+    def decode(self, frame: bytes, spec: CodecSpec) -> Decoded:
+        """Decode one frame (terminator included) by the profile's rules and :meth:`read`."""
+        text = _text_of(frame, spec.terminator)
+        if isinstance(text, FrameError):
+            return text
+        if not text:
+            return Notice("", frame)
+        for rule in spec.errors:
+            m = rule.pattern.fullmatch(text)
+            if m is not None:
+                code = m.groupdict().get("code") or text
+                return DeviceError(code, rule.codes.get(code, rule.meaning), frame)
+        for pattern in spec.ignore:
+            if pattern.match(text):
+                return Notice(text, frame)
+        return self.read(text, frame, spec)
+
+    def read(self, text: str, frame: bytes, spec: CodecSpec) -> Reading | FrameError:
+        """A reading frame's text (without terminator and surrounding blanks) to a reading."""
+        raise NotImplementedError
+
+
+LAYOUTS: dict[str, FrameLayout] = {}
+"""Every frame layout, by name (filled by the modules of :mod:`inspect_station.gauges.layouts`)."""
+
+
+def register_layout(layout: FrameLayout) -> FrameLayout:
+    """Register a frame layout under its name and return it (a name is registered once)."""
+    if layout.name in LAYOUTS:
+        raise ValueError(f"frame layout {layout.name!r} is registered twice")
+    LAYOUTS[layout.name] = layout
+    return layout
+
+
 @dataclass(frozen=True, slots=True)
 class CodecSpec:
     """Everything :func:`decode` needs from a profile, compiled."""
 
-    layout: Literal["mitutoyo", "pattern"]
+    layout: FrameLayout
     terminator: bytes
     pattern: re.Pattern[str] | None = None
     unit_from_frame: bool = False
@@ -138,80 +220,10 @@ def _text_of(frame: bytes, terminator: bytes) -> str | FrameError:
 
 def decode(frame: bytes, spec: CodecSpec) -> Decoded:
     """Decode one frame (terminator included) by the profile's layout; never raises."""
-    text = _text_of(frame, spec.terminator)
-    if isinstance(text, FrameError):
-        return text
-    if not text:
-        return Notice("", frame)
-    for rule in spec.errors:
-        m = rule.pattern.fullmatch(text)
-        if m is not None:
-            code = m.groupdict().get("code") or text
-            return DeviceError(code, rule.codes.get(code, rule.meaning), frame)
-    for pattern in spec.ignore:
-        if pattern.match(text):
-            return Notice(text, frame)
-    if spec.layout == "mitutoyo":
-        return _decode_mitutoyo(text, frame)
-    return _decode_pattern(text, frame, spec)
+    return spec.layout.decode(frame, spec)
 
 
-def _decode_mitutoyo(text: str, frame: bytes) -> Reading | FrameError:
-    """Mitutoyo record ``0`` channel ``A`` sign value(7-9 characters), e.g. ``01A+0000.123``."""
-    if not 11 <= len(text) <= 13:
-        return FrameError(f"a Mitutoyo record has 12 characters, this one {len(text)}", frame)
-    if text[0] != "0":
-        return FrameError(f"record type {text[0]!r} is not a data record ('0')", frame)
-    if text[1] not in "0123456789":
-        return FrameError(f"channel {text[1]!r} is not a digit", frame)
-    if text[2] != "A":
-        return FrameError(f"expected 'A' after the channel, found {text[2]!r}", frame)
-    if text[3] not in "+-":
-        return FrameError(f"expected a sign '+' or '-', found {text[3]!r}", frame)
-    digits = text[4:]
-    if any(c not in "0123456789." for c in digits) or digits.count(".") > 1:
-        return FrameError(f"value field {digits!r} is not zero-padded digits", frame)
-    try:
-        value = normalize_value(text[3] + digits)
-    except ValueError:
-        return FrameError(f"value field {digits!r} is not a decimal number", frame)
-    return Reading(value, None, int(text[1]), None, frame)
-
-
-def _decode_pattern(text: str, frame: bytes, spec: CodecSpec) -> Reading | FrameError:
-    """Frame matched whole by the profile's regular expression with named groups."""
-    assert spec.pattern is not None
-    m = spec.pattern.fullmatch(text)
-    if m is None:
-        return FrameError(f"{_shorten(text)!r} does not match the profile's frame pattern", frame)
-    groups = m.groupdict()
-    try:
-        value = normalize_value(groups["value"] or "", exponent=spec.exponent)
-    except ValueError as exc:
-        return FrameError(f"the value {str(exc).rstrip('.')}", frame)
-    channel: int | None = None
-    if groups.get("channel"):
-        chan_text = groups["channel"].strip()
-        if not chan_text.isascii() or not chan_text.isdigit():
-            return FrameError(f"channel {chan_text!r} is not a number", frame)
-        channel = int(chan_text)
-    unit: str | None = None
-    unit_text = (groups.get("unit") or "").strip()
-    if spec.unit_from_frame and unit_text:
-        mapped = spec.units.get(unit_text, unit_text)
-        unit = normalize_unit(mapped)
-        if unit is None:
-            return FrameError(f"unknown unit {unit_text!r}", frame)
-    flag: ToleranceFlag | None = None
-    flag_text = (groups.get("flag") or "").strip()
-    if flag_text:
-        if flag_text not in spec.flags:
-            return FrameError(f"unknown tolerance flag {flag_text!r}", frame)
-        flag = spec.flags[flag_text]
-    return Reading(value, unit, channel, flag, frame)
-
-
-def _shorten(text: str, limit: int = 40) -> str:
+def shorten(text: str, limit: int = 40) -> str:
     """``text`` cut to ``limit`` characters for a message."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

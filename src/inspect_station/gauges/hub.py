@@ -1,6 +1,7 @@
 """GaugeHub: every gauge asset of a station, one reader per port, and their current state.
 
-The TUI (from a worker thread) and the recorder use this and nothing below it::
+Whoever measures at the station -- the station app (which starts and closes it) and the part
+session it hands it to, or a headless caller -- uses this and nothing below it::
 
     hub = GaugeHub(config, on_event=handler)   # handler runs in a reader thread: hand over only
     hub.start()

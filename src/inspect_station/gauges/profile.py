@@ -20,6 +20,7 @@ import serial
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inspect_station.gauges.codec import (
+    LAYOUTS,
     CodecSpec,
     Decoded,
     ErrorRule,
@@ -30,6 +31,7 @@ from inspect_station.gauges.codec import (
     normalize_value,
 )
 from inspect_station.gauges.errors import DeviceError, FrameError, ProfileError
+from inspect_station.gauges.layouts import layout_names
 from inspect_station.tomlfile import TomlFileError, locate, read_toml, validation_problems
 from inspect_station.units import normalize_unit
 
@@ -173,8 +175,9 @@ class Protocol(_Model):
 class FrameFormat(_Model):
     """The layout of a reading frame."""
 
-    codec: Literal["mitutoyo", "pattern"]
-    """mitutoyo: the fixed 13-byte Mitutoyo record; pattern: a regular expression."""
+    codec: str
+    """The frame layout (a module of gauges/layouts/): mitutoyo, the fixed 13-byte Mitutoyo
+    record; pattern, a regular expression."""
     pattern: str | None = None
     """For codec = "pattern": a regular expression matching the whole frame (without its
     terminator and surrounding blanks) with named groups value (required), unit, channel, flag."""
@@ -190,6 +193,15 @@ class FrameFormat(_Model):
     """The value may carry an exponent (``1.2345E+01``), as some laser and CMM interfaces
     send; it is read exactly and recorded written out in full. Off by default: everywhere
     else an exponent is refused."""
+
+    @field_validator("codec")
+    @classmethod
+    def _known_layout(cls, value: str) -> str:
+        if value not in LAYOUTS:
+            names = [repr(name) for name in layout_names()]
+            choices = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            raise ValueError(f"Input should be {choices}")
+        return value
 
     @field_validator("units")
     @classmethod
@@ -221,20 +233,10 @@ class FrameFormat(_Model):
         return value
 
     @model_validator(mode="after")
-    def _pattern_fits_codec(self) -> FrameFormat:
-        if self.codec == "pattern":
-            if not self.pattern:
-                raise ValueError('codec = "pattern" needs pattern (a regular expression)')
-            groups = set(_compile(self.pattern, "pattern").groupindex)
-            if self.unit_from == "frame" and "unit" not in groups:
-                raise ValueError('unit_from = "frame" needs a (?P<unit>...) group in pattern')
-        else:
-            if self.pattern is not None:
-                raise ValueError('pattern is only used with codec = "pattern"')
-            if self.unit_from == "frame":
-                raise ValueError('the Mitutoyo record carries no unit: use unit_from = "asset"')
-            if self.exponent:
-                raise ValueError("the Mitutoyo record has no exponent")
+    def _fits_layout(self) -> FrameFormat:
+        problem = LAYOUTS[self.codec].check(self)
+        if problem is not None:
+            raise ValueError(problem)
         return self
 
 
@@ -380,18 +382,16 @@ class GaugeProfile(_Model):
     @property
     def channels(self) -> bool:
         """Whether frames or requests name a channel (a multiplexer or a wireless receiver)."""
-        if self.frame.codec == "mitutoyo":
-            return True
         if self.protocol.request and "{channel}" in self.protocol.request:
             return True
-        return "channel" in _compile(self.frame.pattern or "", "pattern").groupindex
+        return LAYOUTS[self.frame.codec].has_channels(self.frame)
 
     @cached_property
     def codec(self) -> CodecSpec:
         """The compiled codec of this profile."""
         fmt = self.frame
         return CodecSpec(
-            layout=fmt.codec,
+            layout=LAYOUTS[fmt.codec],
             terminator=self.terminator,
             pattern=_compile(fmt.pattern, "pattern") if fmt.pattern else None,
             unit_from_frame=fmt.unit_from == "frame",

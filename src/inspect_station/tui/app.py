@@ -1,4 +1,9 @@
-"""The station app: owns the gauge hub, the writer thread and the signed-in user."""
+"""The station app: owns the gauge hub, the writer thread, the shipper and the signed-in user.
+
+Screens know the app (``StationScreen.app`` is a :class:`StationApp`); the app knows no screen
+but the one it is given to start at and to return to (``home``, the sign-in screen), so the
+screens choose where to go next. :func:`inspect_station.wiring.build_app` builds it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.screen import Screen
 
 from inspect_station.errors import InspectStationError
 from inspect_station.gauges.events import GaugeEvent, ReadingEvent
@@ -64,6 +70,7 @@ class StationApp(App[None]):
         self,
         service: StationService,
         *,
+        home: Callable[[str], Screen[Any]],
         demo: DemoControls | None = None,
         hub_factory: Callable[[Callable[[GaugeEvent], None]], GaugeHub | None] | None = None,
         shipper_factory: Callable[[], Shipper | None] | None = None,
@@ -74,6 +81,7 @@ class StationApp(App[None]):
         super().__init__()
         self.service = service
         """The station service every screen calls (from the writer thread)."""
+        self._home = home
         self.demo = demo
         """Demo controls (simulated DATA key), or None at a real bench."""
         self.user: User | None = None
@@ -116,14 +124,12 @@ class StationApp(App[None]):
 
     def on_mount(self) -> None:
         """Start the gauges and the shipper, and show the sign-in screen."""
-        from inspect_station.tui.screens.signin import SignInScreen
-
         self.hub = self._hub_factory(self._from_reader_thread)
         if self.hub is not None:
             self.hub.start()
         self._start_sync()
         self.set_interval(1.0, self._tick)
-        self.push_screen(SignInScreen())
+        self.push_screen(self._home(""))
 
     def on_unmount(self) -> None:
         """Stop the gauges, the writer (finishing what it has, and recording that a signed-in
@@ -241,37 +247,26 @@ class StationApp(App[None]):
             self.sign_out("idle time-out")
         self.refresh_status()
 
-    def signed_in(self, user: User) -> None:
-        """Start a session: the job screen at a bench, the rejects at an office terminal."""
-        from inspect_station.tui.screens.job import JobScreen
-        from inspect_station.tui.screens.review import ReviewScreen
+    @property
+    def may_review(self) -> bool:
+        """Whether the signed-in user may review rejects and sign dispositions."""
+        return self.user is not None and self.user.role is Role.SUPERVISOR
 
+    def begin_session(self, user: User) -> bool:
+        """Start a signed-in user's session; an office terminal takes supervisors only (False,
+        and the user is told, for anyone else)."""
         if self.office and user.role is not Role.SUPERVISOR:
             self.notify("Only supervisors review rejects.", severity="error")
-            return
+            return False
         self.user = user
         self._last_input = self._clock()
-        if self.office:
-            self.switch_screen(ReviewScreen(self.review, can_leave=False))
-        else:
-            self.switch_screen(JobScreen())
-
-    def open_review(self) -> None:
-        """Supervisors: the rejects awaiting disposition."""
-        from inspect_station.tui.screens.review import ReviewScreen
-
-        if self.user is None or self.user.role is not Role.SUPERVISOR:
-            self.notify("Only supervisors review rejects and sign dispositions.", severity="error")
-            return
-        self.push_screen(ReviewScreen(self.review))
+        return True
 
     def sign_out(self, reason: str = "signed out") -> None:
         """End the session and return to the sign-in screen."""
-        from inspect_station.tui.screens.signin import SignInScreen
-
         user, self.user = self.user, None
         if user is not None:
             self.submit(lambda: self.service.sign_out(user, reason), lambda _: None)
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.switch_screen(SignInScreen(message=f"{user.name if user else ''} {reason}.".strip()))
+        self.switch_screen(self._home(f"{user.name if user else ''} {reason}.".strip()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class DemoControls:
         config = self.service.config
         for port, simulator in self.bank.simulators.items():
             assets = [a for a in config.gauge if a.port == port]
-            simulator.follow(lambda channel, assets=assets: self._reading(assets, channel))
+            simulator.follow(functools.partial(self._reading, assets))
 
     def aim(self, asset_id: str, spec: PartSpec, ch: Characteristic) -> None:
         """Put the gauge ``asset_id`` on characteristic ``ch`` of the part in hand."""

@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from textual import getters
 from textual.screen import Screen
 from textual.widgets import Static
 
 from inspect_station.errors import InspectStationError
+from inspect_station.tui.app import StationApp
 
 T = TypeVar("T")
 
 
 class StationScreen(Screen[None]):
     """A screen with a ``#message`` line and writer-thread work bound to its lifetime."""
+
+    app = getters.app(StationApp)
+    """The station app this screen belongs to (typed: its service, user, hub, writer)."""
 
     @property
     def alive(self) -> bool:

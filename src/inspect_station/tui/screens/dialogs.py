@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,7 +14,10 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inspect_station.spec.diff import Change
+from inspect_station.tui.app import StationApp
 from inspect_station.tui.widgets import Plain, plain
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,10 +28,13 @@ class ManualEntry:
     reason: str
 
 
-class Dialog(ModalScreen):
-    """Base of the station's dialogs: Escape cancels (the answer is None)."""
+class Dialog(ModalScreen[T | None]):
+    """Base of the station's dialogs, answering a ``T``: Escape cancels (the answer is None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    app = getters.app(StationApp)
+    """The station app the dialog is shown in."""
 
     def action_cancel(self) -> None:
         """Close without an answer."""
@@ -45,7 +53,7 @@ MANUAL_REASONS = [
 ]
 
 
-class ManualEntryDialog(Dialog):
+class ManualEntryDialog(Dialog[ManualEntry]):
     """Type a value when no gauge can feed it, with a reason."""
 
     DEFAULT_CLASSES = "dialog"
@@ -86,7 +94,7 @@ class ManualEntryDialog(Dialog):
         return None
 
 
-class TextDialog(Dialog):
+class TextDialog(Dialog[str]):
     """Ask one line of text (a correction reason, a serial number)."""
 
     DEFAULT_CLASSES = "dialog"
@@ -119,7 +127,7 @@ class RejectAnswer:
     note: str
 
 
-class RejectDialog(Dialog):
+class RejectDialog(Dialog[RejectAnswer]):
     """A failing part: pick a defect code, add a note; it goes to the rejects awaiting review."""
 
     DEFAULT_CLASSES = "dialog"
@@ -159,7 +167,7 @@ class RejectDialog(Dialog):
         return None
 
 
-class RevisionDialog(Dialog):
+class RevisionDialog(Dialog[bool]):
     """What changed in a new revision; the inspector acknowledges before measuring."""
 
     DEFAULT_CLASSES = "dialog"

@@ -8,6 +8,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 
 from inspect_station.errors import InspectStationError
+from inspect_station.measuring import PartSession
 from inspect_station.numbers import NumberError, parse_count
 from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import PartSpec
@@ -16,7 +17,10 @@ from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import RevisionDialog
+from inspect_station.tui.screens.measure import MeasureScreen
+from inspect_station.tui.screens.review import ReviewScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
+from inspect_station.users import User
 
 
 class JobScreen(StationScreen):
@@ -35,9 +39,16 @@ class JobScreen(StationScreen):
         self._chosen: PartSpec | None = None
         self._lots: list[LotProgress] = []
 
+    @property
+    def _user(self) -> User:
+        """The signed-in user (the job screen exists only in a session)."""
+        user = self.app.user
+        assert user is not None
+        return user
+
     def compose(self) -> ComposeResult:
         """Part search and list, lot fields and plan, unfinished lots."""
-        user = self.app.user
+        user = self._user
         yield Plain(f"inspect-station · {user.name} ({user.role.value}) · job", classes="title")
         with Horizontal(id="job"):
             with Vertical(id="job-left"):
@@ -161,7 +172,7 @@ class JobScreen(StationScreen):
         self, spec: PartSpec, lot: str, lot_size: int | None, work_order: str | None
     ) -> None:
         """Check qualification and revision changes, then open the lot and measure."""
-        service, user = self.app.service, self.app.user
+        service, user = self.app.service, self._user
 
         def prepare() -> list[Change]:
             service.check_qualified(user, spec)
@@ -194,20 +205,18 @@ class JobScreen(StationScreen):
         work_order: str | None,
         acknowledged: list[Change],
     ) -> None:
-        from inspect_station.tui.screens.measure import MeasureScreen
-
-        service, user = self.app.service, self.app.user
+        service, user = self.app.service, self._user
 
         def work() -> LotProgress:
             if acknowledged:
                 service.acknowledge(user, spec, acknowledged)
             return service.start_lot(user, spec, lot, lot_size=lot_size, work_order=work_order)
 
-        self.submit(
-            work,
-            lambda progress: self.app.push_screen(MeasureScreen(spec, progress)),
-            None,
-        )
+        def measure(progress: LotProgress) -> None:
+            session = PartSession(service, user, spec, progress, gauges=self.app.hub)
+            self.app.push_screen(MeasureScreen(session))
+
+        self.submit(work, measure, None)
 
     def on_screen_resume(self) -> None:
         """Back from measuring: refresh the unfinished lots."""
@@ -224,12 +233,17 @@ class JobScreen(StationScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The rejects queue is offered to supervisors only."""
         if action == "review":
-            return self.app.user is not None and self.app.user.role.value == "supervisor"
+            return self.app.may_review
         return True
 
     def action_review(self) -> None:
         """Supervisors: open the rejects awaiting disposition."""
-        self.app.open_review()
+        if not self.app.may_review:
+            self.app.notify(
+                "Only supervisors review rejects and sign dispositions.", severity="error"
+            )
+            return
+        self.app.push_screen(ReviewScreen(self.app.review))
 
 
 def _lot_size(text: str) -> int | str:

@@ -1,28 +1,41 @@
-"""Measure a part: characteristics, live gauge value, capture, PASS/FAIL, auto-advance."""
+"""Measure a part: characteristics, live gauge value, capture, PASS/FAIL, auto-advance.
+
+The screen maps keys and gauge messages to calls of its :class:`PartSession` and renders what
+each returns; every decision (which characteristic a reading is for, the calibration lock,
+corrections, closing) is the session's.
+"""
 
 from __future__ import annotations
-
-import datetime as dt
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Static
 
-from inspect_station.config import CalibrationStatus, GaugeAsset
 from inspect_station.errors import InspectStationError
-from inspect_station.evaluate import split_value
-from inspect_station.gauges.events import (
-    DisconnectedEvent,
-    ErrorEvent,
-    GaugeEvent,
-    ReadingEvent,
+from inspect_station.evaluate import Verdict, Zone
+from inspect_station.gauges.events import GaugeEvent, ReadingEvent
+from inspect_station.measuring import (
+    Capture,
+    CloseRequest,
+    LoadedPart,
+    ManualPrompt,
+    NeedsDefect,
+    NeedsReason,
+    Notice,
+    NotRecorded,
+    PartClosed,
+    PartSession,
+    PartValue,
+    Poll,
+    PressData,
+    Recorded,
+    Stale,
 )
-from inspect_station.recording import ManualSource, MeasurementAck, Source
+from inspect_station.recording import MeasurementAck
 from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
-from inspect_station.spec.model import Characteristic
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
@@ -33,6 +46,7 @@ from inspect_station.tui.screens.dialogs import (
     RejectDialog,
     TextDialog,
 )
+from inspect_station.tui.screens.lot import LotSummaryScreen
 from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
 
 COLUMNS = [
@@ -48,19 +62,40 @@ COLUMNS = [
 VALUE, MARKS, RESULT = 5, 6, 7
 
 
-def value_text(row: dict[str, Any]) -> str:
+def value_text(value: PartValue) -> str:
     """A recorded value for the table: in the spec's unit, and as read when it was converted."""
-    if row["kind"] == "attribute":
-        return str(row["value"]).upper()
-    if row["unit"] in (None, row.get("spec_unit")) or not row.get("value_in_spec_unit"):
-        return str(row["value"])
-    return f"{row['value_in_spec_unit']} ←{row['value']}{row['unit']}"
+    if value.kind is Kind.ATTRIBUTE:
+        return value.value.upper()
+    if value.unit in (None, value.spec_unit) or not value.value_in_spec_unit:
+        return value.value
+    return f"{value.value_in_spec_unit} ←{value.value}{value.unit}"
 
 
-def marks_text(row: dict[str, Any]) -> str:
+def marks_text(value: PartValue) -> str:
     """M: a variable value entered by hand; C: a correction of an earlier value."""
-    manual = row["source"] == "manual" and row["kind"] != "attribute"
-    return ("M" if manual else "") + ("C" if row.get("supersedes") else "")
+    return ("M" if value.manual else "") + ("C" if value.supersedes else "")
+
+
+def result_text(value: PartValue) -> str:
+    """PASS, FAIL, or FAIL·GB for a reading inside a guard band."""
+    if value.zone is Zone.GUARD_BAND:
+        return "FAIL·GB"
+    return "PASS" if value.verdict is Verdict.PASS else "FAIL"
+
+
+def verdict_detail(recorded: Recorded) -> str:
+    """What the big verdict says under PASS / FAIL: the value, converted, and why."""
+    e = recorded.evaluation
+    unit = f" {e.spec_unit}" if e.spec_unit else ""
+    detail = f"#{recorded.ack.characteristic} {e.value}{' ' + e.unit if e.unit else ''}"
+    if e.unit is not None and e.unit != e.spec_unit:
+        detail += f" = {e.value_in_spec_unit}{unit}"
+    if e.limit:
+        where = "in the guard band of the" if e.zone is Zone.GUARD_BAND else "beyond the"
+        detail += f"\n{where} {e.limit} limit by {e.exceeds_by}{unit}"
+    elif e.deviation:
+        detail += f"\ndeviation {e.deviation}{unit}"
+    return detail
 
 
 _CHOOSE = Binding.Group("Characteristic")
@@ -85,24 +120,53 @@ class MeasureScreen(StationScreen):
         Binding("f2", "sign_out", "Sign out"),
     ]
 
-    def __init__(self, spec: PartSpec, progress: LotProgress) -> None:
+    class VerdictShown(Message):
+        """A committed value's verdict is on the screen (for whoever listens: a stack light,
+        a latency probe)."""
+
+        def __init__(self, recorded: Recorded) -> None:
+            super().__init__()
+            self.recorded = recorded
+            """The value recorded and its verdict."""
+
+    def __init__(self, session: PartSession) -> None:
         super().__init__()
-        self.spec = spec
-        self.progress = progress
-        self.lot = progress.lot.lot
-        self.serial = ""
-        self.values: dict[str, dict[str, Any]] = {}
-        """Characteristic id -> current measurement of this part (projection row)."""
-        self.active = 0
-        self._pending: set[str] = set()
-        self._awaiting: dict[str, str] = {}
-        """Asset -> characteristic a requested poll answer is for."""
-        self._live: dict[str, str] = {}
-        """Asset -> its last reading for this part, as shown in the active panel."""
+        self.session = session
+        """The part session this screen shows and drives."""
         self._reading: str | None = None
         """The asset a "Reading …" message on the message line is about."""
-        self.last_ack: MeasurementAck | None = None
-        """The last measurement recorded (for tests and the latency probe)."""
+
+    # -- what the session holds, for readers of the screen ------------------------------------
+
+    @property
+    def spec(self) -> PartSpec:
+        """The spec revision being measured."""
+        return self.session.spec
+
+    @property
+    def progress(self) -> LotProgress:
+        """Where the lot stands."""
+        return self.session.progress
+
+    @property
+    def lot(self) -> str:
+        """The lot id."""
+        return self.session.lot
+
+    @property
+    def serial(self) -> str:
+        """The part in hand."""
+        return self.session.serial
+
+    @property
+    def values(self) -> dict[str, PartValue]:
+        """Characteristic id -> the current value of the part in hand."""
+        return self.session.values
+
+    @property
+    def active(self) -> int:
+        """Index of the highlighted characteristic."""
+        return self.session.active
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -129,29 +193,25 @@ class MeasureScreen(StationScreen):
                 upper = "—" if usl is None else str(usl)
                 unit = self.spec.unit_of(ch)
             table.add_row(ch.id, [ch.id, ch.name, lower, upper, unit, "", "", ""])
-        serial = self.progress.open_serials[0] if self.progress.open_serials else None
-        if serial:
-            self._load_part(serial)
-        else:
-            self.submit(lambda: self.app.service.next_serial(self.lot), self._load_part)
+        self._load_part(None)
         self.app.refresh_status()
 
-    def _load_part(self, serial: str) -> None:
-        """Show part ``serial`` with whatever it already has (resuming an interrupted part)."""
-        self.serial = serial
-        self._live.clear()  # the last part's readings are not this part's
-        lot, service = self.lot, self.app.service
-        self.submit(lambda: service.part_measurements(lot, serial), self._show_part)
+    def _load_part(self, serial: str | None) -> None:
+        """Load part ``serial`` (None: the lot's open part or its next serial)."""
+        session = self.session
+        request = session.load(serial)
+        self.submit(lambda: session.read(request), self._show_part)
 
-    def _show_part(self, values: dict[str, dict[str, Any]]) -> None:
-        self.values = values
-        self._pending.clear()
+    def _show_part(self, part: LoadedPart) -> None:
+        self.session.show(part)
+        self._render_part()
+
+    def _render_part(self) -> None:
+        """Show the part in hand with whatever it already has (resuming an interrupted part)."""
         for ch in self.spec.characteristic:
             self._show_value(ch.id)
-        self.active = self._next_open(0) if values else 0
-        self.query_one(CharacteristicTable).move_cursor(self.active)
+        self._cursor()
         self._header()
-        self._show_active()
         self.query_one(BigVerdict).show(None, f"Part {self.serial}: ready")
 
     def _header(self) -> None:
@@ -166,41 +226,28 @@ class MeasureScreen(StationScreen):
         )
 
     def _show_value(self, char_id: str) -> None:
-        row = self.values.get(char_id)
+        value = self.values.get(char_id)
         table = self.query_one(CharacteristicTable)
-        if row is None:
-            value, marks, result = ("…", "", "") if char_id in self._pending else ("", "", "")
-        else:
-            value, marks = value_text(row), marks_text(row)
-            result = "PASS" if row["verdict"] == "pass" else "FAIL"
-            if row["zone"] == "guard-band":
-                result = "FAIL·GB"
-        table.set_cell(char_id, VALUE, value)
-        table.set_cell(char_id, MARKS, marks)
-        table.set_cell(char_id, RESULT, result)
+        if value is None:
+            pending = char_id in self.session.pending
+            table.set_cell(char_id, VALUE, "…" if pending else "")
+            table.set_cell(char_id, MARKS, "")
+            table.set_cell(char_id, RESULT, "")
+            return
+        table.set_cell(char_id, VALUE, value_text(value))
+        table.set_cell(char_id, MARKS, marks_text(value))
+        table.set_cell(char_id, RESULT, result_text(value))
 
-    def _char(self, char_id: str) -> Characteristic:
-        ch = self.spec.get(char_id)
-        assert ch is not None
-        return ch
-
-    @property
-    def active_char(self) -> Characteristic:
-        """The highlighted characteristic."""
-        return self.spec.characteristic[self.active]
-
-    def _assets(self, ch: Characteristic) -> list[GaugeAsset]:
-        return self.app.service.assets_for(ch)
-
-    def _usable_asset(self, ch: Characteristic) -> GaugeAsset | None:
-        """The first gauge for ``ch`` that is not locked by its calibration."""
-        for asset in self._assets(ch):
-            if self.app.service.calibration(asset) is not CalibrationStatus.OVERDUE:
-                return asset
-        return None
+    def _cursor(self) -> None:
+        """Highlight the session's active characteristic and describe it."""
+        table = self.query_one(CharacteristicTable)
+        if table.cursor != self.session.active:
+            table.move_cursor(self.session.active)
+        self._show_active()
 
     def _show_active(self) -> None:
-        ch = self.active_char
+        session = self.session
+        ch = session.active_char
         unit = self.spec.unit_of(ch)
         lines = [f"#{ch.id} {ch.name}"]
         if ch.kind is Kind.ATTRIBUTE:
@@ -211,322 +258,175 @@ class MeasureScreen(StationScreen):
             high = "—" if usl is None else usl
             nominal = "" if ch.nominal is None else f"nominal {ch.nominal} · "
             lines.append(f"{nominal}limits {low} … {high} {unit} · {ch.decision.describe()}")
-            assets = self._assets(ch)
+            assets = session.assets(ch)
             if not assets:
                 lines.append(f"no {ch.gauge or 'serial'} gauge here: M for manual entry")
             for asset in assets:
-                state = self.app.hub.state(asset.asset) if self.app.hub else None
-                locked = self.app.service.calibration(asset) is CalibrationStatus.OVERDUE
-                how = (
-                    "LOCKED: calibration overdue"
-                    if locked
-                    else (
-                        "Space to read"
-                        if state and state.can_request
-                        else "press DATA on the gauge"
-                    )
-                )
-                live = self._live.get(asset.asset, "—")
+                state = session.gauge_state(asset.asset)
+                if session.locked(asset):
+                    how = "LOCKED: calibration overdue"
+                elif state and state.can_request:
+                    how = "Space to read"
+                else:
+                    how = "press DATA on the gauge"
+                live = session.live.get(asset.asset, "—")
                 lines.append(f"{asset.asset} {asset.gauge_type}: live {live} · {how}")
-        row = self.values.get(ch.id)
-        if row is not None:
-            read = f"{row['value']} {row['unit'] or ''}".strip()
-            if row["kind"] != "attribute" and row["unit"] not in (None, unit):
-                read += f" = {row['value_in_spec_unit']} {unit}"
+        value = self.values.get(ch.id)
+        if value is not None:
+            read = f"{value.value} {value.unit or ''}".strip()
+            if value.kind is not Kind.ATTRIBUTE and value.unit not in (None, unit):
+                read += f" = {value.value_in_spec_unit} {unit}"
             how = ""
-            if row["source"] == "manual" and row["kind"] != "attribute":
-                how += f" · M manual: {row.get('manual_reason') or ''}".rstrip(": ")
-            if row.get("supersedes"):
-                how += f" · C corrected: {row.get('reason') or ''}".rstrip(": ")
-            lines.append(f"recorded {read} → {row['verdict'].upper()}{how}")
+            if value.manual:
+                how += f" · M manual: {value.manual_reason or ''}".rstrip(": ")
+            if value.supersedes:
+                how += f" · C corrected: {value.reason or ''}".rstrip(": ")
+            lines.append(f"recorded {read} → {value.verdict.upper()}{how}")
         self.query_one("#active", Static).update("\n".join(lines), layout=False)
-
-    def _next_open(self, start: int) -> int:
-        """Index of the next characteristic without a value (from ``start``, wrapping)."""
-        count = len(self.spec.characteristic)
-        for step in range(count):
-            index = (start + step) % count
-            char_id = self.spec.characteristic[index].id
-            if char_id not in self.values and char_id not in self._pending:
-                return index
-        return start % count
 
     def say(self, text: str, error: bool = False, bell: bool = True) -> None:
         """Show one line to the inspector (it replaces a "Reading …" message)."""
         self._reading = None
         super().say(text, error, bell)
 
+    # -- what the session answers ---------------------------------------------------------------
+
+    def _take(self, step: Capture | NeedsReason | Notice | None) -> None:
+        """Render a reading's first step: record a capture, ask for a reason, or tell."""
+        if isinstance(step, Capture):
+            self._show_value(step.characteristic)
+            self._cursor()
+            self._write(step)
+        elif isinstance(step, NeedsReason):
+
+            def answered(reason: str | None) -> None:
+                self._take(self.session.correct(step, reason))
+
+            self.app.push_screen(TextDialog(step.message), answered)
+        elif isinstance(step, Notice):
+            self.say(step.message, error=step.error)
+
+    def _write(self, capture: Capture) -> None:
+        """Record a capture on the writer thread; its verdict is shown after the commit."""
+        session = self.session
+
+        def written(ack: MeasurementAck) -> None:
+            self._recorded(session.recorded(capture, ack))
+
+        def refused(error: InspectStationError) -> None:
+            self._refused(session.not_recorded(capture, error))
+
+        self.submit(lambda: session.write(capture), written, refused)
+
+    def _recorded(self, outcome: Recorded | Stale) -> None:
+        if isinstance(outcome, Stale):
+            return  # the part was changed meanwhile; the record is safe in the journal
+        self._show_value(outcome.ack.characteristic)
+        self.query_one(BigVerdict).show(outcome.evaluation.passed, verdict_detail(outcome))
+        if not outcome.evaluation.passed:
+            self.app.bell()
+        if outcome.complete:
+            self.say("All characteristics measured: N closes the part.")
+        self._show_active()
+        self.post_message(self.VerdictShown(outcome))
+
+    def _refused(self, outcome: NotRecorded) -> None:
+        self._show_value(outcome.capture.characteristic)
+        self._cursor()
+        self.say(outcome.message, error=True)
+
     # -- gauges -------------------------------------------------------------------------------
 
     def gauge_event(self, event: GaugeEvent) -> None:
         """A reading is captured for its characteristic; errors and unplugging are shown."""
-        if isinstance(event, ReadingEvent) and event.asset:
-            self._live[event.asset] = f"{event.value} {event.unit or ''}".strip()
-            if self._reading == event.asset:
-                self.say("")  # "Reading …" is over: the reading is here
-            if not self.serial:
-                self.say(f"{event.asset}: part not ready yet, press DATA again.", error=True)
-                return
-            target = self._target_for(event.asset)
-            if target is None:
-                self._show_active()
-                return
-            asset = self.app.service.config.asset(event.asset)
-            self._record(
-                target,
-                event.value,
-                event.unit,
-                self.app.service.gauge_source(asset, event.raw),
-                event,
-            )
-        elif isinstance(event, ErrorEvent):
-            who = event.asset or event.port
-            self._awaiting.pop(event.asset or "", None)
-            self.say(f"{who}: {event.reason}", error=True)
-        elif isinstance(event, DisconnectedEvent):
-            assets = ", ".join(event.assets) or event.port
-            self.say(f"{assets} disconnected: {event.reason} — M for manual entry.", error=True)
-        self._show_active()
-
-    def _target_for(self, asset_id: str) -> str | None:
-        """Which characteristic a reading from ``asset_id`` is for, if any."""
-        if asset_id in self._awaiting:
-            return self._awaiting.pop(asset_id)
-        ch = self.active_char
-        if any(a.asset == asset_id for a in self._assets(ch)) and ch.id not in self._pending:
-            return ch.id
-        gauge_type = self.app.service.config.asset(asset_id).gauge_type
-        for index, other in enumerate(self.spec.characteristic):
-            if (
-                other.gauge == gauge_type
-                and other.id not in self.values
-                and other.id not in self._pending
-            ):
-                self._activate(index)
-                return other.id
-        self.say(f"Reading from {asset_id} not used: no open characteristic needs a {gauge_type}.")
-        return None
-
-    # -- recording ----------------------------------------------------------------------------
-
-    def _record(
-        self,
-        char_id: str,
-        value: str,
-        unit: str | None,
-        source: Source,
-        event: ReadingEvent | None = None,
-        reason: str | None = None,
-    ) -> None:
-        """Record a value for a characteristic; re-measuring asks for a correction reason."""
-        if char_id in self.values and reason is None:
-
-            def with_reason(text: str | None) -> None:
-                if text:
-                    self._record(char_id, value, unit, source, event, text)
-                else:
-                    self.say(f"#{char_id}: re-measure cancelled; the recorded value stands.")
-
-            self.app.push_screen(
-                TextDialog(f"#{char_id} already has a value: reason for the correction?"),
-                with_reason,
-            )
-            return
-        service, user, spec, lot, serial = (
-            self.app.service,
-            self.app.user,
-            self.spec,
-            self.lot,
-            self.serial,
-        )
-        self._pending.add(char_id)
-        self._show_value(char_id)
-        if self.spec.characteristic[self.active].id == char_id:
-            self._activate(self._next_open(self.active))
-
-        def work() -> MeasurementAck:
-            return service.measure(
-                user, spec, lot, serial, char_id, value, unit=unit, source=source, reason=reason
-            )
-
-        def failed(error: InspectStationError) -> None:
-            self._pending.discard(char_id)
-            self._show_value(char_id)
-            self._activate(self.spec.characteristic.index(self._char(char_id)))
-            self.say(f"#{char_id} not recorded: {error.message}", error=True)
-
-        self.submit(work, lambda ack: self._recorded(ack, event, source, reason), failed)
-
-    def _recorded(
-        self,
-        ack: MeasurementAck,
-        event: ReadingEvent | None,
-        source: Source,
-        reason: str | None,
-    ) -> None:
-        if ack.serial != self.serial:
-            return  # the part was changed meanwhile; the record is safe in the journal
-        self._pending.discard(ack.characteristic)
-        e = ack.evaluation
-        manual = isinstance(source, ManualSource)
-        row = {
-            "value": e.value,
-            "unit": e.unit,
-            "value_in_spec_unit": e.value_in_spec_unit,
-            "spec_unit": e.spec_unit,
-            "verdict": e.verdict.value,
-            "zone": e.zone.value,
-            "kind": self._char(ack.characteristic).kind.value,
-            "source": "manual" if manual else "gauge",
-            "manual_reason": source.reason if manual else None,
-            "supersedes": reason is not None,
-            "reason": reason,
-        }
-        self.values[ack.characteristic] = row
-        self._show_value(ack.characteristic)
-        unit = f" {e.spec_unit}" if e.spec_unit else ""
-        detail = f"#{ack.characteristic} {e.value}{' ' + e.unit if e.unit else ''}"
-        if e.unit is not None and e.unit != e.spec_unit:
-            detail += f" = {e.value_in_spec_unit}{unit}"
-        if e.limit:
-            where = "in the guard band of the" if e.zone.value == "guard-band" else "beyond the"
-            detail += f"\n{where} {e.limit} limit by {e.exceeds_by}{unit}"
-        elif e.deviation:
-            detail += f"\ndeviation {e.deviation}{unit}"
-        self.query_one(BigVerdict).show(e.passed, detail)
-        self.last_ack = ack
-        if not e.passed:
-            self.app.bell()
-        probe = getattr(self.app, "latency_probe", None)
-        if probe is not None and event is not None:
-            probe(event, dt.datetime.now(dt.UTC))
-        if len(self.values) == len(self.spec.characteristic):
-            self.say("All characteristics measured: N closes the part.")
-        self._show_active()
-
-    def _activate(self, index: int) -> None:
-        self.active = index
-        self.query_one(CharacteristicTable).move_cursor(index)
-        self._show_active()
+        if isinstance(event, ReadingEvent) and event.asset and self._reading == event.asset:
+            self.say("")  # "Reading …" is over: the reading is here
+        step = self.session.on_gauge(event)
+        self._take(step)
+        if not isinstance(step, Capture):
+            self._cursor()
 
     # -- keys ---------------------------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
         """Highlight the previous or next characteristic."""
-        self._activate((self.active + step) % len(self.spec.characteristic))
+        self.session.move(step)
+        self._cursor()
 
     def action_capture(self) -> None:
         """Ask the active characteristic's gauge for a value (poll), or say how to send one."""
-        ch = self.active_char
-        if ch.kind is Kind.ATTRIBUTE:
-            return self.say("Attribute: P for pass, F for fail.")
-        asset = self._usable_asset(ch)
-        if asset is None:
-            reason = "locked (calibration overdue)" if self._assets(ch) else "not available"
-            return self.say(
-                f"No {ch.gauge or 'serial'} gauge {reason}: M for manual entry.", error=True
-            )
-        hub = self.app.hub
-        state = hub.state(asset.asset) if hub else None
-        if state is None or not state.can_request:
+        step = self.session.poll()
+        if isinstance(step, Notice):
+            return self.say(step.message, error=step.error)
+        if isinstance(step, PressData):
             demo = " (in the demo: D)" if self.app.demo is not None else " (or the foot switch)"
-            return self.say(f"Press DATA on {asset.asset}{demo}.")
-        if self.app.demo is not None:
-            self.app.demo.aim(asset.asset, self.spec, ch)  # the gauge goes on this feature
-        self._awaiting[asset.asset] = ch.id
-        try:
-            hub.request(asset.asset)
-        except InspectStationError as exc:
-            self._awaiting.pop(asset.asset, None)
-            return self.say(exc.message, error=True)
-        self.say(f"Reading {asset.asset}…")
-        self._reading = asset.asset
+            return self.say(f"Press DATA on {step.asset.asset}{demo}.")
+        self._poll(step)
+        return None
+
+    def _poll(self, poll: Poll) -> None:
+        if self.app.demo is not None:  # the simulated gauge goes on this feature
+            self.app.demo.aim(poll.asset.asset, self.spec, poll.characteristic)
+        refused = self.session.request(poll)
+        if refused is not None:
+            return self.say(refused.message, error=refused.error)
+        self.say(f"Reading {poll.asset.asset}…")
+        self._reading = poll.asset.asset
         return None
 
     def action_manual(self) -> None:
         """Type a value (gauge unavailable), with a reason; recorded as manual."""
-        ch = self.active_char
-        if ch.kind is Kind.ATTRIBUTE:
-            return self.say("Attribute: P for pass, F for fail.")
-        default = (
-            ""
-            if self._usable_asset(ch)
-            else (
-                "gauge locked: calibration overdue"
-                if self._assets(ch)
-                else "no serial gauge for this characteristic"
-            )
-        )
+        prompt = self.session.manual_entry()
+        if isinstance(prompt, Notice):
+            return self.say(prompt.message, error=prompt.error)
+        self._ask_manual(prompt)
+        return None
+
+    def _ask_manual(self, prompt: ManualPrompt) -> None:
+        ch = prompt.characteristic
 
         def entered(answer: ManualEntry | None) -> None:
             if answer is not None:
-                value, unit = split_value(answer.value)
-                self._record(ch.id, value, unit, self.app.service.manual_source(answer.reason))
+                self._take(self.session.manual(ch.id, answer.value, answer.reason))
 
-        self.app.push_screen(
-            ManualEntryDialog(f"#{ch.id} {ch.name}: manual entry", default), entered
-        )
-        return None
+        title = f"#{ch.id} {ch.name}: manual entry"
+        self.app.push_screen(ManualEntryDialog(title, prompt.default_reason), entered)
 
     def action_attribute(self, verdict: str) -> None:
         """Judge the active attribute characteristic pass or fail."""
-        ch = self.active_char
-        if ch.kind is not Kind.ATTRIBUTE:
-            return self.say(f"#{ch.id} is measured: capture it from the gauge or M for manual.")
-        source = self.app.service.manual_source(
-            f"attribute judged by the inspector ({ch.method or 'visual'})"
-        )
-        self._record(ch.id, verdict, None, source)
-        return None
+        self._take(self.session.judge(verdict))
 
     def action_finish(self) -> None:
         """Close the part: accepted, or rejected with a defect code; then the next part."""
-        missing = [ch.id for ch in self.spec.characteristic if ch.id not in self.values]
-        if missing or self._pending:
-            return self.say(
-                f"Not finished: #{', #'.join(missing) or 'pending'} still open.", error=True
-            )
-        failed = [c for c, row in self.values.items() if row["verdict"] != "pass"]
-        if not failed:
-            return self._close(None)
+        self._finish(self.session.finish())
 
-        def answered(answer: RejectAnswer | None) -> None:
-            if answer is None:
-                self.say("Reject not recorded: the part stays open.")
-            else:
-                self._close(answer)
+    def _finish(self, step: CloseRequest | NeedsDefect | Notice) -> None:
+        if isinstance(step, Notice):
+            return self.say(step.message, error=step.error)
+        if isinstance(step, NeedsDefect):
 
-        codes = self.app.service.config.defect_codes
-        self.app.push_screen(RejectDialog(self.serial, failed, codes), answered)
+            def answered(answer: RejectAnswer | None) -> None:
+                if answer is None:
+                    self.say("Reject not recorded: the part stays open.")
+                else:
+                    self._finish(self.session.finish(answer.defect_code, answer.note))
+
+            self.app.push_screen(RejectDialog(step.serial, step.failed, step.codes), answered)
+            return None
+        session = self.session
+
+        def refused(error: InspectStationError) -> None:
+            notice = session.close_failed(step, error)
+            self.say(notice.message, error=notice.error)
+
+        self.submit(lambda: session.close(step), self._part_closed, refused)
         return None
 
-    def _close(self, answer: RejectAnswer | None) -> None:
-        service, user, spec, lot, serial = (
-            self.app.service,
-            self.app.user,
-            self.spec,
-            self.lot,
-            self.serial,
-        )
-
-        def work() -> tuple[str, LotProgress, str]:
-            result = service.close_part(
-                user,
-                spec,
-                lot,
-                serial,
-                defect_code=answer.defect_code if answer else None,
-                note=answer.note if answer else None,
-            )
-            return result, service.lot_progress(lot), service.next_serial(lot)
-
-        def done(outcome: tuple[str, LotProgress, str]) -> None:
-            result, self.progress, next_serial = outcome
-            outcome_text = "ACCEPTED" if result == "accept" else "REJECTED → awaiting disposition"
-            self.say(f"Part {serial} {outcome_text}." + self._lot_note())
-            self._load_part(next_serial)
-
-        self.submit(work, done, None)
+    def _part_closed(self, outcome: PartClosed) -> None:
+        self.session.closed(outcome)
+        text = "ACCEPTED" if outcome.accepted else "REJECTED → awaiting disposition"
+        self.say(f"Part {outcome.serial} {text}." + self._lot_note())
+        self._render_part()
 
     def _lot_note(self) -> str:
         p = self.progress
@@ -547,8 +447,6 @@ class MeasureScreen(StationScreen):
 
     def action_summary(self) -> None:
         """The lot summary: sampled, to go, nonconforming, decision, rejects."""
-        from inspect_station.tui.screens.lot import LotSummaryScreen
-
         self.app.push_screen(LotSummaryScreen(self.lot))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -562,19 +460,15 @@ class MeasureScreen(StationScreen):
         demo = self.app.demo
         if demo is None:
             return self.say("D presses a simulated gauge; this is not the demo station.")
-        ch = self.active_char
+        ch = self.session.active_char
         if ch.kind is Kind.ATTRIBUTE:
             return self.say("Attribute: P for pass, F for fail.")
-        assets = self._assets(ch)
+        assets = self.session.assets(ch)
         if not assets:
             return self.say(f"No simulated {ch.gauge} here: M for manual entry.")
         asset = assets[0]
-        if self.app.service.calibration(asset) is CalibrationStatus.OVERDUE:
-            # The simulated gauge sends anyway: the station must refuse it.
-            demo.press(asset.asset, self.spec, ch)
-            return None
-        demo.press(asset.asset, self.spec, ch)
-        if demo.needs_request(asset.asset):
+        demo.press(asset.asset, self.spec, ch)  # an overdue gauge sends too: it is refused
+        if not self.session.locked(asset) and demo.needs_request(asset.asset):
             self.action_capture()
         return None
 

@@ -10,6 +10,8 @@ from textual.widgets import Input, Label
 from inspect_station.errors import InspectStationError
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
+from inspect_station.tui.screens.job import JobScreen
+from inspect_station.tui.screens.review import ReviewScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain
 from inspect_station.users import FIRST_ADMIN_HINT, User
 
@@ -72,7 +74,13 @@ class SignInScreen(StationScreen):
         self.submit(lambda: self.app.service.sign_in(user_id, pin), self._signed_in, self._refused)
 
     def _signed_in(self, user: User) -> None:
-        self.app.signed_in(user)
+        """Start the session: the job screen at a bench, the rejects at an office terminal."""
+        if not self.app.begin_session(user):
+            return
+        if self.app.office:
+            self.app.switch_screen(ReviewScreen(self.app.review, can_leave=False))
+        else:
+            self.app.switch_screen(JobScreen())
 
     def _refused(self, error: InspectStationError) -> None:
         pin = self.query_one("#pin", Input)
