@@ -294,9 +294,9 @@ def verify(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--anchor") from None
     if central_url and db is None and not heads:
-        sys.exit(verify_central(central_url))
+        sys.exit(verify_central(central_url, echo=click.echo))
     with open_record(ctx, db) as store:
-        code = verify_record(store, central_url=central_url, anchors=heads)
+        code = verify_record(store, central_url=central_url, anchors=heads, echo=click.echo)
     if code:
         sys.exit(code)
 

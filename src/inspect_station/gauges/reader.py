@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from serial.tools import list_ports
-
 from inspect_station.backoff import Backoff
 from inspect_station.config import GaugeAsset
 from inspect_station.errors import CalibrationExpired, GaugeError, InspectStationError
@@ -48,7 +46,13 @@ from inspect_station.gauges.events import (
     TrafficEntry,
     utc_now,
 )
-from inspect_station.gauges.ports import PortInfoLike, SerialPort, open_port, parse_binding
+from inspect_station.gauges.ports import (
+    PortInfoLike,
+    SerialPort,
+    comports,
+    open_port,
+    parse_binding,
+)
 from inspect_station.gauges.profile import GaugeProfile
 
 log = logging.getLogger(__name__)
@@ -89,7 +93,7 @@ class GaugeReader:
         warn_days: int = 14,
         today: Callable[[], dt.date] = dt.date.today,
         traffic_size: int = 500,
-        list_serial_ports: Callable[[], Sequence[PortInfoLike]] = list_ports.comports,
+        list_serial_ports: Callable[[], Sequence[PortInfoLike]] = comports,
     ) -> None:
         self.binding = parse_binding(port)
         self.profile = profile
