@@ -90,3 +90,10 @@ def test_the_planted_copy_is_the_one_checked(tmp_path: Path):
     """The copy without a planted import passes: a broken run above is the planted line's."""
     code, output = _lint(_planted(tmp_path, "errors.py", "# nothing planted"))
     assert code == 0, output
+
+
+def test_ci_checks_the_contracts_and_the_types_before_the_tests():
+    ci = (ROOT / ".ci" / "run").read_text()
+    command = ci.strip().splitlines()[-1]
+    assert command.index("lint-imports") < command.index("pytest")
+    assert command.index("mypy") < command.index("pytest")

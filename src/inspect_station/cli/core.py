@@ -336,9 +336,10 @@ def run_headless_demo(db: Path, station: str) -> None:
                 )
                 e = ack.evaluation
                 ch = spec.get(char)
+                name = ch.name if ch is not None else char
                 verdict = "PASS" if e.passed else "FAIL"
                 detail = f"{e.zone.value}" + (f", {e.limit} by {e.exceeds_by}" if e.limit else "")
-                click.echo(f"  {serial}  #{char:<2} {ch.name:<24} {raw:>10}  {verdict}  ({detail})")
+                click.echo(f"  {serial}  #{char:<2} {name:<24} {raw:>10}  {verdict}  ({detail})")
             click.echo(f"  {serial}  → part {ack.result}")
         report = store.verify()
     click.echo(f"{db}: {report.summary()}")

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 
 import serial
 from serial.tools import list_ports
@@ -57,17 +57,29 @@ _STOPBITS = {
 }
 
 
-def pyserial_settings(settings: SerialSettings) -> dict[str, object]:
+class LineSettings(TypedDict):
+    """pyserial's keyword arguments for a port's line settings."""
+
+    baudrate: int
+    bytesize: int
+    parity: str
+    stopbits: float
+    rtscts: bool
+    dsrdtr: bool
+    xonxoff: bool
+
+
+def pyserial_settings(settings: SerialSettings) -> LineSettings:
     """Keyword arguments for a pyserial port with a profile's line settings."""
-    return {
-        "baudrate": settings.baudrate,
-        "bytesize": settings.bytesize,
-        "parity": _PARITIES[settings.parity],
-        "stopbits": _STOPBITS[settings.stopbits],
-        "rtscts": settings.flow_control == "rts-cts",
-        "dsrdtr": settings.flow_control == "dsr-dtr",
-        "xonxoff": settings.flow_control == "xon-xoff",
-    }
+    return LineSettings(
+        baudrate=settings.baudrate,
+        bytesize=settings.bytesize,
+        parity=_PARITIES[settings.parity],
+        stopbits=_STOPBITS[settings.stopbits],
+        rtscts=settings.flow_control == "rts-cts",
+        dsrdtr=settings.flow_control == "dsr-dtr",
+        xonxoff=settings.flow_control == "xon-xoff",
+    )
 
 
 def comports() -> Sequence[PortInfoLike]:

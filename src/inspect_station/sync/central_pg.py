@@ -486,6 +486,14 @@ def _utc(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The single value of a statement that always returns one row (count, SHOW, ...)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise CentralUnavailable("The PostgreSQL server returned no row where one is certain.")
+    return row[0]
+
+
 def qmark_to_pyformat(query: str) -> str:
     """A query with ``?`` placeholders in psycopg's style: ``%s``, and every other ``%`` doubled.
 
@@ -708,7 +716,7 @@ class PostgresCentral(CentralStore):
         derived = 0
         for table in CENTRAL_TABLES:
             ident = sql.Identifier(SCHEMA, table)
-            derived += conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
+            derived += _scalar(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)))
             conn.execute(
                 sql.SQL("CREATE UNIQUE INDEX {} ON {} (station, seq)").format(
                     sql.Identifier(f"{table}_station_seq"), ident
@@ -730,12 +738,12 @@ class PostgresCentral(CentralStore):
                 ).format(sql.Identifier(f"{table}_derived_only"), ident, schema)
             )
         for table, indexes in QUERY_INDEXES.items():
-            for name, columns in indexes:
+            for name, index_columns in indexes:
                 conn.execute(
                     sql.SQL("CREATE INDEX {} ON {} ({})").format(
                         sql.Identifier(name),
                         sql.Identifier(SCHEMA, table),
-                        sql.SQL(", ").join(map(sql.Identifier, columns)),
+                        sql.SQL(", ").join(map(sql.Identifier, index_columns)),
                     )
                 )
         for view, (_table, select) in VIEWS.items():
@@ -768,7 +776,7 @@ class PostgresCentral(CentralStore):
             try:
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-                    encoding = conn.execute("SHOW server_encoding").fetchone()[0]
+                    encoding = _scalar(conn.execute("SHOW server_encoding"))
                     if encoding.upper() not in ("UTF8", "UTF-8"):
                         raise CentralSchemaError(
                             f"The central database {self.url.display} uses encoding {encoding}; "
@@ -813,9 +821,9 @@ class PostgresCentral(CentralStore):
         with self._lock:
             conn = self._live()
             try:
-                exists = conn.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.migrations",)
-                ).fetchone()[0]
+                exists = _scalar(
+                    conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.migrations",))
+                )
                 if not exists:
                     return []
                 rows = conn.execute(
@@ -1111,7 +1119,7 @@ class PostgresCentral(CentralStore):
         """Give a station role exactly what shipping needs, nothing more."""
         ident = sql.Identifier(role)
         schema = sql.Identifier(SCHEMA)
-        dbname = conn.execute("SELECT current_database()").fetchone()[0]
+        dbname = _scalar(conn.execute("SELECT current_database()"))
         conn.execute(
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), ident)
         )
