@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import sys
 import threading
@@ -13,6 +12,7 @@ import click
 
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.core import open_store
+from inspect_station.clock import utc_now
 from inspect_station.errors import InspectStationError
 from inspect_station.sync import (
     DEFAULT_BATCH_SIZE,
@@ -81,7 +81,7 @@ def _summary_line(summary: ShipSummary) -> str:
 
 
 def _status_line(status: SyncStatus) -> str:
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    stamp = utc_now().astimezone().strftime("%H:%M:%S")
     return f"{stamp} {status.state.value}: {status.summary()}"
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from inspect_station.backoff import Backoff
+from inspect_station.clock import utc_now
 from inspect_station.config import GaugeAsset
 from inspect_station.errors import CalibrationExpired, GaugeError, InspectStationError
 from inspect_station.gauges.codec import Frame, Framer, Notice, Reading, decode
@@ -44,7 +45,6 @@ from inspect_station.gauges.events import (
     GaugeEvent,
     ReadingEvent,
     TrafficEntry,
-    utc_now,
 )
 from inspect_station.gauges.ports import (
     PortInfoLike,
@@ -420,9 +420,9 @@ class GaugeReader:
             self._pending = None
             timeout = self.profile.protocol.reply_timeout
             who = pending.asset or f"The gauge on {self.binding}"
-            error = GaugeTimeout(f"{who} did not answer within {timeout} s.")
+            silent = GaugeTimeout(f"{who} did not answer within {timeout} s.")
             self._note("note", b"", "no answer (timeout)")
-            self._error(ErrorKind.TIMEOUT, error, pending.asset)
+            self._error(ErrorKind.TIMEOUT, silent, pending.asset)
 
     def _send_next(self, port: SerialPort) -> None:
         with self._requests_lock:

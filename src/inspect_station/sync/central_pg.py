@@ -29,7 +29,6 @@ derive), ``ingest_conflicts`` names rejects now disposed twice, commit.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 import secrets
 import threading
@@ -43,6 +42,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
+from inspect_station.clock import format_utc
 from inspect_station.store import journal
 from inspect_station.store.catalog import NOT_PLACEHOLDERS, ReadQuery, statements
 from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
@@ -481,11 +481,6 @@ _AUTH_FAILURES = (
 )
 
 
-def _utc(moment: dt.datetime) -> str:
-    """A timestamptz as RFC 3339 UTC text, like the journal's times."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
     """The single value of a statement that always returns one row (count, SHOW, ...)."""
     row = cursor.fetchone()
@@ -913,7 +908,7 @@ class PostgresCentral(CentralStore):
                 )
             ]
         return [
-            AcknowledgedHead(r["station"], r["seq"], r["hash"], _utc(r["acknowledged_at"]))
+            AcknowledgedHead(r["station"], r["seq"], r["hash"], format_utc(r["acknowledged_at"]))
             for r in rows
         ]
 
