@@ -38,6 +38,7 @@ from inspect_station.spec.model import Characteristic
 from inspect_station.store import LocalStore, inspections
 from inspect_station.text import check_id
 from inspect_station.users import User, UserDirectory
+from inspect_station.vocabulary import PartResult
 
 
 class NotQualified(InspectStationError):
@@ -162,7 +163,7 @@ class StationService:
         latest: dict[str, dict[str, Any]] = {}
         for row in inspections.lot_results(self.store, lot):
             latest[row["serial"]] = row
-        rejects = [r for r in latest.values() if r["result"] == "reject"]
+        rejects = [r for r in latest.values() if r["result"] == PartResult.REJECT]
         open_serials = [
             serial
             for serial in inspections.inspected_serials(self.store, lot)

@@ -27,6 +27,7 @@ from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportOptions, LotData
 from inspect_station.records import FIELD
 from inspect_station.spec.model import Kind
+from inspect_station.vocabulary import Verdict
 
 CERTIFICATE_TITLE = "Certificate of Conformance"
 """Title when the lot is accepted, verified and every reject is disposed."""
@@ -86,7 +87,7 @@ class _Stats:
 
     def add(self, value: str | None, verdict: str) -> None:
         self.count += 1
-        if verdict != "pass":
+        if verdict != Verdict.PASS:
             self.fails += 1
         if value is None:
             return

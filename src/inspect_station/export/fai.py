@@ -57,6 +57,7 @@ from inspect_station.records import ChainCheck, RecordSource
 from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
+from inspect_station.vocabulary import PartResult, Verdict
 
 FORMATS: tuple[str, ...] = ("html", "csv", "xlsx")
 """Formats of the Form 3 export, by the name ``--format`` takes; the file extension is the same."""
@@ -296,7 +297,7 @@ class _Builder:
         out = []
         for inspection in self.inspections:
             current = inspection.current_result
-            if current is None or current["result"] != "reject":
+            if current is None or current["result"] != PartResult.REJECT:
                 continue
             failed = json.loads(current["failed"] or "[]")
             if char_id in failed:
@@ -370,7 +371,7 @@ class _Builder:
                 f"result from the inspection of {current['measured_at'][:10]}; the latest "
                 "inspection has no value for it"
             )
-        if current["verdict"] == "fail":
+        if current["verdict"] == Verdict.FAIL:
             if current["zone"] == "guard-band":
                 comments.insert(0, "in the guard band: conformance not proven (ISO 14253-1)")
             elif current["limit_broken"]:

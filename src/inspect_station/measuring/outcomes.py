@@ -15,6 +15,7 @@ from inspect_station.gauges.events import ReadingEvent
 from inspect_station.recording import ManualSource, MeasurementAck, Source
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.station import LotProgress
+from inspect_station.vocabulary import PartResult
 
 # -- the part's values ---------------------------------------------------------------------------
 
@@ -281,4 +282,4 @@ class PartClosed:
     @property
     def accepted(self) -> bool:
         """Whether the part was accepted."""
-        return self.result == "accept"
+        return self.result == PartResult.ACCEPT
