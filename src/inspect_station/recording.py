@@ -1,3 +1,4 @@
+# Over 500 lines: the one write path: every record a station writes follows the same rules.
 """Recording inspections: the one path from a reading to a durable, chained record.
 
 Evaluation happens before the write transaction, so a bad reading (not a number, implausible,

@@ -1,3 +1,4 @@
+# Over 500 lines: a reader thread's life (frames, polls, routes, reconnects) is one machine.
 """A reader thread per port: frames, polls, routes, refuses overdue gauges, survives unplugging.
 
 The reader owns its :class:`~inspect_station.gauges.ports.SerialPort`. It frames the byte stream

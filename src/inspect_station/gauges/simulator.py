@@ -1,3 +1,4 @@
+# Over 500 lines: the pty and RFC 2217 links and the three simulators sharing them.
 """Simulated gauges that speak a profile's protocol on a pseudo-terminal (or over RFC 2217).
 
 The same code drives the demo station, ``inspect-station gauges simulate`` and the tests. A

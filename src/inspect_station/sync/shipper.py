@@ -1,3 +1,4 @@
+# Over 500 lines: one shipping loop; batches, resume, back-off and status share its state.
 """The shipper: sends a station's journal to a central store in batches, offline-first.
 
 It ships the records with seq above the last acknowledged one, one central transaction per

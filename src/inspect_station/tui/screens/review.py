@@ -1,3 +1,4 @@
+# Over 500 lines: the review's list and detail screens and their two signing dialogs.
 """Supervisors: the rejects awaiting disposition, a reject's detail, signing a disposition."""
 
 from __future__ import annotations
