@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspect_station.config import GaugeAsset
-from inspect_station.evaluate import Evaluation, Verdict, Zone
+from inspect_station.evaluate import Evaluation, Zone
 from inspect_station.gauges.events import ReadingEvent
 from inspect_station.recording import ManualSource, MeasurementAck, Source
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.station import LotProgress
-from inspect_station.vocabulary import PartResult
+from inspect_station.vocabulary import PartResult, Verdict
 
 # -- the part's values ---------------------------------------------------------------------------
 
