@@ -293,4 +293,3 @@ def following_serial(serials: list[str]) -> str:
         candidate = f"{prefix}{number:0{len(digits)}d}"
         if candidate not in used:
             return candidate
-

@@ -18,8 +18,13 @@ from pydantic import ValidationError
 
 from inspect_station.errors import InspectStationError
 from inspect_station.records import ChainCheck, RecordSource
-from inspect_station.review.queries import load_dispositions, load_resolutions
-from inspect_station.review.views import DispositionInfo, Resolution, Standing
+from inspect_station.review.queries import (
+    DispositionInfo,
+    Resolution,
+    Standing,
+    load_dispositions,
+    load_resolutions,
+)
 from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan, lot_decision
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, journal, queries
