@@ -277,7 +277,7 @@ class StationService:
         return ManualSource(reason)
 
 
-_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+_NUMBERED = re.compile(r"^(.*?)([0-9]+)$")
 
 
 def following_serial(serials: list[str]) -> str:

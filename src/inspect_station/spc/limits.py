@@ -64,7 +64,7 @@ _LIMIT_FIELDS = (
     "range_ucl",
     "range_lcl",
 )
-_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
