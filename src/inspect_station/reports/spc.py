@@ -135,6 +135,7 @@ class _Series:
         settings: SpcSettings,
         versions: list[LimitVersion],
         step: Decimal | None,
+        rules: bool = True,
     ) -> None:
         self.part, self.char, self.settings, self.versions, self.step = (
             part,
@@ -147,6 +148,10 @@ class _Series:
         self.head: list[tuple[str, Decimal]] = []
         """The first readings (up to the baseline): limits and digits come from them."""
         self.need = settings.baseline * settings.subgroup_size
+        self.rules = rules
+        """Whether the rules are replayed (False: the figures alone)."""
+        self.keep = max(self.need, 100)
+        """How many of the first readings are kept (for the limits and the digits)."""
         self.unit: str | None = None
         self.limits_seen: dict[tuple[Any, Any], int] = {}
         self.last_limits: tuple[Any, Any] = (None, None)
@@ -168,38 +173,40 @@ class _Series:
         spec_unit = row["spec_unit"]
         text = row["value_in_spec_unit"]
         if text is None:  # a record written before values were converted: as measured
-            text = (
-                row["value"]
-                if spec_unit is None
-                else _convert(row["value"], row["unit"], spec_unit)
-            )
+            text = row["value"]
+            if spec_unit is not None:
+                text = _convert(text, row["unit"], spec_unit)
         lower, upper = row["lower"], row["upper"]
         if self.unit is None:
             self.unit = spec_unit or row["unit"] or ""
             self.first_at = row["measured_at"]
-        elif spec_unit is not None and spec_unit != self.unit:
+        elif spec_unit != self.unit and spec_unit is not None:
             text = _convert(text, spec_unit, self.unit)
             lower = None if lower is None else _convert(lower, spec_unit, self.unit)
             upper = None if upper is None else _convert(upper, spec_unit, self.unit)
-        if (lower, upper) != self.last_limits:
+        if lower != self.last_limits[0] or upper != self.last_limits[1]:
             self.last_limits = (lower, upper)
             self.limits_seen[(lower, upper)] = self.limits_seen.get((lower, upper), 0) + 1
-        self.last_at = row["measured_at"]
+        when = self.last_at = row["measured_at"]
         self.stations.add(row["station"])
         if row["source"] == "manual":
             self.manual += 1
         try:
             self.values.append(float(text))
+            if not self.rules and len(self.head) >= self.keep:
+                return
             value = Decimal(text)
         except (ValueError, InvalidOperation):
             raise SpcReportError(
                 f"Reading {row['uuid']} of characteristic {self.char} is not a number ({text!r})."
             ) from None
         ref = row["uuid"]
-        if len(self.head) < max(self.need, 100):
+        if len(self.head) < self.keep:
             self.head.append((ref, value))
+        if not self.rules:
+            return
         if self.versions:
-            version = in_force(self.versions, row["measured_at"])
+            version = in_force(self.versions, when)
             if version is None:
                 return
             if self.monitor is None or self.monitor.limits is not version:
@@ -260,7 +267,9 @@ class _Series:
             subgroup_size=self.settings.subgroup_size,
         )
         limits = self.monitor.limits if self.monitor is not None else None
-        if self.versions:
+        if not self.rules:
+            label = "rules not evaluated (figures only)"
+        elif self.versions:
             label = (
                 f"locked limits version {limits.version}" if limits else "no locked limits in force"
             )
@@ -269,11 +278,12 @@ class _Series:
         else:
             label = "no control limits"
             if self.need > 0:
-                label = (
-                    f"no control limits: {len(self.values)} readings, the first {self.need} are "
-                    "needed to derive them (spc baseline)"
+                why = (
+                    f"{len(self.values)} readings, the first {self.need} are needed to derive "
+                    "them (spc baseline)"
                 )
-                self.notes.append(f"Rules not evaluated: {label[len('no control limits: ') :]}.")
+                label = f"no control limits: {why}"
+                self.notes.append(f"Rules not evaluated: {why}.")
         return CharacteristicReport(
             id=char_id,
             name=name,
@@ -346,9 +356,13 @@ def spc_report(
     *,
     settings: SettingsFor | Mapping[str, SpcSettings] | SpcSettings | None = None,
     by_station: bool = False,
+    rules: bool = True,
     page: int = PAGE,
 ) -> SpcReport:
-    """The capability report of ``scope`` from ``source``; SpcReportError saying what is wrong."""
+    """The capability report of ``scope`` from ``source``; SpcReportError saying what is wrong.
+
+    ``rules=False`` gives the figures alone (no control limits, no violations).
+    """
     part = _check_scope(source, scope)
     specs = _specs(source, part)
     known = {ch.id: ch for h in specs.order for ch in specs.by_hash[h].characteristic}
@@ -383,8 +397,9 @@ def spc_report(
             part,
             char,
             settings_of(char),
-            locked_limits(source, part, char),
+            locked_limits(source, part, char) if rules else [],
             ch.step if ch is not None else None,
+            rules,
         )
 
     for row in readings(source, scope, page):

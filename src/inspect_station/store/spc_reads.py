@@ -24,9 +24,6 @@ READING_FIELDS: tuple[str, ...] = (
     "seq",
     "uuid",
     "measured_at",
-    "lot",
-    "serial",
-    "revision",
     "spec_hash",
     "characteristic",
     "value",
@@ -38,12 +35,14 @@ READING_FIELDS: tuple[str, ...] = (
     "source",
     "status",
 )
-"""Columns of a reading row, in order (``status`` is ``current`` or ``superseded``)."""
+"""Columns of a reading row, in order (``status`` is ``current`` or ``superseded``; ``value``
+and ``unit`` as measured only where the record has no ``value_in_spec_unit``)."""
 
 _SELECT = (
-    "SELECT m.station, m.seq, m.uuid, m.measured_at, m.lot, m.serial, m.revision, "
-    "m.spec_hash, m.characteristic, m.value, m.unit, m.value_in_spec_unit, m.spec_unit, "
-    "m.lower, m.upper, m.source, "
+    "SELECT m.station, m.seq, m.uuid, m.measured_at, m.spec_hash, m.characteristic, "
+    "CASE WHEN m.value_in_spec_unit IS NULL THEN m.value END AS value, "
+    "CASE WHEN m.value_in_spec_unit IS NULL THEN m.unit END AS unit, "
+    "m.value_in_spec_unit, m.spec_unit, m.lower, m.upper, m.source, "
     "CASE WHEN EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid "
     "AND {bound:c}) THEN 'superseded' ELSE 'current' END AS status "
     "FROM measurements m WHERE "
