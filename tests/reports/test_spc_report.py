@@ -280,3 +280,42 @@ def test_small_pages_give_the_same_report(store: LocalStore, grd: PartSpec) -> N
     whole = spc_report(LocalSource(store), ReportScope(lot="L-1")).json()
     paged = spc_report(LocalSource(store), ReportScope(lot="L-1"), page=4).json()
     assert paged["characteristics"] == whole["characteristics"]
+
+
+def test_figures_alone_skip_the_rules_but_not_the_numbers(store: LocalStore, grd: PartSpec) -> None:
+    record_values(store, grd, "L-1", "1", [*_in_control(25), "50.028"])
+    full = spc_report(LocalSource(store), ReportScope(lot="L-1")).json()["characteristics"][0]
+    bare = spc_report(LocalSource(store), ReportScope(lot="L-1"), rules=False).json()
+    figures = bare["characteristics"][0]
+    assert figures["violations"] == [] and figures["limits"] is None and full["violations"]
+    for key in ("n", "mean", "sigma_within", "sigma_overall", "cp", "cpk", "pp", "ppk"):
+        assert figures[key] == full[key]
+
+
+def test_a_revision_in_another_unit_is_converted_to_the_first_readings_unit(
+    tmp_path: Path, store: LocalStore, grd: PartSpec
+) -> None:
+    inches = (
+        GRIDDLE.replace('revision = "A"', 'revision = "B"')
+        .replace('unit = "mm"', 'unit = "in"')
+        .replace(
+            "nominal = 50.000\ntolerance = [-0.030, 0.030]",
+            "nominal = 2.0000\ntolerance = [-0.0010, 0.0010]",
+        )
+        .replace(
+            'resolution = 0.001\n\n[[characteristic]]\nid = "2"',
+            'resolution = 0.0001\n\n[[characteristic]]\nid = "2"',
+        )
+    )
+    folder = tmp_path / "b"
+    folder.mkdir()
+    rev_b = griddle(folder, inches)
+    record_values(store, grd, "L-1", "1", ["50.800", "50.810"])
+    record_values(store, rev_b, "L-2", "1", ["2.0000", "2.0004"], first_serial=10, manual=[0, 1])
+    c = _char(_report(store, part_number="GRD-5"), "1")
+    # 2.0000 in = 50.8 mm, 2.0004 in = 50.81016 mm: the mean of the four in mm.
+    assert c["unit"] == "mm" and c["n"] == 4
+    assert c["mean"] == "50.805040"  # to the latest resolution (0.0001) plus two decimals
+    # The latest limits (revision B, 2.0000 ± 0.0010 in) in mm: 50.7746 .. 50.8254.
+    assert (c["lower"], c["upper"]) == ("50.7746", "50.8254")
+    assert any("2 sets of specification limits" in note for note in c["notes"])

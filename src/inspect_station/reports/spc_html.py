@@ -173,8 +173,8 @@ def _section(report: SpcReport, c: CharacteristicReport) -> str:
     return "".join(out)
 
 
-_SUMMARY = ("#", "Characteristic", "Limits", "n", "Mean", "σ within", "σ overall")
-_SUMMARY += ("Cp", "Cpk", "Pp", "Ppk", "Violations")
+_SUMMARY: tuple[str, ...] = ("#", "Characteristic", "Limits", "n", "Mean", "σ within")
+_SUMMARY += ("σ overall", "Cp", "Cpk", "Pp", "Ppk", "Violations")
 
 
 def render_html(report: SpcReport) -> str:
