@@ -55,7 +55,12 @@ def render_table(report: SpcReport) -> str:
         )
     for c in report.characteristics:
         cap = c.capability
-        bounds = " … ".join("—" if b is None else format(b, "f") for b in (cap.lower, cap.upper))
+        if cap.lower is not None and cap.upper is not None:
+            bounds = f"{cap.lower:f} … {cap.upper:f}"
+        elif cap.upper is not None or cap.lower is not None:
+            bounds = f"≤ {cap.upper:f}" if cap.upper is not None else f"≥ {cap.lower:f}"
+        else:
+            bounds = "none"
         lines.append("")
         lines.append(
             f"{c.id} {c.name} [{c.unit}], limits {bounds}, subgroup size {cap.subgroup_size}, "
