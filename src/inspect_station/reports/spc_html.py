@@ -36,7 +36,10 @@ _STYLE = """
   svg.spc-chart { display: block; margin: 2mm 0; }
   @page { size: A4; margin: 12mm; }
   @media print {
+    html { font-size: 9pt; }
     body { max-width: none; margin: 0; padding: 0; }
+    th, td { padding: .3mm 1.4mm; }
+    svg.spc-chart { max-width: 165mm !important; margin: 1mm auto; }
     section.characteristic { break-before: page; page-break-before: always; }
     tr, svg, p.caption { break-inside: avoid; page-break-inside: avoid; }
     * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
