@@ -65,4 +65,3 @@ def test_the_certificate_shows_the_capability_table(lot7: RecordedLot, tmp_path:
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 4  # the header and characteristics 1, 2, 3
     assert '<td class="num">40.0250</td>' in table and '<td class="num">0.29</td>' in table
-
