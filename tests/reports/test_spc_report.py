@@ -319,3 +319,16 @@ def test_a_revision_in_another_unit_is_converted_to_the_first_readings_unit(
     # The latest limits (revision B, 2.0000 ± 0.0010 in) in mm: 50.7746 .. 50.8254.
     assert (c["lower"], c["upper"]) == ("50.7746", "50.8254")
     assert any("2 sets of specification limits" in note for note in c["notes"])
+
+
+def test_a_spec_that_declares_spc_settings_sets_the_subgroup_size() -> None:
+    from types import SimpleNamespace
+
+    from inspect_station.reports.spc import _Specs, spec_settings
+
+    own = SpcSettings(subgroup_size=5)
+    whole = SpcSettings(subgroup_size=3)
+    specs = _Specs({"h": SimpleNamespace(spc=whole)}, ["h"])  # type: ignore[dict-item]
+    assert spec_settings(SimpleNamespace(spc=own), specs) is own
+    assert spec_settings(SimpleNamespace(), specs) is whole
+    assert spec_settings(None, _Specs()) is None

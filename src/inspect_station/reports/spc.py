@@ -20,6 +20,9 @@ Nelson-rule violations found by running the readings through ``spc.Monitor``:
   locked)" -- never presented as the station's limits.
 
 With ``by_station`` each station's readings are reported on their own as well, side by side.
+The SPC settings of a characteristic (subgroup size, baseline, rules) are the caller's
+(``settings=``), else those its recorded spec declares as ``spc`` (``spec_settings``), else
+``SpcSettings()``.
 """
 
 from __future__ import annotations
@@ -335,6 +338,16 @@ def _specs(source: RecordSource, part_number: str) -> _Specs:
     return out
 
 
+def spec_settings(ch: Any, specs: _Specs) -> SpcSettings | None:
+    """The SPC settings a recorded spec declares for a characteristic (its own, else the
+    spec's), where the spec model carries them as ``spc``; None otherwise."""
+    for holder in (ch, specs.latest(None)):
+        found = getattr(holder, "spc", None)
+        if isinstance(found, SpcSettings):
+            return found
+    return None
+
+
 def _check_scope(source: RecordSource, scope: ReportScope) -> str:
     """The part number of the scope; SpcReportError for an unknown lot or part."""
     if (scope.lot is None) == (scope.part_number is None):
@@ -384,9 +397,10 @@ def spc_report(
         if isinstance(settings, SpcSettings):
             return settings
         if isinstance(settings, Mapping):
-            return settings.get(char) or SpcSettings()
-        found = settings(char) if settings is not None else None
-        return found or SpcSettings()
+            found = settings.get(char)
+        else:
+            found = settings(char) if settings is not None else None
+        return found or spec_settings(known.get(char), specs) or SpcSettings()
 
     series: dict[str, _Series] = {}
     per_station: dict[tuple[str, str], _Series] = {}
