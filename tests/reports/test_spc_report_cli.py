@@ -123,3 +123,34 @@ def test_the_central_report_covers_every_station_and_each_side_by_side(
     table = run("spc", "report", "--part", "GRD-5", "--central", central_url, "--by-station")
     lines = [line.split()[:2] for line in table.stdout.splitlines()[2:5]]
     assert lines == [["1", "14"], ["BENCH-1", "8"], ["BENCH-2", "6"]]
+
+
+def test_since_takes_a_utc_date_or_a_time_with_its_zone(
+    store: LocalStore, grd: PartSpec, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspect_station.store import journal
+
+    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-10T07:30:00.000000Z")
+    record_values(store, grd, "L-1", "1", A[:3])
+    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-10T08:30:00.000000Z")
+    record_values(store, grd, "L-1", "1", A[3:], first_serial=10)
+
+    def n(since: str) -> int:
+        result = run(
+            "spc",
+            "report",
+            "--lot",
+            "L-1",
+            "--db",
+            str(db_path),
+            "--format",
+            "json",
+            "--since",
+            since,
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["characteristics"][0]["n"]
+
+    assert n("2026-11-10") == 8
+    assert n("2026-11-10T08:00:00") == 5
+    assert n("2026-11-10T09:00:00+01:00") == 5  # 08:00 UTC

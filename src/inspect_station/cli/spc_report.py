@@ -24,11 +24,19 @@ def spc_group() -> None:
     """Statistical process control: capability reports (and, at the station, limits, alarms)."""
 
 
-def _since(value: dt.datetime | None) -> str | None:
-    """A --since value (UTC) as the record writes times."""
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --since date or time (UTC unless it names its zone) as the record writes times."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SS)."
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 @spc_group.command("report")
@@ -36,8 +44,8 @@ def _since(value: dt.datetime | None) -> str | None:
 @click.option("--part", "part_number", help="Report on this part number, over all its lots.")
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
+    callback=_since,
+    metavar="DATE",
     help="Only readings taken from this UTC date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS) on.",
 )
 @click.option("--characteristic", help="Only this characteristic (its balloon id).")
@@ -63,7 +71,7 @@ def spc_report_command(
     ctx: Context,
     lot: str | None,
     part_number: str | None,
-    since: dt.datetime | None,
+    since: str | None,
     characteristic: str | None,
     fmt: str,
     by_station: bool,
@@ -78,7 +86,7 @@ def spc_report_command(
     if (lot is None) == (part_number is None):
         raise click.UsageError("Give --lot LOT or --part PART_NUMBER (one of them).")
     scope = ReportScope(
-        part_number=part_number, lot=lot, since=_since(since), characteristic=characteristic
+        part_number=part_number, lot=lot, since=since, characteristic=characteristic
     )
     with record_source(ctx, db, central_url) as (source, _):
         report = spc_report(source, scope, by_station=by_station)
