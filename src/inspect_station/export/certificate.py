@@ -23,6 +23,7 @@ from typing import Any
 
 from inspect_station import __version__
 from inspect_station.export.appendix import render_appendix
+from inspect_station.export.capability import capability_html, lot_capability
 from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportOptions, LotData
 from inspect_station.records import FIELD
@@ -350,6 +351,7 @@ def render(data: LotData, manifest_name: str = "") -> str:
         spec_table=spec_table,
         lot_table=lot_table,
         characteristics_table=characteristics_table,
+        capability_table=capability_html(lot_capability(data)),
         rejects_table=rejects_table,
         signatures_table=signatures_table,
         verification_table=verification_table,

@@ -15,6 +15,7 @@ from importlib.resources import files
 from typing import Any
 
 from inspect_station import __version__
+from inspect_station.export.capability import capability_json, lot_capability
 from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportOptions, InspectionData, LotData
 from inspect_station.vocabulary import PartResult
@@ -173,6 +174,7 @@ def tail_json(data: LotData) -> dict[str, Any]:
     """Everything of the document after the parts."""
     rejects = data.rejects()
     return {
+        "capability": capability_json(lot_capability(data)),
         "summary": {
             "parts": len({i.serial for i in data.inspections}),
             "inspections": len(data.inspections),
