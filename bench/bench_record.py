@@ -2,9 +2,10 @@
 
 Paths measured, each against the same raw baseline:
 
-- ``record --stdin`` (the CLI, a real subprocess): ``--lines`` JSON lines written to its
-  standard input as fast as it reads them, every acknowledgement read back. Printed twice:
-  sustained (first acknowledgement to last) and end to end (including the process start).
+- ``record --stdin`` (the CLI, a real subprocess): once it has acknowledged a warm-up line,
+  ``--lines`` JSON lines written to its standard input as fast as it reads them, every
+  acknowledgement read back. Printed twice: sustained (from writing the first line to reading
+  the last acknowledgement) and end to end (from starting the process).
 - the CLI's recording call in-process, one measurement at a time: ``Recorder.measure`` with
   ``auto_close`` (the part's result written with its last measurement), as ``record`` does for
   a lone line;
@@ -74,7 +75,11 @@ class Raw:
 
 
 def cli_block(config: Path, db: Path, lot: str, lines: int, first_part: int) -> tuple[float, float]:
-    """Feed ``lines`` lines to ``record --stdin``; (sustained seconds, end-to-end seconds)."""
+    """Feed ``lines`` lines to ``record --stdin``; (sustained seconds, end-to-end seconds).
+
+    Sustained: from writing the first of the lines to reading the last acknowledgement, once
+    the process is ready (it has acknowledged one warm-up line). End to end: from starting
+    the process, the warm-up line included."""
     command = [sys.executable, "-m", "inspect_station", "--config", str(config), "record"]
     command += ["--stdin", "--spec", "BRK-1042", "--lot", lot, "--inspector", "cell"]
     command += ["--db", str(db)]
@@ -86,26 +91,30 @@ def cli_block(config: Path, db: Path, lot: str, lines: int, first_part: int) -> 
             json.dumps({"serial": serial, "characteristic": char, "value": VALUES[char]})
         )
     data = ("\n".join(payload) + "\n").encode()
+    warm_up = json.dumps({"serial": f"W{first_part}", "characteristic": "1", "value": "120.0"})
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(warm_up.encode() + b"\n")
+    proc.stdin.flush()
+    if not proc.stdout.readline().startswith(b"{"):
+        raise SystemExit("record --stdin did not acknowledge the warm-up line")
 
     def feed() -> None:
         assert proc.stdin is not None
         proc.stdin.write(data)
         proc.stdin.close()
 
+    fed_at = time.perf_counter()
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    first = proc.stdout.readline()
-    first_at = time.perf_counter()
-    acks = 1 + sum(1 for _ in proc.stdout)
+    acks = sum(1 for _ in proc.stdout)
     last_at = time.perf_counter()
     proc.wait()
     feeder.join()
-    if proc.returncode != 0 or acks != lines or not first.startswith(b"{"):
+    if proc.returncode != 0 or acks != lines:
         raise SystemExit(f"record --stdin failed: exit {proc.returncode}, {acks} acknowledgements")
-    return (last_at - first_at) * lines / max(lines - 1, 1), last_at - start
+    return last_at - fed_at, last_at - start
 
 
 def main() -> None:
@@ -148,7 +157,7 @@ def main() -> None:
         cli_sustained += sustained
         cli_total += total
         cli_n += args.lines
-        raw_cli.block(args.lines)
+        raw_cli.block(args.lines + 1)
 
         start = time.perf_counter()
         for i in range(args.count):
@@ -183,7 +192,7 @@ def main() -> None:
         f"record --stdin, sustained   : {rate:8.0f} measurements/s = "
         f"{rate / raw_cli.rate:.2f} x raw (goal >= 2)"
     )
-    rate = cli_n / cli_total
+    rate = (cli_n + args.blocks) / cli_total
     print(
         f"record --stdin, end to end  : {rate:8.0f} measurements/s = "
         f"{rate / raw_cli.rate:.2f} x raw (process start included, {args.lines} lines a run)"

@@ -2,7 +2,8 @@
 """The local record: the one module that owns the station's SQLite file.
 
 Every write is one ``BEGIN IMMEDIATE`` transaction that appends journal records and their
-projection rows together; the database runs in WAL mode with ``synchronous=FULL`` so that a
+projection rows together (several measurements may share one, each in a savepoint: the group
+commit); the database runs in WAL mode with ``synchronous=FULL`` so that a
 record is on disk before ``append`` returns and the caller acknowledges it.
 """
 
@@ -107,6 +108,26 @@ class Transaction:
         self.head_hash = record["hash"]
         self.appended.append(record)
         return record
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that an exception undoes alone (records, rows, head).
+
+        The group commit's unit: one refused measurement rolls back to here and the others
+        in the same transaction stay, chained as if the refused one had never been tried.
+        """
+        head = (self.head_seq, self.head_hash, len(self.appended))
+        self.conn.execute("SAVEPOINT measurement")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:  # an I/O error may have ended it already
+                self.conn.execute("ROLLBACK TO measurement")
+                self.conn.execute("RELEASE measurement")
+            self.head_seq, self.head_hash = head[0], head[1]
+            del self.appended[head[2] :]
+            raise
+        self.conn.execute("RELEASE measurement")
 
     def query(self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()) -> list[dict]:
         """Rows of a read query as dicts, seen inside this transaction."""
