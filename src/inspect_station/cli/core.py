@@ -294,16 +294,38 @@ def record(
     metavar="SEQ:HASH",
     help="A chain head printed on an export or certificate; the record must still hold it.",
 )
+@click.option(
+    "--full/--incremental",
+    default=True,
+    show_default=True,
+    help="Re-verify every record from seq 1 (the default), or only what is new since the last "
+    "verified checkpoint (what exports do).",
+)
+@click.option(
+    "--reset-checkpoint",
+    is_flag=True,
+    help="With --full: drop a checkpoint this record contradicts (a record restored from a "
+    "backup) and start over from this full verification.",
+)
 @pass_context
 def verify(
-    ctx: Context, db: Path | None, central_url: str | None, anchors: tuple[str, ...]
+    ctx: Context,
+    db: Path | None,
+    central_url: str | None,
+    anchors: tuple[str, ...],
+    full: bool,
+    reset_checkpoint: bool,
 ) -> None:
     """Recompute the hash chain and projections and check them against their anchors.
 
     A --db file may come from any station: it is verified as the station it belongs to, then
     against the heads its central stores acknowledged (its sync state), any --anchor, and with
     --central the central store's copy. Exit 1 at the first broken record or anchor.
+    A full verification that finds everything in order records a checkpoint (seq and hash of
+    the head) from which exports then verify only what is new.
     """
+    if reset_checkpoint and not full:
+        raise click.UsageError("--reset-checkpoint needs a full verification (--full).")
     from inspect_station.sync.verify import parse_anchor, verify_central, verify_record
 
     try:
@@ -313,7 +335,9 @@ def verify(
     if central_url and db is None and not heads:
         sys.exit(verify_central(central_url))
     with open_record(ctx, db) as store:
-        code = verify_record(store, central_url=central_url, anchors=heads)
+        code = verify_record(
+            store, central_url=central_url, anchors=heads, full=full, reset=reset_checkpoint
+        )
     if code:
         sys.exit(code)
 

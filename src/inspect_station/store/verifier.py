@@ -62,14 +62,17 @@ class VerifyReport:
     """hash of that record."""
     from_seq: int = 0
     """The checkpoint verification started after (0: the whole chain, from its first record)."""
+    checkpoint_at: str | None = None
+    """When the chain up to ``from_seq`` was last verified in full (UTC), if it started there."""
 
     def summary(self) -> str:
         """One line for the terminal."""
         if self.ok:
             if self.from_seq:
                 return (
-                    f"OK: {self.count} records after the checkpoint at seq {self.from_seq}, "
-                    "chain and projections verified."
+                    f"OK: {self.count} records after the checkpoint at seq {self.from_seq} "
+                    f"(the chain up to it verified in full on {self.checkpoint_at}), chain and "
+                    "projections verified; verify --full re-verifies everything."
                 )
             return f"OK: {self.count} records, chain and projections verified."
         return f"BROKEN at seq {self.bad_seq}: {self.reason}"
