@@ -241,6 +241,17 @@ def test_an_overlong_line_is_skipped_without_holding_it(pipe):
     assert lines == [(1, b"ok\n"), (2, None), (3, b"fine\n")]
 
 
+def test_an_overlong_last_line_without_its_newline_is_refused_too(pipe):
+    reader, write_fd = pipe
+    writer = threading.Thread(
+        target=lambda: (os.write(write_fd, b"ok\n" + b"x" * 100_000), os.close(write_fd))
+    )
+    writer.start()
+    lines = [line for batch in LineBatches(reader, max_line=10) for line in batch]
+    writer.join()
+    assert lines == [(1, b"ok\n"), (2, None)]
+
+
 def test_a_batch_holds_at_most_its_limit(pipe):
     reader, write_fd = pipe
     os.write(write_fd, b"".join(b"%d\n" % n for n in range(7)))

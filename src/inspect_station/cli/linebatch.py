@@ -47,7 +47,7 @@ class LineBatches:
             lines = self._take(self._limit)
         while len(lines) < self._limit and self._fill(block=False):
             lines += self._take(self._limit - len(lines))
-        if not lines and self._eof and self._buffer:
+        if not lines and self._eof and (self._buffer or self._skipping):
             # The last line, without its newline.
             self._number += 1
             last = bytes(self._buffer)
