@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,12 +271,15 @@ class Recorder:
         auto_close: bool = False,
         lot_size: int | None = None,
         work_order: str | None = None,
+        after: Callable[[Transaction, dict[str, Any]], None] | None = None,
     ) -> MeasurementAck:
         """Evaluate and durably record one measurement; re-measuring needs a ``reason``.
 
         A characteristic that already has a current measurement for this part is corrected:
         the new record supersedes the old one and carries the reason. With ``auto_close``, the
         part's result is written as soon as every characteristic has a current measurement.
+        ``after(tx, record)`` runs in the same transaction once the measurement is appended
+        (SPC writes its violations there, so a reading and its alarm commit together).
         """
         lot = _clean_id(lot, "lot")
         serial = _clean_id(serial, "serial")
@@ -318,6 +322,8 @@ class Recorder:
                 "reason": reason if supersedes else None,
             }
             record = tx.append("measurement", body)
+            if after is not None:
+                after(tx, record)
             result = None
             if auto_close:
                 result = self._close_if_complete(tx, spec, inspection, lot, serial, inspector)

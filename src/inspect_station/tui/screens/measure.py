@@ -200,7 +200,14 @@ class MeasureScreen(StationScreen):
         """Load part ``serial`` (None: the lot's open part or its next serial)."""
         session = self.session
         request = session.load(serial)
-        self.submit(lambda: session.read(request), self._show_part)
+        if isinstance(request, Notice):
+            self.say(request.message, error=True)
+            return
+
+        def refused(error: InspectStationError) -> None:
+            self.say(session.load_failed(error).message, error=True)
+
+        self.submit(lambda: session.read(request), self._show_part, refused)
 
     def _show_part(self, part: LoadedPart) -> None:
         self.session.show(part)
