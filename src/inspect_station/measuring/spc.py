@@ -368,6 +368,10 @@ class SpcTracker:
                 chart = self._build(db or self.store, ch.id)
                 self._publish(ch.id, chart)
 
+    def restart(self, char_id: str, db: Reader | None = None) -> None:
+        """I/O: start the characteristic's chart again from the record (limits just locked)."""
+        self._publish(char_id, self._build(db or self.store, char_id))
+
     def chart(self, char_id: str) -> ChartData | None:
         """A snapshot of the characteristic's live chart (None: not started, or an attribute)."""
         ch = self.spec.get(char_id)

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,7 @@ from typing import Any
 
 from inspect_station.errors import InspectStationError
 from inspect_station.measuring.spc import rule_name
+from inspect_station.records import RecordSource
 from inspect_station.review.signing import (
     authenticate_signer,
     content_hash,
@@ -245,6 +247,30 @@ class Fatigue:
             "open": self.open,
             "rules_only_no_cause": self.only_no_cause,
         }
+
+
+def open_alarms(source: RecordSource) -> list[dict[str, Any]]:
+    """Open SPC alarms of every station a record source holds, oldest first (for the review,
+    next to the rejects); ``rules`` and ``parts`` parsed."""
+    source.refresh()
+    rows = source.rows(named.OPEN_ALARMS)
+    return [
+        {**row, **{k: json.loads(row[k]) for k in ("rules", "parts") if isinstance(row[k], str)}}
+        for row in rows
+    ]
+
+
+def alarms_line(alarms: Sequence[Mapping[str, Any]]) -> str:
+    """One line for the review screen: how many alarms are open, the oldest ones named."""
+    if not alarms:
+        return "SPC: no open alarms."
+    shown = "; ".join(
+        f"{a['uuid'][:8]} {a['part_number']} #{a['characteristic']} rule "
+        f"{', '.join(a['rules'])} ({len(a['parts'])} held, {a['station']})"
+        for a in alarms[:3]
+    )
+    more = f" and {len(alarms) - 3} more" if len(alarms) > 3 else ""
+    return f"SPC: {len(alarms)} open alarm(s): {shown}{more}."
 
 
 class SpcService:

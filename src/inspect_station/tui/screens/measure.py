@@ -47,6 +47,8 @@ from inspect_station.tui.screens.dialogs import (
     TextDialog,
 )
 from inspect_station.tui.screens.lot import LotSummaryScreen
+from inspect_station.tui.screens.spc import SpcKeys
+from inspect_station.tui.spc_widgets import ControlChart
 from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
 
 COLUMNS = [
@@ -102,7 +104,7 @@ _CHOOSE = Binding.Group("Characteristic")
 _JUDGE = Binding.Group("Pass/Fail")
 
 
-class MeasureScreen(StationScreen):
+class MeasureScreen(SpcKeys, StationScreen):
     """One part after another of a lot."""
 
     BINDINGS = [
@@ -115,6 +117,9 @@ class MeasureScreen(StationScreen):
         Binding("n", "finish", "Close part"),
         Binding("s", "serial", "Serial"),
         Binding("l", "summary", "Lot"),
+        Binding("a", "alarm", "SPC alarm"),
+        Binding("g", "chart", "Chart"),
+        Binding("k", "limits", "Limits"),
         Binding("d", "demo_press", "DATA"),
         Binding("escape", "leave", "Job"),
         Binding("f2", "sign_out", "Sign out"),
@@ -177,6 +182,7 @@ class MeasureScreen(StationScreen):
         with Horizontal(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
             yield Plain("", id="active")
+            yield ControlChart(id="spc-chart")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
@@ -290,6 +296,7 @@ class MeasureScreen(StationScreen):
                 how += f" · C corrected: {value.reason or ''}".rstrip(": ")
             lines.append(f"recorded {read} → {value.verdict.upper()}{how}")
         self.query_one("#active", Static).update("\n".join(lines), layout=False)
+        self._show_chart()
 
     def say(self, text: str, error: bool = False, bell: bool = True) -> None:
         """Show one line to the inspector (it replaces a "Reading …" message)."""
@@ -336,6 +343,9 @@ class MeasureScreen(StationScreen):
             self.say("All characteristics measured: N closes the part.")
         self._show_active()
         self.post_message(self.VerdictShown(outcome))
+        if outcome.alarm is not None:
+            self.say(outcome.alarm.sentence(), error=True)
+            self.action_alarm()
 
     def _refused(self, outcome: NotRecorded) -> None:
         self._show_value(outcome.capture.characteristic)
