@@ -65,9 +65,12 @@ async def test_the_chart_shows_limits_not_locked_and_redraws_only_for_its_data(b
         await manual(pilot, screen, "1", "10.01")  # #1 has a new point: redrawn for #2 next
         assert screen.session.active_char.id == "2"
         assert chart.data.characteristic.id == "2"
+        await wait_until(pilot, lambda: not screen._chart_due)
         before = chart.redraws
-        screen.action_move(0)  # same characteristic, same data: no redraw
+        screen._draw_chart()  # same characteristic, same data: nothing is redrawn
         assert chart.redraws == before and before > drawn
+        await manual(pilot, screen, "2", "5.001")  # #2's data changed: redrawn
+        await wait_until(pilot, lambda: chart.redraws > before)
 
 
 async def test_an_alarm_blocks_the_next_part_until_answered_with_codes(bench):

@@ -6,6 +6,7 @@ writer thread) and show what comes back; every decision is the service's.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from inspect_station.tui.app import StationApp
 
 W = TypeVar("W", bound="Widget")
+
+CHART_INTERVAL = 0.25
+"""Shortest time between two redraws of the measure screen's live chart, in seconds."""
 
 DECISION_TEXT = {
     "release": "release every held part (no effect on them found)",
@@ -321,10 +325,33 @@ class SpcKeys:
         def say(self, text: str, error: bool = False, bell: bool = True) -> None: ...
         def submit(self, work: Any, done: Any, failed: Any = None) -> None: ...
         def _load_part(self, serial: str | None) -> None: ...
+        def set_timer(self, delay: float, callback: Any) -> Any: ...
+        @property
+        def is_attached(self) -> bool: ...
         def query_one(self, selector: str, expect_type: type[W]) -> W: ...
 
+    _chart_due: bool = False
+    """A chart redraw is scheduled (readings in a burst redraw it once)."""
+    _chart_drawn_at: float = -1.0
+    """When the chart was last redrawn (monotonic seconds)."""
+
     def _show_chart(self) -> None:
-        """The highlighted characteristic's live chart (redrawn only when its data changed)."""
+        """The highlighted characteristic's live chart, redrawn only when its data changed, and
+        at most every CHART_INTERVAL seconds: a verdict never waits for a chart."""
+        if self._chart_due:
+            return
+        wait = self._chart_drawn_at + CHART_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._draw_chart()
+        else:
+            self._chart_due = True
+            self.set_timer(wait, self._draw_chart)
+
+    def _draw_chart(self) -> None:
+        self._chart_due = False
+        if not self.is_attached:
+            return
+        self._chart_drawn_at = time.monotonic()
         self.query_one("#spc-chart", ControlChart).show(
             self.session.spc.chart(self.session.active_char.id)
         )
