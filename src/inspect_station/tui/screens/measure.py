@@ -38,7 +38,6 @@ from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
-from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
     ManualEntryDialog,
@@ -104,7 +103,7 @@ _CHOOSE = Binding.Group("Characteristic")
 _JUDGE = Binding.Group("Pass/Fail")
 
 
-class MeasureScreen(SpcKeys, StationScreen):
+class MeasureScreen(SpcKeys):
     """One part after another of a lot."""
 
     BINDINGS = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,13 +25,6 @@ from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import Dialog
 from inspect_station.tui.spc_widgets import ControlChart
 from inspect_station.tui.widgets import Plain, plain
-
-if TYPE_CHECKING:
-    from textual.widget import Widget
-
-    from inspect_station.tui.app import StationApp
-
-W = TypeVar("W", bound="Widget")
 
 CHART_INTERVAL = 0.25
 """Shortest time between two redraws of the measure screen's live chart, in seconds."""
@@ -312,23 +305,18 @@ class LimitsScreen(StationScreen):
         self.app.pop_screen()
 
 
-class SpcKeys:
+class SpcKeys(StationScreen):
     """The measure screen's SPC keys: A answers an alarm, G the full chart, K the limits.
 
-    Mixed into the measure screen, whose part session, message line and writer thread it uses.
+    The base of the measure screen, whose part session and part loading it uses.
     """
 
-    if TYPE_CHECKING:
-        session: PartSession
-        app: StationApp
+    session: PartSession
+    """The part session (the measure screen's)."""
 
-        def say(self, text: str, error: bool = False, bell: bool = True) -> None: ...
-        def submit(self, work: Any, done: Any, failed: Any = None) -> None: ...
+    if TYPE_CHECKING:
+
         def _load_part(self, serial: str | None) -> None: ...
-        def set_timer(self, delay: float, callback: Any) -> Any: ...
-        @property
-        def is_attached(self) -> bool: ...
-        def query_one(self, selector: str, expect_type: type[W]) -> W: ...
 
     _chart_due: bool = False
     """A chart redraw is scheduled (readings in a burst redraw it once)."""
