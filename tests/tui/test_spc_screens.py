@@ -11,7 +11,7 @@ from uikit import settle, sign_in, start_lot, type_text, wait_until
 from userkit import PINS
 
 from inspect_station.tui.screens.measure import MeasureScreen
-from inspect_station.tui.screens.spc import AlarmDialog, LimitsScreen
+from inspect_station.tui.screens.spc import AlarmDialog, ChartScreen, LimitsScreen
 from inspect_station.tui.spc_widgets import ControlChart
 from inspect_station.wiring import build_app
 
@@ -80,6 +80,7 @@ async def test_an_alarm_blocks_the_next_part_until_answered_with_codes(bench):
         screen = await measure_screen(pilot)
         chart = screen.query_one("#spc-chart", ControlChart)
         await wait_until(pilot, lambda: chart.data is not None and chart.data.locked)
+        assert "SPC alarm" not in str(screen.query_one("KeyBar").render())
         await manual(pilot, screen, "1", "10.20")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AlarmDialog))
         await pilot.press("escape")  # later: the part cannot be closed, no part can be opened
@@ -95,6 +96,7 @@ async def test_an_alarm_blocks_the_next_part_until_answered_with_codes(bench):
         await settle(pilot)
         assert screen.serial != "099"
 
+        assert "a  SPC alarm" in str(screen.query_one("KeyBar").render())
         await pilot.press("a")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, AlarmDialog))
         await pilot.press("down", "enter")  # cause TOOL
@@ -116,7 +118,9 @@ async def test_the_limits_screen_locks_with_a_supervisor_pin_and_refuses_an_insp
     app = app_of(bench)
     async with app.run_test(size=SIZE) as pilot:
         screen = await measure_screen(pilot)
-        await pilot.press("k")
+        await pilot.press("g")  # the chart, full size
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ChartScreen))
+        await pilot.press("k")  # its limits
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, LimitsScreen))
         limits = pilot.app.screen
         await pilot.press("f4")
@@ -134,6 +138,7 @@ async def test_the_limits_screen_locks_with_a_supervisor_pin_and_refuses_an_insp
         limits.query_one("#sup-pin").value = PINS["sam"]
         await pilot.press("f8")
         await wait_until(pilot, lambda: bench.store.query("SELECT * FROM spc_limits"))
+        await pilot.press("escape")
         await pilot.press("escape")
         chart = screen.query_one("#spc-chart", ControlChart)
         await wait_until(pilot, lambda: screen.session.spc.chart("1").locked)

@@ -118,7 +118,6 @@ class MeasureScreen(SpcKeys):
         Binding("l", "summary", "Lot"),
         Binding("a", "alarm", "SPC alarm"),
         Binding("g", "chart", "Chart"),
-        Binding("k", "limits", "Limits"),
         Binding("d", "demo_press", "DATA"),
         Binding("escape", "leave", "Job"),
         Binding("f2", "sign_out", "Sign out"),
@@ -466,10 +465,10 @@ class MeasureScreen(SpcKeys):
         self.app.push_screen(LotSummaryScreen(self.lot))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The demo's DATA key only exists in the demo."""
+        """The demo's DATA key only exists in the demo; A only while an SPC alarm is open."""
         if action == "demo_press":
             return self.app.demo is not None
-        return True
+        return self.spc_action(action)
 
     def action_demo_press(self) -> None:
         """Demo only: press DATA on the simulated gauge of the active characteristic."""

@@ -148,9 +148,9 @@ class AlarmDialog(Dialog[AlarmAnswer]):
 
 
 class ChartScreen(StationScreen):
-    """A characteristic's control chart full size: values above, ranges below."""
+    """A characteristic's control chart full size: values above, ranges below; K the limits."""
 
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [Binding("k", "limits", "Limits"), Binding("escape", "back", "Back")]
 
     def __init__(self, session: PartSession, char_id: str) -> None:
         super().__init__()
@@ -179,11 +179,15 @@ class ChartScreen(StationScreen):
                 bell=False,
             )
         elif data is not None:
-            self.say("Limits not locked: K on the measure screen proposes them.", bell=False)
+            self.say("Limits not locked: K proposes them from a baseline.", bell=False)
 
     def action_back(self) -> None:
         """Back to measuring."""
         self.app.pop_screen()
+
+    def action_limits(self) -> None:
+        """Control limits: propose from a baseline and lock them (a supervisor signs)."""
+        self.app.push_screen(LimitsScreen(self.session))
 
 
 class LimitsScreen(StationScreen):
@@ -306,7 +310,7 @@ class LimitsScreen(StationScreen):
 
 
 class SpcKeys(StationScreen):
-    """The measure screen's SPC keys: A answers an alarm, G the full chart, K the limits.
+    """The measure screen's SPC keys: A answers an open alarm, G the full chart (K there: limits).
 
     The base of the measure screen, whose part session and part loading it uses.
     """
@@ -318,6 +322,22 @@ class SpcKeys(StationScreen):
 
         def _load_part(self, serial: str | None) -> None: ...
 
+    _alarm_key: bool = False
+    """Whether the key bar shows A (an SPC alarm is open)."""
+
+    def spc_action(self, action: str) -> bool:
+        """Whether an SPC key is offered now: A only while an alarm of the part is open."""
+        if action == "alarm":
+            return self.session.spc.blocking() is not None
+        return True
+
+    def _alarm_key_changed(self) -> None:
+        """Show or hide A as alarms open and close."""
+        open_now = self.session.spc.blocking() is not None
+        if open_now != self._alarm_key:
+            self._alarm_key = open_now
+            self.refresh_bindings()
+
     _chart_due: bool = False
     """A chart redraw is scheduled (readings in a burst redraw it once)."""
     _chart_drawn_at: float = -1.0
@@ -326,6 +346,7 @@ class SpcKeys(StationScreen):
     def _show_chart(self) -> None:
         """The highlighted characteristic's live chart, redrawn only when its data changed, and
         at most every CHART_INTERVAL seconds: a verdict never waits for a chart."""
+        self._alarm_key_changed()
         if self._chart_due:
             return
         wait = self._chart_drawn_at + CHART_INTERVAL - time.monotonic()
@@ -378,6 +399,7 @@ class SpcKeys(StationScreen):
 
     def _alarm_answered(self, alarm: Alarm, record: dict[str, object]) -> None:
         self.session.spc.answered(alarm.uuid)
+        self._alarm_key_changed()
         self.say(f"SPC alarm {alarm.short_id} answered; the held parts are released as decided.")
         if not self.session.ready and not self.session.serial:
             self._load_part(None)  # the part the alarm kept from loading
@@ -389,7 +411,3 @@ class SpcKeys(StationScreen):
             return self.say("Attribute: no control chart.", bell=False)
         self.app.push_screen(ChartScreen(self.session, ch.id))
         return None
-
-    def action_limits(self) -> None:
-        """Control limits: propose from a baseline and lock them (a supervisor signs)."""
-        self.app.push_screen(LimitsScreen(self.session))
