@@ -154,3 +154,30 @@ def test_an_unknown_alarm_and_an_attribute_are_refused(bench):
     assert result.exit_code == 2 and "There is no SPC alarm 'deadbeef'" in result.output
     result = run(config, "spc", "limits", "propose", "SPC-1", "9")
     assert result.exit_code == 2 and "SPC-1 has no characteristic '9'" in result.output
+
+
+def test_record_judges_each_reading_and_an_open_alarm_holds_the_next_part(bench):
+    service, _, config = bench
+    lock = ["spc", "limits", "lock", "SPC-1", "1", "--baseline", "10", "--pin-stdin"]
+    assert run(config, *lock, "--user", "sam", stdin=PINS["sam"] + "\n").exit_code == 0
+    record = [
+        "record",
+        "--spec",
+        "SPC-1",
+        "--lot",
+        "L-7",
+        "--inspector",
+        "ann",
+        "--manual-reason",
+        "cell",
+    ]
+    first = run(config, *record, "--serial", "A1", "1=10.01", "2=5.000")
+    assert first.exit_code == 0 and "spc_alarm" not in first.output
+    alarmed = run(config, *record, "--serial", "A2", "1=10.25", "2=5.000")
+    assert alarmed.exit_code == 0, alarmed.output
+    acks = [json.loads(line) for line in alarmed.stdout.splitlines()]
+    assert "spc_alarm" in acks[0] and "SPC alarm" in alarmed.stderr
+    held = run(config, *record, "--serial", "A3", "1=10.00", "2=5.000")
+    assert held.exit_code == 2
+    assert "inspect-station spc answer" in held.stderr and "nothing was recorded" in held.stderr
+    assert not service.store.query("SELECT * FROM measurements WHERE serial = 'A3'")

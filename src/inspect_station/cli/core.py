@@ -14,11 +14,12 @@ from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
 from inspect_station.evaluate import split_value
 from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
+from inspect_station.measuring.spc import SpcTracker
 from inspect_station.recording import GaugeSource, ManualSource, Recorder, Source
 from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
 from inspect_station.spec.loader import spec_files
-from inspect_station.store import LocalStore
+from inspect_station.store import LocalStore, inspections
 from inspect_station.text import check_id, check_line, printable, quote, safe_json
 from inspect_station.users import UserDirectory, UserError, named_id
 
@@ -195,6 +196,7 @@ def record(
     with open_store(ctx, path) as store:
         UserDirectory(store).require_recorder(inspector, spec.part_number)
         recorder = Recorder(store)
+        spc = SpcTracker(store, spec)  # SPC judges each reading; an open alarm holds new parts
 
         def one(item: StdinItem, where: str) -> None:
             nonlocal failures
@@ -203,24 +205,30 @@ def record(
                 if not part:
                     raise click.UsageError("no serial (give --serial or a serial per line)")
                 text, unit = split_value(item.value)
-                ack = recorder.measure(
-                    spec=spec,
-                    lot=item.lot or lot,
-                    serial=part,
-                    inspector=inspector,
-                    characteristic=item.characteristic,
-                    value=text,
-                    unit=item.unit or unit,
-                    source=_source(
-                        ctx,
-                        item.gauge or gauge,
-                        item.raw,
-                        item.manual_reason or manual_reason,
-                    ),
-                    reason=item.reason or reason,
-                    auto_close=True,
-                    lot_size=lot_size,
-                    work_order=work_order,
+                part_lot = check_id(item.lot or lot, "lot")
+                if inspections.latest_inspection(store, part_lot, check_id(part, "serial")) is None:
+                    spc.require_clear()
+                ack = spc.guarded(
+                    lambda after: recorder.measure(
+                        spec=spec,
+                        lot=item.lot or lot,
+                        serial=part,
+                        inspector=inspector,
+                        characteristic=item.characteristic,
+                        value=text,
+                        unit=item.unit or unit,
+                        source=_source(
+                            ctx,
+                            item.gauge or gauge,
+                            item.raw,
+                            item.manual_reason or manual_reason,
+                        ),
+                        reason=item.reason or reason,
+                        auto_close=True,
+                        lot_size=lot_size,
+                        work_order=work_order,
+                        after=after,
+                    )
                 )
             except (InspectStationError, click.UsageError) as exc:
                 failures += 1
@@ -229,7 +237,11 @@ def record(
                 return
             # Committed: if the acknowledgement cannot be delivered the stream stops here,
             # so a cell never goes on sending after a measurement it was not told about.
-            emit(safe_json(ack.json()))
+            alarm = spc.outcome(ack.uuid)
+            line = ack.json() if alarm is None else {**ack.json(), "spc_alarm": alarm.uuid}
+            emit(safe_json(line))
+            if alarm is not None:
+                click.echo(f"Warning: {where}: {printable(alarm.sentence())}", err=True)
 
         if from_stdin:
             for number, data in stdin_lines(sys.stdin.buffer):

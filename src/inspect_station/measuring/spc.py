@@ -199,7 +199,8 @@ class SpcTracker:
         alarm = self.blocking()
         if alarm is not None:
             raise SpcHold(
-                f"{alarm.sentence()} Answer it (A) before the next part; nothing was recorded."
+                f"{alarm.sentence()} Answer it (A at the bench, or inspect-station spc answer) "
+                "before the next part; nothing was recorded."
             )
 
     def answered(self, alarm_uuid: str) -> None:
