@@ -26,7 +26,7 @@ from inspect_station.tui.screens.dialogs import Dialog
 from inspect_station.tui.spc_widgets import ControlChart
 from inspect_station.tui.widgets import Plain, plain
 
-CHART_INTERVAL = 0.25
+CHART_INTERVAL = 0.5
 """Shortest time between two redraws of the measure screen's live chart, in seconds."""
 
 DECISION_TEXT = {
