@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from inspect_station import locations
 from inspect_station.errors import CalibrationExpired, ConfigError, DispositionError
+from inspect_station.spc.config import SpcSettings
 from inspect_station.text import field_text
 from inspect_station.tomlfile import TomlFileError, read_toml, validation_problems
 from inspect_station.units import KNOWN_UNITS, normalize_unit
@@ -26,6 +27,69 @@ DEFAULT_DEFECT_CODES: dict[str, str] = {
     "D06": "Missing feature",
     "D99": "Other (see note)",
 }
+
+DEFAULT_SPC_CAUSES: dict[str, str] = {
+    "NCF": "No assignable cause found",
+    "TOOL": "Tool wear or breakage",
+    "SETUP": "Set-up or offset changed",
+    "MAT": "Material (new batch, hardness, stock size)",
+    "TEMP": "Temperature (warm-up, coolant, ambient)",
+    "FIXT": "Fixture or clamping",
+    "GAUGE": "Gauge or measuring method",
+    "OPER": "Operator or work method",
+}
+"""Assignable-cause codes offered when an SPC alarm is answered (code -> label)."""
+
+DEFAULT_SPC_ACTIONS: dict[str, str] = {
+    "NONE": "No action: keep monitoring",
+    "ADJ": "Machine offset adjusted",
+    "TOOL": "Tool changed",
+    "FIXT": "Fixture cleaned or re-clamped",
+    "GAUGE": "Gauge checked, re-zeroed or replaced",
+    "MAINT": "Maintenance called",
+    "STOP": "Process stopped, engineering informed",
+}
+"""Corrective-action codes offered when an SPC alarm is answered (code -> label)."""
+
+NO_CAUSE = "NCF"
+"""The default cause code that means "no assignable cause found" (alarm-fatigue figures)."""
+
+
+class StationSpc(SpcSettings):
+    """The ``[spc]`` section of station.toml: default SPC settings and the answer code lists."""
+
+    causes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SPC_CAUSES))
+    """Assignable-cause codes: code -> label."""
+    actions: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SPC_ACTIONS))
+    """Corrective-action codes: code -> label."""
+    no_cause: str = NO_CAUSE
+    """The cause code that means "no assignable cause found" (must be one of ``causes``)."""
+
+    @field_validator("causes", "actions")
+    @classmethod
+    def _code_texts(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("give at least one code")
+        if len(value) > 200:
+            raise ValueError("at most 200 codes")
+        return {
+            field_text(code, identifier=True, max_length=20): field_text(text, max_length=200)
+            for code, text in value.items()
+        }
+
+    @model_validator(mode="after")
+    def _no_cause_listed(self) -> StationSpc:
+        if self.no_cause not in self.causes:
+            raise ValueError(
+                f"no_cause {self.no_cause!r} is not one of the causes ({', '.join(self.causes)})"
+            )
+        return self
+
+    def defaults(self) -> SpcSettings:
+        """The station's default SPC settings, without the code lists."""
+        return SpcSettings.model_validate(
+            {name: getattr(self, name) for name in SpcSettings.model_fields}
+        )
 
 
 class CalibrationStatus(StrEnum):
@@ -158,6 +222,8 @@ class StationConfig(BaseModel):
     "repair", "regrade"]; [] for none (default: use-as-is and repair)."""
     gauge: list[GaugeAsset] = Field(default_factory=list)
     """Gauge assets connected to this station."""
+    spc: StationSpc = Field(default_factory=StationSpc)
+    """SPC defaults (chart, baseline, rules) and the alarm answer codes (``[spc]``)."""
     source: Path | None = Field(default=None, exclude=True)
     """File the configuration was read from (None for built-in defaults)."""
 

@@ -221,8 +221,17 @@ def station_toml(config: StationConfig, comment: str = "") -> str:
     """``config`` as the text of a station.toml that loads back to the same configuration."""
     data = config.model_dump(exclude_none=True, exclude_defaults=True)
     gauges = data.pop("gauge", [])
+    data.pop("spc", None)
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
     lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in data.items()]
+    # SPC: written out whole, so the answer code lists are there to be edited.
+    spc = config.spc.model_dump(mode="json", exclude_none=True)
+    lists = {name: spc.pop(name) for name in ("causes", "actions")}
+    lines += ["", "[spc]"]
+    lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in spc.items()]
+    for name, codes in lists.items():
+        lines += ["", f"[spc.{name}]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in codes.items()]
     for gauge in gauges:
         lines += ["", "[[gauge]]"]
         lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in gauge.items()]

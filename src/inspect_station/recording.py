@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +159,12 @@ class Measurement:
     """Lot size, when the lot is opened by this measurement."""
     work_order: str | None = None
     """Work order, when the lot is opened by this measurement."""
+    before: Callable[[Transaction], None] | None = None
+    """Runs in the transaction before anything is appended; raising refuses this measurement
+    alone (SPC refuses a new part while an alarm of its part number is open)."""
+    after: Callable[[Transaction, dict[str, Any]], None] | None = None
+    """Runs in the transaction once the measurement is appended (SPC writes its violations
+    there, so a reading and its alarm commit together)."""
 
 
 @dataclass(frozen=True)
@@ -318,12 +324,15 @@ class Recorder:
         auto_close: bool = False,
         lot_size: int | None = None,
         work_order: str | None = None,
+        after: Callable[[Transaction, dict[str, Any]], None] | None = None,
     ) -> MeasurementAck:
         """Evaluate and durably record one measurement; re-measuring needs a ``reason``.
 
         A characteristic that already has a current measurement for this part is corrected:
         the new record supersedes the old one and carries the reason. With ``auto_close``, the
         part's result is written as soon as every characteristic has a current measurement.
+        ``after(tx, record)`` runs in the same transaction once the measurement is appended
+        (SPC writes its violations there, so a reading and its alarm commit together).
         """
         request = Measurement(
             spec=spec,
@@ -338,6 +347,7 @@ class Recorder:
             auto_close=auto_close,
             lot_size=lot_size,
             work_order=work_order,
+            after=after,
         )
         prepared = self._prepare(request)
         with self.store.transaction() as tx:
@@ -394,6 +404,8 @@ class Recorder:
         request, lot, serial, inspector = item.request, item.lot, item.serial, item.inspector
         spec, source, ch, evaluation = request.spec, request.source, item.ch, item.evaluation
         reason = item.reason
+        if request.before is not None:
+            request.before(tx)
         self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
         inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
             tx, lot, serial, spec, inspector
@@ -428,6 +440,8 @@ class Recorder:
             "reason": reason if supersedes else None,
         }
         record = tx.append("measurement", body)
+        if request.after is not None:
+            request.after(tx, record)
         result = None
         if request.auto_close:
             result = self._close_if_complete(tx, spec, inspection, lot, serial, inspector)

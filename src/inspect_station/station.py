@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ from inspect_station.spec import Kind, PartSpec, SpecLibrary
 from inspect_station.spec.diff import Change
 from inspect_station.spec.model import Characteristic
 from inspect_station.store import LocalStore, inspections
+from inspect_station.store.db import Transaction
 from inspect_station.text import check_id
 from inspect_station.users import User, UserDirectory
 from inspect_station.vocabulary import PartResult
@@ -215,8 +217,10 @@ class StationService:
         unit: str | None = None,
         source: Source,
         reason: str | None = None,
+        after: Callable[[Transaction, dict[str, Any]], None] | None = None,
     ) -> MeasurementAck:
-        """Evaluate and durably record one reading; returns after the commit."""
+        """Evaluate and durably record one reading (``after`` runs in its transaction, see
+        ``Recorder.measure``); returns after the commit."""
         return self.recorder.measure(
             spec=spec,
             lot=lot,
@@ -227,6 +231,7 @@ class StationService:
             unit=unit,
             source=source,
             reason=reason,
+            after=after,
         )
 
     def close_part(

@@ -101,7 +101,9 @@ def test_the_readme_example_loads():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    (block,) = [b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if "[spc]" in b]
+    (block,) = [
+        b for b in re.findall(r"```toml\n(.*?)```", readme, flags=re.S) if "[spc.cusum]" in b
+    ]
     assert load(block) == []
     spc = _File.model_validate(tomllib.loads(block, parse_float=Decimal)).spc
     assert spc.rules.enabled == (1, 2, 5, 6) and spc.rules.same_side == 9

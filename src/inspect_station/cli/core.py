@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
@@ -14,6 +14,7 @@ from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
 from inspect_station.evaluate import split_value
 from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
+from inspect_station.measuring.spc import SpcTracker
 from inspect_station.recording import (
     GaugeSource,
     ManualSource,
@@ -25,7 +26,7 @@ from inspect_station.recording import (
 from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
 from inspect_station.spec.loader import spec_files
-from inspect_station.store import LocalStore
+from inspect_station.store import LocalStore, Transaction, inspections
 from inspect_station.text import check_id, check_line, printable, quote, safe_json
 from inspect_station.users import UserDirectory, UserError, named_id
 
@@ -185,6 +186,7 @@ def record(
     with open_store(ctx, path) as store:
         UserDirectory(store).require_recorder(inspector, spec.part_number)
         recorder = Recorder(store)
+        spc = SpcTracker(store, spec)  # SPC judges each reading; an open alarm holds new parts
 
         def request(item: StdinItem) -> Measurement:
             part = item.serial or serial
@@ -209,7 +211,18 @@ def record(
                 auto_close=True,
                 lot_size=lot_size,
                 work_order=work_order,
+                before=clear_for(check_id(item.lot or lot, "lot"), check_id(part, "serial")),
+                after=spc.hook,
             )
+
+        def clear_for(part_lot: str, part: str) -> Callable[[Transaction], None]:
+            """In the group's transaction: a new part waits while an SPC alarm is open."""
+
+            def before(tx: Transaction) -> None:
+                if inspections.latest_inspection(tx, part_lot, part) is None:
+                    spc.require_clear(tx)
+
+            return before
 
         def refuse(where: str, exc: InspectStationError | click.UsageError) -> None:
             nonlocal failures
@@ -232,14 +245,25 @@ def record(
                     outcomes.append((where, exc))
                     continue
                 outcomes.append((where, None))
-            results = iter(recorder.measure_many(requests))
+            try:
+                written = recorder.measure_many(requests)
+            except BaseException:
+                spc.forget()  # whatever the group fed the charts was rolled back with it
+                raise
+            if any(not isinstance(result, MeasurementAck) for result in written):
+                spc.forget()  # a refused measurement may have fed a chart before its rollback
+            results = iter(written)
             for where, outcome in outcomes:
                 result = next(results) if outcome is None else outcome
                 if isinstance(result, MeasurementAck):
                     # Committed: if the acknowledgement cannot be delivered the stream stops
                     # here, so a cell never goes on sending after a measurement it was not
                     # told about.
-                    emit(safe_json(result.json()))
+                    alarm = spc.outcome(result.uuid)
+                    line = result.json()
+                    emit(safe_json(line if alarm is None else {**line, "spc_alarm": alarm.uuid}))
+                    if alarm is not None:
+                        click.echo(f"Warning: {where}: {printable(alarm.sentence())}", err=True)
                 else:
                     refuse(where, result)
 

@@ -4,8 +4,10 @@ Everything a measure screen used to decide lives here: which characteristic a ga
 belongs to (the answer to a poll, the highlighted characteristic, or the next open one its
 gauge type fits), the calibration lock, the part in hand (its serial, current values, what is
 being recorded, the readings its gauges showed), corrections that need a reason, and whether
-the part can be closed and with what. A screen maps keys and gauge messages to these calls and
-renders the typed outcome each returns; a script or a test drives the same session headless.
+the part can be closed and with what, and the live SPC of each reading (``spc``: control
+charts, alarms that hold parts and block the next part until answered). A screen maps keys and
+gauge messages to these calls and renders the typed outcome each returns; a script or a test
+drives the same session headless.
 
 Two kinds of methods, so that nothing slow runs on a UI thread:
 
@@ -41,9 +43,12 @@ from inspect_station.measuring.outcomes import (
     Step,
 )
 from inspect_station.measuring.session import Gauges, PartSession
+from inspect_station.measuring.spc import Alarm, ChartData, Plotted, SpcHold, SpcTracker
 
 __all__ = [
+    "Alarm",
     "Capture",
+    "ChartData",
     "CloseRequest",
     "Gauges",
     "LoadedPart",
@@ -57,9 +62,12 @@ __all__ = [
     "PartRequest",
     "PartSession",
     "PartValue",
+    "Plotted",
     "Poll",
     "PressData",
     "Recorded",
+    "SpcHold",
+    "SpcTracker",
     "Stale",
     "Step",
 ]

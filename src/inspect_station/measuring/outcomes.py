@@ -12,6 +12,7 @@ from typing import Any
 from inspect_station.config import GaugeAsset
 from inspect_station.evaluate import Evaluation, Zone
 from inspect_station.gauges.events import ReadingEvent
+from inspect_station.measuring.spc import Alarm
 from inspect_station.recording import ManualSource, MeasurementAck, Source
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.station import LotProgress
@@ -166,6 +167,8 @@ class Recorded:
     """The characteristic's value now."""
     complete: bool
     """Every characteristic of the part has a value now."""
+    alarm: Alarm | None = None
+    """The SPC alarm this reading raised, if any (it blocks the next part until answered)."""
 
     @property
     def evaluation(self) -> Evaluation:

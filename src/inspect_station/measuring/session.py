@@ -28,6 +28,7 @@ from inspect_station.measuring.outcomes import (
     Stale,
     Step,
 )
+from inspect_station.measuring.spc import SpcHold, SpcTracker
 from inspect_station.recording import GaugeSource, ManualSource, MeasurementAck, Source
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.station import LotProgress, StationService
@@ -86,6 +87,8 @@ class PartSession:
         """Asset -> its last reading for the part in hand ("120.01 mm")."""
         self._awaiting: dict[str, str] = {}
         """Asset -> the characteristic a requested poll answer is for."""
+        self.spc = SpcTracker(service.store, spec)
+        """The part number's live control charts and open SPC alarms."""
 
     # -- what the session knows -----------------------------------------------------------------
 
@@ -150,11 +153,20 @@ class PartSession:
 
     # -- the part in hand ------------------------------------------------------------------------
 
-    def load(self, serial: str | None = None) -> PartRequest:
+    def load(self, serial: str | None = None) -> PartRequest | Notice:
         """Put the part in hand away to load ``serial`` (None: the lot's open part or the next
-        serial); readings are refused until :meth:`show` has the part."""
+        serial); readings are refused until :meth:`show` has the part. While an SPC alarm is
+        open, the part in hand stays (a Notice says why)."""
+        alarm = self.spc.blocking()
+        if alarm is not None and self.serial and serial != self.serial:
+            return Notice(f"{alarm.sentence()} A answers it; then the next part.", True)
         self.ready = False
         return PartRequest(serial)
+
+    def load_failed(self, error: InspectStationError) -> Notice:
+        """Reading the part failed (an open SPC alarm, ...): the part in hand, if any, stays."""
+        self.ready = bool(self.serial)
+        return Notice(error.message, True)
 
     def read(self, request: PartRequest) -> LoadedPart:
         """I/O: the part as the record has it (a resumed part keeps what it has)."""
@@ -163,6 +175,9 @@ class PartSession:
             open_serials = self.progress.open_serials
             serial = open_serials[0] if open_serials else self.service.next_serial(self.lot)
         rows = self.service.part_measurements(self.lot, serial)
+        self.spc.load()
+        if not rows:
+            self.spc.require_clear()  # a new part waits for the answer to an open alarm
         return LoadedPart(serial, {c: PartValue.of_row(row) for c, row in rows.items()})
 
     def show(self, part: LoadedPart) -> None:
@@ -175,8 +190,15 @@ class PartSession:
         self.ready = True
 
     def open_part(self, serial: str | None = None) -> LoadedPart:
-        """Load and show a part (headless)."""
-        part = self.read(self.load(serial))
+        """Load and show a part (headless); SpcHold while an SPC alarm blocks it."""
+        request = self.load(serial)
+        if isinstance(request, Notice):
+            raise SpcHold(request.message)
+        try:
+            part = self.read(request)
+        except InspectStationError as exc:
+            self.load_failed(exc)
+            raise
         self.show(part)
         return part
 
@@ -280,27 +302,32 @@ class PartSession:
         return result
 
     def write(self, capture: Capture) -> MeasurementAck:
-        """I/O: evaluate and durably record a capture; returns after the commit."""
-        return self.service.measure(
-            self.user,
-            self.spec,
-            self.lot,
-            capture.serial,
-            capture.characteristic,
-            capture.value,
-            unit=capture.unit,
-            source=capture.source,
-            reason=capture.reason,
+        """I/O: evaluate and durably record a capture (its SPC verdict in the same
+        transaction); returns after the commit."""
+        return self.spc.guarded(
+            lambda after: self.service.measure(
+                self.user,
+                self.spec,
+                self.lot,
+                capture.serial,
+                capture.characteristic,
+                capture.value,
+                unit=capture.unit,
+                source=capture.source,
+                reason=capture.reason,
+                after=after,
+            )
         )
 
     def recorded(self, capture: Capture, ack: MeasurementAck) -> Recorded | Stale:
         """A capture committed: the characteristic has its value."""
         if ack.serial != self.serial:
             return Stale(ack)  # the part was changed meanwhile; the record is safe
+        alarm = self.spc.outcome(ack.uuid)
         self.pending.discard(ack.characteristic)
         value = PartValue.of_ack(capture, self.char(ack.characteristic).kind, ack)
         self.values[ack.characteristic] = value
-        return Recorded(capture, ack, value, self.complete)
+        return Recorded(capture, ack, value, self.complete, alarm)
 
     def not_recorded(self, capture: Capture, error: InspectStationError) -> NotRecorded:
         """A capture refused by the record: its characteristic is highlighted again."""
@@ -362,6 +389,9 @@ class PartSession:
         missing = [ch.id for ch in self.characteristics if ch.id not in self.values]
         if missing or self.pending or not self.ready:
             return Notice(f"Not finished: #{', #'.join(missing) or 'pending'} still open.", True)
+        alarm = self.spc.blocking()
+        if alarm is not None:
+            return Notice(f"{alarm.sentence()} A answers it; then N closes the part.", True)
         failed = self.failed()
         if failed and defect_code is None:
             return NeedsDefect(self.serial, failed, dict(self.service.config.defect_codes))
@@ -370,6 +400,7 @@ class PartSession:
 
     def close(self, request: CloseRequest) -> PartClosed:
         """I/O: record the part's result, then read the lot and the next part."""
+        self.spc.require_clear()
         result = self.service.close_part(
             self.user,
             self.spec,

@@ -31,6 +31,7 @@ from inspect_station.numbers import (
     parse_number,
 )
 from inspect_station.sampling import aql_column
+from inspect_station.spc.config import SpcSettings
 from inspect_station.text import field_text
 from inspect_station.tomlfile import KeyedValueError
 from inspect_station.units import KNOWN_UNITS, normalize_unit
@@ -229,13 +230,19 @@ class Characteristic(BaseModel):
     """Free text for the inspector."""
     location: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     """Reference location on the drawing (sheet and zone, e.g. 'sheet 1 B3'), for AS9102."""
+    spc: SpcSettings | None = None
+    """SPC settings of this characteristic (the keys it names override the spec's)."""
 
     @model_serializer(mode="wrap")
     def _without_absent_location(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # A spec without a location keeps the content (and hash) it had before the key existed.
+        # A spec without a location (or SPC settings) keeps the content (and hash) it had
+        # before the key existed.
         data = handler(self)
-        if self.location is None and isinstance(data, dict):
-            data.pop("location", None)
+        if isinstance(data, dict):
+            if self.location is None:
+                data.pop("location", None)
+            if self.spc is None:
+                data.pop("spc", None)
         return data
 
     @field_validator("id", mode="before")
@@ -290,6 +297,10 @@ class Characteristic(BaseModel):
                 )
             if self.decision.rule is not Rule.SIMPLE:
                 raise KeyedValueError("decision", "an attribute characteristic has no guard band")
+            if self.spc is not None:
+                raise KeyedValueError(
+                    "spc", "an attribute characteristic has no control chart (SPC charts values)"
+                )
             if self.reasonable is not None:
                 raise KeyedValueError(
                     "reasonable", "an attribute characteristic has no reasonable limits"
@@ -438,6 +449,16 @@ class PartSpec(BaseModel):
     """ISO 2859-1 plan parameters."""
     characteristic: Annotated[list[Characteristic], Field(min_length=1)]
     """The characteristics, in the order they are measured."""
+    spc: SpcSettings | None = None
+    """SPC settings for the spec's variable characteristics (over the station's defaults)."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_spc(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A spec without SPC settings keeps the content (and hash) it had before the key existed.
+        data = handler(self)
+        if self.spc is None and isinstance(data, dict):
+            data.pop("spc", None)
+        return data
 
     @field_validator("revision", "part_number", mode="before")
     @classmethod

@@ -217,3 +217,17 @@ def m007_resolutions(db: Database) -> None:
     """Signed resolutions of conflicting dispositions (two signed apart for one reject)."""
     create_projection(db, "resolutions")
     db.execute("CREATE INDEX resolutions_reject ON resolutions(reject)")
+
+
+@migrations()
+def m008_spc(db: Database) -> None:
+    """SPC: locked limit versions, rule violations, alarms holding parts, and their answers."""
+    for table in ("spc_limits", "spc_violations", "spc_holds", "spc_answers"):
+        create_projection(db, table)
+    db.execute("CREATE INDEX spc_limits_char ON spc_limits(part_number, characteristic)")
+    db.execute("CREATE INDEX spc_violations_char ON spc_violations(part_number, characteristic)")
+    db.execute("CREATE INDEX spc_holds_part ON spc_holds(part_number)")
+    db.execute("CREATE INDEX spc_violations_alarm ON spc_violations(alarm)")
+    db.execute("CREATE INDEX spc_answers_alarm ON spc_answers(alarm)")
+    # A characteristic's readings of one part number, in order: read when a chart starts.
+    db.execute("CREATE INDEX measurements_spc ON measurements(part_number, characteristic, seq)")

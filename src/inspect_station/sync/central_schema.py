@@ -32,6 +32,13 @@ QUERY_INDEXES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "dispositions": [("dispositions_reject", ("reject",))],
     "signatures": [("signatures_disposition", ("disposition",))],
     "resolutions": [("resolutions_reject", ("reject",))],
+    "spc_limits": [("spc_limits_char", ("part_number", "characteristic"))],
+    "spc_violations": [
+        ("spc_violations_char", ("part_number", "characteristic")),
+        ("spc_violations_alarm", ("alarm",)),
+    ],
+    "spc_holds": [("spc_holds_part", ("part_number",))],
+    "spc_answers": [("spc_answers_alarm", ("alarm",))],
 }
 """Indexes for the questions asked of the central store (a lot's history, open rejects)."""
 

@@ -1,3 +1,4 @@
+# Over 500 lines: the measure screen maps every key and gauge message of a part to the session.
 """Measure a part: characteristics, live gauge value, capture, PASS/FAIL, auto-advance.
 
 The screen maps keys and gauge messages to calls of its :class:`PartSession` and renders what
@@ -7,6 +8,7 @@ corrections, closing) is the session's.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -38,7 +40,6 @@ from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
-from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
     ManualEntryDialog,
@@ -47,6 +48,8 @@ from inspect_station.tui.screens.dialogs import (
     TextDialog,
 )
 from inspect_station.tui.screens.lot import LotSummaryScreen
+from inspect_station.tui.screens.spc import SpcKeys
+from inspect_station.tui.spc_widgets import ControlChart
 from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
 from inspect_station.vocabulary import Verdict
 
@@ -103,7 +106,12 @@ _CHOOSE = Binding.Group("Characteristic")
 _JUDGE = Binding.Group("Pass/Fail")
 
 
-class MeasureScreen(StationScreen):
+CHART_BESIDE_FROM = 120
+"""Terminal width (columns) from which the live chart is drawn beside the verdict: narrower,
+the verdict and the reading's details (deviation, corrections) keep the whole width."""
+
+
+class MeasureScreen(SpcKeys):
     """One part after another of a lot."""
 
     BINDINGS = [
@@ -116,6 +124,8 @@ class MeasureScreen(StationScreen):
         Binding("n", "finish", "Close part"),
         Binding("s", "serial", "Serial"),
         Binding("l", "summary", "Lot"),
+        Binding("a", "alarm", "SPC alarm"),
+        Binding("g", "chart", "Chart"),
         Binding("d", "demo_press", "DATA"),
         Binding("escape", "leave", "Job"),
         Binding("f2", "sign_out", "Sign out"),
@@ -178,12 +188,19 @@ class MeasureScreen(StationScreen):
         with Horizontal(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
             yield Plain("", id="active")
+            yield ControlChart(id="spc-chart")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Show the live chart beside the verdict only where it leaves the verdict and the
+        reading's details whole (G shows the chart full size on any terminal)."""
+        self.query_one("#spc-chart").display = event.size.width >= CHART_BESIDE_FROM
+
     def on_mount(self) -> None:
         """Build the table and load the part to measure."""
+        self.query_one("#spc-chart").display = self.app.size.width >= CHART_BESIDE_FROM
         table = self.query_one(CharacteristicTable)
         for ch in self.spec.characteristic:
             lsl, usl = ch.limits
@@ -201,7 +218,14 @@ class MeasureScreen(StationScreen):
         """Load part ``serial`` (None: the lot's open part or its next serial)."""
         session = self.session
         request = session.load(serial)
-        self.submit(lambda: session.read(request), self._show_part)
+        if isinstance(request, Notice):
+            self.say(request.message, error=True)
+            return
+
+        def refused(error: InspectStationError) -> None:
+            self.say(session.load_failed(error).message, error=True)
+
+        self.submit(lambda: session.read(request), self._show_part, refused)
 
     def _show_part(self, part: LoadedPart) -> None:
         self.session.show(part)
@@ -284,6 +308,7 @@ class MeasureScreen(StationScreen):
                 how += f" · C corrected: {value.reason or ''}".rstrip(": ")
             lines.append(f"recorded {read} → {value.verdict.upper()}{how}")
         self.query_one("#active", Static).update("\n".join(lines), layout=False)
+        self._show_chart()
 
     def say(self, text: str, error: bool = False, bell: bool = True) -> None:
         """Show one line to the inspector (it replaces a "Reading …" message)."""
@@ -330,6 +355,9 @@ class MeasureScreen(StationScreen):
             self.say("All characteristics measured: N closes the part.")
         self._show_active()
         self.post_message(self.VerdictShown(outcome))
+        if outcome.alarm is not None:
+            self.say(outcome.alarm.sentence(), error=True)
+            self.action_alarm()
 
     def _refused(self, outcome: NotRecorded) -> None:
         self._show_value(outcome.capture.characteristic)
@@ -451,10 +479,10 @@ class MeasureScreen(StationScreen):
         self.app.push_screen(LotSummaryScreen(self.lot))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The demo's DATA key only exists in the demo."""
+        """The demo's DATA key only exists in the demo; A only while an SPC alarm is open."""
         if action == "demo_press":
             return self.app.demo is not None
-        return True
+        return self.spc_action(action)
 
     def action_demo_press(self) -> None:
         """Demo only: press DATA on the simulated gauge of the active characteristic."""

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inspect_station.errors import InspectStationError
+from inspect_station.measuring.spc_service import alarms_line, open_alarms
 from inspect_station.review.model import (
     MEANING_APPROVAL,
     MEANING_RESOLUTION,
@@ -26,7 +27,7 @@ from inspect_station.review.views import DispositionInfo, RejectDetail, RejectSu
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
 from inspect_station.tui.screens.dialogs import Dialog
-from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
+from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit, plain
 from inspect_station.vocabulary import Disposition
 
 
@@ -94,6 +95,7 @@ class ReviewScreen(StationScreen):
             yield Label("Older than")
             yield Input(id="f-age", placeholder="e.g. 3d, 12h (any)")
         yield PlainTable(id="rejects", cursor_type="row", zebra_stripes=True)
+        yield Plain("", id="spc-alarms")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
@@ -131,6 +133,10 @@ class ReviewScreen(StationScreen):
         flt = self._filter()
         if flt is not None:
             self.submit(lambda: self.review.queue(flt), self._show)
+        self.submit(
+            lambda: alarms_line(open_alarms(self.review.source)),
+            lambda line: self.query_one("#spc-alarms", Plain).update(plain(line)),
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in a filter applies the filters."""

@@ -1,0 +1,180 @@
+"""Named reads of the SPC tables: a characteristic's readings, limit versions, alarms, answers.
+
+The station's SPC (``measuring/spc.py``, ``measuring/spc_service.py``) asks these of its own
+record, inside its write transaction where the answer decides what is written next (a
+violation judged against the version in force, the parts an alarm holds). Each takes a
+:class:`~inspect_station.store.inspections.Reader`: the store or an open transaction. The
+review reads open alarms through a record source, with the catalogue query ``OPEN_ALARMS``.
+
+An *alarm* is an ``spc_hold`` record (the violations of one plotted point and the parts it
+holds); it is *open* until an ``spc_answer`` names it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from inspect_station.store.catalog import read_query
+from inspect_station.store.inspections import Reader
+
+IN_CHUNK = 400
+"""UUIDs per ``IN (...)`` list in one statement."""
+
+OPEN_ALARMS = read_query(
+    "spc.open_alarms",
+    "SELECT h.* FROM spc_holds h WHERE {bound:h} AND NOT EXISTS (SELECT 1 FROM spc_answers a "
+    "WHERE a.alarm = h.uuid AND a.alarm_station = h.station AND {bound:a}) "
+    "ORDER BY h.held_at, h.station, h.seq",
+    aliases=("h", "a"),
+)
+"""Alarms not yet answered, oldest first (every station of the source)."""
+
+
+def history(
+    db: Reader, part_number: str, characteristic: str, since: str | None = None
+) -> list[dict[str, Any]]:
+    """The characteristic's current (not superseded) variable readings of this part number, in
+    the order they were taken (``since``: taken at or after this UTC time): uuid, seq, value
+    (in the spec's unit), unit, measured_at, lot, serial, inspection, source."""
+    rows = db.query(
+        "SELECT m.uuid, m.seq, m.value_in_spec_unit AS value, m.spec_unit AS unit, "
+        "m.measured_at, m.lot, m.serial, m.inspection, m.source FROM measurements m "
+        "WHERE m.part_number = ? AND m.characteristic = ? AND m.kind = 'variable' "
+        "AND m.value_in_spec_unit IS NOT NULL AND m.measured_at >= ? "
+        "AND NOT EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid) "
+        "ORDER BY m.seq",
+        (part_number, characteristic, since or ""),
+    )
+    return rows
+
+
+def recent(db: Reader, part_number: str, characteristic: str, count: int) -> list[dict[str, Any]]:
+    """The last ``count`` current readings of :func:`history`, oldest first."""
+    rows = db.query(
+        "SELECT m.uuid, m.seq, m.value_in_spec_unit AS value, m.measured_at, m.lot, m.serial "
+        "FROM measurements m WHERE m.part_number = ? AND m.characteristic = ? "
+        "AND m.kind = 'variable' AND m.value_in_spec_unit IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid) "
+        "ORDER BY m.seq DESC LIMIT ?",
+        (part_number, characteristic, count),
+    )
+    rows.reverse()
+    return rows
+
+
+def measurement_records(db: Reader, uuids: Sequence[str]) -> list[dict[str, Any]]:
+    """The measurements with these UUIDs, with their record hash: uuid, seq, hash, lot, serial,
+    inspection, part_number, characteristic, value, in seq order."""
+    out: list[dict[str, Any]] = []
+    wanted = list(dict.fromkeys(uuids))
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        out += db.query(
+            "SELECT m.uuid, m.seq, j.hash, m.lot, m.serial, m.inspection, m.part_number, "
+            "m.characteristic, m.value_in_spec_unit AS value FROM measurements m "
+            f"JOIN journal j ON j.seq = m.seq WHERE m.uuid IN ({marks})",
+            tuple(chunk),
+        )
+    return sorted(out, key=lambda row: row["seq"])
+
+
+def limit_versions(db: Reader, part_number: str, characteristic: str) -> list[dict[str, Any]]:
+    """Every locked limit version of the characteristic, oldest first (``limits`` parsed)."""
+    rows = db.query(
+        "SELECT * FROM spc_limits WHERE part_number = ? AND characteristic = ? ORDER BY seq",
+        (part_number, characteristic),
+    )
+    return [_parsed(row, "limits", "arl") for row in rows]
+
+
+def latest_limits_hash(db: Reader, part_number: str, characteristic: str) -> str | None:
+    """The hash of the newest limit version locked for the characteristic, if any."""
+    rows = db.query(
+        "SELECT limits_hash FROM spc_limits WHERE part_number = ? AND characteristic = ? "
+        "ORDER BY seq DESC LIMIT 1",
+        (part_number, characteristic),
+    )
+    return rows[0]["limits_hash"] if rows else None
+
+
+def locked_characteristics(db: Reader, part_number: str | None = None) -> list[dict[str, Any]]:
+    """(part_number, characteristic) pairs that have locked limits."""
+    return db.query(
+        "SELECT DISTINCT part_number, characteristic FROM spc_limits "
+        "WHERE part_number = COALESCE(?, part_number) ORDER BY part_number, characteristic",
+        (part_number,),
+    )
+
+
+_ALARMS = (
+    "SELECT h.*, a.uuid AS answer, a.cause, a.cause_label, a.action, a.action_label, a.note, "
+    "a.parts AS decisions, a.answered_by, a.answered_at, a.user_id AS signer, "
+    "a.name AS signer_name, a.signed_at FROM spc_holds h "
+    "LEFT JOIN spc_answers a ON a.alarm = h.uuid AND a.alarm_station = h.station "
+)
+
+
+def alarms(
+    db: Reader, *, open_only: bool = False, part_number: str | None = None
+) -> list[dict[str, Any]]:
+    """Alarms (holds) with their answer if any, oldest first (``parts``/``rules``/... parsed)."""
+    where = "WHERE h.part_number = COALESCE(?, h.part_number)"
+    if open_only:
+        where += " AND a.uuid IS NULL"
+    rows = db.query(_ALARMS + where + " ORDER BY h.seq", (part_number,))
+    return [_parsed(row, "parts", "rules", "decisions") for row in rows]
+
+
+def alarm(db: Reader, alarm_id: str) -> list[dict[str, Any]]:
+    """Alarms whose UUID is ``alarm_id`` or starts with it (parsed as by :func:`alarms`)."""
+    rows = db.query(_ALARMS + "WHERE h.uuid LIKE ? ORDER BY h.seq", (_prefix(alarm_id),))
+    return [_parsed(row, "parts", "rules", "decisions") for row in rows]
+
+
+def answered(db: Reader, alarm_uuid: str) -> bool:
+    """Whether an answer to the alarm is recorded."""
+    return bool(db.query("SELECT 1 FROM spc_answers WHERE alarm = ? LIMIT 1", (alarm_uuid,)))
+
+
+def violations(db: Reader, alarm_uuid: str) -> list[dict[str, Any]]:
+    """The violations of an alarm, in seq order (``readings`` parsed)."""
+    rows = db.query("SELECT * FROM spc_violations WHERE alarm = ? ORDER BY seq", (alarm_uuid,))
+    return [_parsed(row, "readings") for row in rows]
+
+
+def answer_tally(db: Reader) -> list[dict[str, Any]]:
+    """Every violation with its alarm's answer cause (None while open), in order: part_number,
+    characteristic, rule, chart, alarm, cause -- for the alarm-fatigue figures."""
+    return db.query(
+        "SELECT v.part_number, v.characteristic, v.rule, v.chart, v.alarm, a.cause "
+        "FROM spc_violations v "
+        "LEFT JOIN spc_answers a ON a.alarm = v.alarm AND a.alarm_station = v.station "
+        "ORDER BY v.seq"
+    )
+
+
+def record_hash(db: Reader, uuid: str) -> str:
+    """The hash of the journal record with this UUID (KeyError if there is none)."""
+    rows = db.query("SELECT hash FROM journal WHERE uuid = ?", (uuid,))
+    if not rows:
+        raise KeyError(uuid)
+    return str(rows[0]["hash"])
+
+
+def _prefix(alarm_id: str) -> str:
+    """A LIKE pattern matching UUIDs that start with ``alarm_id`` (wildcards escaped out)."""
+    cleaned = "".join(c for c in alarm_id.lower() if c in "0123456789abcdef-")
+    return cleaned + "%"
+
+
+def _parsed(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """The row with JSON text columns parsed."""
+    out = dict(row)
+    for column in columns:
+        value = out.get(column)
+        if isinstance(value, str):
+            out[column] = json.loads(value)
+    return out
