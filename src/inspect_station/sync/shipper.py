@@ -421,27 +421,30 @@ class Shipper:
         if exc.transient or not isinstance(exc, IngestRefused):
             self._disconnect()
 
-    def _read_batch(self, after_seq: int) -> PreparedBatch | None:
+    def _read_batch(self, after_seq: int, rehash: bool = True) -> PreparedBatch | None:
         """The next batch from the station's journal, read on the shipper's own connection.
 
         A connection of its own sees only committed records and never waits for (or makes
-        wait) the station's own writes; only one thread at a time reads through it.
+        wait) the station's own writes; only one thread at a time reads through it. Without
+        ``rehash`` the bodies are left to a store that checks them itself.
         """
         if self._reader is None:
             self._reader = LocalStore(self.store.path, self.station)
         rows = self._reader.journal_rows(after_seq, self.batch_size)
-        return prepare_rows(self.station, rows) if rows else None
+        return prepare_rows(self.station, rows, rehash=rehash) if rows else None
 
     def _close_reader(self) -> None:
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.close()
 
-    def _batches(self, after_seq: int, stop: threading.Event | None) -> Iterator[PreparedBatch]:
+    def _batches(
+        self, after_seq: int, stop: threading.Event | None, rehash: bool = True
+    ) -> Iterator[PreparedBatch]:
         """Prepared batches from ``after_seq`` on; with ``prefetch`` one is prepared ahead."""
         if not self.prefetch:
             while stop is None or not stop.is_set():
-                batch = self._read_batch(after_seq)
+                batch = self._read_batch(after_seq, rehash)
                 if batch is None:
                     return
                 yield batch
@@ -454,7 +457,7 @@ class Shipper:
             seq = after_seq
             try:
                 while not halt.is_set():
-                    batch = self._read_batch(seq)
+                    batch = self._read_batch(seq, rehash)
                     _put(ahead, batch, halt)
                     if batch is None:
                         return
@@ -484,7 +487,10 @@ class Shipper:
     ) -> None:
         """Ship batches until the central store holds everything there is now."""
         central = self._central_store()
-        for batch in self._batches(self._acked_seq, stop):
+        # A store that re-hashes every record itself is not sent re-hashed batches: the
+        # station's copy of that work would only slow the shipping down.
+        rehash = not getattr(central, "checks_records", False)
+        for batch in self._batches(self._acked_seq, stop, rehash):
             result = central.ingest_prepared(batch)
             self._acknowledge(result.head_seq, result.head_hash)
             for reject in result.conflicts:

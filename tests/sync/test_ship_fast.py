@@ -1,0 +1,69 @@
+"""Shipping to a store that checks every record itself: the station does not repeat that work,
+and a record the database refuses is still named with its seq and reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspect_station.store import journal as jn
+from inspect_station.sync import IngestRefused, Refusal, Shipper, open_central
+from inspect_station.sync import batch as batches
+from inspect_station.sync.batch import LOCAL_COLUMNS, diagnose, prepare_rows
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_url(pg_database) -> str:
+    """An initialised, empty PostgreSQL central store."""
+    with open_central(pg_database.url) as central:
+        central.migrate()
+    return pg_database.url
+
+
+def _no_rehash(*_args, **_kwargs):
+    raise AssertionError("the station re-hashed a record the database checks itself")
+
+
+def test_postgresql_is_sent_the_records_as_stored_and_holds_them_all(
+    pg_url, make_station, monkeypatch: pytest.MonkeyPatch
+):
+    store = make_station("BENCH-1", 600)
+    monkeypatch.setattr(batches, "record_digest", _no_rehash)
+    summary = Shipper(store, pg_url, batch_size=128).ship()
+    assert summary.head_seq == store.head()[0] and summary.inserted == store.head()[0]
+    with open_central(pg_url) as central:
+        held = [(r["seq"], r["uuid"], r["hash"], r["body"]) for r in central.records("BENCH-1")]
+    assert held == [(r["seq"], r["uuid"], r["hash"], r["body"]) for r in store.records()]
+
+
+def test_a_record_postgresql_refuses_is_named_by_seq_and_reason(pg_url, make_station):
+    store = make_station("BENCH-1", 300)
+    store.conn.execute("DROP TRIGGER journal_no_update")
+    body = store.conn.execute("SELECT body FROM journal WHERE seq = 170").fetchone()[0]
+    tampered = body.replace('"LOT-SYNC"', '"LOT-EDIT"')
+    assert tampered != body
+    store.conn.execute("UPDATE journal SET body = ? WHERE seq = 170", (tampered,))
+    with pytest.raises(IngestRefused) as info:
+        Shipper(store, pg_url, batch_size=100).ship()
+    assert (info.value.reason, info.value.seq) == (Refusal.BAD_HASH, 170)
+    assert "seq 170 of station BENCH-1 does not match its hash" in info.value.message
+    with open_central(pg_url) as central:
+        assert central.head("BENCH-1")[0] == 100  # the good batch before it is in, no more
+
+
+def test_without_rehash_the_links_are_still_checked_and_diagnose_finds_a_bad_body(make_station):
+    store = make_station("BENCH-1", 20)
+    rows = [tuple(r[k] for k in LOCAL_COLUMNS) for r in store.query("SELECT * FROM journal")]
+    broken = list(rows)
+    broken[6] = (*rows[6][:6], jn.GENESIS, *rows[6][7:])
+    with pytest.raises(IngestRefused) as info:
+        prepare_rows("BENCH-1", broken, rehash=False)
+    assert (info.value.reason, info.value.seq) == (Refusal.BROKEN_LINK, 7)
+    bad_body = list(rows)
+    bad_body[4] = (*rows[4][:8], "{not json")
+    light = prepare_rows("BENCH-1", bad_body, rehash=False)  # passed on: the database checks
+    assert not light.rehashed and light.journal[4][8] == "{not json"
+    problem = diagnose(light)
+    assert problem is not None and (problem.reason, problem.seq) == (Refusal.MALFORMED, 5)
+    assert diagnose(prepare_rows("BENCH-1", rows, rehash=False)) is None
