@@ -1,16 +1,21 @@
-"""Shipping to a store that checks every record itself: the station does not repeat that work,
-and a record the database refuses is still named with its seq and reason."""
+"""Shipping fast: to a store that checks every record itself the station does not repeat that
+work (a record the database refuses is still named with its seq and reason), and records that
+trickle in while the station records ship together instead of one transaction each."""
 
 from __future__ import annotations
+
+import itertools
+import threading
+import time
+from types import SimpleNamespace
 
 import pytest
 
 from inspect_station.store import journal as jn
 from inspect_station.sync import IngestRefused, Refusal, Shipper, open_central
 from inspect_station.sync import batch as batches
+from inspect_station.sync import shipper as shipping
 from inspect_station.sync.batch import LOCAL_COLUMNS, diagnose, prepare_rows
-
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -25,6 +30,7 @@ def _no_rehash(*_args, **_kwargs):
     raise AssertionError("the station re-hashed a record the database checks itself")
 
 
+@pytest.mark.postgres
 def test_postgresql_is_sent_the_records_as_stored_and_holds_them_all(
     pg_url, make_station, monkeypatch: pytest.MonkeyPatch
 ):
@@ -37,6 +43,7 @@ def test_postgresql_is_sent_the_records_as_stored_and_holds_them_all(
     assert held == [(r["seq"], r["uuid"], r["hash"], r["body"]) for r in store.records()]
 
 
+@pytest.mark.postgres
 def test_a_record_postgresql_refuses_is_named_by_seq_and_reason(pg_url, make_station):
     store = make_station("BENCH-1", 300)
     store.conn.execute("DROP TRIGGER journal_no_update")
@@ -67,3 +74,26 @@ def test_without_rehash_the_links_are_still_checked_and_diagnose_finds_a_bad_bod
     problem = diagnose(light)
     assert problem is not None and (problem.reason, problem.seq) == (Refusal.MALFORMED, 5)
     assert diagnose(prepare_rows("BENCH-1", rows, rehash=False)) is None
+
+
+def test_records_woken_for_one_after_another_wait_for_the_linger_to_ship_together(
+    make_station, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    store = make_station("BENCH-1", 12)
+    shipper = Shipper(store, f"sqlite:///{tmp_path / 'central.db'}", linger=0.5)
+    ticks = itertools.count()
+    clock = [0.0]
+
+    def monotonic() -> float:  # each look at the clock is 10 ms later
+        clock[0] = next(ticks) * 0.01
+        return clock[0]
+
+    monkeypatch.setattr(shipping, "time", SimpleNamespace(monotonic=monotonic, sleep=time.sleep))
+    shipper.wake()  # a reading was just committed, right after the last shipping
+    shipper._wait_for_records(threading.Event())
+    assert clock[0] >= 0.5  # it waited for the readings that follow, not one batch each
+    eager = Shipper(store, f"sqlite:///{tmp_path / 'central.db'}", linger=0.0)
+    start = clock[0]
+    eager.wake()
+    eager._wait_for_records(threading.Event())
+    assert clock[0] - start < 0.1  # without a linger it goes at once
