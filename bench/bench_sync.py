@@ -13,10 +13,11 @@ part an inspection, four measurements and a result; ``tests/sync/backlog.py``), 
 large transactions and not timed. After each block the same new rows are
   raw:  read from the station's journal and COPYed by psycopg into a plain table with the same
         columns (no key, no index, no trigger), one transaction per ``--batch-size`` rows;
-  ship: shipped by ``Shipper`` as the station's own role: every hash recomputed and every
-        body's shape checked, the journal rows COPYed, the chain checked and the projection
-        rows derived in the database (one set-based statement per batch), one transaction per
-        batch, the batch acknowledged in the local record.
+  ship: shipped by ``Shipper`` as the station's own role: seq, links and UUIDs checked on the
+        station, the journal rows COPYed, every hash recomputed, every body's shape and the
+        chain checked and the projection rows derived in the database (one set-based
+        statement per batch), one transaction per batch, the batch acknowledged in the local
+        record.
 Interleaving the two puts the machine's noise on both alike.
 
 Memory. ``inspect-station sync`` runs in a subprocess against a fresh database for a backlog

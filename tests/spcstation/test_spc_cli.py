@@ -181,3 +181,27 @@ def test_record_judges_each_reading_and_an_open_alarm_holds_the_next_part(bench)
     assert held.exit_code == 2
     assert "inspect-station spc answer" in held.stderr and "nothing was recorded" in held.stderr
     assert not service.store.query("SELECT * FROM measurements WHERE serial = 'A3'")
+
+
+def test_a_burst_on_stdin_is_held_inside_its_group_after_the_alarm(bench):
+    """Lines waiting together are recorded in one commit (group commit); a reading that raises
+    an alarm in that group still holds the new part whose lines follow it in the same group."""
+    service, _, config = bench
+    lock = ["spc", "limits", "lock", "SPC-1", "1", "--baseline", "10", "--pin-stdin"]
+    assert run(config, *lock, "--user", "sam", stdin=PINS["sam"] + "\n").exit_code == 0
+    lines = [
+        {"serial": "B1", "characteristic": "1", "value": "10.25"},
+        {"serial": "B1", "characteristic": "2", "value": "5.000"},
+        {"serial": "B2", "characteristic": "1", "value": "10.00"},
+        {"serial": "B2", "characteristic": "2", "value": "5.000"},
+    ]
+    stdin = "".join(json.dumps(line) + "\n" for line in lines)
+    record = ["record", "--spec", "SPC-1", "--lot", "L-8", "--inspector", "ann"]
+    result = run(config, *record, "--manual-reason", "cell", "--stdin", stdin=stdin)
+    assert result.exit_code == 2
+    acks = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["serial"] for a in acks] == ["B1", "B1"]
+    assert "spc_alarm" in acks[0]
+    assert result.stderr.count("nothing was recorded") == 2  # both lines of B2
+    assert not service.store.query("SELECT * FROM measurements WHERE serial = 'B2'")
+    assert len(service.store.query("SELECT * FROM spc_holds")) == 1

@@ -250,7 +250,12 @@ def record(
             except BaseException:
                 spc.forget()  # whatever the group fed the charts was rolled back with it
                 raise
-            if any(not isinstance(result, MeasurementAck) for result in written):
+            alarms = {
+                result.uuid: spc.outcome(result.uuid)
+                for result in written
+                if isinstance(result, MeasurementAck)
+            }
+            if len(alarms) < len(written):
                 spc.forget()  # a refused measurement may have fed a chart before its rollback
             results = iter(written)
             for where, outcome in outcomes:
@@ -259,7 +264,7 @@ def record(
                     # Committed: if the acknowledgement cannot be delivered the stream stops
                     # here, so a cell never goes on sending after a measurement it was not
                     # told about.
-                    alarm = spc.outcome(result.uuid)
+                    alarm = alarms[result.uuid]
                     line = result.json()
                     emit(safe_json(line if alarm is None else {**line, "spc_alarm": alarm.uuid}))
                     if alarm is not None:

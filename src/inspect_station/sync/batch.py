@@ -4,6 +4,13 @@
 belongs to the shipping station, seq runs without a gap, each prev_hash links to the record
 before, every hash is recomputed, and each body has its kind's shape (``projections.SHAPES``:
 what the central store needs to derive the record's query rows, which it does itself).
+A central store that checks every hash and every body's shape itself, in the database, as the
+records go in (PostgreSQL: ``CentralStore.checks_records``) is sent batches prepared with
+``rehash=False``: the link structure is still checked here (seq, prev_hash, UUIDs, station), but
+the bodies are neither decoded nor re-hashed on the station, which would only repeat the
+database's work on the shipping path. When such a store refuses a batch, ``diagnose`` re-checks
+it in full here to name the record and the reason.
+
 ``PreparedBatch.against_head`` then does the O(batch) part that needs the central store's
 verified head for the station: records already held are skipped if identical (a re-sent batch)
 and refused as a fork if not, and the first new record must continue the head. Both raise
@@ -13,7 +20,7 @@ and refused as a fork if not, and the first new record must continue the head. B
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +54,8 @@ class PreparedBatch:
     """The station whose records these are."""
     journal: list[tuple[Any, ...]]
     """One row per record, in ``JOURNAL_COLUMNS`` order, by ascending seq."""
+    rehashed: bool = True
+    """Whether every hash and body shape was checked here (False: left to the database)."""
 
     @property
     def first_seq(self) -> int:
@@ -75,7 +84,7 @@ class PreparedBatch:
         if seq < self.first_seq:
             return self
         skip = seq - self.first_seq + 1
-        return PreparedBatch(self.station, self.journal[skip:])
+        return PreparedBatch(self.station, self.journal[skip:], self.rehashed)
 
     def against_head(self, head_seq: int, head_hash: str, held: Held) -> PreparedBatch:
         """The records central does not hold yet; IngestRefused if the batch forks or leaves a gap.
@@ -185,57 +194,40 @@ def _malformed(station: str, row: tuple[Any, ...]) -> IngestRefused | None:
     return None
 
 
-def prepare_rows(station: str, rows: Iterable[Sequence[Any]]) -> PreparedBatch:
-    """``prepare_batch`` for rows in ``LOCAL_COLUMNS`` order, as read from a journal table."""
+def diagnose(batch: PreparedBatch) -> IngestRefused | None:
+    """Why a batch prepared without re-hashing is refused, found by the full check (or None)."""
+    order = [JOURNAL_COLUMNS.index(k) for k in LOCAL_COLUMNS]
+    try:
+        prepare_rows(batch.station, [tuple(row[i] for i in order) for row in batch.journal])
+    except IngestRefused as exc:
+        return exc
+    return None
+
+
+def prepare_rows(
+    station: str, rows: Iterable[Sequence[Any]], *, rehash: bool = True
+) -> PreparedBatch:
+    """``prepare_batch`` for rows in ``LOCAL_COLUMNS`` order, as read from a journal table.
+
+    With ``rehash=False`` (for a store that checks them itself, see the module docstring) the
+    bodies are passed on as stored, neither decoded nor re-hashed.
+    """
+    if not rehash:
+        light: list[tuple[Any, ...]] = []
+        for fmt, st, seq, uuid, kind, ts, link, claimed, body in _linked(station, rows):
+            if type(body) is not str:
+                raise _refuse(
+                    Refusal.MALFORMED,
+                    seq,
+                    f"Record seq {seq} of station {station} has a body that is not JSON text.",
+                )
+            light.append((st, seq, uuid, fmt, kind, ts, link, claimed, body))
+        if not light:
+            raise ValueError("an empty batch cannot be prepared")
+        return PreparedBatch(station, light, rehashed=False)
     out: list[tuple[Any, ...]] = []
-    uuids: set[str] = set()
-    prev_seq: int | None = None
-    prev_hash: str | None = None
-    fmt_ok = journal.FORMAT
-    for row in rows:
+    for row in _linked(station, rows):
         fmt, st, seq, uuid, kind, ts, link, claimed, body = row
-        if (
-            fmt != fmt_ok
-            or type(seq) is not int
-            or seq < 1
-            or type(uuid) is not str
-            or type(kind) is not str
-            or type(ts) is not str
-            or type(link) is not str
-            or type(claimed) is not str
-            or type(st) is not str
-        ):
-            problem = _malformed(station, tuple(row))
-            if problem is not None:
-                raise problem
-        if st != station:
-            raise _refuse(
-                Refusal.WRONG_STATION,
-                seq,
-                f"Record seq {seq} belongs to station {st!r}, not {station!r}; a station ships "
-                "only its own records.",
-            )
-        if prev_seq is not None and seq != prev_seq + 1:
-            raise _refuse(
-                Refusal.GAP,
-                seq,
-                f"Station {station}'s journal jumps from seq {prev_seq} to seq {seq}: records "
-                "are missing, so the central store refused the batch.",
-            )
-        if prev_hash is not None and link != prev_hash:
-            raise _refuse(
-                Refusal.BROKEN_LINK,
-                seq,
-                f"Record seq {seq} of station {station} does not link to seq {seq - 1} (its "
-                "prev_hash differs): the station's journal was altered.",
-            )
-        if uuid in uuids:
-            raise _refuse(
-                Refusal.DUPLICATE,
-                seq,
-                f"Record seq {seq} of station {station} repeats the UUID of an earlier record.",
-            )
-        uuids.add(uuid)
         plain = False
         if isinstance(body, str):
             try:
@@ -288,10 +280,67 @@ def prepare_rows(station: str, rows: Iterable[Sequence[Any]]) -> PreparedBatch:
                     "so the central store cannot derive its query rows.",
                 )
         out.append((st, seq, uuid, fmt, kind, ts, link, actual, body_text))
-        prev_seq, prev_hash = seq, actual
     if not out:
         raise ValueError("an empty batch cannot be prepared")
     return PreparedBatch(station, out)
+
+
+def _linked(station: str, rows: Iterable[Sequence[Any]]) -> Iterator[Sequence[Any]]:
+    """Each row after the checks that need no body: types, station, seq, links, UUIDs.
+
+    A row's prev_hash is checked against the claimed hash of the row before, which the full
+    check has verified by then (it refuses a bad hash before asking for the next row).
+    """
+    uuids: set[str] = set()
+    prev_seq: int | None = None
+    prev_hash: str | None = None
+    fmt_ok = journal.FORMAT
+    for row in rows:
+        fmt, st, seq, uuid, kind, ts, link, claimed, _body = row
+        if (
+            fmt != fmt_ok
+            or type(seq) is not int
+            or seq < 1
+            or type(uuid) is not str
+            or type(kind) is not str
+            or type(ts) is not str
+            or type(link) is not str
+            or type(claimed) is not str
+            or type(st) is not str
+        ):
+            problem = _malformed(station, tuple(row))
+            if problem is not None:
+                raise problem
+        if st != station:
+            raise _refuse(
+                Refusal.WRONG_STATION,
+                seq,
+                f"Record seq {seq} belongs to station {st!r}, not {station!r}; a station ships "
+                "only its own records.",
+            )
+        if prev_seq is not None and seq != prev_seq + 1:
+            raise _refuse(
+                Refusal.GAP,
+                seq,
+                f"Station {station}'s journal jumps from seq {prev_seq} to seq {seq}: records "
+                "are missing, so the central store refused the batch.",
+            )
+        if prev_hash is not None and link != prev_hash:
+            raise _refuse(
+                Refusal.BROKEN_LINK,
+                seq,
+                f"Record seq {seq} of station {station} does not link to seq {seq - 1} (its "
+                "prev_hash differs): the station's journal was altered.",
+            )
+        if uuid in uuids:
+            raise _refuse(
+                Refusal.DUPLICATE,
+                seq,
+                f"Record seq {seq} of station {station} repeats the UUID of an earlier record.",
+            )
+        uuids.add(uuid)
+        yield row
+        prev_seq, prev_hash = seq, claimed
 
 
 def decode_record(row: Mapping[str, Any]) -> dict[str, Any]:

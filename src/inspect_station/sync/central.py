@@ -113,6 +113,9 @@ class CentralStore(ABC):
     """A URL it reads, for messages."""
     order: ClassVar[int]
     """Where it is offered a URL and listed in messages, lowest first."""
+    checks_records: ClassVar[bool] = False
+    """Whether the store itself checks every hash and body shape as records go in, so a
+    shipper may send batches prepared without re-hashing (``prepare_rows(rehash=False)``)."""
     url: CentralUrl
     """Where the store is (print ``url.display``, never ``url.url``)."""
 

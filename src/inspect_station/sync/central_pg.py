@@ -45,7 +45,7 @@ from psycopg.rows import dict_row
 from inspect_station.clock import format_utc
 from inspect_station.store import journal
 from inspect_station.store.catalog import NOT_PLACEHOLDERS, ReadQuery, statements
-from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
+from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record, diagnose
 from inspect_station.sync.central import (
     AcknowledgedHead,
     CentralStore,
@@ -519,6 +519,7 @@ class PostgresCentral(CentralStore):
     name = "postgresql"
     example = "postgresql://user@host/database"
     order = 1
+    checks_records = True  # the journal triggers re-hash every record and check every shape
     SCHEMES: ClassVar[tuple[str, ...]] = ("postgresql://", "postgres://")
     """What its URLs start with (any case): libpq connection URIs."""
 
@@ -880,7 +881,11 @@ class PostgresCentral(CentralStore):
                             )
                             conflicts = tuple(r[0] for r in cur.fetchall())
             except psycopg.Error as exc:
-                raise self._error(exc, what) from None
+                error = self._error(exc, what)
+                if isinstance(error, IngestRefused) and not batch.rehashed:
+                    # The database refused what the station did not re-check: name the record.
+                    error = diagnose(batch) or error
+                raise error from None
         return IngestResult(
             batch.station,
             len(batch),

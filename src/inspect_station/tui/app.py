@@ -181,14 +181,20 @@ class StationApp(App[None]):
 
     def on_gauge_message(self, message: GaugeMessage) -> None:
         """Refresh the status bar on state changes and let the active screen use the event."""
+        if not self.screen_stack:
+            return  # the station is closing: no screen is left to show it
         if not isinstance(message.event, ReadingEvent):
             self.refresh_status()
         handler = getattr(self.screen, "gauge_event", None)
-        if handler is not None:
+        # A reading that arrives while the screen is being torn down (the station closing,
+        # a sign-out) finds no widgets: it is dropped, as the reader would drop it a moment later.
+        if handler is not None and getattr(self.screen, "alive", True):
             handler(message.event)
 
     def refresh_status(self) -> None:
         """Redraw the status bar (gauges, sync) of the current screen, if it has one."""
+        if not self.screen_stack:
+            return
         for bar in self.screen.query(GaugeStatusBar):
             bar.show(self.gauge_states(), self.sync_note)
 

@@ -111,12 +111,17 @@ class BigVerdict(Plain):
 
     def show(self, passed: bool | None, detail: str = "") -> None:
         """Show PASS (passed True), FAIL (False) or nothing (None), with a line of detail."""
-        self.remove_class("pass", "fail")
+        # Only a change of verdict restyles the widget: toggling the classes off and on again
+        # re-ran the stylesheet for every reading (the costliest step of showing one).
+        before = set(self.classes)
+        self.set_class(passed is True, "pass", update=False)
+        self.set_class(passed is False, "fail", update=False)
+        if self.classes != before:
+            self.update_node_styles()
         if passed is None:
             self.update(detail or "", layout=False)
             return
         word = "PASS" if passed else "FAIL"
-        self.add_class("pass" if passed else "fail")
         self.update(f"{banner(word)}\n{word} {detail}".rstrip(), layout=False)
 
 

@@ -102,6 +102,9 @@ def verdict_detail(recorded: Recorded) -> str:
     return detail
 
 
+PENDING_AFTER = 0.05
+"""Seconds a reading is being recorded before the table marks it "…" (a commit is quicker)."""
+
 _CHOOSE = Binding.Group("Characteristic")
 _JUDGE = Binding.Group("Pass/Fail")
 
@@ -320,9 +323,10 @@ class MeasureScreen(SpcKeys):
     def _take(self, step: Capture | NeedsReason | Notice | None) -> None:
         """Render a reading's first step: record a capture, ask for a reason, or tell."""
         if isinstance(step, Capture):
-            self._show_value(step.characteristic)
-            self._cursor()
             self._write(step)
+            # Drawn only if the commit is slow: a "…" redraw just before the verdict's pushed
+            # the verdict to the next frame (the screen redraws at most MAX_FPS times a second).
+            self.set_timer(PENDING_AFTER, lambda: self._still_pending(step.characteristic))
         elif isinstance(step, NeedsReason):
 
             def answered(reason: str | None) -> None:
@@ -331,6 +335,12 @@ class MeasureScreen(SpcKeys):
             self.app.push_screen(TextDialog(step.message), answered)
         elif isinstance(step, Notice):
             self.say(step.message, error=step.error)
+
+    def _still_pending(self, char_id: str) -> None:
+        """Mark a reading still being recorded ("…") and move on to the next characteristic."""
+        if self.alive and char_id in self.session.pending:
+            self._show_value(char_id)
+            self._cursor()
 
     def _write(self, capture: Capture) -> None:
         """Record a capture on the writer thread; its verdict is shown after the commit."""
@@ -353,7 +363,7 @@ class MeasureScreen(SpcKeys):
             self.app.bell()
         if outcome.complete:
             self.say("All characteristics measured: N closes the part.")
-        self._show_active()
+        self._cursor()
         self.post_message(self.VerdictShown(outcome))
         if outcome.alarm is not None:
             self.say(outcome.alarm.sentence(), error=True)

@@ -1,0 +1,320 @@
+"""The station's footprint: resident memory with four live gauges, and start time to the first
+screen, each printed against a bare Textual app measured the same way in the same run.
+
+    python bench/bench_footprint.py [--seconds 10] [--rounds 3]
+
+Each figure comes from a fresh process, as a user starts the station:
+
+- start: from just before the process is started to the first screen having been drawn (the
+  sign-in screen; for the baseline, a bare Textual app showing one line), stamped with
+  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports, the
+  configuration, the specs, the local record and the gauge readers are all inside it;
+- memory: the station app then has an inspector measuring a part on the measure screen while
+  four simulated push gauges (pseudo-terminals, driven from this process) send 10 readings a
+  second each for ``--seconds``: every reading evaluated, durably recorded and shown, the
+  shipper shipping to a temporary central store. Reported: the resident set at the end
+  (VmRSS) and its peak (VmHWM). The bare app idles for the same time.
+
+Test-only packages: sqlite-utils imports numpy whenever it is installed (it maps numpy types),
+which costs about 0.3 s and 15 MiB; numpy is only in this project's test extras, so a station
+installed without them never loads it. The station child therefore hides the packages that
+only the ``test`` extra brings (numpy, scipy, ...) unless ``--with-test-extras`` is given, and
+the bench says which it hid. The bare Textual child imports none of them either way.
+
+Goals: start <= 1 s, RSS <= 80 MB. The ratio to the bare Textual app shows what the station adds
+to what any Textual app costs on this machine, so a regression shows whatever the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_only_packages() -> list[str]:
+    """Top-level modules that only inspect-station's ``test`` extra installs (numpy, scipy...)."""
+    import importlib.metadata as metadata
+    import re
+
+    runtime, test = set(), set()
+    for requirement in metadata.requires("inspect-station") or []:
+        name = re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower().replace("-", "_")
+        (test if "extra ==" in requirement else runtime).add(name)
+    return sorted(n for n in test - runtime if n in ("numpy", "scipy"))
+
+
+class _Hidden:
+    """A meta path finder that makes the named top-level packages unimportable."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = set(names)
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        """Refuse a hidden package (as if not installed); defer everything else."""
+        if name.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden by the bench)")
+
+
+def _memory() -> dict[str, float]:
+    """This process's VmRSS and VmHWM in MiB."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def _say(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+# -- the children -----------------------------------------------------------------------------
+
+
+async def bare_child(seconds: float) -> None:
+    """A bare Textual app: one line of text."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    class Bare(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("bare Textual app")
+
+    app = Bare()
+    shown = asyncio.Event()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.screen.call_after_refresh(shown.set)
+        await shown.wait()
+        _say(event="first", at=time.monotonic(), cpu=time.process_time(), **_memory())
+        _say(event="ready")
+        await pilot.pause(seconds)
+        _say(event="memory", **_memory())
+
+
+async def station_child(folder: Path, seconds: float) -> None:
+    """The station app on the measure screen, four gauges pushing (driven by the parent)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_tui_latency import BENCH_ADMIN_PIN, BENCH_PIN, config
+
+    from inspect_station.measuring import Capture, PartSession
+    from inspect_station.sync import Shipper
+    from inspect_station.tui.screens.measure import MeasureScreen
+    from inspect_station.users import Role
+    from inspect_station.wiring import build_app, build_service
+
+    cfg = config(folder)
+    service = build_service(cfg)
+    app = build_app(
+        service, shipper_factory=lambda: Shipper(service.store, f"sqlite:///{folder / 'c.db'}")
+    )
+    shown = asyncio.Event()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.screen.call_after_refresh(shown.set)
+        await shown.wait()
+        _say(event="first", at=time.monotonic(), cpu=time.process_time(), **_memory())
+        admin = service.users.bootstrap("bench-admin", "Bench Administrator", BENCH_ADMIN_PIN)
+        service.users.add(
+            "bench", "Bench Runner", Role.INSPECTOR, BENCH_PIN, by=admin, qualifications=["*"]
+        )
+        user = service.users.get("bench")
+        app.begin_session(user)
+        spec = service.library.get("BENCH-1")
+        progress = service.start_lot(user, spec, "LOT-F", lot_size=10_000)
+        session = PartSession(service, user, spec, progress, gauges=app.hub)
+        app.push_screen(MeasureScreen(session))
+        while not session.ready:
+            await pilot.pause(0.05)
+        _say(event="ready")
+        end = time.monotonic() + seconds
+        parts = 0
+        full = len(spec.characteristic) - 4
+        held = False
+        while time.monotonic() < end:
+            if not held and len(session.values) + len(session.pending) >= full - 4:
+                _say(event="hold")  # the inspector takes the part off the gauges
+                held = True
+            if held and not session.pending:
+                # Type the last few, close the part, load the next, give it to the gauges.
+                for ch in spec.characteristic:
+                    if ch.id not in session.values:
+                        step = session.manual(ch.id, "10.0000", "footprint bench")
+                        assert isinstance(step, Capture)
+                        session.record(step)
+                serial = session.serial
+                await pilot.press("n")
+                while session.serial == serial and time.monotonic() < end + 10:
+                    await pilot.pause(0.05)
+                parts += 1
+                held = False
+                _say(event="go")
+            await pilot.pause(0.05)
+        recorded = service.store.head()[0]
+        _say(event="memory", parts=parts, records=recorded, **_memory())
+    service.store.close()
+
+
+def child(kind: str, folder: Path, seconds: float, hide: list[str]) -> None:
+    """Run one child process's part."""
+    if hide:
+        sys.meta_path.insert(0, _Hidden(hide))  # type: ignore[arg-type]
+    if kind == "bare":
+        asyncio.run(bare_child(seconds))
+    else:
+        asyncio.run(station_child(folder, seconds))
+
+
+# -- the parent -------------------------------------------------------------------------------
+
+
+def run_one(kind: str, seconds: float, hide: list[str]) -> dict[str, float]:
+    """Start a child; its start time and memory (the station's with four gauges pushing)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-footprint-{kind}-"))
+    bank = None
+    if kind == "station":
+        sys.path.insert(0, str(ROOT / "bench"))
+        from bench_tui_latency import config, write_spec
+
+        from inspect_station.gauges.simulator import SimulatorBank
+
+        (folder / "ports").mkdir()
+        write_spec(folder)
+        cfg = config(folder)
+        bank = SimulatorBank(cfg).start()
+        sims = [bank.for_asset(cfg, f"G{g}") for g in range(4)]
+    stop, held = threading.Event(), threading.Event()
+    try:
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                kind,
+                "--dir",
+                str(folder),
+                "--seconds",
+                str(seconds),
+                "--hide",
+                ",".join(hide),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        figures: dict[str, float] = {}
+        pushers: list[threading.Thread] = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            message = json.loads(line)
+            if message["event"] == "first":
+                figures.update(
+                    start=message["at"] - started, cpu=message["cpu"], first=message["VmRSS"]
+                )
+            elif message["event"] == "ready" and bank is not None:
+                pushers = [
+                    threading.Thread(target=_push, args=(sims[g], g, stop, held), daemon=True)
+                    for g in range(4)
+                ]
+                for t in pushers:
+                    t.start()
+            elif message["event"] == "hold":
+                held.set()
+            elif message["event"] == "go":
+                held.clear()
+            elif message["event"] == "memory":
+                figures.update(rss=message["VmRSS"], peak=message["VmHWM"])
+                if "records" in message:
+                    figures.update(parts=message["parts"], records=message["records"])
+        stop.set()
+        for t in pushers:
+            t.join()
+        if proc.wait() != 0 or "rss" not in figures:
+            raise SystemExit(f"the {kind} child failed (exit {proc.returncode})")
+        return figures
+    finally:
+        stop.set()
+        if bank is not None:
+            bank.close()
+
+
+def _push(sim, g: int, stop: threading.Event, held: threading.Event) -> None:
+    """Gauge ``g``'s simulator sends a reading 10 times a second until stopped (none while the
+    part is being changed)."""
+    n = 0
+    next_at = time.monotonic() + g * 0.025
+    while not stop.is_set():
+        stop.wait(max(0.0, next_at - time.monotonic()))
+        next_at += 0.1
+        if held.is_set():
+            continue
+        n += 1
+        sim.press(f"{10 + (n % 5000) / 10000:.4f}")
+
+
+def main() -> None:
+    """Parse arguments; run the children and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="gauges push this long")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per app")
+    parser.add_argument("--child", choices=["bare", "station"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--with-test-extras",
+        action="store_true",
+        help="let the station load the test-only packages it finds (numpy via sqlite-utils)",
+    )
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--hide", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.dir, args.seconds, [h for h in args.hide.split(",") if h])
+        return
+    hide = [] if args.with_test_extras else test_only_packages()
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "station": []}
+    for _ in range(args.rounds):  # interleaved, so machine noise hits both alike
+        for kind in runs:
+            runs[kind].append(run_one(kind, args.seconds, hide))
+
+    def median(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[kind])
+
+    print(
+        f"footprint: {args.rounds} fresh processes each, medians; "
+        f"gauges pushed {args.seconds:.0f} s; test-only packages hidden: "
+        f"{', '.join(hide) or 'none'}"
+    )
+    start_s, start_b = median("station", "start"), median("bare", "start")
+    cpu_s, cpu_b = median("station", "cpu"), median("bare", "cpu")
+    print(
+        f"start to first screen: station {start_s:.2f} s, bare Textual {start_b:.2f} s "
+        f"(ratio {start_s / start_b:.2f}; goal station <= 1 s: "
+        f"{'met' if start_s <= 1.0 else 'NOT met'})"
+    )
+    print(
+        f"  CPU time to it     : station {cpu_s:.2f} s, bare Textual {cpu_b:.2f} s "
+        f"(ratio {cpu_s / cpu_b:.2f}; the wall time less what other processes took)"
+    )
+    rss_s, rss_b = median("station", "rss"), median("bare", "rss")
+    peak_s = median("station", "peak")
+    print(
+        f"resident memory      : station {rss_s:.1f} MiB with four live gauges (peak "
+        f"{peak_s:.1f}), bare Textual {rss_b:.1f} MiB (ratio {rss_s / rss_b:.2f}; goal "
+        f"station <= 80 MB: {'met' if rss_s * 1.048576 <= 80 else 'NOT met'})"
+    )
+    first_s, first_b = median("station", "first"), median("bare", "first")
+    print(f"  RSS at first screen: station {first_s:.1f} MiB, bare Textual {first_b:.1f} MiB")
+    done = [(int(r["records"]), int(r["parts"])) for r in runs["station"]]
+    print(f"station runs (journal records, parts closed): {done}")
+
+
+if __name__ == "__main__":
+    main()
