@@ -217,3 +217,17 @@ def m007_resolutions(db: Database) -> None:
     """Signed resolutions of conflicting dispositions (two signed apart for one reject)."""
     create_projection(db, "resolutions")
     db.execute("CREATE INDEX resolutions_reject ON resolutions(reject)")
+
+
+@migrations()
+def m008_first_articles(db: Database) -> None:
+    """First-article declarations (AS9102) of a part serial or a whole lot."""
+    create_projection(db, "first_articles")
+    db.execute("CREATE INDEX first_articles_lot ON first_articles(lot, serial)")
+
+
+@migrations()
+def m009_calibrations(db: Database) -> None:
+    """Calibration events of gauge assets (ISO 9001 7.1.5.2), pass or fail."""
+    create_projection(db, "calibrations")
+    db.execute("CREATE INDEX calibrations_asset ON calibrations(asset)")

@@ -32,6 +32,8 @@ QUERY_INDEXES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "dispositions": [("dispositions_reject", ("reject",))],
     "signatures": [("signatures_disposition", ("disposition",))],
     "resolutions": [("resolutions_reject", ("reject",))],
+    "first_articles": [("first_articles_lot", ("lot", "serial"))],
+    "calibrations": [("calibrations_asset", ("asset",))],
 }
 """Indexes for the questions asked of the central store (a lot's history, open rejects)."""
 
