@@ -281,6 +281,9 @@ def test_the_cli_exit_codes_and_formats(lot7: RecordedLot, config: Path, tmp_pat
         pass
 
     Parser().feed(page)  # well-formed enough to parse
+    result = run(config, "--out", str(tmp_path / "no" / "such" / "dir.txt"))
+    assert result.exit_code == 2 and "Cannot write the report to" in result.output
+    assert "Traceback" not in result.output
     result = run(config, "--db", str(tmp_path / "missing.db"))
     assert result.exit_code == 2 and "Traceback" not in result.output
     result = run(config, "--db", "x", "--central", "sqlite:///y")

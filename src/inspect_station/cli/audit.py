@@ -14,6 +14,7 @@ from inspect_station.cli import Context as CliContext
 from inspect_station.cli import main, pass_context
 from inspect_station.cli.core import open_record
 from inspect_station.cli.params import Count
+from inspect_station.errors import InspectStationError
 from inspect_station.records import LocalSource, RecordSource
 from inspect_station.sync.central import CentralSource, open_central
 from inspect_station.text import printable
@@ -95,7 +96,12 @@ def audit_command(
             report = run_audit(audit, since.date() if since else None)
     text = RENDERERS[fmt](report)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InspectStationError(
+                f"Cannot write the report to {out}: {exc.strerror or exc}."
+            ) from None
         click.echo(f"Wrote {out}: {len(report.findings)} finding(s).", err=True)
     else:
         click.echo(text if fmt != "table" else printable(text, keep="\n"), nl=False)
