@@ -121,6 +121,22 @@ def test_gauges_overdue_and_due_soon(lot7: RecordedLot):
     assert found["IND-2"].check == "gauge-due-soon"
     assert found["MIC-1"].command == "inspect-station trace gauge MIC-1"
     validate(report)
+    # A gauge followed by calibration records: its last passed one gives the due date.
+    record = record_calibration(
+        lot7.store,
+        lot7.users,
+        asset="BORE-7",
+        result="pass",
+        certificate="C-9",
+        user_id="sam",
+        pin=PINS["sam"],
+        calibrated_on=NOW.date() - dt.timedelta(days=300),
+        due=NOW.date() + dt.timedelta(days=2),
+    )
+    report = audit(LocalSource(lot7.store))
+    (soon,) = report.findings
+    assert (soon.check, soon.records) == ("gauge-due-soon", (("TEST-1", record["seq"]),))
+    assert "its last calibration record" in soon.what
 
 
 def test_results_taken_after_the_due_date(lot7: RecordedLot):

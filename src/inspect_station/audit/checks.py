@@ -106,9 +106,10 @@ def calibration_section(ctx: Context) -> Section:
     by_asset: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         by_asset.setdefault(e["asset"], []).append(e)
+    # Gauges in service: configured at this station, or followed by calibration records. A gauge
+    # known only from old results may have been retired; what it measured after its due date is
+    # reported below all the same.
     due: dict[str, tuple[str | None, str, tuple[tuple[str, int], ...]]] = {}
-    for row in ctx.source.rows(q.GAUGE_LAST_DUE):
-        due[row["asset"]] = (row["due"], "the latest due date its results record", ())
     for g in ctx.gauges:
         due[g.asset] = (g.due.isoformat(), "its due date in station.toml", ())
     for asset, history in by_asset.items():

@@ -19,15 +19,6 @@ GAUGE_MEASUREMENTS = read_query(
 )
 """Every measurement a gauge fed (since a time), by asset and time."""
 
-GAUGE_LAST_DUE = read_query(
-    "audit.gauge_last_due",
-    "SELECT m.gauge_asset AS asset, MAX(m.gauge_calibration_due) AS due, "
-    "MAX(m.measured_at) AS last_used FROM measurements m "
-    "WHERE m.gauge_asset IS NOT NULL AND {bound:m} GROUP BY m.gauge_asset ORDER BY m.gauge_asset",
-    aliases=("m",),
-)
-"""Per gauge asset named by a measurement: the latest due date recorded, and its last use."""
-
 REJECTS = read_query(
     "audit.rejects",
     "SELECT r.station, r.seq, r.uuid, r.lot, r.serial, r.part_number, r.revision, r.closed_at "
