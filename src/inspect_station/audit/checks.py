@@ -16,8 +16,7 @@ from typing import Any
 
 from inspect_station.audit.model import Finding, Section
 from inspect_station.records import ChainCheck, RecordSource
-from inspect_station.review.queries import load_dispositions, load_resolutions
-from inspect_station.review.views import Standing
+from inspect_station.review.queries import Standing, load_dispositions, load_resolutions
 from inspect_station.store import audit as q
 from inspect_station.store import calibrations
 from inspect_station.vocabulary import Disposition
