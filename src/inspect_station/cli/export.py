@@ -195,7 +195,7 @@ def trace_gauge_command(
         results = trace_gauge(source, asset, since.date() if since else None)
         recorded = recorded_assets(source) if not results else set()
         history = calibration_history(source, asset)
-    if fmt == "table" and (history or results):
+    if fmt == "table" and history:
         click.echo(printable(calibration_table(asset, history), keep="\n"), nl=False)
     if not results and history:
         recorded.add(asset)
