@@ -58,7 +58,7 @@ from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.export.formats import HashingWriter
 from inspect_station.export.model import ExportError, InspectionData, LotData, load_lot
 from inspect_station.records import ChainCheck, RecordSource
-from inspect_station.review.views import DispositionInfo
+from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
 from inspect_station.store.first_articles import OF_PART, FirstArticle

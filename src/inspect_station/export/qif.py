@@ -62,7 +62,7 @@ from inspect_station import __version__
 from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportError, ExportOptions, InspectionData, LotData
 from inspect_station.records import Capability
-from inspect_station.review.views import DispositionInfo
+from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.units import dimension
 

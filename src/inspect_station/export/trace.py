@@ -19,9 +19,7 @@ from typing import Any
 from inspect_station.errors import InspectStationError
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.records import RecordSource
-from inspect_station.review.model import Status
-from inspect_station.review.queries import load_dispositions, load_resolutions
-from inspect_station.review.views import Standing
+from inspect_station.review.queries import Standing, Status, load_dispositions, load_resolutions
 from inspect_station.store import calibrations, queries
 from inspect_station.store.calibrations import CalibrationEvent
 
