@@ -100,7 +100,7 @@ OURS = (
 
 
 def test_the_graph_sees_the_imports_it_checks():
-    assert "inspect_station.review.queries" in GRAPH["inspect_station.export.lot"]
+    assert "inspect_station.review.queries" in GRAPH["inspect_station.export.model"]
     assert "inspect_station.users.pins" in GRAPH["inspect_station.users.directory"]
     assert "inspect_station.vocabulary" in GRAPH["inspect_station.config"]
 

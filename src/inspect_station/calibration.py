@@ -14,6 +14,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
+from inspect_station.clock import format_utc, utc_now
 from inspect_station.errors import InspectStationError
 from inspect_station.store import LocalStore
 from inspect_station.store.calibrations import CalibrationEvent
@@ -74,7 +75,7 @@ def record_calibration(
         outcome = CalibrationResult(str(result).strip().lower())
     except ValueError:
         raise CalibrationError(f"A calibration result is pass or fail, not {result!r}.") from None
-    clock = now or dt.datetime.now(dt.UTC)
+    clock = now or utc_now()
     on = calibrated_on or clock.date()
     if on > clock.date():
         raise CalibrationError(f"A calibration cannot be recorded for a future date ({on}).")
@@ -93,7 +94,7 @@ def record_calibration(
             f"{user.name} ({user.user_id}) is {'an' if user.role.value[0] in 'aeiou' else 'a'} "
             f"{user.role.value}: only a supervisor records a calibration."
         )
-    signed_at = clock.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    signed_at = format_utc(clock)
     return store.append(
         "calibration",
         {

@@ -28,15 +28,15 @@ from inspect_station.units import convertible, factor, normalize_unit
 from inspect_station.vocabulary import Verdict
 
 _ATTRIBUTE_WORDS = {
-    "pass": "pass",
-    "ok": "pass",
-    "go": "pass",
-    "good": "pass",
-    "fail": "fail",
-    "nok": "fail",
-    "nogo": "fail",
-    "no-go": "fail",
-    "bad": "fail",
+    "pass": Verdict.PASS,
+    "ok": Verdict.PASS,
+    "go": Verdict.PASS,
+    "good": Verdict.PASS,
+    "fail": Verdict.FAIL,
+    "nok": Verdict.FAIL,
+    "nogo": Verdict.FAIL,
+    "no-go": Verdict.FAIL,
+    "bad": Verdict.FAIL,
 }
 
 
@@ -206,7 +206,7 @@ def evaluate_attribute(result: str, ch: Characteristic) -> Evaluation:
     return Evaluation(
         verdict=verdict,
         zone=Zone.INSIDE if verdict is Verdict.PASS else Zone.OUTSIDE,
-        value=word,
+        value=word.value,
         unit=None,
         spec_unit=None,
         value_in_spec_unit=None,

@@ -1,3 +1,4 @@
+# Over 500 lines: the one write path: every record a station writes follows the same rules.
 """Recording inspections: the one path from a reading to a durable, chained record.
 
 Evaluation happens before the write transaction, so a bad reading (not a number, implausible,
@@ -21,6 +22,7 @@ from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.store import inspections
 from inspect_station.store.db import LocalStore, Transaction
 from inspect_station.text import check_id, check_line
+from inspect_station.vocabulary import PartResult, Verdict
 
 
 class RecordingError(InspectStationError):
@@ -392,8 +394,8 @@ class Recorder:
         current = inspections.current_verdicts(tx, lot, serial, inspection)
         if any(ch.id not in current for ch in spec.characteristic):
             return None
-        failed = [ch.id for ch in spec.characteristic if current[ch.id] != "pass"]
-        result = "reject" if failed else "accept"
+        failed = [ch.id for ch in spec.characteristic if current[ch.id] != Verdict.PASS]
+        result = PartResult.REJECT if failed else PartResult.ACCEPT
         previous = inspections.current_result(tx, inspection)
         if previous and previous.result == result and previous.failed == failed:
             return result
@@ -420,7 +422,7 @@ class Recorder:
         lot: str,
         serial: str,
         inspector: str,
-        result: str,
+        result: PartResult,
         failed: list[str],
         defect_code: str | None,
         note: str | None,
@@ -433,7 +435,7 @@ class Recorder:
                 "inspection": inspection,
                 "lot": lot,
                 "serial": serial,
-                "result": result,
+                "result": result.value,
                 "failed": failed,
                 "defect_code": defect_code,
                 "note": note,
@@ -471,8 +473,8 @@ class Recorder:
                     f"Part {serial} cannot be closed: characteristic(s) {', '.join(missing)} "
                     "not measured yet."
                 )
-            failed = [ch.id for ch in spec.characteristic if current[ch.id] != "pass"]
-            result = "reject" if failed else "accept"
+            failed = [ch.id for ch in spec.characteristic if current[ch.id] != Verdict.PASS]
+            result = PartResult.REJECT if failed else PartResult.ACCEPT
             if failed and not defect_code:
                 raise RecordingError(f"Part {serial} is rejected: give a defect code.")
             previous = inspections.current_result(tx, inspection)

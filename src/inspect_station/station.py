@@ -39,6 +39,7 @@ from inspect_station.spec.model import Characteristic
 from inspect_station.store import LocalStore, inspections
 from inspect_station.text import check_id
 from inspect_station.users import User, UserDirectory
+from inspect_station.vocabulary import PartResult
 
 
 class NotQualified(InspectStationError):
@@ -171,7 +172,7 @@ class StationService:
         latest: dict[str, dict[str, Any]] = {}
         for row in inspections.lot_results(self.store, lot):
             latest[row["serial"]] = row
-        rejects = [r for r in latest.values() if r["result"] == "reject"]
+        rejects = [r for r in latest.values() if r["result"] == PartResult.REJECT]
         open_serials = [
             serial
             for serial in inspections.inspected_serials(self.store, lot)
@@ -285,7 +286,7 @@ class StationService:
         return ManualSource(reason)
 
 
-_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+_NUMBERED = re.compile(r"^(.*?)([0-9]+)$")
 
 
 def following_serial(serials: list[str]) -> str:

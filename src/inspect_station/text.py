@@ -96,7 +96,7 @@ def check_text(
             raise TextError(what, "must not be empty")
         return ""
     if len(text) > max_length:
-        raise TextError(f"The {what} {quote(text, 20)} is longer than {max_length} characters.")
+        raise TextError(what, f"{quote(text, 20)} is longer than {max_length} characters")
     return text
 
 

@@ -126,11 +126,11 @@ def read_toml(path: Path | str) -> tuple[dict[str, Any], str]:
         raise TomlFileError(p, [f"{p}: nested too deeply"]) from None
     except ValueError:
         # tomllib's int() refuses integers of thousands of digits, without a position.
-        line = next(
+        long_line = next(
             (n for n, ln in enumerate(text.splitlines(), 1) if re.search(r"[0-9_]{100}", ln)),
             None,
         )
-        where = f"{p}:{line}" if line else str(p)
+        where = f"{p}:{long_line}" if long_line else str(p)
         raise TomlFileError(p, [f"{where}: a number has more than {MAX_DIGITS} digits"]) from None
     problems = [
         f"{p}:{line}: {_loc_text(loc)}: {reason}" if line else f"{p}: {_loc_text(loc)}: {reason}"

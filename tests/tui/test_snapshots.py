@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from uikit import all_connected, settle, sign_in, start_lot, type_text, wait_until
 
-from inspect_station.store import journal
+from inspect_station import clock
 
 SIZE = (80, 24)
 
@@ -13,7 +15,8 @@ SIZE = (80, 24)
 @pytest.fixture(autouse=True)
 def _fixed_record_time(monkeypatch):
     """Records shown on screen carry a fixed time, so the snapshots do not change."""
-    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-25T09:14:03.000000Z")
+    moment = dt.datetime(2026, 11, 25, 9, 14, 3, tzinfo=dt.UTC)
+    monkeypatch.setattr(clock, "utc_now", lambda: moment)
 
 
 def test_sign_in(station, snap_compare):

@@ -16,6 +16,7 @@ import datetime as dt
 from inspect_station.audit.checks import SECTIONS, Context, Gauge, SyncFacts
 from inspect_station.audit.model import AuditReport, Finding, Section
 from inspect_station.audit.render import RENDERERS, schema
+from inspect_station.clock import format_utc
 
 __all__ = [
     "RENDERERS",
@@ -34,7 +35,7 @@ def run_audit(ctx: Context, since: dt.date | None = None) -> AuditReport:
     """Every section of the report over ``ctx.source``."""
     report = AuditReport(
         source=f"{ctx.source.kind}: {ctx.source.description}",
-        generated_at=ctx.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        generated_at=format_utc(ctx.now),
         since=since.isoformat() if since else None,
         heads=dict(ctx.source.heads),
     )

@@ -135,7 +135,17 @@ def _register() -> None:
     """Import the command modules so they attach their commands to ``main``."""
     import importlib
 
-    for name in ("core", "gauges", "station", "sync", "export", "review", "fai", "audit"):
+    for name in (
+        "core",
+        "gauges",
+        "station",
+        "sync",
+        "export",
+        "review",
+        "fai",
+        "spc_report",
+        "audit",
+    ):
         try:
             importlib.import_module(f"inspect_station.cli.{name}")
         except ModuleNotFoundError as exc:

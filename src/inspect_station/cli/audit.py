@@ -14,6 +14,7 @@ from inspect_station.cli import Context as CliContext
 from inspect_station.cli import main, pass_context
 from inspect_station.cli.core import open_record
 from inspect_station.cli.params import Count
+from inspect_station.clock import utc_now
 from inspect_station.errors import InspectStationError
 from inspect_station.records import LocalSource, RecordSource
 from inspect_station.sync.central import CentralSource, open_central
@@ -67,7 +68,7 @@ def audit_command(
     """
     if db and central_url:
         raise click.UsageError("Give --db or --central, not both.")
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     config = ctx.config
     gauges = [Gauge(a.asset, a.calibration_due) for a in config.gauge]
     common = {

@@ -318,9 +318,9 @@ def verify(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--anchor") from None
     if central_url and db is None and not heads:
-        sys.exit(verify_central(central_url))
+        sys.exit(verify_central(central_url, echo=click.echo))
     with open_record(ctx, db) as store:
-        code = verify_record(store, central_url=central_url, anchors=heads)
+        code = verify_record(store, central_url=central_url, anchors=heads, echo=click.echo)
     if code:
         sys.exit(code)
 
@@ -360,9 +360,10 @@ def run_headless_demo(db: Path, station: str) -> None:
                 )
                 e = ack.evaluation
                 ch = spec.get(char)
+                name = ch.name if ch is not None else char
                 verdict = "PASS" if e.passed else "FAIL"
                 detail = f"{e.zone.value}" + (f", {e.limit} by {e.exceeds_by}" if e.limit else "")
-                click.echo(f"  {serial}  #{char:<2} {ch.name:<24} {raw:>10}  {verdict}  ({detail})")
+                click.echo(f"  {serial}  #{char:<2} {name:<24} {raw:>10}  {verdict}  ({detail})")
             click.echo(f"  {serial}  → part {ack.result}")
         report = store.verify()
     click.echo(f"{db}: {report.summary()}")

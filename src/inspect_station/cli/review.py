@@ -35,7 +35,7 @@ _DB = click.option(
 _CENTRAL = click.option(
     "--central", "central_url", metavar="URL", help="Read from this central store instead."
 )
-_AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_AGE = re.compile(r"^ *([0-9]{1,6}) *([mhdw]) *$")
 
 
 def parse_age(text: str | None) -> dt.timedelta | None:

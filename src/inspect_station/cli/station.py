@@ -12,6 +12,7 @@ import click
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.core import open_store, run_headless_demo, spec_skipped
 from inspect_station.cli.pins import read_pin
+from inspect_station.clock import wall_clock
 from inspect_station.station import StationService
 from inspect_station.store import LocalStore
 from inspect_station.users import (
@@ -169,7 +170,7 @@ def _pin_text(state: PinState | None) -> str:
     if state.state == "none":
         return "no PIN (cell)"
     if state.locked_until is not None:
-        return f"locked until {state.locked_until.astimezone().strftime('%H:%M')}"
+        return f"locked until {wall_clock(state.locked_until)}"
     if state.state == "legacy":
         return "PIN: legacy, set again"
     return "PIN set"

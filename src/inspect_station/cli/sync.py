@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import sys
 import threading
@@ -13,6 +12,8 @@ import click
 
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.core import open_store
+from inspect_station.cli.params import Count
+from inspect_station.clock import utc_now
 from inspect_station.errors import InspectStationError
 from inspect_station.sync import (
     DEFAULT_BATCH_SIZE,
@@ -81,7 +82,7 @@ def _summary_line(summary: ShipSummary) -> str:
 
 
 def _status_line(status: SyncStatus) -> str:
-    stamp = dt.datetime.now().strftime("%H:%M:%S")
+    stamp = utc_now().astimezone().strftime("%H:%M:%S")
     return f"{stamp} {status.state.value}: {status.summary()}"
 
 
@@ -122,14 +123,14 @@ def _watch(shipper: Shipper) -> None:
 @click.option("--watch", is_flag=True, help="Keep shipping new records until Ctrl-C.")
 @click.option(
     "--batch-size",
-    type=click.IntRange(1, 100_000),
+    type=Count(1, 100_000),
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
     help="Records per central transaction.",
 )
 @click.option(
     "--attempts",
-    type=click.IntRange(1, 1000),
+    type=Count(1, 1000),
     default=5,
     show_default=True,
     help="Tries while the central store is unreachable, with back-off (not with --watch).",

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from inspect_station.export.model import InspectionData, LotData
+from inspect_station.vocabulary import PartResult, Verdict
 
 
 def _e(value: Any) -> str:
@@ -74,7 +75,7 @@ def _value(row: dict[str, Any]) -> str:
 
 
 def _verdict(row: dict[str, Any]) -> str:
-    passed = row["verdict"] == "pass"
+    passed = row["verdict"] == Verdict.PASS
     word = '<span class="pass">PASS</span>' if passed else '<span class="fail">FAIL</span>'
     if row["zone"] == "guard-band":
         word += " (guard band)"
@@ -147,7 +148,7 @@ def _inspection_line(inspection: InspectionData) -> str:
     results = []
     for result in inspection.results:
         found = f"{_e(result['result'])} at {_e(result['closed_at'])}"
-        if result["result"] == "reject":
+        if result["result"] == PartResult.REJECT:
             found += f" (defect {_e(result['defect_code'])}: {_e(result['note'])})"
         results.append(found)
     text += "; result " + ("; then ".join(results) if results else "open (not closed)")

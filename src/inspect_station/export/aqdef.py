@@ -34,6 +34,7 @@ from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportError, ExportOptions, LotData
 from inspect_station.records import FIELD
 from inspect_station.spec.model import Characteristic, Kind
+from inspect_station.vocabulary import Verdict
 
 DEFAULT_ENCODING = "cp1252"
 """What Q-DAS' own files use."""
@@ -158,7 +159,7 @@ def write_dfq(data: LotData, out: HashingWriter, options: ExportOptions) -> None
                     f"which {data.spec.part_number} revision {data.spec.revision} does not have."
                 )
             if row[_KIND] == "attribute":
-                value = "0" if row[_VERDICT] == "pass" else "1"
+                value = "0" if row[_VERDICT] == Verdict.PASS else "1"
             else:
                 value = row[_IN_SPEC] if row[_IN_SPEC] is not None else row[_VALUE]
             ts = row[_AT]

@@ -23,10 +23,12 @@ from typing import Any
 
 from inspect_station import __version__
 from inspect_station.export.appendix import render_appendix
+from inspect_station.export.capability import capability_html, lot_capability
 from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportOptions, LotData
 from inspect_station.records import FIELD
 from inspect_station.spec.model import Kind
+from inspect_station.vocabulary import Verdict
 
 CERTIFICATE_TITLE = "Certificate of Conformance"
 """Title when the lot is accepted, verified and every reject is disposed."""
@@ -86,7 +88,7 @@ class _Stats:
 
     def add(self, value: str | None, verdict: str) -> None:
         self.count += 1
-        if verdict != "pass":
+        if verdict != Verdict.PASS:
             self.fails += 1
         if value is None:
             return
@@ -349,6 +351,7 @@ def render(data: LotData, manifest_name: str = "") -> str:
         spec_table=spec_table,
         lot_table=lot_table,
         characteristics_table=characteristics_table,
+        capability_table=capability_html(lot_capability(data)),
         rejects_table=rejects_table,
         signatures_table=signatures_table,
         verification_table=verification_table,

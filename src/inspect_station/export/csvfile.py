@@ -26,6 +26,7 @@ from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportOptions, InspectionData, LotData
 from inspect_station.records import FIELD, ROW_FIELDS, Capability
 from inspect_station.records.source import ROW_FLAG
+from inspect_station.vocabulary import PartResult
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("lot", "Lot id."),
@@ -159,8 +160,22 @@ class _Parts:
         chain = [self.chain.get(station, "NOT VERIFIED"), *self.heads.get(station, [None, None])]
         if current is None:
             after = [None, None, None, None, None, None, None, self.decision, *chain]
-        elif (current["result"], current["defect_code"], current["note"]) == ("accept", None, None):
-            after = ["accept", None, None, None, None, None, None, self.decision, *chain]
+        elif (current["result"], current["defect_code"], current["note"]) == (
+            PartResult.ACCEPT,
+            None,
+            None,
+        ):
+            after = [
+                PartResult.ACCEPT.value,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                self.decision,
+                *chain,
+            ]
         else:
             standing = self.data.standing(current["uuid"])
             disposition = standing.in_force

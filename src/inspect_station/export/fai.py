@@ -62,6 +62,7 @@ from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
 from inspect_station.store.first_articles import OF_PART, FirstArticle
+from inspect_station.vocabulary import PartResult, Verdict
 
 FORMATS: tuple[str, ...] = ("html", "csv", "xlsx")
 """Formats of the Form 3 export, by the name ``--format`` takes; the file extension is the same."""
@@ -303,7 +304,7 @@ class _Builder:
         out = []
         for inspection in self.inspections:
             current = inspection.current_result
-            if current is None or current["result"] != "reject":
+            if current is None or current["result"] != PartResult.REJECT:
                 continue
             failed = json.loads(current["failed"] or "[]")
             if char_id in failed:
@@ -377,7 +378,7 @@ class _Builder:
                 f"result from the inspection of {current['measured_at'][:10]}; the latest "
                 "inspection has no value for it"
             )
-        if current["verdict"] == "fail":
+        if current["verdict"] == Verdict.FAIL:
             if current["zone"] == "guard-band":
                 comments.insert(0, "in the guard band: conformance not proven (ISO 14253-1)")
             elif current["limit_broken"]:
@@ -669,9 +670,11 @@ def write_xlsx(form: Form3, out: HashingWriter) -> None:
     """Form 3 as an .xlsx workbook laid out as the form (one sheet, 'Form 3')."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = "Form 3"
     thin = Side(style="thin", color="999999")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -709,14 +712,14 @@ def write_xlsx(form: Form3, out: HashingWriter) -> None:
             sheet.cell(row=row, column=column).border = box
     widths = (8, 14, 13, 40, 22, 34, 16, 12, 30, 50)
     for column, width in enumerate(widths, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = width
+        sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.column_dimensions["A"].width = 22
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
+    sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     book.properties.creator = f"inspect-station {__version__}"
     book.properties.title = _xlsx_text(f"{TITLE}: {form.part_number} serial {form.serial}")
     buffer = io.BytesIO()

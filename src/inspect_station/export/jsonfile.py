@@ -15,8 +15,10 @@ from importlib.resources import files
 from typing import Any
 
 from inspect_station import __version__
+from inspect_station.export.capability import capability_json, lot_capability
 from inspect_station.export.formats import HashingWriter, register_format
 from inspect_station.export.model import ExportOptions, InspectionData, LotData
+from inspect_station.vocabulary import PartResult
 
 FORMAT = "inspect-station lot export"
 """Value of the document's ``format`` member."""
@@ -106,13 +108,13 @@ def _measurement(m: dict[str, Any], superseded_by: dict[str, str]) -> dict[str, 
 def _inspection(
     data: LotData, inspection: InspectionData, measurements: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    rejects = [r["uuid"] for r in inspection.results if r["result"] == "reject"]
+    rejects = [r["uuid"] for r in inspection.results if r["result"] == PartResult.REJECT]
     dispositions = [d.json() for uuid in rejects for d in data.dispositions.get(uuid, [])]
     resolutions = [r.json() for uuid in rejects for r in data.resolutions.get(uuid, [])]
     current = inspection.current_result
     status = (
         data.standing(current["uuid"]).status.value
-        if current is not None and current["result"] == "reject"
+        if current is not None and current["result"] == PartResult.REJECT
         else None
     )
     return {
@@ -172,6 +174,7 @@ def tail_json(data: LotData) -> dict[str, Any]:
     """Everything of the document after the parts."""
     rejects = data.rejects()
     return {
+        "capability": capability_json(lot_capability(data)),
         "summary": {
             "parts": len({i.serial for i in data.inspections}),
             "inspections": len(data.inspections),

@@ -16,13 +16,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from inspect_station import clock
 from inspect_station.errors import InspectStationError
 from inspect_station.records import ChainCheck, RecordSource
-from inspect_station.review.queries import load_dispositions, load_resolutions
-from inspect_station.review.views import DispositionInfo, Resolution, Standing
+from inspect_station.review.queries import (
+    DispositionInfo,
+    Resolution,
+    Standing,
+    load_dispositions,
+    load_resolutions,
+)
 from inspect_station.sampling import InspectionLevel, LotDecision, SamplingPlan, lot_decision
 from inspect_station.spec.model import PartSpec
-from inspect_station.store import LocalStore, journal, queries
+from inspect_station.store import LocalStore, queries
+from inspect_station.vocabulary import PartResult
 
 
 class ExportError(InspectStationError):
@@ -140,7 +147,7 @@ class LotData:
     """Measurement UUID -> UUID of the correction that superseded it."""
     verification: list[ChainCheck] | None
     """Chain verification per station, or None if not verified."""
-    generated_at: str = field(default_factory=journal.utc_now)
+    generated_at: str = field(default_factory=clock.utc_timestamp)
     """When the export was made (UTC)."""
     resolutions: dict[str, list[Resolution]] = field(default_factory=dict)
     """Reject result UUID -> the signed resolutions between its conflicting dispositions."""
@@ -190,7 +197,7 @@ class LotData:
 
     def rejects(self) -> list[tuple[InspectionData, dict[str, Any]]]:
         """Every inspection whose result in force is reject, with that result, by time."""
-        out = [(i, i.current_result) for i in self.inspections if i.result == "reject"]
+        out = [(i, i.current_result) for i in self.inspections if i.result == PartResult.REJECT]
         return sorted(((i, r) for i, r in out if r is not None), key=lambda p: p[1]["closed_at"])
 
     def standing(self, reject: str) -> Standing:
@@ -262,7 +269,9 @@ def load_lot(
         raise ExportError(f"Lot {lot} has no measurements yet; there is nothing to export.")
     spec, verified = _spec(source, spec_hash, lot)
     inspections = _inspections(source, lot)
-    reject_ids = [r["uuid"] for i in inspections for r in i.results if r["result"] == "reject"]
+    reject_ids = [
+        r["uuid"] for i in inspections for r in i.results if r["result"] == PartResult.REJECT
+    ]
     dispositions = load_dispositions(source, reject_ids, writer)
     resolutions = load_resolutions(source, reject_ids, writer)
     corrections = source.rows(queries.LOT_CORRECTIONS, [lot])
@@ -339,11 +348,11 @@ def _decision(
         )
         if i.result is not None
     ]
-    rejected = sum(1 for i in closed if i.result == "reject")
+    rejected = sum(1 for i in closed if i.result == PartResult.REJECT)
     if plan is None:
         return LotDecisionInfo(None, len(first), len(closed), rejected, 0, 0, "NO PLAN")
     sample = closed[: plan["sample_size"]]
-    bad = sum(1 for i in sample if i.result == "reject")
+    bad = sum(1 for i in sample if i.result == PartResult.REJECT)
     plan_obj = SamplingPlan(**{**plan, "level": InspectionLevel(plan["level"])})
     decision: LotDecision = lot_decision(plan_obj, len(sample), bad)
     return LotDecisionInfo(

@@ -65,6 +65,7 @@ from inspect_station.records import Capability
 from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.units import dimension
+from inspect_station.vocabulary import PartResult, Verdict
 
 QIF_NAMESPACE = "http://qifstandards.org/xsd/qif3"
 """Namespace of QIF 3.0."""
@@ -85,7 +86,7 @@ _SI_FACTORS: dict[str, str] = {
     "arcmin": "0.0002908882086657215961539486",
     "arcsec": "0.000004848136811095359935899141",
 }
-_STATUS = {"pass": "PASS", "fail": "FAIL"}
+_STATUS = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL"}
 _STATUS_ELEMENTS = {
     verdict: f"<CharacteristicStatusEnum>{enum}</CharacteristicStatusEnum>"
     for verdict, enum in _STATUS.items()
@@ -842,7 +843,7 @@ class _Writer:
             status = "<OtherInspectionStatus>OPEN</OtherInspectionStatus>"
         else:
             status = (
-                f"<InspectionStatusEnum>{'PASS' if result == 'accept' else 'FAIL'}"
+                f"<InspectionStatusEnum>{'PASS' if result == PartResult.ACCEPT else 'FAIL'}"
                 "</InspectionStatusEnum>"
             )
         found = self.statuses[(result, element)] = f"<{element}>{status}</{element}>"
@@ -989,7 +990,11 @@ class _Writer:
         """One MeasurementResults element: a part inspection and its measurements."""
         events, correction_ids, dispositions = self._events(inspection, rows)
         current = inspection.current_result
-        reject = current["uuid"] if current is not None and current["result"] == "reject" else None
+        reject = (
+            current["uuid"]
+            if current is not None and current["result"] == PartResult.REJECT
+            else None
+        )
         opened, inspector = inspection.opened_at, inspection.inspector
         closed = current["closed_at"] if current else None
         if _SPECIAL.search(f"{opened}{inspector}{closed}") is not None:
@@ -1104,7 +1109,7 @@ class _Writer:
         event = correction_ids.get(uuid) if correction_ids else None
         nonconformance = (
             f"<NonConformanceDesignator>{x(reject)}</NonConformanceDesignator>"
-            if reject is not None and verdict == "fail" and not superseded_by
+            if reject is not None and verdict == Verdict.FAIL and not superseded_by
             else ""
         )
         # One look for characters that need escaping; nearly every record has none (an absent

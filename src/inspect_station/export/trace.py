@@ -16,12 +16,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from inspect_station.clock import start_of_day_utc
 from inspect_station.errors import InspectStationError
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.records import RecordSource
 from inspect_station.review.queries import Standing, Status, load_dispositions, load_resolutions
 from inspect_station.store import calibrations, queries
 from inspect_station.store.calibrations import CalibrationEvent
+from inspect_station.vocabulary import PartResult
 
 
 class UnknownGauge(InspectStationError):
@@ -94,12 +96,12 @@ def trace_gauge(
     if since is None:
         rows = source.rows(queries.GAUGE_MEASUREMENTS, [asset])
     else:
-        start = f"{since.isoformat()}T00:00:00.000000Z"
+        start = start_of_day_utc(since)
         rows = source.rows(queries.GAUGE_MEASUREMENTS_SINCE, [asset, start])
     results: dict[str, dict[str, Any]] = {}
     for r in source.rows(queries.INSPECTION_RESULTS, values=[row["inspection"] for row in rows]):
         results[r["inspection"]] = r  # the last one is in force
-    rejects = [r["uuid"] for r in results.values() if r["result"] == "reject"]
+    rejects = [r["uuid"] for r in results.values() if r["result"] == PartResult.REJECT]
     dispositions = load_dispositions(source, rejects)
     resolutions = load_resolutions(source, rejects)
     out = []

@@ -17,11 +17,6 @@ from inspect_station.errors import InspectStationError
 from inspect_station.gauges.codec import Reading
 
 
-def utc_now() -> dt.datetime:
-    """The current time in UTC (timezone-aware)."""
-    return dt.datetime.now(dt.UTC)
-
-
 class ErrorKind(StrEnum):
     """What went wrong, for a UI to pick an icon or a wording."""
 

@@ -20,8 +20,9 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict
 
 import serial
 from serial.tools import list_ports
@@ -42,6 +43,48 @@ READ_SLICE = 0.05
 """Seconds a read blocks at most, so a reader notices stop requests and deadlines."""
 WRITE_TIMEOUT = 2.0
 """Seconds a write to a device path may block before the port counts as gone."""
+_PARITIES = {
+    "none": serial.PARITY_NONE,
+    "even": serial.PARITY_EVEN,
+    "odd": serial.PARITY_ODD,
+    "mark": serial.PARITY_MARK,
+    "space": serial.PARITY_SPACE,
+}
+_STOPBITS = {
+    Decimal("1"): serial.STOPBITS_ONE,
+    Decimal("1.5"): serial.STOPBITS_ONE_POINT_FIVE,
+    Decimal("2"): serial.STOPBITS_TWO,
+}
+
+
+class LineSettings(TypedDict):
+    """pyserial's keyword arguments for a port's line settings."""
+
+    baudrate: int
+    bytesize: int
+    parity: str
+    stopbits: float
+    rtscts: bool
+    dsrdtr: bool
+    xonxoff: bool
+
+
+def pyserial_settings(settings: SerialSettings) -> LineSettings:
+    """Keyword arguments for a pyserial port with a profile's line settings."""
+    return LineSettings(
+        baudrate=settings.baudrate,
+        bytesize=settings.bytesize,
+        parity=_PARITIES[settings.parity],
+        stopbits=_STOPBITS[settings.stopbits],
+        rtscts=settings.flow_control == "rts-cts",
+        dsrdtr=settings.flow_control == "dsr-dtr",
+        xonxoff=settings.flow_control == "xon-xoff",
+    )
+
+
+def comports() -> Sequence[PortInfoLike]:
+    """The serial ports the operating system lists now (pyserial's ``list_ports``)."""
+    return list_ports.comports()
 
 
 class PortInfoLike(Protocol):
@@ -302,7 +345,7 @@ def open_port(
     device = resolve_port(binding, ports or ())
     try:
         handle = serial.serial_for_url(
-            device, do_not_open=True, timeout=READ_SLICE, **settings.pyserial()
+            device, do_not_open=True, timeout=READ_SLICE, **pyserial_settings(settings)
         )
         if binding.kind == "path":
             # A stuck device must not hang the reader forever (URL handlers lack this setting).

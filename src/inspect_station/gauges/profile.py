@@ -16,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-import serial
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from inspect_station.gauges.codec import (
@@ -37,18 +36,8 @@ from inspect_station.units import normalize_unit
 
 FORMAT_VERSION = 1
 _PATTERN_GROUPS = {"value", "unit", "channel", "flag"}
-_PARITIES = {
-    "none": serial.PARITY_NONE,
-    "even": serial.PARITY_EVEN,
-    "odd": serial.PARITY_ODD,
-    "mark": serial.PARITY_MARK,
-    "space": serial.PARITY_SPACE,
-}
-_STOPBITS = {
-    Decimal("1"): serial.STOPBITS_ONE,
-    Decimal("1.5"): serial.STOPBITS_ONE_POINT_FIVE,
-    Decimal("2"): serial.STOPBITS_TWO,
-}
+# The stop bit counts a serial line can have (gauges/ports.py maps them to pyserial's constants).
+_STOPBITS = frozenset({Decimal("1"), Decimal("1.5"), Decimal("2")})
 
 Seconds = Annotated[Decimal, Field(ge=0, le=60)]
 
@@ -98,18 +87,6 @@ class SerialSettings(_Model):
         if isinstance(value, int | Decimal | str) and Decimal(str(value)) in _STOPBITS:
             return Decimal(str(value))
         raise ValueError("stopbits must be 1, 1.5 or 2")
-
-    def pyserial(self) -> dict[str, object]:
-        """Keyword arguments for a pyserial port with these settings."""
-        return {
-            "baudrate": self.baudrate,
-            "bytesize": self.bytesize,
-            "parity": _PARITIES[self.parity],
-            "stopbits": _STOPBITS[self.stopbits],
-            "rtscts": self.flow_control == "rts-cts",
-            "dsrdtr": self.flow_control == "dsr-dtr",
-            "xonxoff": self.flow_control == "xon-xoff",
-        }
 
     def describe(self) -> str:
         """Short text such as ``4800 7E2``."""

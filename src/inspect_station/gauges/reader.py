@@ -1,3 +1,4 @@
+# Over 500 lines: a reader thread's life (frames, polls, routes, reconnects) is one machine.
 """A reader thread per port: frames, polls, routes, refuses overdue gauges, survives unplugging.
 
 The reader owns its :class:`~inspect_station.gauges.ports.SerialPort`. It frames the byte stream
@@ -21,9 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from serial.tools import list_ports
-
 from inspect_station.backoff import Backoff
+from inspect_station.clock import utc_now
 from inspect_station.config import GaugeAsset
 from inspect_station.errors import CalibrationExpired, GaugeError, InspectStationError
 from inspect_station.gauges.codec import Frame, Framer, Notice, Reading, decode
@@ -46,9 +46,14 @@ from inspect_station.gauges.events import (
     GaugeEvent,
     ReadingEvent,
     TrafficEntry,
-    utc_now,
 )
-from inspect_station.gauges.ports import PortInfoLike, SerialPort, open_port, parse_binding
+from inspect_station.gauges.ports import (
+    PortInfoLike,
+    SerialPort,
+    comports,
+    open_port,
+    parse_binding,
+)
 from inspect_station.gauges.profile import GaugeProfile
 
 log = logging.getLogger(__name__)
@@ -89,7 +94,7 @@ class GaugeReader:
         warn_days: int = 14,
         today: Callable[[], dt.date] = dt.date.today,
         traffic_size: int = 500,
-        list_serial_ports: Callable[[], Sequence[PortInfoLike]] = list_ports.comports,
+        list_serial_ports: Callable[[], Sequence[PortInfoLike]] = comports,
     ) -> None:
         self.binding = parse_binding(port)
         self.profile = profile
@@ -416,9 +421,9 @@ class GaugeReader:
             self._pending = None
             timeout = self.profile.protocol.reply_timeout
             who = pending.asset or f"The gauge on {self.binding}"
-            error = GaugeTimeout(f"{who} did not answer within {timeout} s.")
+            silent = GaugeTimeout(f"{who} did not answer within {timeout} s.")
             self._note("note", b"", "no answer (timeout)")
-            self._error(ErrorKind.TIMEOUT, error, pending.asset)
+            self._error(ErrorKind.TIMEOUT, silent, pending.asset)
 
     def _send_next(self, port: SerialPort) -> None:
         with self._requests_lock:

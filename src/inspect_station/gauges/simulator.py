@@ -1,3 +1,4 @@
+# Over 500 lines: the pty and RFC 2217 links and the three simulators sharing them.
 """Simulated gauges that speak a profile's protocol on a pseudo-terminal (or over RFC 2217).
 
 The same code drives the demo station, ``inspect-station gauges simulate`` and the tests. A
@@ -217,7 +218,8 @@ class _Rfc2217Link(_Link):
 
     def _serve(self) -> None:
         while True:
-            ready, _, _ = select.select([self._server, self._wake_r], [], [])
+            waiting: list[socket.socket | int] = [self._server, self._wake_r]
+            ready, _, _ = select.select(waiting, [], [])
             if self._wake_r in ready:
                 return
             try:
@@ -228,10 +230,13 @@ class _Rfc2217Link(_Link):
             with self._lock:
                 self._conn = conn
                 writer = _SocketWriter(conn, self._send_lock)
-                self._manager = rfc2217.PortManager(self._lines, writer)
+                # typeshed's stub wants rfc2217.Serial for both; pyserial only uses what these
+                # provide (line levels and settings; write), as its own server examples do.
+                self._manager = rfc2217.PortManager(self._lines, writer)  # type: ignore[arg-type]
             try:
                 while True:
-                    ready, _, _ = select.select([conn, self._wake_r], [], [])
+                    watched: list[socket.socket | int] = [conn, self._wake_r]
+                    ready, _, _ = select.select(watched, [], [])
                     if self._wake_r in ready:
                         return
                     data = conn.recv(4096)

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspect_station.config import GaugeAsset
-from inspect_station.evaluate import Evaluation, Verdict, Zone
+from inspect_station.evaluate import Evaluation, Zone
 from inspect_station.gauges.events import ReadingEvent
 from inspect_station.recording import ManualSource, MeasurementAck, Source
 from inspect_station.spec.model import Characteristic, Kind
 from inspect_station.station import LotProgress
+from inspect_station.vocabulary import PartResult, Verdict
 
 # -- the part's values ---------------------------------------------------------------------------
 
@@ -281,4 +282,4 @@ class PartClosed:
     @property
     def accepted(self) -> bool:
         """Whether the part was accepted."""
-        return self.result == "accept"
+        return self.result == PartResult.ACCEPT

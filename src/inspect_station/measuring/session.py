@@ -6,7 +6,7 @@ from typing import Protocol
 
 from inspect_station.config import CalibrationStatus, GaugeAsset
 from inspect_station.errors import InspectStationError
-from inspect_station.evaluate import Verdict, split_value
+from inspect_station.evaluate import split_value
 from inspect_station.gauges.events import DisconnectedEvent, ErrorEvent, GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState
 from inspect_station.measuring.outcomes import (
@@ -32,6 +32,7 @@ from inspect_station.recording import GaugeSource, ManualSource, MeasurementAck,
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.station import LotProgress, StationService
 from inspect_station.users import User
+from inspect_station.vocabulary import Verdict
 
 
 class Gauges(Protocol):

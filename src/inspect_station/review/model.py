@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from inspect_station.clock import format_utc, parse_utc
 from inspect_station.config import StationConfig
 from inspect_station.errors import DispositionError, ReviewError
 from inspect_station.text import TextError, check_line
@@ -20,8 +21,6 @@ MEANING_RESOLUTION = "resolution of conflicting dispositions"
 """Meaning of the signature that decides which of conflicting dispositions stands."""
 MAX_REASON = 500
 """Longest reason (characters) a disposition may carry."""
-
-_TS = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class Status(StrEnum):
@@ -116,16 +115,6 @@ def one_line(text: str | None, what: str, *, required: bool) -> str | None:
         return check_line(text, what, max_length=MAX_REASON)
     except TextError as exc:
         raise DispositionError(exc.message) from None
-
-
-def format_utc(moment: dt.datetime) -> str:
-    """A moment as records write it: RFC 3339 UTC with microseconds and a Z."""
-    return moment.astimezone(dt.UTC).strftime(_TS)
-
-
-def parse_utc(text: str) -> dt.datetime:
-    """A record's UTC time as an aware datetime."""
-    return dt.datetime.strptime(text, _TS).replace(tzinfo=dt.UTC)
 
 
 __all__ = [

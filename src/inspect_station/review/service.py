@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from inspect_station.clock import utc_now
 from inspect_station.errors import DispositionError, ReviewError
 from inspect_station.records import LocalSource, RecordRef, RecordSource
 from inspect_station.review.conflicts import (
@@ -92,7 +93,7 @@ class Review:
         self.users = users or (UserDirectory(writer) if writer is not None else None)
         self.policy = policy or SignaturePolicy()
         self.warn_days = warn_days
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or utc_now
 
     def now(self) -> dt.datetime:
         """The current time (UTC), from the clock given at construction."""

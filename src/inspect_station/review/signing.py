@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from inspect_station.clock import wall_clock
 from inspect_station.errors import InspectStationError
 from inspect_station.records import RecordRef, RecordSource
 from inspect_station.store import journal
@@ -193,7 +194,7 @@ def authenticate_signer(
     except LockedOut as exc:
         raise NotPermitted(
             f"User {user.user_id} is locked after repeated wrong PINs until "
-            f"{exc.until.astimezone().strftime('%H:%M')}; nothing was signed."
+            f"{wall_clock(exc.until)}; nothing was signed."
         ) from None
     except WrongPinError as exc:
         raise WrongPin(

@@ -225,7 +225,7 @@ class SpcSettings(BaseModel):
     """1 for individuals + moving range (I-MR); 2..10 for X-bar/R."""
     baseline: Annotated[int, Field(ge=10, le=10_000)] = 25
     """Points (readings for I-MR, subgroups for X-bar/R) the limits need at least."""
-    rules: RuleSet = Field(default_factory=RuleSet)
+    rules: RuleSet = Field(default_factory=lambda: RuleSet.model_validate({}))
     """The Nelson rules in force."""
     cusum: CusumSettings | None = None
     """A tabular CUSUM as well, if given."""

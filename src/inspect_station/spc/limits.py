@@ -32,7 +32,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import rfc8785
 from pydantic import (
@@ -51,7 +51,7 @@ from inspect_station.spc.config import Chart, CusumSettings, EwmaSettings, RuleS
 from inspect_station.spc.constants import constants
 from inspect_station.spc.errors import BaselineError, LimitsError
 
-FORMAT = 1
+FORMAT: Final = 1
 """Format version of a limit version's body."""
 
 _LIMIT_FIELDS = (
@@ -64,7 +64,7 @@ _LIMIT_FIELDS = (
     "range_ucl",
     "range_lcl",
 )
-_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 

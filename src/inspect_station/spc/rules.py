@@ -209,7 +209,9 @@ class ZoneRules:
                 else:
                     self._trend_dir, self._trend_count = step, 2
                 if self._trend_count >= self._trend:
-                    self._fire(out, 3, self._trend, ", rising" if step > 0 else ", falling")
+                    self._fire(
+                        out, 3, self._trend, ", rising" if self._trend_dir > 0 else ", falling"
+                    )
                     self._trend_dir = self._trend_count = 0
             if r[4]:
                 if step is None or step == 0:

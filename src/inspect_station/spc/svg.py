@@ -80,8 +80,13 @@ def control_chart_svg(
     lower: Decimal | None = None,
     upper: Decimal | None = None,
     digits: int = 4,
+    limits_label: str | None = None,
 ) -> str:
-    """The SVG text of a two-panel control chart of ``points``."""
+    """The SVG text of a two-panel control chart of ``points``.
+
+    ``limits_label`` replaces the "limits vN hash" heading, in the alarm colour: for limits
+    that are not a locked version (derived by a report from its own readings, say).
+    """
     count = len(points)
     values = [float(p.value) for p in points]
     spreads = [float(p.spread) for p in points if p.spread is not None]
@@ -100,7 +105,12 @@ def control_chart_svg(
         "text.cl{fill:#2a7}text.axis{fill:#666;font-size:10px}</style>",
         f'<text x="{_LEFT}" y="20" style="font-weight:bold">{escape(title)}</text>',
     ]
-    if limits is None:
+    if limits_label is not None:
+        out.append(
+            f'<text class="note" x="{_RIGHT}" y="20" text-anchor="end">{escape(limits_label)}'
+            "</text>"
+        )
+    elif limits is None:
         out.append(
             f'<text class="note" x="{_RIGHT}" y="20" text-anchor="end">limits not locked</text>'
         )

@@ -1,3 +1,4 @@
+# Over 500 lines: a spec file's one schema (part, sampling plan, characteristics, limits).
 """Part specs: a part revision, its sampling plan and its characteristics with limits."""
 
 from __future__ import annotations

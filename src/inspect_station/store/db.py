@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from inspect_station import clock
 from inspect_station.errors import StoreError
 from inspect_station.store import journal
 from inspect_station.store.migrations import migrations
@@ -234,7 +235,7 @@ class LocalStore:
                     )
                     self.conn.execute(
                         "INSERT INTO meta (key, value) VALUES ('created_at', ?)",
-                        (journal.utc_now(),),
+                        (clock.utc_timestamp(),),
                     )
                 self.conn.execute("COMMIT")
             except BaseException:

@@ -14,13 +14,13 @@ JSON numbers. This module is pure: no I/O.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import uuid as uuidlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from inspect_station import clock
 from inspect_station.canonical import canonical_body as canonical_body
 from inspect_station.canonical import canonical_bytes as canonical_bytes
 from inspect_station.canonical import canonical_json as canonical_json
@@ -31,11 +31,6 @@ GENESIS = "0" * 64
 RECORD_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", "body")
 STORED_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", "hash", "body")
 """A record's fields in the order a journal row is read and shipped (``body`` as stored text)."""
-
-
-def utc_now() -> str:
-    """The current UTC time as an RFC 3339 string with microseconds and a Z."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def seal(
@@ -57,7 +52,7 @@ def seal(
         "seq": seq,
         "uuid": record_uuid or str(uuidlib.uuid4()),
         "kind": kind,
-        "ts": ts or utc_now(),
+        "ts": ts or clock.utc_timestamp(),
         "prev_hash": prev_hash,
         "body": body,
     }

@@ -1,3 +1,4 @@
+# Over 500 lines: the projection schema, declared once as data, with its derivation.
 """Query tables derived from journal records (pure: record in, rows out).
 
 The journal is the source of truth. Each projection row carries the ``seq`` of the record it came

@@ -279,12 +279,12 @@ def prepare_rows(station: str, rows: Iterable[Sequence[Any]]) -> PreparedBatch:
                 "altered after it was written.",
             )
         if kind in SHAPES:
-            problem = shape_problem(record)
-            if problem is not None:
+            shape = shape_problem(record)
+            if shape is not None:
                 raise _refuse(
                     Refusal.MALFORMED,
                     seq,
-                    f"Record seq {seq} of station {station} ({kind}) is malformed: {problem}, "
+                    f"Record seq {seq} of station {station} ({kind}) is malformed: {shape}, "
                     "so the central store cannot derive its query rows.",
                 )
         out.append((st, seq, uuid, fmt, kind, ts, link, actual, body_text))

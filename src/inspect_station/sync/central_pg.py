@@ -29,7 +29,6 @@ derive), ``ingest_conflicts`` names rejects now disposed twice, commit.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import re
 import secrets
 import threading
@@ -43,6 +42,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
+from inspect_station.clock import format_utc
 from inspect_station.store import journal
 from inspect_station.store.catalog import NOT_PLACEHOLDERS, ReadQuery, statements
 from inspect_station.sync.batch import JOURNAL_COLUMNS, PreparedBatch, decode_record
@@ -481,9 +481,12 @@ _AUTH_FAILURES = (
 )
 
 
-def _utc(moment: dt.datetime) -> str:
-    """A timestamptz as RFC 3339 UTC text, like the journal's times."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
+    """The single value of a statement that always returns one row (count, SHOW, ...)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise CentralUnavailable("The PostgreSQL server returned no row where one is certain.")
+    return row[0]
 
 
 def qmark_to_pyformat(query: str) -> str:
@@ -708,7 +711,7 @@ class PostgresCentral(CentralStore):
         derived = 0
         for table in CENTRAL_TABLES:
             ident = sql.Identifier(SCHEMA, table)
-            derived += conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()[0]
+            derived += _scalar(conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)))
             conn.execute(
                 sql.SQL("CREATE UNIQUE INDEX {} ON {} (station, seq)").format(
                     sql.Identifier(f"{table}_station_seq"), ident
@@ -730,12 +733,12 @@ class PostgresCentral(CentralStore):
                 ).format(sql.Identifier(f"{table}_derived_only"), ident, schema)
             )
         for table, indexes in QUERY_INDEXES.items():
-            for name, columns in indexes:
+            for name, index_columns in indexes:
                 conn.execute(
                     sql.SQL("CREATE INDEX {} ON {} ({})").format(
                         sql.Identifier(name),
                         sql.Identifier(SCHEMA, table),
-                        sql.SQL(", ").join(map(sql.Identifier, columns)),
+                        sql.SQL(", ").join(map(sql.Identifier, index_columns)),
                     )
                 )
         for view, (_table, select) in VIEWS.items():
@@ -768,7 +771,7 @@ class PostgresCentral(CentralStore):
             try:
                 with conn.transaction():
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-                    encoding = conn.execute("SHOW server_encoding").fetchone()[0]
+                    encoding = _scalar(conn.execute("SHOW server_encoding"))
                     if encoding.upper() not in ("UTF8", "UTF-8"):
                         raise CentralSchemaError(
                             f"The central database {self.url.display} uses encoding {encoding}; "
@@ -813,9 +816,9 @@ class PostgresCentral(CentralStore):
         with self._lock:
             conn = self._live()
             try:
-                exists = conn.execute(
-                    "SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.migrations",)
-                ).fetchone()[0]
+                exists = _scalar(
+                    conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{SCHEMA}.migrations",))
+                )
                 if not exists:
                     return []
                 rows = conn.execute(
@@ -905,7 +908,7 @@ class PostgresCentral(CentralStore):
                 )
             ]
         return [
-            AcknowledgedHead(r["station"], r["seq"], r["hash"], _utc(r["acknowledged_at"]))
+            AcknowledgedHead(r["station"], r["seq"], r["hash"], format_utc(r["acknowledged_at"]))
             for r in rows
         ]
 
@@ -1111,7 +1114,7 @@ class PostgresCentral(CentralStore):
         """Give a station role exactly what shipping needs, nothing more."""
         ident = sql.Identifier(role)
         schema = sql.Identifier(SCHEMA)
-        dbname = conn.execute("SELECT current_database()").fetchone()[0]
+        dbname = _scalar(conn.execute("SELECT current_database()"))
         conn.execute(
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(dbname), ident)
         )

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from sqlite_utils import Database, Migrations
 
+from inspect_station import clock
 from inspect_station.store import journal
 from inspect_station.store.catalog import ReadQuery, statements
 from inspect_station.store.migrations import append_only
@@ -234,7 +235,7 @@ def build_projections(db: Database) -> list[str]:
         "INSERT INTO projection_state (one, fingerprint, built_at) VALUES (1, ?, ?) "
         "ON CONFLICT (one) DO UPDATE SET fingerprint = excluded.fingerprint, "
         "built_at = excluded.built_at",
-        (wanted, journal.utc_now()),
+        (wanted, clock.utc_timestamp()),
     )
     return [f"projections derived from the journal ({derived:,} rows)"]
 

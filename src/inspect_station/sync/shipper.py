@@ -1,3 +1,4 @@
+# Over 500 lines: one shipping loop; batches, resume, back-off and status share its state.
 """The shipper: sends a station's journal to a central store in batches, offline-first.
 
 It ships the records with seq above the last acknowledged one, one central transaction per
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from inspect_station import clock
 from inspect_station.backoff import Backoff
 from inspect_station.store import LocalStore, journal
 from inspect_station.sync.batch import PreparedBatch, prepare_rows
@@ -124,18 +126,8 @@ class ShipSummary:
     """Rejects the central store now holds conflicting dispositions of (see ``IngestResult``)."""
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _parse_iso(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return clock.parse_utc(text) if text else None
 
 
 class Shipper:
@@ -400,8 +392,10 @@ class Shipper:
         self._acknowledge(c_seq, c_hash, rewind=c_seq < self._acked_seq)
 
     def _acknowledge(self, seq: int, hash_: str, rewind: bool = False) -> None:
-        moment = _now()
-        self.store.set_sync_acknowledged(self.url.identity, seq, hash_, _iso(moment), rewind=rewind)
+        moment = clock.utc_now()
+        self.store.set_sync_acknowledged(
+            self.url.identity, seq, hash_, clock.format_utc(moment), rewind=rewind
+        )
         if rewind or seq >= self._acked_seq:
             self._acked_seq, self._acked_hash = seq, hash_
         self._last_success = moment
@@ -415,7 +409,7 @@ class Shipper:
         self._refusal = exc.reason if isinstance(exc, IngestRefused) else None
         log.warning("shipping to %s failed: %s", self.url.display, message)
         try:
-            self.store.set_sync_error(self.url.identity, message, kind, _iso(_now()))
+            self.store.set_sync_error(self.url.identity, message, kind, clock.utc_timestamp())
         except Exception:  # the local store may be busy; the status still carries the error
             log.debug("could not record the sync error", exc_info=True)
         if exc.transient or not isinstance(exc, IngestRefused):

@@ -19,8 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import click
-
 from inspect_station.store import LocalStore
 from inspect_station.sync.central import (
     AcknowledgedHead,
@@ -74,7 +72,7 @@ def verify_central_store(
     return reports
 
 
-def verify_central(url: str, echo: Callable[[str], None] = click.echo) -> int:
+def verify_central(url: str, echo: Callable[[str], None] = print) -> int:
     """Verify a central store and print per-station counts; the exit code (1 if broken)."""
     with open_central(url, create=False) as central:
         echo(f"Central store {central.url.display}:")
@@ -275,7 +273,7 @@ def verify_record(
     *,
     central_url: str | None = None,
     anchors: Sequence[tuple[int, str]] = (),
-    echo: Callable[[str], None] = click.echo,
+    echo: Callable[[str], None] = print,
 ) -> int:
     """Verify a station's record: chain and projections, its sync state, printed heads, and
     (with ``central_url``) the central store's copy; print one line each; the exit code."""

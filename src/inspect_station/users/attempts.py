@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from inspect_station.clock import format_utc, parse_utc, wall_clock
 from inspect_station.store import LocalStore, credentials
 from inspect_station.users.model import SIGNING_IN, AuthError, LockedOut, User, WrongPinError
 from inspect_station.users.pins import check_pin
@@ -19,23 +20,6 @@ MAX_FAILURES = 5
 """Consecutive wrong PINs after which a user is locked out."""
 LOCKOUT = dt.timedelta(minutes=15)
 """How long a lock-out lasts (an administrator can lift it earlier by setting a new PIN)."""
-
-_TS = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-def format_utc(moment: dt.datetime) -> str:
-    """A moment as records write it: RFC 3339 UTC with microseconds and a Z."""
-    return moment.astimezone(dt.UTC).strftime(_TS)
-
-
-def parse_utc(text: str) -> dt.datetime:
-    """A record's UTC time as an aware datetime."""
-    return dt.datetime.strptime(text, _TS).replace(tzinfo=dt.UTC)
-
-
-def _clock_time(moment: dt.datetime) -> str:
-    """A moment as the local wall clock shows it (HH:MM)."""
-    return moment.astimezone().strftime("%H:%M")
 
 
 def check_attempt(
@@ -66,7 +50,7 @@ def check_attempt(
             tx.append("sign_in", attempt_body(user.user_id, False, "locked out", purpose))
             refusal = LockedOut(
                 f"User {user.user_id} is locked after {MAX_FAILURES} wrong PINs until "
-                f"{_clock_time(until)}; ask an administrator to set a new PIN.",
+                f"{wall_clock(until)}; ask an administrator to set a new PIN.",
                 user.user_id,
                 until,
             )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspect_station.clock import utc_now
 from inspect_station.spec.diff import Change, diff_specs
 from inspect_station.spec.model import PartSpec
 from inspect_station.store import LocalStore, Transaction, credentials, people
@@ -61,7 +62,7 @@ class UserDirectory:
         self, store: LocalStore, *, clock: Callable[[], dt.datetime] | None = None
     ) -> None:
         self.store = store
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or utc_now
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ def check_pin(pin: str, stored: str | None) -> bool:
 
 def validate_pin(pin: str) -> None:
     """A PIN is 6 to 12 digits (typed with gloves on a numeric pad) and not a trivial one."""
-    if not re.fullmatch(rf"\d{{{MIN_PIN},{MAX_PIN}}}", pin or ""):
+    if not re.fullmatch(rf"[0-9]{{{MIN_PIN},{MAX_PIN}}}", pin or ""):
         raise UserError(f"A PIN is {MIN_PIN} to {MAX_PIN} digits.")
     if trivial_pin(pin):
         raise UserError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical
@@ -22,12 +23,19 @@ from inspect_station.tui.screens.review import ReviewScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain, PlainTable, fit
 from inspect_station.users import User
 
+_FOLLOWING = {"search": "lot", "lot": "work-order", "work-order": "lot-size"}
+"""The field Enter moves to from each field of the job (from the lot size it starts the lot)."""
+
 
 class JobScreen(StationScreen):
     """Find a part, enter the lot, see the ISO 2859-1 plan; or resume an unfinished lot."""
 
     BINDINGS = [
         Binding("tab", "app.focus_next", "Next field"),
+        # Enter in a field is taken as the key arrives (a priority binding), not when the field
+        # gets round to it: keys typed ahead by a scanner or a quick typist then land in the
+        # field the Enter moved to, not in the one it left.
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
         Binding("f5", "focus_resume", "Resume a lot"),
         Binding("f3", "first_article", "First article"),
         Binding("f9", "review", "Rejects"),
@@ -120,14 +128,24 @@ class JobScreen(StationScreen):
             f"sample {plan.sample_size}, Ac {plan.accept} / Re {plan.reject}{hundred}"
         )
 
+    def action_next_field(self) -> None:
+        """Move on from the focused field at once; what the field's Enter decides comes after the
+        keys already typed into it (a part chosen from what was typed, the lot started)."""
+        field = self.focused
+        following = _FOLLOWING.get(field.id or "") if isinstance(field, Input) else None
+        if not isinstance(field, Input) or following is None:
+            raise SkipAction  # the last field, or not a field: its own Enter handles it
+        self.set_focus(self.query_one(f"#{following}", Input))
+        if field.id == "search":
+            field.post_message(Input.Submitted(field, field.value))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter moves through the fields; on the last one it starts the lot."""
         field = event.input.id
         if field == "search":
-            if not self._parts:
+            if not self._choose_searched():
+                self.set_focus(event.input)
                 return self.say("No released part matches.", error=True)
-            table = self.query_one("#parts", DataTable)
-            self._choose(self._parts[table.cursor_row if table.row_count else 0])
         elif field == "lot":
             self.set_focus(self.query_one("#work-order", Input))
         elif field == "work-order":
@@ -149,13 +167,26 @@ class JobScreen(StationScreen):
             self._begin(spec, progress.lot.lot, None, progress.lot.work_order)
         return None
 
+    def _choose_searched(self) -> bool:
+        """Choose the highlighted part of the search's list (the first when none is); False when
+        nothing matches."""
+        if not self._parts:
+            return False
+        table = self.query_one("#parts", DataTable)
+        self._choose(self._parts[table.cursor_row if table.row_count else 0])
+        return True
+
     def _choose(self, spec: PartSpec) -> None:
         self._chosen = spec
         self.say(f"{spec.part_number} rev {spec.revision} — {spec.description}")
-        self.set_focus(self.query_one("#lot", Input))
+        if self.focused is None or self.focused.id in ("search", "parts"):
+            # Not when keys typed ahead have already moved on to the lot's fields.
+            self.set_focus(self.query_one("#lot", Input))
         self._preview_plan()
 
     def _start(self) -> None:
+        if self._chosen is None and self.query_one("#search", Input).value.strip():
+            self._choose_searched()  # the part's Enter was typed ahead of the list's answer
         if self._chosen is None:
             self.set_focus(self.query_one("#search", Input))
             return self.say("Choose a part first.", error=True)

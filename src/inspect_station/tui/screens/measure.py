@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from inspect_station.errors import InspectStationError
-from inspect_station.evaluate import Verdict, Zone
+from inspect_station.evaluate import Zone
 from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.measuring import (
     Capture,
@@ -48,6 +48,7 @@ from inspect_station.tui.screens.dialogs import (
 )
 from inspect_station.tui.screens.lot import LotSummaryScreen
 from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
+from inspect_station.vocabulary import Verdict
 
 COLUMNS = [
     ("#", 3),

@@ -1,3 +1,4 @@
+# Over 500 lines: the review's list and detail screens and their two signing dialogs.
 """Supervisors: the rejects awaiting disposition, a reject's detail, signing a disposition."""
 
 from __future__ import annotations
@@ -432,7 +433,7 @@ class SignDialog(Dialog):
                 f"(hash {self.detail.signed_hash[:12]}…) to your name and the time."
             )
             yield Input(id="user", value=self._user_id, placeholder="your user id")
-            yield Input(id="pin", password=True, placeholder="your PIN", restrict=r"\d*")
+            yield Input(id="pin", password=True, placeholder="your PIN", restrict=r"[0-9]*")
             yield Plain("Enter on the PIN signs · Esc cancels", id="dialog-message")
 
     def on_mount(self) -> None:
@@ -520,7 +521,7 @@ class ResolveDialog(Dialog):
                 f"Signing means: {MEANING_RESOLUTION}. The others stay in the record, set aside."
             )
             yield Input(id="user", value=self._user_id, placeholder="your user id")
-            yield Input(id="pin", password=True, placeholder="your PIN", restrict=r"\d*")
+            yield Input(id="pin", password=True, placeholder="your PIN", restrict=r"[0-9]*")
             yield Static("Enter on the PIN signs · Esc cancels", id="dialog-message")
 
     def on_mount(self) -> None:

@@ -49,7 +49,7 @@ class SignInScreen(StationScreen):
                 yield Label("User or badge")
                 yield Input(id="user", placeholder="scan badge or type user id")
                 yield Label("PIN")
-                yield Input(id="pin", password=True, placeholder="PIN", restrict=r"\d*")
+                yield Input(id="pin", password=True, placeholder="PIN", restrict=r"[0-9]*")
             yield Plain(self._message, id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
         yield KeyBar()
