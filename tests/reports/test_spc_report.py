@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import tempfile
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reportkit import GRIDDLE, correct, griddle, record_values
 
+from inspect_station import clock
 from inspect_station.records import LocalSource
 from inspect_station.reports import spc as report_module
 from inspect_station.reports.spc import ReportScope, SpcReportError, spc_report
@@ -23,7 +25,7 @@ from inspect_station.reports.spc_model import schema
 from inspect_station.reports.spc_text import render_table
 from inspect_station.spc import SpcSettings, derive_limits
 from inspect_station.spec import PartSpec
-from inspect_station.store import LocalStore, journal
+from inspect_station.store import LocalStore
 
 HAND = ["50.010", "49.990", "50.020", "50.000", "49.980"]
 """Five readings whose figures are worked out by hand below."""
@@ -192,9 +194,9 @@ def test_locked_limit_versions_are_used_where_the_record_has_them(
 def test_since_and_characteristic_narrow_the_readings(
     store: LocalStore, grd: PartSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-01T08:00:00.000000Z")
+    monkeypatch.setattr(clock, "utc_now", lambda: dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC))
     record_values(store, grd, "L-1", "1", ["50.001", "50.002", "50.003"])
-    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-20T08:00:00.000000Z")
+    monkeypatch.setattr(clock, "utc_now", lambda: dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC))
     record_values(store, grd, "L-1", "1", HAND, first_serial=10)
     record_values(store, grd, "L-1", "2", ["0.010", "0.011"], first_serial=10)
     doc = _report(store, part_number="GRD-5", since="2026-11-10T00:00:00.000000Z")

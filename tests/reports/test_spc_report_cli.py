@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from reportkit import record_values, ship
 
+from inspect_station import clock
 from inspect_station.cli import main
 from inspect_station.records import LocalSource
 from inspect_station.reports.spc import ReportScope, spc_report
@@ -128,11 +130,10 @@ def test_the_central_report_covers_every_station_and_each_side_by_side(
 def test_since_takes_a_utc_date_or_a_time_with_its_zone(
     store: LocalStore, grd: PartSpec, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inspect_station.store import journal
 
-    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-10T07:30:00.000000Z")
+    monkeypatch.setattr(clock, "utc_now", lambda: dt.datetime(2026, 11, 10, 7, 30, tzinfo=dt.UTC))
     record_values(store, grd, "L-1", "1", A[:3])
-    monkeypatch.setattr(journal, "utc_now", lambda: "2026-11-10T08:30:00.000000Z")
+    monkeypatch.setattr(clock, "utc_now", lambda: dt.datetime(2026, 11, 10, 8, 30, tzinfo=dt.UTC))
     record_values(store, grd, "L-1", "1", A[3:], first_serial=10)
 
     def n(since: str) -> int:

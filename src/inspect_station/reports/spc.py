@@ -38,6 +38,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inspect_station import units
+from inspect_station.clock import utc_timestamp
 from inspect_station.records import RecordSource
 from inspect_station.reports.spc_model import (
     CharacteristicReport,
@@ -59,7 +60,7 @@ from inspect_station.spc import (
     limit_digits,
 )
 from inspect_station.spec.model import Kind, PartSpec
-from inspect_station.store import journal, queries, spc_reads
+from inspect_station.store import queries, spc_reads
 
 CHART_POINTS = 250
 """How many of the newest plotted points a report keeps for its chart."""
@@ -465,7 +466,7 @@ def spc_report(
         revision=spec.revision if spec is not None else "",
         description=spec.description if spec is not None else "",
         source=source,
-        generated_at=journal.utc_now(),
+        generated_at=utc_timestamp(),
         characteristics=chars,
         by_station=stations,
     )
