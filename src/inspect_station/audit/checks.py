@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspect_station.audit.model import Finding, Section
+from inspect_station.calibration import CalibrationResult
 from inspect_station.records import ChainCheck, RecordSource
 from inspect_station.review.queries import Standing, load_dispositions, load_resolutions
 from inspect_station.store import audit as q
@@ -113,7 +114,7 @@ def calibration_section(ctx: Context) -> Section:
         due[g.asset] = (g.due.isoformat(), "its due date in station.toml", ())
     for asset, history in by_asset.items():
         last = history[-1]
-        if last["result"] == "pass":
+        if last["result"] == CalibrationResult.PASS:
             due[asset] = (last["due"], "its last calibration record", _refs([last]))
         else:
             section.findings.append(
@@ -169,11 +170,11 @@ def calibration_section(ctx: Context) -> Section:
         used.setdefault(m["gauge_asset"], []).append(m)
     for asset, history in sorted(by_asset.items()):
         for index, event in enumerate(history):
-            if event["result"] != "fail":
+            if event["result"] != CalibrationResult.FAIL:
                 continue
-            good = [e for e in history[:index] if e["result"] == "pass"]
+            good = [e for e in history[:index] if e["result"] == CalibrationResult.PASS]
             start = good[-1]["calibrated_on"] if good else ""
-            later = [e for e in history[index + 1 :] if e["result"] == "pass"]
+            later = [e for e in history[index + 1 :] if e["result"] == CalibrationResult.PASS]
             end = later[0]["calibrated_on"] if later else None
             suspect = [
                 m
@@ -194,7 +195,7 @@ def calibration_section(ctx: Context) -> Section:
                     ctx.command("trace", "gauge", asset, *(["--since", start] if start else [])),
                 )
             )
-    failed = sum(1 for h in by_asset.values() if h[-1]["result"] != "pass")
+    failed = sum(1 for h in by_asset.values() if h[-1]["result"] != CalibrationResult.PASS)
     section.notes.append(
         f"{_plural(len(due) + failed, 'gauge')} checked against {ctx.today} "
         f"(due soon: within {ctx.warn_days} days); "
