@@ -1,104 +1,223 @@
-"""Measurements per second through the whole recording path vs a raw sqlite3 insert + commit.
+"""Measurements per second through the paths users take vs a raw one-row-per-commit insert.
 
-Whole path: evaluate + journal record (RFC 8785, SHA-256, chain) + projection row + one durable
-commit (WAL, synchronous=FULL) per measurement, through ``Recorder.measure``.
-Baseline: ``sqlite3`` insert of one row of the same size + commit, same pragmas, same disk.
-Both run interleaved in blocks in the same process so machine noise hits both alike.
+Paths measured, each against the same raw baseline:
 
-    python bench/bench_record.py [--count 2000] [--blocks 5] [--dir PATH]
+- ``record --stdin`` (the CLI, a real subprocess): once it has acknowledged a warm-up line,
+  ``--lines`` JSON lines written to its standard input as fast as it reads them, every
+  acknowledgement read back. Printed twice: sustained (from writing the first line to reading
+  the last acknowledgement) and end to end (from starting the process).
+- the CLI's recording call in-process, one measurement at a time: ``Recorder.measure`` with
+  ``auto_close`` (the part's result written with its last measurement), as ``record`` does for
+  a lone line;
+- the TUI's path in-process: four ``Recorder.measure`` calls and ``Recorder.close_inspection``
+  per part, as the station service does for the measure screen (five commits per part).
+
+Baseline: ``sqlite3`` insert of one row of the size a measurement stores, then commit, same
+pragmas (WAL, synchronous=FULL), same disk. Each block of every path runs interleaved with a
+block of the baseline in the same process so machine noise hits both alike.
+
+    python bench/bench_record.py [--count 1000] [--lines 2000] [--blocks 3] [--dir PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder
-from inspect_station.spec import SpecLibrary
+from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
+from inspect_station.users import UserDirectory
+
+CHARS = ["1", "2", "3", "4"]
+VALUES = {"1": "120.012", "2": "12.006", "3": "0.021", "4": "pass"}
+
+
+class Raw:
+    """The baseline: one row of a measurement's size inserted and committed durably."""
+
+    def __init__(self, path: Path, payload: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute(
+            "CREATE TABLE t (seq INTEGER PRIMARY KEY, uuid TEXT, hash TEXT, body TEXT)"
+        )
+        self.payload = payload
+        self.n = 0
+        self.time = 0.0
+
+    def block(self, count: int) -> None:
+        """Insert and commit ``count`` rows one by one; adds to the totals."""
+        start = time.perf_counter()
+        for _ in range(count):
+            self.n += 1
+            self.conn.execute("BEGIN")
+            self.conn.execute(
+                "INSERT INTO t (seq, uuid, hash, body) VALUES (?, ?, ?, ?)",
+                (self.n, f"{self.n:036d}", f"{self.n:064d}", self.payload),
+            )
+            self.conn.execute("COMMIT")
+        self.time += time.perf_counter() - start
+
+    @property
+    def rate(self) -> float:
+        """Rows per second so far."""
+        return self.n / self.time
+
+
+def cli_block(config: Path, db: Path, lot: str, lines: int, first_part: int) -> tuple[float, float]:
+    """Feed ``lines`` lines to ``record --stdin``; (sustained seconds, end-to-end seconds).
+
+    Sustained: from writing the first of the lines to reading the last acknowledgement, once
+    the process is ready (it has acknowledged one warm-up line). End to end: from starting
+    the process, the warm-up line included."""
+    command = [sys.executable, "-m", "inspect_station", "--config", str(config), "record"]
+    command += ["--stdin", "--spec", "BRK-1042", "--lot", lot, "--inspector", "cell"]
+    command += ["--db", str(db)]
+    payload = []
+    for i in range(lines):
+        char = CHARS[i % 4]
+        serial = f"C{first_part + i // 4}"
+        payload.append(
+            json.dumps({"serial": serial, "characteristic": char, "value": VALUES[char]})
+        )
+    data = ("\n".join(payload) + "\n").encode()
+    warm_up = json.dumps({"serial": f"W{first_part}", "characteristic": "1", "value": "120.0"})
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(warm_up.encode() + b"\n")
+    proc.stdin.flush()
+    if not proc.stdout.readline().startswith(b"{"):
+        raise SystemExit("record --stdin did not acknowledge the warm-up line")
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(data)
+        proc.stdin.close()
+
+    fed_at = time.perf_counter()
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    acks = sum(1 for _ in proc.stdout)
+    last_at = time.perf_counter()
+    proc.wait()
+    feeder.join()
+    if proc.returncode != 0 or acks != lines:
+        raise SystemExit(f"record --stdin failed: exit {proc.returncode}, {acks} acknowledgements")
+    return last_at - fed_at, last_at - start
 
 
 def main() -> None:
-    """Run the benchmark and print rates and their ratio."""
+    """Run the benchmark and print rates and their ratios to the baseline."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=1000, help="measurements per block")
-    parser.add_argument("--blocks", type=int, default=5, help="interleaved blocks per side")
+    parser.add_argument("--count", type=int, default=1000, help="measurements per in-process block")
+    parser.add_argument("--lines", type=int, default=2000, help="lines per record --stdin run")
+    parser.add_argument("--blocks", type=int, default=3, help="interleaved blocks per path")
     parser.add_argument("--dir", type=Path, default=None, help="where the files go")
     args = parser.parse_args()
 
     spec = SpecLibrary.load([shipped_specs_dir()]).get("BRK-1042@C")
     workdir = Path(tempfile.mkdtemp(prefix="bench-record-", dir=args.dir))
-    store = LocalStore(workdir / "station.db", "BENCH")
+    config = workdir / "station.toml"
+    config.write_text('station = "BENCH"\n')
+    db = workdir / "station.db"
+    store = LocalStore(db, "BENCH")
+    users = UserDirectory(store)
+    admin = users.bootstrap("bench-admin", "Bench Administrator", "864209")
+    users.add("cell", "Bench cell", "cell", None, by=admin, qualifications=["BRK-*"])
     recorder = Recorder(store)
-    recorder.open_lot("LOT-B", spec, "bench", lot_size=10_000)
+    recorder.open_lot("LOT-B", spec, "cell", lot_size=10_000)
 
     # Size the raw row like what one measurement stores: its journal row and projection row.
-    ack = recorder.measure(
-        spec=spec,
-        lot="LOT-B",
-        serial="P0",
-        inspector="bench",
-        characteristic="1",
-        value="120.012",
-        source=ManualSource("benchmark"),
-    )
+    ack = measure(recorder, spec, "P0", "1", auto_close=False)
     body_len = store.query("SELECT length(body) AS n FROM journal WHERE seq = ?", (ack.seq,))[0]
     row = store.query("SELECT * FROM measurements WHERE seq = ?", (ack.seq,))[0]
     row_len = sum(len(str(v)) for v in row.values() if v is not None)
-    payload = "x" * (body_len["n"] + row_len)
+    raw = Raw(workdir / "raw.db", "x" * (body_len["n"] + row_len))
 
-    raw = sqlite3.connect(workdir / "raw.db", isolation_level=None)
-    raw.execute("PRAGMA journal_mode = WAL")
-    raw.execute("PRAGMA synchronous = FULL")
-    raw.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, uuid TEXT, hash TEXT, body TEXT)")
-
-    chars = ["1", "2", "3", "4"]
-    values = {"1": "120.012", "2": "12.006", "3": "0.021", "4": "pass"}
-    whole_time = raw_time = 0.0
-    n_whole = n_raw = 0
+    cli_sustained = cli_total = 0.0
+    cli_n = 0
+    cli_path = tui_path = 0.0
+    cli_path_n = tui_path_n = 0
     part = 0
-    for _ in range(args.blocks):
+    raw_cli = Raw(workdir / "raw-cli.db", raw.payload)
+    for block in range(args.blocks):
+        sustained, total = cli_block(config, db, f"LOT-CLI-{block}", args.lines, part)
+        part += args.lines // 4 + 1
+        cli_sustained += sustained
+        cli_total += total
+        cli_n += args.lines
+        raw_cli.block(args.lines + 1)
+
         start = time.perf_counter()
         for i in range(args.count):
             if i % 4 == 0:
                 part += 1
-            char = chars[i % 4]
-            recorder.measure(
-                spec=spec,
-                lot="LOT-B",
-                serial=f"P{part}",
-                inspector="bench",
-                characteristic=char,
-                value=values[char],
-                source=ManualSource("benchmark"),
-            )
-        whole_time += time.perf_counter() - start
-        n_whole += args.count
+            measure(recorder, spec, f"P{part}", CHARS[i % 4], auto_close=True)
+        cli_path += time.perf_counter() - start
+        cli_path_n += args.count
+        raw.block(args.count)
 
         start = time.perf_counter()
-        for _ in range(args.count):
-            n_raw += 1
-            raw.execute("BEGIN")
-            raw.execute(
-                "INSERT INTO t (seq, uuid, hash, body) VALUES (?, ?, ?, ?)",
-                (n_raw, f"{n_raw:036d}", f"{n_raw:064d}", payload),
-            )
-            raw.execute("COMMIT")
-        raw_time += time.perf_counter() - start
+        for i in range(args.count):
+            if i % 4 == 0:
+                part += 1
+            measure(recorder, spec, f"P{part}", CHARS[i % 4], auto_close=False)
+            if i % 4 == 3:
+                recorder.close_inspection(
+                    spec=spec, lot="LOT-B", serial=f"P{part}", inspector="cell"
+                )
+        tui_path += time.perf_counter() - start
+        tui_path_n += args.count
+        raw.block(args.count)
 
-    assert store.verify().ok
-    whole_rate = n_whole / whole_time
-    raw_rate = n_raw / raw_time
-    print(f"stored per measurement  : {body_len['n']} + {row_len} bytes (journal + projection)")
-    print(f"whole recording path    : {whole_rate:8.0f} measurements/s ({n_whole} measurements)")
-    print(f"raw sqlite3 insert+commit: {raw_rate:8.0f} rows/s ({n_raw} rows)")
-    print(f"ratio (goal >= 0.5)     : {whole_rate / raw_rate:.2f}")
+    report = store.verify()
+    assert report.ok, report.summary()
     store.close()
-    raw.close()
+    print(f"stored per measurement      : {body_len['n']} + {row_len} bytes (journal + projection)")
+    print(f"raw sqlite3 insert+commit   : {raw.rate:8.0f} rows/s (in-process blocks)")
+    print(f"raw sqlite3 insert+commit   : {raw_cli.rate:8.0f} rows/s (beside the CLI runs)")
+    rate = cli_n / cli_sustained
+    print(
+        f"record --stdin, sustained   : {rate:8.0f} measurements/s = "
+        f"{rate / raw_cli.rate:.2f} x raw (goal >= 2)"
+    )
+    rate = (cli_n + args.blocks) / cli_total
+    print(
+        f"record --stdin, end to end  : {rate:8.0f} measurements/s = "
+        f"{rate / raw_cli.rate:.2f} x raw (process start included, {args.lines} lines a run)"
+    )
+    rate = cli_path_n / cli_path
+    print(f"measure(auto_close), 1 by 1 : {rate:8.0f} measurements/s = {rate / raw.rate:.2f} x raw")
+    rate = tui_path_n / tui_path
+    print(f"TUI: measure x4 + close_part: {rate:8.0f} measurements/s = {rate / raw.rate:.2f} x raw")
+    print(f"{report.summary()}")
+    raw.conn.close()
+    raw_cli.conn.close()
+
+
+def measure(recorder: Recorder, spec: PartSpec, serial: str, char: str, *, auto_close: bool):
+    """One measurement of the bench lot, recorded the way the CLI or the TUI records it."""
+    return recorder.measure(
+        spec=spec,
+        lot="LOT-B",
+        serial=serial,
+        inspector="cell",
+        characteristic=char,
+        value=VALUES[char],
+        source=ManualSource("benchmark"),
+        auto_close=auto_close,
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""SIGKILL a recording process at random moments: acknowledged means on disk, chain intact."""
+"""SIGKILL a recording process at random moments: acknowledged means on disk, chain intact.
+
+The cell writes bursts of lines, so ``record --stdin`` finds several waiting and records them
+with group commit (one transaction per group, each line acknowledged after its group's
+commit): the kill lands while groups are being written and acknowledged.
+"""
 
 from __future__ import annotations
 
@@ -21,16 +26,21 @@ RUNS = 20
 
 
 def _feed(proc: subprocess.Popen, run: int, stop: threading.Event) -> None:
-    """Write measurement lines as fast as the process takes them; complete parts of 4."""
+    """Write measurement lines as fast as the process takes them, complete parts of 4 in bursts
+    of 1 to 12 parts, so that the process finds groups of lines waiting."""
     values = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
+    rng = random.Random(run)
     part = 0
     try:
         while not stop.is_set():
-            part += 1
-            for char, value in values.items():
-                line = {"serial": f"R{run}-P{part}", "characteristic": char, "value": value}
-                proc.stdin.write(json.dumps(line) + "\n")
-                proc.stdin.flush()
+            burst = []
+            for _ in range(rng.randint(1, 12)):
+                part += 1
+                for char, value in values.items():
+                    line = {"serial": f"R{run}-P{part}", "characteristic": char, "value": value}
+                    burst.append(json.dumps(line) + "\n")
+            proc.stdin.write("".join(burst))
+            proc.stdin.flush()
     except (BrokenPipeError, OSError, ValueError):
         pass
 

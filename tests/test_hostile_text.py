@@ -16,7 +16,15 @@ from inspect_station.review.model import DispositionError, SignaturePolicy
 from inspect_station.review.service import Review
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
-from inspect_station.text import TextError, check_id, check_line, printable, safe_json, unsafe
+from inspect_station.text import (
+    _UNSAFE,
+    TextError,
+    check_id,
+    check_line,
+    printable,
+    safe_json,
+    unsafe,
+)
 from inspect_station.users import UserError
 
 HOSTILE = {
@@ -154,3 +162,10 @@ def test_safe_json_is_the_same_json_without_a_terminal_control(value):
     text = safe_json(value)
     assert not any(unsafe(c) for c in text)
     assert json.loads(text) == value
+
+
+def test_the_one_scan_for_unsafe_characters_agrees_with_unsafe_on_every_code_point():
+    for code in range(0x110000):
+        char = chr(code)
+        assert (_UNSAFE.search(char) is not None) is unsafe(char), hex(code)
+    assert safe_json({"a": "x\u202ey"}) == '{"a": "x\\u202ey"}'

@@ -3,6 +3,7 @@ on, nothing recorded that was not meant, and the record verifies afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -151,6 +152,33 @@ def test_hostile_arguments_are_one_sentence_exit_2_and_nothing_recorded(
 
 def test_acks_that_cannot_be_written_stop_the_stream_with_a_sentence(db_path: Path):
     before = head(db_path)
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "inspect_station", *RECORD, "--stdin", "--db", str(db_path)],
+            stdin=subprocess.PIPE,
+            stdout=full,
+            stderr=subprocess.PIPE,
+        )
+        # One line; the process stops at its acknowledgement, with the pipe still open.
+        proc.stdin.write(good("S0") + b"\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=60) == 2
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write(b"\n".join(good(f"S{n}") for n in (1, 2)) + b"\n")
+            proc.stdin.close()
+        stderr = proc.stderr.read().decode()
+        proc.stderr.close()
+    assert stderr.strip().splitlines() == [
+        "Error: Standard output cannot take the output: No space left on device."
+    ]
+    # spec, lot, part and the one measurement it could not acknowledge; no further line read
+    assert verified(db_path) == before + 4
+
+
+def test_lines_waiting_together_are_recorded_in_one_group(db_path: Path):
+    """Group commit: lines sent at once are recorded and acknowledged together; whatever
+    stopped the acknowledgements stops the stream after that group, never in the middle."""
+    before = head(db_path)
     lines = b"\n".join(good(f"S{n}") for n in range(3)) + b"\n"
     with open("/dev/full", "wb") as full:
         result = subprocess.run(
@@ -161,12 +189,9 @@ def test_acks_that_cannot_be_written_stop_the_stream_with_a_sentence(db_path: Pa
             timeout=60,
         )
     assert result.returncode == 2
-    stderr = result.stderr.decode()
-    assert stderr.strip().splitlines() == [
-        "Error: Standard output cannot take the output: No space left on device."
-    ]
-    # spec, lot, part and the one measurement it could not acknowledge; no further line read
-    assert verified(db_path) == before + 4
+    # The lines the process had read when the first acknowledgement failed were committed
+    # together (a prefix of the stream: one, two or all three parts), nothing half-written.
+    assert verified(db_path) - before in (4, 6, 8)
 
 
 def test_a_line_just_under_the_limit_is_read_and_one_over_is_refused():

@@ -8,7 +8,13 @@ import json
 import pytest
 
 from inspect_station.config import GaugeAsset
-from inspect_station.errors import CalibrationExpired, ImplausibleReading, ReadingError
+from inspect_station.errors import (
+    CalibrationExpired,
+    ImplausibleReading,
+    ReadingError,
+    UnknownCharacteristic,
+)
+from inspect_station.numbers import NumberError
 from inspect_station.recording import GaugeSource, ManualSource, Recorder, RecordingError
 from inspect_station.spec import PartSpec
 from inspect_station.text import TextError
@@ -98,13 +104,14 @@ def test_manual_entry_needs_a_reason(recorder: Recorder, bracket: PartSpec):
 
 
 def test_bad_input_writes_nothing(recorder: Recorder, bracket: PartSpec, store):
-    for char, value, error in [
-        ("1", "abc", ReadingError),
-        ("1", "150", ImplausibleReading),
-        ("9", "1", Exception),
+    for char, value, error, sentence in [
+        ("1", "abc", NumberError, "'abc' is not a number"),
+        ("1", "150", ImplausibleReading, "150"),
+        ("9", "1", UnknownCharacteristic, "has no characteristic '9'"),
     ]:
-        with pytest.raises(error):
+        with pytest.raises(error, match=sentence) as caught:
             measure(recorder, bracket, char, value)
+        assert type(caught.value) is error
     assert store.head()[0] == 0
 
 

@@ -39,6 +39,11 @@ def default_db_path() -> Path:
     return data_dir() / "station.db"
 
 
+def verify_state_path() -> Path:
+    """Path of the file of verified checkpoints (where each record was last verified)."""
+    return data_dir() / "verify-state.db"
+
+
 def default_central_path() -> Path:
     """Path of the embedded central store (a SQLite file) when none is configured."""
     return data_dir() / "central.db"

@@ -1,9 +1,11 @@
-# Over 500 lines: the one write path: every record a station writes follows the same rules.
+# Over 500 lines: the one durable write path (lots, measurements, group commit, results).
 """Recording inspections: the one path from a reading to a durable, chained record.
 
 Evaluation happens before the write transaction, so a bad reading (not a number, implausible,
 from an overdue gauge) is refused with nothing written. Each call commits one transaction and
 returns only after the commit, so an acknowledgement always means the record is on disk.
+``measure_many`` is the group commit: several waiting measurements in one transaction (one
+fsync), each acknowledged only after it, a refused one rolled back alone to its savepoint.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +129,49 @@ def plan_record(plan: SamplingPlan) -> dict[str, Any]:
     out = dataclasses.asdict(plan)
     out["level"] = plan.level.value
     return out
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measurement to record: what ``Recorder.measure`` takes, as one value."""
+
+    spec: PartSpec
+    """The spec revision measured against."""
+    lot: str
+    """Lot id."""
+    serial: str
+    """Part serial."""
+    inspector: str
+    """User id of who (or which cell) measured."""
+    characteristic: str
+    """Characteristic id (balloon number)."""
+    value: str
+    """The reading as text (the station's number grammar), or pass/fail for an attribute."""
+    source: Source
+    """The gauge that sent it, or why it was typed."""
+    unit: str | None = None
+    """Unit of the value, if not the gauge's or the spec's."""
+    reason: str | None = None
+    """Reason of a correction (needed when the characteristic is already measured)."""
+    auto_close: bool = False
+    """Write the part's result as soon as every characteristic has a current measurement."""
+    lot_size: int | None = None
+    """Lot size, when the lot is opened by this measurement."""
+    work_order: str | None = None
+    """Work order, when the lot is opened by this measurement."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A measurement checked and evaluated, ready to be appended."""
+
+    request: Measurement
+    lot: str
+    serial: str
+    inspector: str
+    reason: str | None
+    ch: Characteristic
+    evaluation: Evaluation
 
 
 class Recorder:
@@ -279,50 +325,112 @@ class Recorder:
         the new record supersedes the old one and carries the reason. With ``auto_close``, the
         part's result is written as soon as every characteristic has a current measurement.
         """
-        lot = _clean_id(lot, "lot")
-        serial = _clean_id(serial, "serial")
-        inspector = _clean_id(inspector, "inspector")
+        request = Measurement(
+            spec=spec,
+            lot=lot,
+            serial=serial,
+            inspector=inspector,
+            characteristic=characteristic,
+            value=value,
+            unit=unit,
+            source=source,
+            reason=reason,
+            auto_close=auto_close,
+            lot_size=lot_size,
+            work_order=work_order,
+        )
+        prepared = self._prepare(request)
+        with self.store.transaction() as tx:
+            return self._write(tx, prepared)
+
+    def measure_many(
+        self, requests: Sequence[Measurement]
+    ) -> list[MeasurementAck | InspectStationError]:
+        """Record several measurements in one durable commit (group commit), in order.
+
+        Each outcome is the acknowledgement of a measurement or the error that refused it: a
+        refused measurement is rolled back alone (to its savepoint) and the others are still
+        recorded, in order, each seeing the ones before it (a correction of a value earlier
+        in the group needs its reason, as it would one by one). Returns only after the one
+        commit, so every acknowledgement means on disk. An unexpected error (the disk, a
+        defect) rolls back the whole group and is raised: nothing of it is acknowledged.
+        """
+        outcomes: list[MeasurementAck | InspectStationError | None] = []
+        prepared: list[_Prepared | None] = []
+        for request in requests:
+            try:
+                prepared.append(self._prepare(request))
+                outcomes.append(None)
+            except InspectStationError as exc:
+                prepared.append(None)
+                outcomes.append(exc)
+        if any(p is not None for p in prepared):
+            with self.store.transaction() as tx:
+                for index, item in enumerate(prepared):
+                    if item is None:
+                        continue
+                    try:
+                        with tx.savepoint():
+                            outcomes[index] = self._write(tx, item)
+                    except InspectStationError as exc:
+                        outcomes[index] = exc
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _prepare(self, request: Measurement) -> _Prepared:
+        """Check a measurement's text and evaluate it, before any transaction is opened."""
+        lot = _clean_id(request.lot, "lot")
+        serial = _clean_id(request.serial, "serial")
+        inspector = _clean_id(request.inspector, "inspector")
+        reason = request.reason
         if reason is not None:
             reason = check_line(reason, "reason of the correction", required=False) or None
-        ch, evaluation = self.evaluate(spec, characteristic, value, unit, source)
-        with self.store.transaction() as tx:
-            self._ensure_lot(tx, lot, spec, inspector, lot_size, work_order)
-            inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
-                tx, lot, serial, spec, inspector
-            )
-            previous = inspections.current_measurement(tx, lot, serial, ch.id, inspection)
-            supersedes = None
-            if previous:
-                if not reason:
-                    raise RecordingError(
-                        f"Characteristic {ch.id} of part {serial} was already measured "
-                        f"(seq {previous.seq}); give a reason to record a correction."
-                    )
-                supersedes = previous.uuid
-            body: dict[str, Any] = {
-                **spec.identity(),
-                "inspection": inspection,
-                "lot": lot,
-                "serial": serial,
-                "characteristic": ch.id,
-                "characteristic_name": ch.name,
-                "kind": ch.kind.value,
-                "class": ch.class_.value,
-                **evaluation.record(),
-                "inspector": inspector,
-                "source": "gauge" if isinstance(source, GaugeSource) else "manual",
-                "manual_reason": (
-                    source.reason.strip(" ") if isinstance(source, ManualSource) else None
-                ),
-                "gauge": source.asset.trace() if isinstance(source, GaugeSource) else None,
-                "raw": raw_text(source.raw) if isinstance(source, GaugeSource) else None,
-                "supersedes": supersedes,
-                "reason": reason if supersedes else None,
-            }
-            record = tx.append("measurement", body)
-            result = None
-            if auto_close:
-                result = self._close_if_complete(tx, spec, inspection, lot, serial, inspector)
+        ch, evaluation = self.evaluate(
+            request.spec, request.characteristic, request.value, request.unit, request.source
+        )
+        return _Prepared(request, lot, serial, inspector, reason, ch, evaluation)
+
+    def _write(self, tx: Transaction, item: _Prepared) -> MeasurementAck:
+        """Append a prepared measurement (and the part's result with ``auto_close``)."""
+        request, lot, serial, inspector = item.request, item.lot, item.serial, item.inspector
+        spec, source, ch, evaluation = request.spec, request.source, item.ch, item.evaluation
+        reason = item.reason
+        self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
+        inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
+            tx, lot, serial, spec, inspector
+        )
+        previous = inspections.current_measurement(tx, lot, serial, ch.id, inspection)
+        supersedes = None
+        if previous:
+            if not reason:
+                raise RecordingError(
+                    f"Characteristic {ch.id} of part {serial} was already measured "
+                    f"(seq {previous.seq}); give a reason to record a correction."
+                )
+            supersedes = previous.uuid
+        body: dict[str, Any] = {
+            **spec.identity(),
+            "inspection": inspection,
+            "lot": lot,
+            "serial": serial,
+            "characteristic": ch.id,
+            "characteristic_name": ch.name,
+            "kind": ch.kind.value,
+            "class": ch.class_.value,
+            **evaluation.record(),
+            "inspector": inspector,
+            "source": "gauge" if isinstance(source, GaugeSource) else "manual",
+            "manual_reason": (
+                source.reason.strip(" ") if isinstance(source, ManualSource) else None
+            ),
+            "gauge": source.asset.trace() if isinstance(source, GaugeSource) else None,
+            "raw": raw_text(source.raw) if isinstance(source, GaugeSource) else None,
+            "supersedes": supersedes,
+            "reason": reason if supersedes else None,
+        }
+        record = tx.append("measurement", body)
+        result = None
+        if request.auto_close:
+            result = self._close_if_complete(tx, spec, inspection, lot, serial, inspector)
         return MeasurementAck(
             record["uuid"],
             record["seq"],

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 from gaugekit import SHIPPED_NAMES, shipped
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from inspect_station.gauges import DeviceError, FrameError, Framer, Notice, Reading, decode
@@ -27,25 +28,100 @@ def _digits(value: str) -> str:
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
 @FUZZ
 @given(data=st.binary(max_size=64))
-def test_random_bytes_never_crash_and_any_number_is_in_the_frame(name, data):
+def test_random_bytes_never_crash_a_codec(name, data):
     profile = PROFILES[name]
     result = decode(data + profile.terminator, profile.codec)
     assert isinstance(result, Reading | DeviceError | FrameError | Notice)
-    if isinstance(result, Reading):
-        # A number may only come from digits the frame really contains, in order.
-        assert _NUMBER.match(result.value)
-        frame_digits = re.sub(rb"[^0-9]", b"", data).decode()
-        assert _digits(result.value) in frame_digits.lstrip("0") or _digits(result.value) == "0"
+
+
+def _valid_frame(profile, value_index: int, channel_index: int) -> bytes:
+    """A frame the profile's own encoder makes for one of its simulated values (no terminator)."""
+    value = profile.simulate.values[value_index % len(profile.simulate.values)]
+    channel = profile.simulate.channels[channel_index % len(profile.simulate.channels)]
+    frame = profile.encode(value, channel=channel)
+    return frame[: -len(profile.terminator)]
+
+
+# One edit of a frame: (position, bytes deleted there, bytes inserted there).
+_EDITS = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 2), st.binary(max_size=2)), max_size=3
+)
+
+
+def _edited(body: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    out = bytearray(body)
+    for where, cut, insert in edits:
+        where = where % (len(out) + 1)
+        out[where : where + cut] = insert
+    return bytes(out)
 
 
 @pytest.mark.parametrize("name", SHIPPED_NAMES)
-@FUZZ
-@given(data=st.binary(max_size=40), foreign=st.sampled_from(_FOREIGN), where=st.integers(0, 40))
-def test_a_frame_with_a_foreign_byte_is_never_a_reading(name, data, foreign, where):
+def test_a_number_decoded_from_an_edited_frame_comes_from_its_digits(name):
     profile = PROFILES[name]
-    where = min(where, len(data))
-    frame = data[:where] + bytes([foreign]) + data[where:] + profile.terminator
-    assert not isinstance(decode(frame, profile.codec), Reading)
+
+    seen: Counter[str] = Counter()
+
+    @FUZZ
+    @given(st.integers(0, 10), st.integers(0, 10), _EDITS)
+    def check(value_index, channel_index, edits):
+        body = _edited(_valid_frame(profile, value_index, channel_index), edits)
+        result = decode(body + profile.terminator, profile.codec)
+        assert isinstance(result, Reading | DeviceError | FrameError | Notice)
+        if not isinstance(result, Reading):
+            _note(seen, "edited frame refused")
+            return
+        _note(seen, "edited frame still a reading: digits checked")
+        # A number may only come from digits the frame really contains, in order.
+        assert _NUMBER.match(result.value)
+        frame_digits = re.sub(rb"[^0-9]", b"", body).decode()
+        assert _digits(result.value) in frame_digits.lstrip("0") or _digits(result.value) == "0"
+
+    check()
+
+    total = sum(seen.values())
+    # Both branches are exercised in a good share of the examples, not in a handful.
+    assert seen["edited frame still a reading: digits checked"] >= total // 5, seen
+    assert seen["edited frame refused"] >= total // 10, seen
+
+
+@pytest.mark.parametrize("name", SHIPPED_NAMES)
+def test_a_frame_with_a_foreign_byte_is_never_a_reading(name):
+    profile = PROFILES[name]
+
+    seen: Counter[str] = Counter()
+
+    @FUZZ
+    @given(
+        st.integers(0, 10),
+        st.integers(0, 10),
+        st.sampled_from(_FOREIGN),
+        st.integers(0, 40),
+        st.booleans(),
+    )
+    def check(value_index, channel_index, foreign, where, replace):
+        body = _valid_frame(profile, value_index, channel_index)
+        # The frame without the foreign byte is a reading: only that byte can refuse it.
+        assert isinstance(decode(body + profile.terminator, profile.codec), Reading)
+        where = where % (len(body) + 1 - replace)
+        frame = body[:where] + bytes([foreign]) + body[where + replace :]
+        _note(seen, "foreign byte replaces a frame byte" if replace else "foreign byte added")
+        if where in (0, len(body)):
+            _note(seen, "foreign byte at an end of the frame")
+        assert not isinstance(decode(frame + profile.terminator, profile.codec), Reading)
+
+    check()
+
+    total = seen["foreign byte replaces a frame byte"] + seen["foreign byte added"]
+    assert seen["foreign byte replaces a frame byte"] >= total // 4, seen
+    assert seen["foreign byte added"] >= total // 4, seen
+    assert seen["foreign byte at an end of the frame"] <= total // 2, seen
+
+
+def _note(seen: Counter[str], label: str) -> None:
+    """Count a branch, and report it to hypothesis (``--hypothesis-show-statistics``)."""
+    event(label)
+    seen[label] += 1
 
 
 @pytest.mark.parametrize("name", SHIPPED_NAMES)

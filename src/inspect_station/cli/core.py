@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
 
 import click
 
 from inspect_station.cli import Context, emit, main, pass_context
+from inspect_station.cli.linebatch import LineBatches
 from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
 from inspect_station.evaluate import split_value
 from inspect_station.first_article import declare_first_article
 from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
-from inspect_station.recording import GaugeSource, ManualSource, Recorder, Source
+from inspect_station.recording import (
+    GaugeSource,
+    ManualSource,
+    Measurement,
+    MeasurementAck,
+    Recorder,
+    Source,
+)
 from inspect_station.sampling import MAX_LOT_SIZE
 from inspect_station.spec import SpecFileError, SpecLibrary, load_spec
 from inspect_station.spec.loader import spec_files
@@ -111,23 +118,6 @@ def _source(ctx: Context, gauge: str | None, raw: bytes | None, reason: str | No
     return ManualSource(reason or "entered through the record command")
 
 
-def stdin_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes) of each line; None for a line longer than MAX_LINE_BYTES, which is
-    read past without ever holding more than that in memory."""
-    number = 0
-    while True:
-        line = stream.readline(MAX_LINE_BYTES + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_LINE_BYTES:
-            while line and not line.endswith(b"\n"):
-                line = stream.readline(MAX_LINE_BYTES)
-            yield number, None
-            continue
-        yield number, line
-
-
 @main.command()
 @click.option("--spec", "spec_ref", required=True, help="PART or PART@REV (a released revision).")
 @click.option("--lot", required=True, help="Lot id.")
@@ -220,67 +210,94 @@ def record(
                 err=True,
             )
 
-        def one(item: StdinItem, where: str) -> None:
-            nonlocal failures
-            try:
-                part = item.serial or serial
-                if not part:
-                    raise click.UsageError("no serial (give --serial or a serial per line)")
-                text, unit = split_value(item.value)
-                ack = recorder.measure(
-                    spec=spec,
-                    lot=item.lot or lot,
-                    serial=part,
-                    inspector=inspector,
-                    characteristic=item.characteristic,
-                    value=text,
-                    unit=item.unit or unit,
-                    source=_source(
-                        ctx,
-                        item.gauge or gauge,
-                        item.raw,
-                        item.manual_reason or manual_reason,
-                    ),
-                    reason=item.reason or reason,
-                    auto_close=True,
-                    lot_size=lot_size,
-                    work_order=work_order,
-                )
-            except (InspectStationError, click.UsageError) as exc:
-                failures += 1
-                message = exc.message if isinstance(exc, InspectStationError) else str(exc)
-                click.echo(f"Error: {where}: {printable(message).rstrip('.')}.", err=True)
-                return
-            # Committed: if the acknowledgement cannot be delivered the stream stops here,
-            # so a cell never goes on sending after a measurement it was not told about.
-            emit(safe_json(ack.json()))
+        def request(item: StdinItem) -> Measurement:
+            part = item.serial or serial
+            if not part:
+                raise click.UsageError("no serial (give --serial or a serial per line)")
+            text, unit = split_value(item.value)
+            return Measurement(
+                spec=spec,
+                lot=item.lot or lot,
+                serial=part,
+                inspector=inspector,
+                characteristic=item.characteristic,
+                value=text,
+                unit=item.unit or unit,
+                source=_source(
+                    ctx,
+                    item.gauge or gauge,
+                    item.raw,
+                    item.manual_reason or manual_reason,
+                ),
+                reason=item.reason or reason,
+                auto_close=True,
+                lot_size=lot_size,
+                work_order=work_order,
+            )
 
-        if from_stdin:
-            for number, data in stdin_lines(sys.stdin.buffer):
-                where = f"stdin line {number}"
-                if data is not None and not data.strip():
+        def refuse(where: str, exc: InspectStationError | click.UsageError) -> None:
+            nonlocal failures
+            failures += 1
+            message = exc.message if isinstance(exc, InspectStationError) else str(exc)
+            click.echo(f"Error: {where}: {printable(message).rstrip('.')}.", err=True)
+
+        def group(items: list[tuple[str, StdinItem | InspectStationError]]) -> None:
+            """Record the measurements of a batch in one commit; then ack or refuse each."""
+            requests: list[Measurement] = []
+            # Each line's refusal, or None: its outcome comes from the group's commit.
+            outcomes: list[tuple[str, InspectStationError | click.UsageError | None]] = []
+            for where, item in items:
+                if isinstance(item, InspectStationError):
+                    outcomes.append((where, item))
                     continue
                 try:
-                    if data is None:
-                        raise IntakeError(f"the line is longer than {MAX_LINE_BYTES} bytes")
-                    item = parse_line(data)
-                except IntakeError as exc:
-                    failures += 1
-                    click.echo(f"Error: {where}: {exc.message.rstrip('.')}.", err=True)
+                    requests.append(request(item))
+                except (InspectStationError, click.UsageError) as exc:
+                    outcomes.append((where, exc))
                     continue
-                one(item, where)
+                outcomes.append((where, None))
+            results = iter(recorder.measure_many(requests))
+            for where, outcome in outcomes:
+                result = next(results) if outcome is None else outcome
+                if isinstance(result, MeasurementAck):
+                    # Committed: if the acknowledgement cannot be delivered the stream stops
+                    # here, so a cell never goes on sending after a measurement it was not
+                    # told about.
+                    emit(safe_json(result.json()))
+                else:
+                    refuse(where, result)
+
+        if from_stdin:
+            # Group commit: the lines already waiting are recorded in one transaction, each
+            # acknowledged after it; a lone line is committed at once.
+            for batch in LineBatches(sys.stdin.buffer, MAX_LINE_BYTES):
+                items: list[tuple[str, StdinItem | InspectStationError]] = []
+                for number, data in batch:
+                    where = f"stdin line {number}"
+                    if data is not None and not data.strip():
+                        continue
+                    try:
+                        if data is None:
+                            raise IntakeError(f"the line is longer than {MAX_LINE_BYTES} bytes")
+                        items.append((where, parse_line(data)))
+                    except IntakeError as exc:
+                        items.append((where, exc))
+                group(items)
         else:
+            # The arguments are all there at once: one group, one commit.
+            args: list[tuple[str, StdinItem | InspectStationError]] = []
             for arg in values:
                 char, sep, value = arg.partition("=")
-                shown = quote(arg, 60)
                 if not sep or not char.strip():
-                    failures += 1
-                    click.echo(f"Error: {shown}: expected CHAR=VALUE.", err=True)
+                    args.append((quote(arg, 60), IntakeError("expected CHAR=VALUE")))
                     continue
-                one(
-                    StdinItem(characteristic=char.strip(), value=value),
-                    printable(f"{char.strip()}={value}")[:80],
+                args.append(
+                    (
+                        printable(f"{char.strip()}={value}")[:80],
+                        StdinItem(characteristic=char.strip(), value=value),
+                    )
                 )
+            group(args)
     if failures:
         sys.exit(2)
 
@@ -301,16 +318,38 @@ def record(
     metavar="SEQ:HASH",
     help="A chain head printed on an export or certificate; the record must still hold it.",
 )
+@click.option(
+    "--full/--incremental",
+    default=True,
+    show_default=True,
+    help="Re-verify every record from seq 1 (the default), or only what is new since the last "
+    "verified checkpoint (what exports do).",
+)
+@click.option(
+    "--reset-checkpoint",
+    is_flag=True,
+    help="With --full: drop a checkpoint this record contradicts (a record restored from a "
+    "backup) and start over from this full verification.",
+)
 @pass_context
 def verify(
-    ctx: Context, db: Path | None, central_url: str | None, anchors: tuple[str, ...]
+    ctx: Context,
+    db: Path | None,
+    central_url: str | None,
+    anchors: tuple[str, ...],
+    full: bool,
+    reset_checkpoint: bool,
 ) -> None:
     """Recompute the hash chain and projections and check them against their anchors.
 
     A --db file may come from any station: it is verified as the station it belongs to, then
     against the heads its central stores acknowledged (its sync state), any --anchor, and with
     --central the central store's copy. Exit 1 at the first broken record or anchor.
+    A full verification that finds everything in order records a checkpoint (seq and hash of
+    the head) from which exports then verify only what is new.
     """
+    if reset_checkpoint and not full:
+        raise click.UsageError("--reset-checkpoint needs a full verification (--full).")
     from inspect_station.sync.verify import parse_anchor, verify_central, verify_record
 
     try:
@@ -320,7 +359,14 @@ def verify(
     if central_url and db is None and not heads:
         sys.exit(verify_central(central_url, echo=click.echo))
     with open_record(ctx, db) as store:
-        code = verify_record(store, central_url=central_url, anchors=heads, echo=click.echo)
+        code = verify_record(
+            store,
+            central_url=central_url,
+            anchors=heads,
+            echo=click.echo,
+            full=full,
+            reset=reset_checkpoint,
+        )
     if code:
         sys.exit(code)
 

@@ -52,7 +52,7 @@ _CENTRAL = click.option(
 
 @contextmanager
 def record_source(
-    ctx: Context, db: Path | None, central_url: str | None
+    ctx: Context, db: Path | None, central_url: str | None, *, full_verify: bool = False
 ) -> Iterator[tuple[RecordSource, LocalStore | None]]:
     """The source to read (central or local) and the local store, if one was opened."""
     if central_url:
@@ -62,7 +62,7 @@ def record_source(
             yield source, None
         return
     with open_record(ctx, db) as store:
-        yield LocalSource(store), store
+        yield LocalSource(store, full_verify=full_verify), store
 
 
 def _safe_name(lot: str) -> str:
@@ -102,6 +102,12 @@ def export_group() -> None:
     default=None,
     help="Encoding of a .dfq file (default cp1252, as Q-DAS writes it).",
 )
+@click.option(
+    "--full-verify",
+    is_flag=True,
+    help="Re-verify the whole local chain, not only what is new since its last verified "
+    "checkpoint.",
+)
 @_CENTRAL
 @_DB
 @pass_context
@@ -112,6 +118,7 @@ def export_lot_command(
     out: Path | None,
     force: bool,
     encoding: str | None,
+    full_verify: bool,
     central_url: str | None,
     db: Path | None,
 ) -> None:
@@ -122,7 +129,7 @@ def export_lot_command(
     if encoding and fmt != "dfq":
         raise click.UsageError("--encoding applies to --format dfq only.")
     options = ExportOptions(force=force, encoding=encoding, organisation=ctx.config.organisation)
-    with record_source(ctx, db, central_url) as (source, store):
+    with record_source(ctx, db, central_url, full_verify=full_verify) as (source, store):
         if out is not None and str(out) == "-":
             data = load_lot(source, lot, writer=store)
             try:

@@ -316,7 +316,7 @@ def render(data: LotData, manifest_name: str = "") -> str:
             str(c.records),
             str(c.head_seq),
             f'<span class="hash">{_e(c.head_hash)}</span>',
-            _e(c.reason) if not c.ok else "—",
+            _e(c.reason if not c.ok else c.note),
         ]
         for c in checks
     ]

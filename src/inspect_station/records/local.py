@@ -12,6 +12,7 @@ from typing import Any
 from inspect_station.records.source import Capability, ChainCheck, RecordSource
 from inspect_station.store import LocalStore, journal, queries
 from inspect_station.store.catalog import ReadQuery, statements
+from inspect_station.store.checkpoints import verify_local
 from inspect_station.store.projections import TABLES
 from inspect_station.store.queries import FORMULA, ROW_FIELDS, PackedPages
 
@@ -31,9 +32,11 @@ class LocalSource(RecordSource):
     kind = "local"
     capabilities = frozenset({Capability.PACKED_PAGES})
 
-    def __init__(self, store: LocalStore) -> None:
+    def __init__(self, store: LocalStore, *, full_verify: bool = False) -> None:
         self.store = store
         """The local record read (it belongs to whoever opened it)."""
+        self.full_verify = full_verify
+        """``verify`` re-verifies the whole chain instead of what is new since its checkpoint."""
         self.description = f"local record {store.path} (station {store.station})"
         super().__init__({store.station: store.head()})
 
@@ -126,7 +129,8 @@ class LocalSource(RecordSource):
                     yield rows
 
     def verify(self, stations: Iterable[str]) -> list[ChainCheck]:
-        """Verify the local chain and its projections (other stations are not held here)."""
+        """Verify the local chain and its projections (other stations are not held here):
+        from its last verified checkpoint, or in full with ``full_verify``."""
         out = []
         for station in sorted(set(stations)):
             if station != self.store.station:
@@ -143,10 +147,20 @@ class LocalSource(RecordSource):
                     )
                 )
                 continue
-            report = self.store.verify()
+            report = verify_local(self.store, full=self.full_verify)
             seq, hash_ = self.heads[station]
             if report.ok:
-                out.append(ChainCheck(station, True, report.count, seq, hash_))
+                out.append(
+                    ChainCheck(
+                        station,
+                        True,
+                        report.count,
+                        seq,
+                        hash_,
+                        verified_from=report.from_seq,
+                        full_verified_at=report.checkpoint_at,
+                    )
+                )
             else:
                 out.append(
                     ChainCheck(

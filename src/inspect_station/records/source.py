@@ -62,13 +62,29 @@ class ChainCheck:
     """The first seq found wrong, if any."""
     reason: str | None = None
     """What is wrong with it, in one sentence."""
+    verified_from: int = 0
+    """0: the whole chain was verified; else only the records after this seq, a checkpoint
+    whose chain a full verification found in order before (at ``full_verified_at``)."""
+    full_verified_at: str | None = None
+    """When the chain up to ``verified_from`` was verified in full (UTC)."""
+
+    @property
+    def note(self) -> str | None:
+        """How much was verified now, when it was not the whole chain."""
+        if not self.verified_from:
+            return None
+        return (
+            f"records after the checkpoint at seq {self.verified_from} verified now; the chain "
+            f"up to it was verified in full on {self.full_verified_at}"
+        )
 
     def summary(self) -> str:
         """One line: 'BENCH-3: OK, 1204 records ...' or where it broke."""
         if self.ok:
+            since = f"; {self.note}" if self.note else ""
             return (
                 f"{self.station}: OK, {self.records} records verified "
-                f"(head seq {self.head_seq}, hash {self.head_hash[:16]}…)"
+                f"(head seq {self.head_seq}, hash {self.head_hash[:16]}…{since})"
             )
         return f"{self.station}: BROKEN at seq {self.bad_seq}: {self.reason}"
 
@@ -82,6 +98,7 @@ class ChainCheck:
             "head_hash": self.head_hash,
             "bad_seq": self.bad_seq,
             "reason": self.reason,
+            "verified_from": self.verified_from,
         }
 
 

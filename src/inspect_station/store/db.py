@@ -2,7 +2,8 @@
 """The local record: the one module that owns the station's SQLite file.
 
 Every write is one ``BEGIN IMMEDIATE`` transaction that appends journal records and their
-projection rows together; the database runs in WAL mode with ``synchronous=FULL`` so that a
+projection rows together (several measurements may share one, each in a savepoint: the group
+commit); the database runs in WAL mode with ``synchronous=FULL`` so that a
 record is on disk before ``append`` returns and the caller acknowledges it.
 """
 
@@ -15,7 +16,6 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,39 +25,14 @@ from inspect_station import clock
 from inspect_station.errors import StoreError
 from inspect_station.store import journal
 from inspect_station.store.migrations import migrations
-from inspect_station.store.projections import (
-    SHAPES,
-    TABLES,
-    check_projections,
-    project,
-    shape_problem,
-)
+from inspect_station.store.projections import SHAPES, TABLES, project, shape_problem
+from inspect_station.store.verifier import VerifyReport, verify_rows
 
 _BUSY_TIMEOUT_MS = 30_000
 _JOURNAL_PAGE = (
     f"SELECT {', '.join(journal.STORED_FIELDS)} FROM journal WHERE seq > ? ORDER BY seq LIMIT ?"
 )
 """The one read of the journal in seq order: a page of rows after a seq."""
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """Outcome of verifying the local record: the chain and every projection row."""
-
-    ok: bool
-    """Whether everything verified."""
-    count: int
-    """Number of journal records checked."""
-    bad_seq: int | None = None
-    """The first seq found wrong."""
-    reason: str | None = None
-    """What is wrong with it."""
-
-    def summary(self) -> str:
-        """One line for the terminal."""
-        if self.ok:
-            return f"OK: {self.count} records, chain and projections verified."
-        return f"BROKEN at seq {self.bad_seq}: {self.reason}"
 
 
 class Transaction:
@@ -108,6 +83,26 @@ class Transaction:
         self.head_hash = record["hash"]
         self.appended.append(record)
         return record
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction that an exception undoes alone (records, rows, head).
+
+        The group commit's unit: one refused measurement rolls back to here and the others
+        in the same transaction stay, chained as if the refused one had never been tried.
+        """
+        head = (self.head_seq, self.head_hash, len(self.appended))
+        self.conn.execute("SAVEPOINT measurement")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:  # an I/O error may have ended it already
+                self.conn.execute("ROLLBACK TO measurement")
+                self.conn.execute("RELEASE measurement")
+            self.head_seq, self.head_hash = head[0], head[1]
+            del self.appended[head[2] :]
+            raise
+        self.conn.execute("RELEASE measurement")
 
     def query(self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()) -> list[dict]:
         """Rows of a read query as dicts, seen inside this transaction."""
@@ -318,68 +313,21 @@ class LocalStore:
             if remaining is not None:
                 remaining -= len(rows)
 
-    def verify(self) -> VerifyReport:
-        """Recompute the hash chain and re-derive every projection row; report the first fault."""
-        verifier = journal.ChainVerifier(self.station)
-        chunk: list[dict[str, Any]] = []
-        count = 0
-        for record in self._raw_records():
-            if isinstance(record, _Unreadable):
-                return VerifyReport(False, count + 1, record.seq, record.reason)
-            count += 1
-            if not verifier.feed(record):
-                report = verifier.report()
-                return VerifyReport(False, report.count, report.bad_seq, report.reason)
-            chunk.append(record)
-            if len(chunk) >= 1000:
-                problem = self._check_projections(chunk)
-                if problem:
-                    return VerifyReport(False, count, *problem)
-                chunk = []
-        if chunk:
-            problem = self._check_projections(chunk)
-            if problem:
-                return VerifyReport(False, count, *problem)
-        head = verifier.report().head_seq
-        for table in TABLES:
-            with self._lock:
-                row = self.conn.execute(
-                    f"SELECT MIN(seq) FROM {table} WHERE seq > ?", (head,)
-                ).fetchone()
-            if row[0] is not None:
-                return VerifyReport(
-                    False,
-                    count,
-                    row[0],
-                    f"{table} has a row for seq {row[0]}, which the journal lacks",
-                )
-        return VerifyReport(True, count)
+    def verify(self, after: tuple[int, str] | None = None) -> VerifyReport:
+        """Recompute the hash chain and re-derive every projection row; report the first fault.
 
-    def _raw_records(self) -> Iterator[dict | _Unreadable]:
-        """Journal records to verify; a row that cannot be decoded is reported, not raised."""
-        last = 0
-        while True:
-            rows = self.journal_rows(last, 1000)
-            if not rows:
-                return
-            for row in rows:
-                try:
-                    yield _row_to_record(row)
-                except (ValueError, TypeError) as exc:
-                    yield _Unreadable(row[2], f"record body is not valid JSON ({exc})")
-                    return
-            last = rows[-1][2]
+        With ``after`` (seq, hash) -- a checkpoint of an earlier full verification whose record
+        the caller found still holding that hash -- only the records after it are checked.
+        """
+        seq, hash_ = after or (0, journal.GENESIS)
+        return verify_rows(
+            self.station, self.journal_rows, self._tuples, after_seq=seq, after_hash=hash_
+        )
 
-    def _check_projections(self, records: list[dict[str, Any]]) -> tuple[int, str] | None:
-        """Compare the projection rows of ``records`` with what the journal says they must be."""
-
-        def stored(table: str, first: int, last: int) -> list[dict[str, Any]]:
-            return self.query(
-                f"SELECT * FROM {table} WHERE seq BETWEEN ? AND ? ORDER BY seq, rowid",
-                (first, last),
-            )
-
-        return check_projections(records, stored)
+    def _tuples(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Rows of a read query as tuples."""
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
 
     def close(self) -> None:
         """Close the database file (and remove a read-only open's private copy)."""
@@ -524,14 +472,6 @@ def _station_in(conn: sqlite3.Connection, path: Path) -> str:
     if row is None:
         raise StoreError(f"{path} is not a station's local record: it names no station.")
     return str(row[0])
-
-
-@dataclass(frozen=True)
-class _Unreadable:
-    """A journal row whose body cannot be decoded."""
-
-    seq: int
-    reason: str
 
 
 def _row_to_record(row: tuple) -> dict[str, Any]:

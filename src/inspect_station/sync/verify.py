@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from inspect_station.store import LocalStore
+from inspect_station.store.checkpoints import verify_local
 from inspect_station.sync.central import (
     AcknowledgedHead,
     CentralStore,
@@ -274,10 +275,13 @@ def verify_record(
     central_url: str | None = None,
     anchors: Sequence[tuple[int, str]] = (),
     echo: Callable[[str], None] = print,
+    full: bool = True,
+    reset: bool = False,
 ) -> int:
-    """Verify a station's record: chain and projections, its sync state, printed heads, and
-    (with ``central_url``) the central store's copy; print one line each; the exit code."""
-    report = store.verify()
+    """Verify a station's record: chain and projections (in full, or from the last verified
+    checkpoint), its sync state, printed heads, and (with ``central_url``) the central store's
+    copy; print one line each; the exit code."""
+    report = verify_local(store, full=full, reset=reset)
     echo(f"{store.path}: {report.summary()}")
     checks = anchor_local(store) + anchor_paper(store, list(anchors))
     if central_url:
