@@ -17,6 +17,7 @@ from typing import Any
 
 from inspect_station.config import CalibrationStatus, GaugeAsset, StationConfig
 from inspect_station.errors import InspectStationError
+from inspect_station.first_article import FirstArticle, declare_first_article
 from inspect_station.recording import (
     GaugeSource,
     LotInfo,
@@ -132,6 +133,14 @@ class StationService:
     def preview_plan(spec: PartSpec, lot_size: int) -> SamplingPlan:
         """The ISO 2859-1 plan a lot of ``lot_size`` would get."""
         return sampling_plan(lot_size, spec.sampling.level, spec.sampling.aql)
+
+    def declare_first_article(
+        self, user: User, spec: PartSpec, lot: str, serial: str | None = None
+    ) -> tuple[FirstArticle, bool]:
+        """Declare the lot (or one part of it) a first article (AS9102), once; see
+        ``first_article.declare_first_article``."""
+        self.check_qualified(user, spec)
+        return declare_first_article(self.store, spec, lot, serial, user.user_id)
 
     def start_lot(
         self,

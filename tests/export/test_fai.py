@@ -87,7 +87,7 @@ def test_every_characteristic_has_a_row_with_the_recorded_result(lot7: RecordedL
     )
     assert (form.serial, form.lot, form.organisation) == ("P2", "L-7", "Acme Aero")
     assert form.fair_number == "PLT-77-B-P2" and form.fair_number_derived
-    assert form.first_article.startswith("not declared in the record")
+    assert form.first_article.startswith("NOT DECLARED") and not form.declared
     # P2 failed its length (40.08), was disposed rework and re-inspected good (40.03).
     length = form.rows[0]
     reject = lot7.reject_of("P2")
@@ -323,7 +323,7 @@ def run(config: Path, *args: str):
 
 def test_export_fai_writes_the_form_and_its_manifest(config: Path, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = run(config, "export", "fai", "P2", "--format", "xlsx")
+    result = run(config, "export", "fai", "P2", "--format", "xlsx", "--undeclared")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Wrote FAI-P2.xlsx (Form 3 of PLT-77 rev B serial P2, lot L-7")
     check = subprocess.run(
@@ -333,7 +333,9 @@ def test_export_fai_writes_the_form_and_its_manifest(config: Path, tmp_path: Pat
     header, rows = read_xlsx(tmp_path / "FAI-P2.xlsx")
     assert header["Organization Name"] == "Acme Aero" and len(rows) == 4
     out = tmp_path / "form.html"
-    result = run(config, "export", "fai", "P1", "--out", str(out), "--fair-number", "FAIR-7")
+    result = run(
+        config, "export", "fai", "P1", "--out", str(out), "--fair-number", "FAIR-7", "--undeclared"
+    )
     assert result.exit_code == 0, result.output
     assert "FAIR-7" in out.read_text(encoding="utf-8")
 
@@ -349,7 +351,17 @@ def test_export_fai_asks_for_the_lot_when_a_serial_is_in_two(
         == "Error: Part P1 was inspected in lots L-7, L-8; give --lot to choose one.\n"
     )
     assert not (tmp_path / "a.csv").exists()
-    result = run(config, "export", "fai", "P1", "--lot", "L-8", "--out", str(tmp_path / "a.csv"))
+    result = run(
+        config,
+        "export",
+        "fai",
+        "P1",
+        "--lot",
+        "L-8",
+        "--out",
+        str(tmp_path / "a.csv"),
+        "--undeclared",
+    )
     assert result.exit_code == 0, result.output
     assert {r["lot"] for r in read_csv(tmp_path / "a.csv")} == {"L-8"}
 
@@ -367,7 +379,7 @@ def test_export_fai_refusals_are_one_sentence_and_exit_2(
 ):
     monkeypatch.chdir(tmp_path)
     Path("exists.html").write_text("old")
-    result = run(config, "export", "fai", *args)
+    result = run(config, "export", "fai", *args, "--undeclared")
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
@@ -379,7 +391,9 @@ def test_export_fai_reads_a_central_store(
 ):
     ship(lot7.store, central_url)
     out = tmp_path / "central.csv"
-    result = run(config, "export", "fai", "P3", "--central", central_url, "--out", str(out))
+    result = run(
+        config, "export", "fai", "P3", "--central", central_url, "--out", str(out), "--undeclared"
+    )
     assert result.exit_code == 0, result.output
     rows = read_csv(out)
     assert [r["verdict"] for r in rows] == ["PASS"] * 4
@@ -393,7 +407,19 @@ def test_a_load_error_is_an_export_error(lot7: RecordedLot):
 
 def test_export_fai_to_standard_output_puts_the_manifest_on_stderr(config: Path):
     result = CliRunner().invoke(
-        main, ["--config", str(config), "export", "fai", "P5", "--format", "csv", "--out", "-"]
+        main,
+        [
+            "--config",
+            str(config),
+            "export",
+            "fai",
+            "P5",
+            "--format",
+            "csv",
+            "--out",
+            "-",
+            "--undeclared",
+        ],
     )
     assert result.exit_code == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))

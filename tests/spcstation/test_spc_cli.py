@@ -205,3 +205,25 @@ def test_a_burst_on_stdin_is_held_inside_its_group_after_the_alarm(bench):
     assert result.stderr.count("nothing was recorded") == 2  # both lines of B2
     assert not service.store.query("SELECT * FROM measurements WHERE serial = 'B2'")
     assert len(service.store.query("SELECT * FROM spc_holds")) == 1
+
+
+def test_the_audit_finds_an_unanswered_alarm_until_it_is_answered(bench):
+    """inspect-station audit's SPC section reads the station's real alarm records."""
+    _, session, config = bench
+    lock = ["spc", "limits", "lock", "SPC-1", "1", "--baseline", "10", "--pin-stdin"]
+    assert run(config, *lock, "--user", "sam", stdin=PINS["sam"] + "\n").exit_code == 0
+    length, _ = measure_part(session, "10.20")
+    alarm = length.alarm.uuid
+
+    def spc_findings() -> list[dict]:
+        report = json.loads(run(config, "audit", "--format", "json").stdout)
+        (section,) = [s for s in report["sections"] if s["key"] == "spc"]
+        return section["findings"]
+
+    (finding,) = spc_findings()
+    assert "SPC-1 #1" in finding["what"] and "has no answer" in finding["what"]
+    assert finding["command"] == "inspect-station spc alarms --open"
+    answer = ["spc", "answer", alarm[:8], "--cause", "NCF", "--action", "NONE", "--note", "ok"]
+    done = run(config, *answer, "--user", "ann", "--pin-stdin", stdin=PINS["ann"] + "\n")
+    assert done.exit_code == 0, done.output
+    assert spc_findings() == []

@@ -145,6 +145,7 @@ def _register() -> None:
         "fai",
         "spc_report",
         "spc",
+        "audit",
     ):
         try:
             importlib.import_module(f"inspect_station.cli.{name}")

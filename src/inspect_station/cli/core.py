@@ -13,6 +13,7 @@ from inspect_station.cli.linebatch import LineBatches
 from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
 from inspect_station.evaluate import split_value
+from inspect_station.first_article import declare_first_article
 from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
 from inspect_station.measuring.spc import SpcTracker
 from inspect_station.recording import (
@@ -136,6 +137,13 @@ def _source(ctx: Context, gauge: str | None, raw: bytes | None, reason: str | No
 @click.option("--lot-size", type=Count(1, MAX_LOT_SIZE), help="Lot size, for the sampling plan.")
 @click.option("--work-order", help="Work order of the lot.")
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read JSON lines from standard input.")
+@click.option(
+    "--first-article",
+    is_flag=True,
+    help="Declare a first article (AS9102) before recording: the part --serial, or every part "
+    "of the lot when no --serial is given. Recorded once; shown by export fai.",
+)
+@click.option("--fair-number", help="FAIR number of the first article declared.")
 @click.argument("values", nargs=-1)
 @pass_context
 def record(
@@ -152,6 +160,8 @@ def record(
     lot_size: int | None,
     work_order: str | None,
     from_stdin: bool,
+    first_article: bool,
+    fair_number: str | None,
     values: tuple[str, ...],
 ) -> None:
     """Record measurements headlessly: CHAR=VALUE[UNIT] ... or JSON lines with --stdin.
@@ -174,6 +184,10 @@ def record(
         reason = check_line(reason, "reason of the correction")
     if work_order is not None:
         work_order = check_id(work_order, "work order")
+    if fair_number is not None:
+        if not first_article:
+            raise click.UsageError("--fair-number goes with --first-article.")
+        fair_number = check_id(fair_number, "FAIR number")
     library = load_library(ctx, spec_paths)
     spec = library.get(spec_ref)
     failures = 0
@@ -186,6 +200,16 @@ def record(
     with open_store(ctx, path) as store:
         UserDirectory(store).require_recorder(inspector, spec.part_number)
         recorder = Recorder(store)
+        if first_article:
+            recorder.open_lot(lot, spec, inspector, lot_size=lot_size, work_order=work_order)
+            declared, new = declare_first_article(
+                store, spec, lot, serial, inspector, fair_number=fair_number
+            )
+            click.echo(
+                f"First article {'recorded' if new else 'already recorded'}: "
+                f"{printable(declared.describe())}.",
+                err=True,
+            )
         spc = SpcTracker(store, spec)  # SPC judges each reading; an open alarm holds new parts
 
         def request(item: StdinItem) -> Measurement:

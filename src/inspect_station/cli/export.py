@@ -29,6 +29,8 @@ from inspect_station.export.lot import (
 )
 from inspect_station.export.trace import (
     UnknownGauge,
+    calibration_history,
+    calibration_table,
     recorded_assets,
     trace_csv,
     trace_gauge,
@@ -199,6 +201,11 @@ def trace_gauge_command(
     with record_source(ctx, db, central_url) as (source, _):
         results = trace_gauge(source, asset, since.date() if since else None)
         recorded = recorded_assets(source) if not results else set()
+        history = calibration_history(source, asset)
+    if fmt == "table" and history:
+        click.echo(printable(calibration_table(asset, history), keep="\n"), nl=False)
+    if not results and history:
+        recorded.add(asset)
     if not results:
         configured = {a.asset for a in ctx.config.gauge}
         if asset not in configured | recorded:

@@ -11,6 +11,7 @@ import click
 from inspect_station.cli import Context, pass_context
 from inspect_station.cli.export import export_group, record_source
 from inspect_station.export.fai import FORMATS, export_form3, load_form3, manifest_text, write_form3
+from inspect_station.export.model import ExportError
 
 
 def _file_name(serial: str) -> str:
@@ -39,6 +40,12 @@ def _file_name(serial: str) -> str:
     help="Output file (default: FAI-SERIAL.FORMAT here; '-' for standard output). A SHA-256 "
     "manifest is written next to it as OUT.sha256.",
 )
+@click.option(
+    "--undeclared",
+    is_flag=True,
+    help="Write the form of a part the record does not declare a first article, as a draft "
+    "(marked NOT DECLARED; not a FAIR). Without it such a part is refused.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--central", "central_url", metavar="URL", help="Read from this central store.")
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file.")
@@ -51,13 +58,17 @@ def export_fai_command(
     fair_number: str | None,
     out: Path | None,
     force: bool,
+    undeclared: bool,
     central_url: str | None,
     db: Path | None,
 ) -> None:
     """Write the AS9102 Rev C Form 3 (characteristic accountability) of part SERIAL.
 
     Every characteristic of the spec has a row; one without a recorded result is marked NOT
-    MEASURED. Exits 1 (after writing) if a chain the records come from does not verify.
+    MEASURED. A part the record does not declare a first article (record --first-article) is
+    refused: an AS9102 report is the record of a first article, so a form of any other part is
+    only written as a draft marked NOT DECLARED, with --undeclared. Exits 1 (after writing)
+    if a chain the records come from does not verify.
     """
     if fmt is None:
         suffix = out.suffix.lower().lstrip(".") if out is not None else ""
@@ -71,6 +82,11 @@ def export_fai_command(
             organisation=ctx.config.organisation,
             writer=store,
         )
+        if not form.declared and not undeclared:
+            raise ExportError(
+                f"Part {form.serial} of lot {form.lot} is not declared a first article in the "
+                "record (record --first-article); give --undeclared for a draft form."
+            )
         if out is not None and str(out) == "-":
             state = write_form3(form, fmt, sys.stdout.buffer)
             text = manifest_text(form, fmt, "-", state.sha256.hexdigest(), state.size)

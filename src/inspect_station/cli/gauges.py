@@ -1,4 +1,4 @@
-"""``inspect-station gauges``: list, read, check and simulate gauges (thin over the core)."""
+"""``inspect-station gauges``: list, read, check, simulate and calibrate gauges (thin)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from inspect_station.calibration import CalibrationError, CalibrationResult, record_calibration
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.params import Count, Seconds
 from inspect_station.errors import InspectStationError
@@ -327,3 +328,89 @@ def simulate(
                 click.echo(out)
         except KeyboardInterrupt:
             pass
+
+
+@gauges.command("calibrate")
+@click.argument("asset")
+@click.option(
+    "--result",
+    type=click.Choice([r.value for r in CalibrationResult]),
+    required=True,
+    help="pass: fit for use until --due; fail: results since its last good calibration are "
+    "suspect (inspect-station audit lists them).",
+)
+@click.option("--certificate", required=True, help="The calibration certificate's number.")
+@click.option(
+    "--due",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Next calibration due date (YYYY-MM-DD; a pass only).",
+)
+@click.option(
+    "--on",
+    "calibrated_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date of the calibration (YYYY-MM-DD; default: today, UTC).",
+)
+@click.option("--note", help="What was found, the laboratory, ...")
+@click.option(
+    "--as",
+    "user_id",
+    required=True,
+    metavar="USER",
+    help="The supervisor recording it (their PIN is asked for).",
+)
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from the first line of stdin.")
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Local record file.")
+@pass_context
+def calibrate(
+    ctx: Context,
+    asset: str,
+    result: str,
+    certificate: str,
+    due: dt.datetime | None,
+    calibrated_on: dt.datetime | None,
+    note: str | None,
+    user_id: str,
+    pin_stdin: bool,
+    db: Path | None,
+) -> None:
+    """Record a calibration of gauge ASSET (pass or fail), signed by a supervisor's PIN."""
+    from inspect_station.cli.core import open_store
+    from inspect_station.cli.pins import read_pin
+    from inspect_station.users import UserDirectory
+
+    configured = {a.asset: a for a in ctx.config.gauge}
+    path = db or ctx.config.db_path
+    if not path.exists():
+        raise CalibrationError(
+            f"There is no local record at {path} yet: add users first (users add)."
+        )
+    pin = read_pin(f"PIN of {user_id}", from_stdin=pin_stdin)
+    with open_store(ctx, path) as store:
+        known = configured.get(asset)
+        record = record_calibration(
+            store,
+            UserDirectory(store),
+            asset=asset,
+            result=result,
+            certificate=certificate,
+            user_id=user_id,
+            pin=pin,
+            calibrated_on=calibrated_on.date() if calibrated_on else None,
+            due=due.date() if due else None,
+            serial_number=known.serial_number if known else None,
+            note=note,
+        )
+    body = record["body"]
+    click.echo(
+        f"Recorded calibration of {body['asset']}: {body['result'].upper()} on "
+        f"{body['calibrated_on']}, certificate {body['certificate']}"
+        + (f", next due {body['due']}" if body["due"] else "")
+        + f" (seq {record['seq']}, signed by {body['signature']['name']})."
+    )
+    if body["result"] == CalibrationResult.FAIL:
+        click.echo(
+            f"Results taken with {body['asset']} since its last good calibration are suspect: "
+            f"inspect-station audit lists them; trace gauge {body['asset']} shows them.",
+            err=True,
+        )

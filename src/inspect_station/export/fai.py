@@ -25,8 +25,12 @@ its order, measured or not:
 
 The value in force is the current (not superseded) measurement in the part's latest inspection
 that measured the characteristic. The form names the chain head of every station it was made
-from and the chains' verification. The record has no first-article declaration yet, so the
-header says that the part is not declared a first article in the record, instead of pretending.
+from and the chains' verification. The header's "First Article" field
+is the record's first-article declaration of the part (``record --first-article``: the part or
+its whole lot), with who declared it, when and the record holding it; the FAIR number is the one
+given for the form, else the one declared, else made from part, revision and serial (and marked
+so). A part that is not declared is said to be so (``declared`` False): ``export fai`` refuses
+it unless asked for an undeclared draft.
 
 Written as a printable HTML page, a CSV table (one row per characteristic, the header fields
 repeated, UTF-8 with BOM, CRLF, spreadsheet-safe like the lot CSV) or an .xlsx workbook laid
@@ -57,6 +61,7 @@ from inspect_station.records import ChainCheck, RecordSource
 from inspect_station.review.queries import DispositionInfo
 from inspect_station.spec.model import Characteristic, Kind, PartSpec, Rule
 from inspect_station.store import LocalStore
+from inspect_station.store.first_articles import OF_PART, FirstArticle
 from inspect_station.vocabulary import PartResult, Verdict
 
 FORMATS: tuple[str, ...] = ("html", "csv", "xlsx")
@@ -66,10 +71,10 @@ TITLE = "AS9102 Rev C Form 3 — Characteristic Accountability, Verification and
 NOT_MEASURED = "NOT MEASURED"
 """Result and verdict of a characteristic the record holds no value for."""
 NOT_DECLARED = (
-    "not declared in the record: no first-article declaration is recorded for this part; "
-    "the form lists what was inspected"
+    "NOT DECLARED: no first-article declaration is recorded for this part or its lot; this "
+    "is a draft listing what was inspected, not a first-article inspection report"
 )
-"""What the header says about the first-article declaration the record does not have yet."""
+"""What the header says of a part that the record does not declare a first article."""
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("part_number", "1. Part number."),
@@ -163,6 +168,8 @@ class Form3:
     """Whether the recorded spec content still hashes to it."""
     first_article: str
     """The record's first-article declaration, or that there is none."""
+    declared: bool
+    """Whether the record declares the part (or its lot) a first article."""
     part_result: str
     """accept, reject or open: the result of the part's latest inspection."""
     inspections: list[str]
@@ -450,6 +457,14 @@ def load_form3(
             line += f" (re-inspection after reject {i.reinspection_of[:8]})"
         lines.append(line)
     stations = {i.station for i in inspections} | {r["station"] for r in rows}
+    declarations = (
+        [FirstArticle.from_row(r) for r in data.source.rows(OF_PART, [lot, serial])]
+        if data.source.has_table("first_articles")
+        else []
+    )
+    declared = declarations[0] if declarations else None
+    if not fair and declared is not None and declared.fair_number:
+        fair = declared.fair_number
     return Form3(
         part_number=spec.part_number,
         part_name=spec.description,
@@ -462,7 +477,8 @@ def load_form3(
         work_order=data.work_order,
         spec_hash=data.spec_hash,
         spec_hash_verified=data.spec_hash_verified,
-        first_article=NOT_DECLARED,
+        first_article=declared.describe() if declared else NOT_DECLARED,
+        declared=declared is not None,
         part_result=(latest.result if latest else None) or "open",
         inspections=lines,
         heads=[
@@ -613,6 +629,10 @@ def render_html(form: Form3, manifest_name: str = "") -> str:
         alerts.append("The chains this form was made from were not verified.")
     if not form.spec_hash_verified:
         alerts.append("The recorded spec content does not match its content hash.")
+    if not form.declared:
+        alerts.append(
+            f"Part {form.serial} is not a declared first article: this is a draft, not a FAIR."
+        )
     missing = [r.char_no for r in form.rows if r.verdict == NOT_MEASURED]
     if missing:
         alerts.append(

@@ -87,6 +87,10 @@ _SI_FACTORS: dict[str, str] = {
     "arcsec": "0.000004848136811095359935899141",
 }
 _STATUS = {Verdict.PASS: "PASS", Verdict.FAIL: "FAIL"}
+_STATUS_ELEMENTS = {
+    verdict: f"<CharacteristicStatusEnum>{enum}</CharacteristicStatusEnum>"
+    for verdict, enum in _STATUS.items()
+}
 _CRITICALITY = {"critical": "CRITICAL", "major": "MAJOR", "minor": "MINOR"}
 _ESCAPES = {
     "&": "&amp;",
@@ -109,9 +113,7 @@ _ROW_COLUMNS = (
     "uuid",
     "record_hash",
     "inspection",
-    "serial",
     "characteristic",
-    "kind",
     "value",
     "unit",
     "value_in_spec_unit",
@@ -187,6 +189,26 @@ def _attrs(pairs: Iterable[tuple[str, Any]]) -> str:
 
 def _result_element(r: dict[str, Any]) -> str:
     """An is:Result element: one result record of a part inspection."""
+    station, seq, uuid, result = r["station"], r["seq"], r["uuid"], r["result"]
+    defect, note, inspector = r["defect_code"], r["note"], r["inspector"]
+    closed, supersedes = r["closed_at"], r["supersedes"]
+    if (
+        defect is None
+        and note is None
+        and supersedes is None
+        and station is not None
+        and seq is not None
+        and uuid is not None
+        and result is not None
+        and inspector is not None
+        and closed is not None
+        and _SPECIAL.search(f"{station}{seq}{uuid}{result}{inspector}{closed}") is None
+    ):
+        # The common case (an accepted part), written directly.
+        return (
+            f'<is:Result station="{station}" seq="{seq}" uuid="{uuid}" result="{result}" '
+            f'inspector="{inspector}" closedAt="{closed}"/>'
+        )
     return (
         "<is:Result"
         + _attrs(
@@ -276,6 +298,11 @@ class _Writer:
         self.kinds = {ch.id: self._type(ch) for ch in self.spec.characteristic}
         self.char_facts: dict[str, tuple[str, int, str | None]] = {}
         """Balloon id -> (QIF type prefix, item id, the Value element's unit attribute)."""
+        self.measured_facts: dict[str, tuple[str, int, str | None, str, Characteristic]] = {}
+        """Balloon id -> what writing one of its measurements needs, in one look-up: the
+        ``char_facts``, the unit of its limits and the characteristic."""
+        self.statuses: dict[tuple[str | None, str], str] = {}
+        """(part result, element name) -> the inspection status element (a handful)."""
 
     # -- output -------------------------------------------------------------------------------
 
@@ -328,6 +355,13 @@ class _Writer:
                 attribute = "linearUnit" if kind == "UserDefinedLinear" else "angularUnit"
                 value_unit = f' {attribute}="{x(self.spec.unit_of(ch))}"'
             self.char_facts[ch.id] = (kind, self.char_ids[ch.id][2], value_unit)
+            self.measured_facts[ch.id] = (
+                kind,
+                self.char_ids[ch.id][2],
+                value_unit,
+                self.spec.unit_of(ch),
+                ch,
+            )
         self.by_serial: dict[str, list[InspectionData]] = {}
         for inspection in data.inspections:
             self.by_serial.setdefault(inspection.serial, []).append(inspection)
@@ -345,6 +379,7 @@ class _Writer:
         self.next_event_id = ids.block(len(data.superseded_by))
         self.last_event_id = self.next_event_id + len(data.superseded_by) - 1
         self.units = self._units()
+        self.superseded_by = data.superseded_by
         self.lot_text = x(data.lot)
         organisation = self.options.organisation
         self.traceability_head = (
@@ -720,11 +755,12 @@ class _Writer:
         self.emit(f'<Results><MeasurementResultsSet n="{len(data.inspections)}">\n')
         by_uuid = data.by_inspection
         written: set[str] = set()
+        emit, part = self.emit, self._measurement_results
         for uuid, rows in self._inspection_rows():
             inspection = by_uuid.get(uuid)
             if inspection is not None and uuid not in written:
                 written.add(uuid)
-                self.emit(self._measurement_results(inspection, rows))
+                emit(part(inspection, rows))
         for inspection in data.inspections:
             if inspection.uuid not in written:
                 self.emit(self._measurement_results(inspection, []))
@@ -752,32 +788,57 @@ class _Writer:
         as soon as the journal order has passed its last measurement record."""
         ends = self.data.source.lot_inspection_ends(self.data.lot)
         open_rows: dict[str, list[list[Any]]] = {}
+        # An inspection's rows mostly follow each other: look its list and end up once per run.
+        current: str | None = None
+        rows: list[list[Any]] = []
+        end_station: str | None = None
+        end_seq: int | None = None
         for page in self._pages():
             for row in page:
                 uuid = row[_INSPECTION]
-                rows = open_rows.get(uuid)
-                if rows is None:
-                    rows = open_rows[uuid] = []
+                if uuid != current:
+                    current = uuid
+                    found = open_rows.get(uuid)
+                    if found is None:
+                        found = open_rows[uuid] = []
+                    rows = found
+                    end_station, end_seq = ends.get(uuid, (None, None))
                 rows.append(row)
-                if ends.get(uuid) == (row[_STATION], row[_SEQ]):
+                if row[_SEQ] == end_seq and row[_STATION] == end_station:
                     yield uuid, open_rows.pop(uuid)
+                    current = None
         # Only if the journal and the projection disagree; the chain verification says so.
         yield from open_rows.items()
 
     def _component(self, serial: str, inspections: list[InspectionData]) -> str:
-        latest = max(inspections, key=lambda i: (i.opened_at, i.station, i.seq))
-        closed = [r["closed_at"] for i in inspections if (r := i.current_result) is not None]
-        end = f"<InspectionEnd>{x(max(closed))}</InspectionEnd>" if closed else ""
+        if len(inspections) == 1:
+            latest = inspections[0]
+            result = latest.current_result
+            last = None if result is None else result["closed_at"]
+            start = latest.opened_at
+        else:
+            latest = max(inspections, key=lambda i: (i.opened_at, i.station, i.seq))
+            closed = [r["closed_at"] for i in inspections if (r := i.current_result) is not None]
+            last = max(closed) if closed else None
+            start = min(i.opened_at for i in inspections)
+        component_id = self.component_ids[serial]
+        if _SPECIAL.search(f"{serial}{start}{last}") is not None:
+            serial, start = x(serial), x(start)
+            last = None if last is None else x(last)
+        end = f"<InspectionEnd>{last}</InspectionEnd>" if last is not None else ""
         return (
-            f'<ActualComponent id="{self.component_ids[serial]}">'
-            f"<SerialNumber>{x(serial)}</SerialNumber>{self._inspection_status(latest, 'Status')}"
-            f"<Traceability><LotNumber>{x(self.data.lot)}</LotNumber>"
-            f"<InspectionStart>{x(min(i.opened_at for i in inspections))}</InspectionStart>"
+            f'<ActualComponent id="{component_id}">'
+            f"<SerialNumber>{serial}</SerialNumber>{self._inspection_status(latest, 'Status')}"
+            f"<Traceability><LotNumber>{self.lot_text}</LotNumber>"
+            f"<InspectionStart>{start}</InspectionStart>"
             f"{end}</Traceability></ActualComponent>\n"
         )
 
     def _inspection_status(self, inspection: InspectionData, element: str) -> str:
         result = inspection.result
+        found = self.statuses.get((result, element))
+        if found is not None:
+            return found
         if result is None:
             status = "<OtherInspectionStatus>OPEN</OtherInspectionStatus>"
         else:
@@ -785,7 +846,8 @@ class _Writer:
                 f"<InspectionStatusEnum>{'PASS' if result == PartResult.ACCEPT else 'FAIL'}"
                 "</InspectionStatusEnum>"
             )
-        return f"<{element}>{status}</{element}>"
+        found = self.statuses[(result, element)] = f"<{element}>{status}</{element}>"
+        return found
 
     def _lot_traceability(self) -> str:
         data = self.data
@@ -872,7 +934,7 @@ class _Writer:
             current["defect_code"] if current else None,
             current["note"] if current else None,
         ]
-        if _SPECIAL.search("".join([t for t in texts if t is not None])) is not None:
+        if _SPECIAL.search("".join([t for t in texts if t])) is not None:
             texts = [None if t is None else x(t) for t in texts]
         serial, station, uuid, inspector, opened, again, sent_back, result, defect, note = texts
         element = (
@@ -933,20 +995,24 @@ class _Writer:
             if current is not None and current["result"] == PartResult.REJECT
             else None
         )
+        opened, inspector = inspection.opened_at, inspection.inspector
+        closed = current["closed_at"] if current else None
+        if _SPECIAL.search(f"{opened}{inspector}{closed}") is not None:
+            opened, inspector = x(opened), x(inspector)
+            closed = None if closed is None else x(closed)
         traceability = (
             f"<InspectionTraceability>{self.traceability_head}"
             + (f'<NotedEvents n="{len(events)}">{"".join(events)}</NotedEvents>' if events else "")
-            + f"<InspectionStart>{x(inspection.opened_at)}</InspectionStart>"
-            + (f"<InspectionEnd>{x(current['closed_at'])}</InspectionEnd>" if current else "")
-            + f"<InspectionOperator><Name>{x(inspection.inspector)}</Name>"
-            f"<EmployeeId>{x(inspection.inspector)}</EmployeeId></InspectionOperator>"
+            + f"<InspectionStart>{opened}</InspectionStart>"
+            + (f"<InspectionEnd>{closed}</InspectionEnd>" if current else "")
+            + f"<InspectionOperator><Name>{inspector}</Name>"
+            f"<EmployeeId>{inspector}</EmployeeId></InspectionOperator>"
             + _attributes(self._inspection_extension(inspection, dispositions))
             + "</InspectionTraceability>"
         )
         component_id = self.component_ids[inspection.serial]
-        measurements = [
-            self._measurement(row, component_id, correction_ids, reject) for row in rows
-        ]
+        measure = self._measurement
+        measurements = [measure(row, component_id, correction_ids, reject) for row in rows]
         measured = (
             f'<MeasuredCharacteristics><CharacteristicMeasurements n="{len(measurements)}">\n'
             + "".join(measurements)
@@ -975,9 +1041,7 @@ class _Writer:
             uuid,
             hash_,
             _,
-            _,
             characteristic,
-            _,
             value,
             unit,
             in_spec,
@@ -1000,8 +1064,8 @@ class _Writer:
             supersedes,
             reason,
         ) = row
-        ch = self.chars.get(characteristic)
-        if ch is None:
+        facts = self.measured_facts.get(characteristic)
+        if facts is None:
             raise ExportError(
                 f"A measurement of lot {self.data.lot} is of characteristic "
                 f"{characteristic!r}, which {self.spec.part_number} revision "
@@ -1014,60 +1078,66 @@ class _Writer:
                 "started; export it again."
             )
         self.next_measurement_id = measurement_id + 1
-        superseded_by = self.data.superseded_by.get(uuid)
+        superseded_by = self.superseded_by.get(uuid)
         if superseded_by:
             status = "<OtherCharacteristicStatus>SUPERSEDED</OtherCharacteristicStatus>"
         else:
-            enum = _STATUS.get(verdict)
-            if enum is None:
+            status = _STATUS_ELEMENTS.get(verdict)  # type: ignore[assignment]
+            if status is None:
                 raise ExportError(
                     f"Measurement {station}:{seq} of lot {self.data.lot} has the verdict "
                     f"{verdict!r}, which is neither pass nor fail."
                 )
-            status = f"<CharacteristicStatusEnum>{enum}</CharacteristicStatusEnum>"
         if raw is not None:
             raw = raw.encode("unicode_escape").decode("ascii")
-        device = self.devices.get((asset, gauge_serial, certificate, due))
-        if spec_unit is not None and spec_unit != self.spec.unit_of(ch):
+        device = (
+            self.devices.get((asset, gauge_serial, certificate, due)) if asset is not None else None
+        )
+        kind, item_id, value_unit, limits_unit, ch = facts
+        if spec_unit is not None and spec_unit != limits_unit:
             raise ExportError(
                 f"Measurement {station}:{seq} of lot {self.data.lot} gives its limits in "
                 f"{spec_unit!r}, but characteristic {ch.id} of the spec is in "
-                f"{self.spec.unit_of(ch)}; the record is inconsistent."
+                f"{limits_unit}; the record is inconsistent."
             )
-        kind, item_id, value_unit = self.char_facts[ch.id]
         if value_unit is None:
             number = None
         else:
             number = in_spec if in_spec is not None else value
             if _PLAIN_DECIMAL.fullmatch(number) is None:
                 number = decimal_text(number, "value")
-        event = correction_ids.get(uuid)
+        event = correction_ids.get(uuid) if correction_ids else None
         nonconformance = (
             f"<NonConformanceDesignator>{x(reject)}</NonConformanceDesignator>"
             if reject is not None and verdict == Verdict.FAIL and not superseded_by
             else ""
         )
-        texts = [
-            station,
-            uuid,
-            hash_,
-            inspector,
-            value,
-            unit,
-            verdict,
-            zone,
-            deviation,
-            limit,
-            exceeds,
-            source,
-            manual,
-            raw,
-            supersedes,
-            reason,
-            at,
-        ]
-        # One look for characters that need escaping; nearly every record has none.
-        if _SPECIAL.search("".join([t for t in texts if t is not None])) is not None:
+        # One look for characters that need escaping; nearly every record has none (an absent
+        # value reads "None" here, which has none either).
+        probe = (
+            f"{station}{uuid}{hash_}{inspector}{value}{unit}{verdict}{zone}{deviation}{limit}"
+            f"{exceeds}{source}{manual}{raw}{supersedes}{reason}{at}"
+        )
+        if _SPECIAL.search(probe) is not None:
+            texts = [
+                station,
+                uuid,
+                hash_,
+                inspector,
+                value,
+                unit,
+                verdict,
+                zone,
+                deviation,
+                limit,
+                exceeds,
+                source,
+                manual,
+                raw,
+                supersedes,
+                reason,
+                at,
+            ]
             escaped = [None if t is None else x(t) for t in texts]
             (station, uuid, hash_, inspector, value, unit, verdict, zone, deviation) = escaped[:9]
             (limit, exceeds, source, manual, raw, supersedes, reason, at) = escaped[9:]
@@ -1096,6 +1166,9 @@ class _Writer:
             if device is not None
             else ""
         )
+        rule = self.rules.get(decision_rule)
+        if rule is None:
+            rule = self._rule(decision_rule)
         events = f'<NotedEventIds n="1"><Id>{event}</Id></NotedEventIds>' if event else ""
         return (
             f'<{kind}CharacteristicMeasurement id="{measurement_id}"><Attributes n="1">'
@@ -1103,7 +1176,7 @@ class _Writer:
             f'<UserDataXML><is:Measurement station="{station}" seq="{seq}" '
             f'uuid="{uuid}" hash="{hash_}" inspector="{inspector}" value="{value}"{unit} '
             f'verdict="{verdict}"{zone}{deviation}{limit}{exceeds}'
-            f'{self._rule(decision_rule)} source="{source}"{manual}{raw}{state}'
+            f'{rule} source="{source}"{manual}{raw}{state}'
             f"{supersedes}{reason}/></UserDataXML></AttributeUser></Attributes>"
             f"<Status>{status}</Status><CharacteristicItemId>{item_id}</CharacteristicItemId>"
             f"<TimeStamp>{at}</TimeStamp><ActualComponentId>{component_id}</ActualComponentId>"

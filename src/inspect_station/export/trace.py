@@ -21,7 +21,8 @@ from inspect_station.errors import InspectStationError
 from inspect_station.export.csvfile import spreadsheet_safe
 from inspect_station.records import RecordSource
 from inspect_station.review.queries import Standing, Status, load_dispositions, load_resolutions
-from inspect_station.store import queries
+from inspect_station.store import calibrations, queries
+from inspect_station.store.calibrations import CalibrationEvent
 from inspect_station.vocabulary import PartResult
 
 
@@ -218,3 +219,25 @@ def trace_table(results: list[TracedResult]) -> str:
 def trace_json(results: list[TracedResult]) -> str:
     """The results as a JSON array."""
     return json.dumps([r.json() for r in results], ensure_ascii=False, indent=1) + "\n"
+
+
+def calibration_history(source: RecordSource, asset: str) -> list[CalibrationEvent]:
+    """Every calibration recorded for gauge ``asset``, oldest first (none from an older file)."""
+    if not source.has_table("calibrations"):
+        return []
+    return [CalibrationEvent.from_row(row) for row in source.rows(calibrations.OF_ASSET, [asset])]
+
+
+def calibration_table(asset: str, events: list[CalibrationEvent]) -> str:
+    """The calibration history of a gauge for a terminal, one line per event."""
+    if not events:
+        return f"Calibrations of {asset}: none recorded.\n"
+    lines = [f"Calibrations of {asset}:"]
+    for e in events:
+        due = f", next due {e.due}" if e.due else ""
+        note = f"; {e.note}" if e.note else ""
+        lines.append(
+            f"  {e.calibrated_on}  {e.result.upper():<4}  certificate {e.certificate}{due}, "
+            f"recorded by {e.name} ({e.user_id}) at {e.station}:{e.seq}{note}"
+        )
+    return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from inspect_station.records.source import Capability, ChainCheck, RecordSource
 from inspect_station.store import LocalStore, journal, queries
 from inspect_station.store.catalog import ReadQuery, statements
 from inspect_station.store.checkpoints import verify_local
+from inspect_station.store.projections import TABLES
 from inspect_station.store.queries import FORMULA, ROW_FIELDS, PackedPages
 
 _ROW_CELLS = (*ROW_FIELDS, FORMULA)
@@ -53,6 +54,10 @@ class LocalSource(RecordSource):
         ):
             rows += self.store.query(sql, tuple(args))
         return rows
+
+    def has_table(self, table: str) -> bool:
+        """Whether the local file has projection table ``table`` (an older file may not)."""
+        return table in TABLES and self.store.has_table(table)
 
     def refresh(self) -> None:
         """Move the snapshot to the store's current head."""

@@ -24,6 +24,7 @@ from typing import Any
 from inspect_station.errors import InspectStationError
 from inspect_station.store import queries
 from inspect_station.store.catalog import ReadQuery, registered
+from inspect_station.store.projections import TABLES
 from inspect_station.store.queries import FORMULA, ROW_FIELDS
 
 FIELD = {name: index for index, name in enumerate(ROW_FIELDS)}
@@ -176,6 +177,11 @@ class RecordSource(ABC):
         if not query.takes_values and values is not None:
             raise ValueError(f"read query {query.name!r} takes no list of values")
         return self._read(query, list(params), values)
+
+    def has_table(self, table: str) -> bool:
+        """Whether the source holds projection table ``table`` (a record written by an older
+        version, opened as it is, may not; a central store has every table it derives)."""
+        return table in TABLES
 
     @property
     def head_seqs(self) -> dict[str, int]:

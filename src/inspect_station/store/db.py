@@ -273,6 +273,15 @@ class LocalStore:
         with self._lock:
             return _dict_rows(self.conn.execute(sql, params))
 
+    def has_table(self, name: str) -> bool:
+        """Whether the file has this table or view (a record written by an older version may
+        lack a newer projection table: it is opened read-only as it is)."""
+        return bool(
+            self.query(
+                "SELECT 1 FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", (name,)
+            )
+        )
+
     def head(self) -> tuple[int, str]:
         """(seq, hash) of the last record; (0, GENESIS) for an empty journal."""
         with self._lock:

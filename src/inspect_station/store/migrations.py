@@ -231,3 +231,17 @@ def m008_spc(db: Database) -> None:
     db.execute("CREATE INDEX spc_answers_alarm ON spc_answers(alarm)")
     # A characteristic's readings of one part number, in order: read when a chart starts.
     db.execute("CREATE INDEX measurements_spc ON measurements(part_number, characteristic, seq)")
+
+
+@migrations()
+def m009_first_articles(db: Database) -> None:
+    """First-article declarations (AS9102) of a part serial or a whole lot."""
+    create_projection(db, "first_articles")
+    db.execute("CREATE INDEX first_articles_lot ON first_articles(lot, serial)")
+
+
+@migrations()
+def m010_calibrations(db: Database) -> None:
+    """Calibration events of gauge assets (ISO 9001 7.1.5.2), pass or fail."""
+    create_projection(db, "calibrations")
+    db.execute("CREATE INDEX calibrations_asset ON calibrations(asset)")

@@ -373,6 +373,36 @@ SCHEMA: dict[str, list[Column]] = {
         _STATION,
         text("answered_at", record("ts")),
     ],
+    # A part (serial) or a whole lot declared a first article (AS9102), before or while measured.
+    "first_articles": [
+        *_KEY,
+        text("lot", BODY),
+        text("serial", OPTIONAL),
+        *_SPEC,
+        text("scope", BODY),
+        text("fair_number", OPTIONAL),
+        text("declared_by", BODY),
+        text("reason", OPTIONAL),
+        _STATION,
+        text("declared_at", record("ts")),
+    ],
+    # A gauge asset's calibration event (ISO 9001 7.1.5.2), recorded by an authenticated user.
+    "calibrations": [
+        *_KEY,
+        text("asset", BODY),
+        text("result", BODY),
+        text("certificate", BODY),
+        text("calibrated_on", BODY),
+        text("due", OPTIONAL),
+        text("serial_number", OPTIONAL),
+        text("note", OPTIONAL),
+        text("user_id", body("signature.user_id")),
+        text("name", body("signature.name")),
+        text("meaning", body("signature.meaning")),
+        text("signed_at", body("signature.signed_at")),
+        _STATION,
+        text("recorded_at", record("ts")),
+    ],
 }
 """table -> its columns in order. Columns are only ever added (at the end): the local migrations
 and the central stores create tables and columns from this order, and existing files keep it."""
@@ -395,6 +425,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "spc_violation": ("spc_violations",),
     "spc_hold": ("spc_holds",),
     "spc_answer": ("spc_answers",),
+    "first_article": ("first_articles",),
+    "calibration": ("calibrations",),
 }
 """Record kind -> the tables it fills, one row each, in this order. Other kinds (``note``, ...)
 are journal-only."""

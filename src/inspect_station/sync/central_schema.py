@@ -39,6 +39,8 @@ QUERY_INDEXES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     ],
     "spc_holds": [("spc_holds_part", ("part_number",))],
     "spc_answers": [("spc_answers_alarm", ("alarm",))],
+    "first_articles": [("first_articles_lot", ("lot", "serial"))],
+    "calibrations": [("calibrations_asset", ("asset",))],
 }
 """Indexes for the questions asked of the central store (a lot's history, open rejects)."""
 

@@ -37,6 +37,7 @@ class JobScreen(StationScreen):
         # field the Enter moved to, not in the one it left.
         Binding("enter", "next_field", "Next field", show=False, priority=True),
         Binding("f5", "focus_resume", "Resume a lot"),
+        Binding("f3", "first_article", "First article"),
         Binding("f9", "review", "Rejects"),
         Binding("f2", "sign_out", "Sign out"),
     ]
@@ -46,6 +47,8 @@ class JobScreen(StationScreen):
         self._parts: list[PartSpec] = []
         self._chosen: PartSpec | None = None
         self._lots: list[LotProgress] = []
+        self._first_article = False
+        """Whether the lot started next is declared a first article (F3 toggles it)."""
 
     @property
     def _user(self) -> User:
@@ -238,10 +241,15 @@ class JobScreen(StationScreen):
     ) -> None:
         service, user = self.app.service, self._user
 
+        first_article = self._first_article
+
         def work() -> LotProgress:
             if acknowledged:
                 service.acknowledge(user, spec, acknowledged)
-            return service.start_lot(user, spec, lot, lot_size=lot_size, work_order=work_order)
+            progress = service.start_lot(user, spec, lot, lot_size=lot_size, work_order=work_order)
+            if first_article:
+                service.declare_first_article(user, spec, lot)
+            return progress
 
         def measure(progress: LotProgress) -> None:
             session = PartSession(service, user, spec, progress, gauges=self.app.hub)
@@ -252,6 +260,17 @@ class JobScreen(StationScreen):
     def on_screen_resume(self) -> None:
         """Back from measuring: refresh the unfinished lots."""
         self.submit(self.app.service.unfinished_lots, self._show_lots)
+
+    def action_first_article(self) -> None:
+        """Declare (or not) the lot started next a first article (AS9102)."""
+        self._first_article = not self._first_article
+        if self._first_article:
+            self.say(
+                "First article: the lot started next is declared a first article (AS9102); "
+                "F3 again to undo."
+            )
+        else:
+            self.say("Not a first article.")
 
     def action_sign_out(self) -> None:
         """Sign out."""
