@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -317,3 +319,22 @@ def test_the_same_findings_from_a_central_store(lot7: RecordedLot, central_url: 
     assert checks(central) == checks(local) == ["reject-undisposed"]
     assert central.findings[0].records == local.findings[0].records
     validate(central)
+
+
+def test_a_record_in_a_folder_with_a_space_is_named_quoted_in_every_command(
+    lot7: RecordedLot, config: Path, tmp_path
+):
+    """The commands a finding names can be pasted into a shell as they are."""
+    folder = tmp_path / "copies of records"
+    folder.mkdir()
+    copy = folder / "bench 3.db"
+    for part in lot7.store.path.parent.glob(lot7.store.path.name + "*"):  # the file and its WAL
+        shutil.copy(part, folder / part.name.replace(lot7.store.path.name, copy.name))
+    result = run(config, "--db", str(copy), "--format", "json", "--stale-hours", "1")
+    data = json.loads(result.stdout)
+    commands = [f["command"] for s in data["sections"] for f in s["findings"]]
+    assert commands, result.output
+    with_db = [c for c in commands if "--db" in c]
+    assert with_db, commands
+    for command in with_db:
+        assert shlex.split(command)[-2:] == ["--db", str(copy)]

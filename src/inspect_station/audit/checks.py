@@ -440,7 +440,8 @@ def records_section(ctx: Context) -> Section:
                 f"Station {station} has not been synced for more than {ctx.stale_hours} hours "
                 f"({text}): its records have no central copy since.",
                 (),
-                "inspect-station sync",
+                # Run at the station (a central store cannot ship for it), or on its file.
+                ctx.command("sync") if ctx.where.startswith("--db") else "inspect-station sync",
             )
         )
     section.notes.append(

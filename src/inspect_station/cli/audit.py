@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 import sys
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def audit_command(
         with open_central(central_url, create=False) as central:
             central_source = CentralSource(central)
             source: RecordSource = central_source
-            where = f"--central {central.url.display}"
+            where = f"--central {shlex.quote(central.url.display)}"
             audit = Context(source, where, gauges=gauges, **common)  # type: ignore[arg-type]
             audit.chains = central_source.verify(sorted(central_source.heads))
             audit.sync = central_facts(central, central_source.heads, full=full_verify)
@@ -90,7 +91,7 @@ def audit_command(
     else:
         with open_record(ctx, db) as store:
             local = LocalSource(store)
-            where = f"--db {store.path}" if db else ""
+            where = f"--db {shlex.quote(str(store.path))}" if db else ""
             audit = Context(local, where, gauges=gauges, **common)  # type: ignore[arg-type]
             audit.chains = local.verify([store.station])
             audit.sync = local_facts(store, full=full_verify)
