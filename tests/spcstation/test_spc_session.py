@@ -201,3 +201,21 @@ def test_a_corrected_reading_leaves_the_chart_and_the_monitor_restarts(service):
     chart = session.spc.chart("1")
     assert [str(p.value) for p in chart.points][-1] == "10.02"
     assert "10.01" not in [str(p.value) for p in chart.points][-2:]
+
+
+def test_the_spc_report_charts_against_the_limits_the_station_locked(tmp_path):
+    """spc report reads the station's spc_limits records (no hook left empty): the version a
+    supervisor locked is the one the report names and judges against."""
+    from inspect_station.records import LocalSource
+    from inspect_station.reports.spc import ReportScope, spc_report
+
+    service = spc_station(tmp_path)
+    measure_parts(session_of(service), BASELINE)
+    locked(service)
+    measure_parts(session_of(service, lot="L-2"), BASELINE)  # judged against the lock
+    doc = spc_report(LocalSource(service.store), ReportScope(part_number="SPC-1")).json()
+    limits = next(c for c in doc["characteristics"] if c["id"] == "1")["limits"]
+    assert limits["locked"] is True
+    assert limits["version"] == 1 and limits["label"] == "locked limits version 1"
+    (row,) = service.store.query("SELECT limits_hash FROM spc_limits")
+    assert limits["hash"] == row["limits_hash"]

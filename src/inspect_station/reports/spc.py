@@ -14,7 +14,7 @@ Anderson-Darling note where n allows) against the limits of the latest reading, 
 Nelson-rule violations found by running the readings through ``spc.Monitor``:
 
 - against the locked limit versions in force when each reading was taken, where the record
-  holds any (``locked_limits``: the hook the station's limit-lock records fill);
+  holds any (``locked_limits``: the station's ``spc_limits`` records);
 - otherwise against limits derived from the first ``baseline`` readings of the report itself
   (``SpcSettings.baseline`` points), labelled "derived from the first N readings (not
   locked)" -- never presented as the station's limits.
@@ -49,6 +49,7 @@ from inspect_station.reports.spc_model import (
 from inspect_station.spc import (
     BaselineError,
     ChartPoint,
+    LimitsError,
     LimitVersion,
     Monitor,
     SpcError,
@@ -74,12 +75,25 @@ SettingsFor = Callable[[str], SpcSettings | None]
 def locked_limits(
     source: RecordSource, part_number: str, characteristic: str
 ) -> list[LimitVersion]:
-    """The locked limit versions of a characteristic in ``source``, oldest first.
+    """The locked limit versions of a characteristic in ``source`` (its ``spc_limits``
+    records), oldest first; [] where none is locked (the report then charts against limits
+    derived from its own first readings) or the source predates SPC records.
 
-    The hook the station's limit-lock records fill: until the record holds such records it
-    returns [] and the report charts against limits derived from its own first readings.
+    A version whose stored hash does not match its content is an error (SpcReportError), never
+    used silently.
     """
-    return []
+    if not source.has_table("spc_limits"):
+        return []
+    versions = []
+    for row in source.rows(spc_reads.LOCKED_LIMITS, [part_number, characteristic]):
+        try:
+            body = json.loads(row["limits"]) if isinstance(row["limits"], str) else row["limits"]
+            versions.append(LimitVersion.from_body(body, row["limits_hash"]))
+        except (ValueError, LimitsError) as exc:
+            raise SpcReportError(
+                f"The limits locked for {part_number} #{characteristic} cannot be read: {exc}"
+            ) from None
+    return versions
 
 
 # -- reading ----------------------------------------------------------------------------------

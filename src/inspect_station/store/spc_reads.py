@@ -96,3 +96,13 @@ PART_SPECS = read_query(
 def reading_page(scope: str, *, since: bool, characteristic: bool) -> ReadQuery:
     """The page query for a part or a lot, with or without ``since`` and a characteristic."""
     return READING_PAGES[(scope, since, characteristic)]
+
+
+LOCKED_LIMITS = read_query(
+    "spc_reads.locked_limits",
+    "SELECT l.limits, l.limits_hash FROM spc_limits l WHERE l.part_number = ? "
+    "AND l.characteristic = ? AND {bound:l} ORDER BY l.effective_from, l.version",
+    aliases=("l",),
+)
+"""The limit versions locked for a characteristic of a part number (``spc_limits`` records,
+each with its whole version as JSON and its hash), oldest first."""
