@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from inspect_station.config import CalibrationStatus, GaugeAsset
@@ -29,9 +30,12 @@ from inspect_station.measuring.outcomes import (
     Step,
 )
 from inspect_station.measuring.spc import SpcHold, SpcTracker
-from inspect_station.recording import GaugeSource, ManualSource, MeasurementAck, Source
+from inspect_station.measuring.writer import GroupedWrite
+from inspect_station.recording import GaugeSource, ManualSource, Measurement, MeasurementAck, Source
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.station import LotProgress, StationService
+from inspect_station.store import inspections
+from inspect_station.store.db import Transaction
 from inspect_station.users import User
 from inspect_station.vocabulary import Verdict
 
@@ -304,20 +308,49 @@ class PartSession:
     def write(self, capture: Capture) -> MeasurementAck:
         """I/O: evaluate and durably record a capture (its SPC verdict in the same
         transaction); returns after the commit."""
-        return self.spc.guarded(
-            lambda after: self.service.measure(
-                self.user,
-                self.spec,
-                self.lot,
-                capture.serial,
-                capture.characteristic,
-                capture.value,
-                unit=capture.unit,
-                source=capture.source,
-                reason=capture.reason,
-                after=after,
-            )
+        write = self.grouped(capture)
+        try:
+            (outcome,) = self.service.recorder.measure_many([write.request])
+        except BaseException:
+            write.not_committed()
+            raise
+        if isinstance(outcome, InspectStationError):
+            write.not_committed()
+            raise outcome
+        return outcome
+
+    def grouped(self, capture: Capture) -> GroupedWrite:
+        """A capture as a measurement for the station writer's group commit (the same checks
+        and SPC hooks as :meth:`write`): a new part waits while an SPC alarm of the part number
+        is open -- one raised earlier in the same group too -- and the reading feeds its chart
+        in the transaction; its ``undo`` forgets the chart if it is not committed."""
+        after, undo = self.spc.undoable_hook()
+        request = Measurement(
+            spec=self.spec,
+            lot=self.lot,
+            serial=capture.serial,
+            inspector=self.user.user_id,
+            characteristic=capture.characteristic,
+            value=capture.value,
+            unit=capture.unit,
+            source=capture.source,
+            reason=capture.reason,
+            before=self._new_part_clear(capture.serial),
+            after=after,
         )
+        return GroupedWrite(request, undo)
+
+    def _new_part_clear(self, serial: str) -> Callable[[Transaction], None]:
+        """In the write's transaction: the first reading of a part waits while an SPC alarm of
+        the part number is open (read in that transaction, so one raised earlier in the same
+        group counts)."""
+        lot, spc = self.lot, self.spc
+
+        def before(tx: Transaction) -> None:
+            if inspections.latest_inspection(tx, lot, serial) is None:
+                spc.require_clear(tx)
+
+        return before
 
     def recorded(self, capture: Capture, ack: MeasurementAck) -> Recorded | Stale:
         """A capture committed: the characteristic has its value."""

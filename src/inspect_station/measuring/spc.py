@@ -225,6 +225,18 @@ class SpcTracker:
 
     def guarded(self, write: Callable[[Callable[[Transaction, dict[str, Any]], None]], T]) -> T:
         """Run ``write(hook)``; if it fails, charts it fed start again from the record."""
+        hook, undo = self.undoable_hook()
+        try:
+            return write(hook)
+        except BaseException:
+            undo()
+            raise
+
+    def undoable_hook(
+        self,
+    ) -> tuple[Callable[[Transaction, dict[str, Any]], None], Callable[[], None]]:
+        """A ``hook`` for one write, and what to call if that write is not committed (refused
+        in a group, or its group rolled back): the charts it fed start again from the record."""
         fed: list[str] = []
 
         def hook(tx: Transaction, record: dict[str, Any]) -> None:
@@ -232,13 +244,12 @@ class SpcTracker:
             if char is not None:
                 fed.append(char)
 
-        try:
-            return write(hook)
-        except BaseException:
+        def undo() -> None:
             with self._lock:
                 for char in fed:
                     self._charts.pop(char, None)
-            raise
+
+        return hook, undo
 
     def hook(self, tx: Transaction, record: dict[str, Any]) -> None:
         """Feed a measurement record just appended in ``tx`` to its chart (see the module doc)."""

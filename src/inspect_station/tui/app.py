@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from textual import events
@@ -22,6 +22,8 @@ from textual.screen import Screen
 from inspect_station.errors import InspectStationError
 from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
+from inspect_station.measuring.writer import GroupedWrite, StationWriter
+from inspect_station.recording import MeasurementAck
 from inspect_station.records import LocalSource
 from inspect_station.review.model import SignaturePolicy
 from inspect_station.review.service import Review
@@ -94,7 +96,7 @@ class StationApp(App[None]):
         """Ships the journal to the central store in the background (None: sync off)."""
         self._sync_stop = threading.Event()
         self._sync_thread: threading.Thread | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="station-writer")
+        self._writer = StationWriter(service.recorder)
         self._clock = clock
         self._last_input = clock()
         self.idle_limit = service.config.idle_timeout_minutes * 60.0
@@ -211,8 +213,33 @@ class StationApp(App[None]):
         ``done`` or ``failed`` then runs on the UI thread; an unexpected exception is shown as
         an error notification and logged, never lost silently.
         """
+        future = self._writer.submit(work)
+        self._deliver(future, done, failed)
+        return future
 
-        def deliver(future: Future[T]) -> None:
+    def submit_measurement(
+        self,
+        write: GroupedWrite,
+        done: Callable[[MeasurementAck], Any],
+        failed: Callable[[InspectStationError], Any] | None = None,
+    ) -> Future[MeasurementAck]:
+        """Record a measurement on the writer thread, in one commit with the measurements
+        waiting next to it (group commit); ``done`` (after the commit) or ``failed`` then runs
+        on the UI thread, in the order submitted."""
+        future = self._writer.submit_measurement(write)
+        self._deliver(future, done, failed)
+        return future
+
+    def _deliver(
+        self,
+        future: Future[T],
+        done: Callable[[T], Any],
+        failed: Callable[[InspectStationError], Any] | None,
+    ) -> None:
+        """Once ``future`` is done, hand its outcome to ``done`` or ``failed`` on the UI thread;
+        an unexpected exception is shown as an error notification and logged."""
+
+        def deliver() -> None:
             """On the UI thread: hand the outcome to ``done`` or ``failed``."""
             error = future.exception()
             if error is None:
@@ -223,15 +250,13 @@ class StationApp(App[None]):
                 self.log.error(repr(error))
                 self.notify(printable(f"Unexpected error: {error}"), severity="error", markup=False)
 
-        def finished(future: Future[T]) -> None:
+        def finished(_: Future[T]) -> None:
             # Never block the writer on the UI: post the outcome and go on to the next job.
-            self.post_message(WorkDone(lambda: deliver(future)))
+            self.post_message(WorkDone(deliver))
             if self.shipper is not None:
                 self.shipper.wake()  # something may have been recorded: ship it soon
 
-        future = self._writer.submit(work)
         future.add_done_callback(finished)
-        return future
 
     def on_work_done(self, message: WorkDone) -> None:
         """Hand a finished job's outcome to whoever asked for it."""

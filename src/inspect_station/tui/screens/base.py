@@ -10,6 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from inspect_station.errors import InspectStationError
+from inspect_station.measuring.writer import GroupedWrite
+from inspect_station.recording import MeasurementAck
 from inspect_station.tui.app import StationApp
 
 T = TypeVar("T")
@@ -45,6 +47,24 @@ class StationScreen(Screen[None]):
         Errors are shown on the message line unless ``failed`` handles them.
         """
 
+        self.app.submit(work, *self._bound(done, failed))
+
+    def submit_measurement(
+        self,
+        write: GroupedWrite,
+        done: Callable[[MeasurementAck], Any],
+        failed: Callable[[InspectStationError], Any] | None = None,
+    ) -> None:
+        """Record a measurement on the writer thread (group commit with those waiting next to
+        it); the answer is dropped if this screen has closed, as for :meth:`submit`."""
+        self.app.submit_measurement(write, *self._bound(done, failed))
+
+    def _bound(
+        self, done: Callable[[T], Any], failed: Callable[[InspectStationError], Any] | None
+    ) -> tuple[Callable[[T], None], Callable[[InspectStationError], None]]:
+        """``done`` and ``failed`` bound to this screen's lifetime (the message line shows an
+        error nobody handles)."""
+
         def on_done(result: T) -> None:
             if self.alive:
                 done(result)
@@ -57,4 +77,4 @@ class StationScreen(Screen[None]):
             else:
                 self.say(error.message, error=True)
 
-        self.app.submit(work, on_done, on_failed)
+        return on_done, on_failed

@@ -352,7 +352,7 @@ class MeasureScreen(SpcKeys):
         def refused(error: InspectStationError) -> None:
             self._refused(session.not_recorded(capture, error))
 
-        self.submit(lambda: session.write(capture), written, refused)
+        self.submit_measurement(session.grouped(capture), written, refused)
 
     def _recorded(self, outcome: Recorded | Stale) -> None:
         if isinstance(outcome, Stale):
