@@ -17,7 +17,7 @@ from spcstationkit import BASELINE, BORE, locked, measure_parts, session_of, spc
 
 from inspect_station.errors import InspectStationError, ReadingError
 from inspect_station.measuring import Capture, PartSession, SpcHold
-from inspect_station.measuring.writer import GroupedWrite, StationWriter
+from inspect_station.measuring.writer import GroupedWrite, RecordingBacklog, StationWriter
 from inspect_station.recording import ManualSource, MeasurementAck, RecordingError
 from inspect_station.station import StationService
 
@@ -194,3 +194,26 @@ def test_an_alarm_inside_a_group_holds_the_next_part_of_the_group(service, write
     assert [s for s, _, _ in measured(service)][-2:] == ["011", "011"]
     assert service.store.query("SELECT serial FROM measurements WHERE serial = '012'") == []
     assert service.store.verify().ok
+
+
+def test_a_full_backlog_refuses_the_next_measurement_at_once_and_keeps_the_rest(service):
+    writer = StationWriter(service.recorder, backlog=2)
+    try:
+        session = session_of(service)
+        disk = hold(writer)
+        futures = queue(
+            writer,
+            session,
+            [capture("001", "1", "10.01"), capture("001", "2", BORE), capture("002", "1", "9.99")],
+        )
+        refused = futures[2]
+        assert refused.done()  # told at once, while the disk is still stalled
+        error = refused.exception()
+        assert isinstance(error, RecordingBacklog) and "send this one again" in error.message
+        disk.set()
+        assert all(isinstance(outcome(f), MeasurementAck) for f in futures[:2])
+        again = queue(writer, session, [capture("002", "1", "9.99")])  # room again
+        assert isinstance(outcome(again[0]), MeasurementAck)
+    finally:
+        writer.shutdown()
+    assert measured(service) == [("001", "1", "10.01"), ("001", "2", BORE), ("002", "1", "9.99")]

@@ -31,6 +31,15 @@ T = TypeVar("T")
 GROUP_LIMIT = 64
 """Most measurements one transaction takes (four gauges at 10 Hz queue a handful at most)."""
 
+BACKLOG_LIMIT = 200
+"""Most measurements waiting for the writer (five seconds of four gauges at 10 Hz behind a
+stalled disk): one more is refused at once with :class:`RecordingBacklog`, never queued
+without bound and never dropped silently."""
+
+
+class RecordingBacklog(InspectStationError):
+    """Too many measurements are waiting to be recorded: this one was not taken."""
+
 
 @dataclass(frozen=True)
 class GroupedWrite:
@@ -64,12 +73,20 @@ class StationWriter:
     """One thread that runs blocking jobs in order and group-commits waiting measurements."""
 
     def __init__(
-        self, recorder: Recorder, *, limit: int = GROUP_LIMIT, name: str = "station-writer"
+        self,
+        recorder: Recorder,
+        *,
+        limit: int = GROUP_LIMIT,
+        backlog: int = BACKLOG_LIMIT,
+        name: str = "station-writer",
     ) -> None:
-        if limit < 1:
-            raise ValueError("a group holds at least one measurement")
+        if limit < 1 or backlog < 1:
+            raise ValueError("a group and the backlog hold at least one measurement")
         self._recorder = recorder
         self._limit = limit
+        self.backlog = backlog
+        """Most measurements that may wait; one more is refused (RecordingBacklog)."""
+        self._writes = 0
         self._queue: deque[_Job | _Write] = deque()
         self._ready = threading.Condition()
         self._closing = False
@@ -87,8 +104,20 @@ class StationWriter:
 
     def submit_measurement(self, write: GroupedWrite) -> Future[MeasurementAck]:
         """Record a measurement, in one commit with the measurements waiting next to it; the
-        future holds its acknowledgement (after the commit) or the error that refused it."""
+        future holds its acknowledgement (after the commit) or the error that refused it --
+        :class:`RecordingBacklog` at once if ``backlog`` measurements are already waiting."""
         future: Future[MeasurementAck] = Future()
+        with self._ready:
+            if self._writes >= self.backlog:
+                future.set_running_or_notify_cancel()
+                future.set_exception(
+                    RecordingBacklog(
+                        f"recording backlog: {self._writes} earlier readings are still "
+                        "waiting for the disk; send this one again"
+                    )
+                )
+                return future
+            self._writes += 1
         self._put(_Write(write, future))
         return future
 
@@ -128,6 +157,7 @@ class StationWriter:
                 item = self._queue.popleft()
                 assert isinstance(item, _Write)
                 group.append(item)
+            self._writes -= len(group)
             return group
 
     def _run(self) -> None:

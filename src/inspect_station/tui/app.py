@@ -31,6 +31,7 @@ from inspect_station.station import StationService
 from inspect_station.sync import Shipper, SyncStatus
 from inspect_station.text import printable
 from inspect_station.tui.demo import DemoControls
+from inspect_station.tui.handover import GaugeInbox
 from inspect_station.tui.widgets import GaugeStatusBar
 from inspect_station.users import Role, User
 
@@ -43,6 +44,10 @@ class GaugeMessage(Message):
     def __init__(self, event: GaugeEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class GaugesWaiting(Message):
+    """Gauge events wait in the app's inbox (one such message is in the UI's queue at most)."""
 
 
 class WorkDone(Message):
@@ -97,6 +102,8 @@ class StationApp(App[None]):
         self._sync_stop = threading.Event()
         self._sync_thread: threading.Thread | None = None
         self._writer = StationWriter(service.recorder)
+        self.gauge_inbox = GaugeInbox(lambda: self.post_message(GaugesWaiting()))
+        """Gauge events handed over from the reader threads (bounded, see ``tui.handover``)."""
         self._clock = clock
         self._last_input = clock()
         self.idle_limit = service.config.idle_timeout_minutes * 60.0
@@ -138,6 +145,7 @@ class StationApp(App[None]):
         user's session ended with the station) and the shipper."""
         if self.hub is not None:
             self.hub.close()
+        self.gauge_inbox.close()
         user, self.user = self.user, None
         if user is not None:
             self._writer.submit(lambda: self.service.sign_out(user, "station closed"))
@@ -172,8 +180,8 @@ class StationApp(App[None]):
         self.refresh_status()
 
     def _from_reader_thread(self, event: GaugeEvent) -> None:
-        """Called on a reader thread: hand the event over, never block."""
-        self.post_message(GaugeMessage(event))
+        """Called on a reader thread: hand the event over (bounded), never block."""
+        self.gauge_inbox.put(event)
 
     # -- gauges -------------------------------------------------------------------------------
 
@@ -181,17 +189,44 @@ class StationApp(App[None]):
         """Snapshots of every gauge for status bars."""
         return self.hub.states() if self.hub is not None else []
 
+    def on_gauges_waiting(self, _message: GaugesWaiting) -> None:
+        """Take every gauge event waiting, in order: the status bar is redrawn once for them
+        all, each event goes to the screen, and readings that found the inbox full are told."""
+        taken = self.gauge_inbox.take()
+        if not self.screen_stack:
+            return  # the station is closing: no screen is left to show it
+        if taken.left_out or any(not isinstance(e, ReadingEvent) for e in taken.events):
+            self.refresh_status()
+        for event in taken.events:
+            self._to_screen(event)
+        if taken.not_taken:
+            lost = ", ".join(f"{n} from {asset}" for asset, n in sorted(taken.not_taken.items()))
+            self._tell(f"Readings not taken ({lost}): the station was busy; send them again.")
+
     def on_gauge_message(self, message: GaugeMessage) -> None:
         """Refresh the status bar on state changes and let the active screen use the event."""
         if not self.screen_stack:
             return  # the station is closing: no screen is left to show it
         if not isinstance(message.event, ReadingEvent):
             self.refresh_status()
+        self._to_screen(message.event)
+
+    def _to_screen(self, event: GaugeEvent) -> None:
+        """Let the active screen use a gauge event."""
         handler = getattr(self.screen, "gauge_event", None)
         # A reading that arrives while the screen is being torn down (the station closing,
         # a sign-out) finds no widgets: it is dropped, as the reader would drop it a moment later.
         if handler is not None and getattr(self.screen, "alive", True):
-            handler(message.event)
+            handler(event)
+
+    def _tell(self, text: str) -> None:
+        """An error for the inspector: on the screen's message line if it has one."""
+        say = getattr(self.screen, "say", None)
+        if say is not None and getattr(self.screen, "alive", False):
+            say(text, error=True)
+        else:
+            self.bell()
+            self.notify(printable(text), severity="error", markup=False)
 
     def refresh_status(self) -> None:
         """Redraw the status bar (gauges, sync) of the current screen, if it has one."""
