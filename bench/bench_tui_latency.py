@@ -19,14 +19,23 @@ the same disk between the pushes; the station's p99 is printed against reader p9
 The station ships to a central store in the run's temporary folder, never the user's: a second
 run's fresh chain would otherwise be refused as a fork and retried throughout.
 
-    python bench/bench_tui_latency.py [--seconds 30]
+The station's writer groups the readings waiting together into one commit; the sizes of the
+groups it committed are printed, with the load average of the machine beside the figures.
+``--profile`` runs cProfile on the UI thread and on the writer thread and prints where each
+spends its time per reading.
+
+    python bench/bench_tui_latency.py [--seconds 30] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import datetime as dt
+import io
+import os
+import pstats
 import sqlite3
 import statistics
 import tempfile
@@ -108,7 +117,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def run(seconds: float) -> None:
+def profile_text(profile: cProfile.Profile, title: str, lines: int = 25) -> str:
+    """The top of a profile by cumulative time."""
+    out = io.StringIO()
+    path = Path(tempfile.gettempdir()) / f"bench-tui-{title.split()[0].lower()}.prof"
+    profile.dump_stats(path)
+    out.write(f"--- {title} (saved to {path}) ---\n")
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(lines)
+    return out.getvalue()
+
+
+async def run(seconds: float, profile: bool = False) -> None:
     """Run the station with four gauges pushing and print the latency figures."""
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     (folder / "ports").mkdir()
@@ -163,6 +182,12 @@ async def run(seconds: float) -> None:
             session = PartSession(service, user, spec, progress, gauges=app.hub)
             app.push_screen(MeasureScreen(session))
             await pilot.pause(0.5)
+            writer_cpu = app._writer.submit(time.thread_time).result()
+            ui_cpu = time.thread_time()
+            ui_profile, writer_profile = cProfile.Profile(), cProfile.Profile()
+            if profile:
+                app._writer.submit(writer_profile.enable).result()
+                ui_profile.enable()
             stop = threading.Event()
             counter = iter(range(1, 10**6))
             lock = threading.Lock()
@@ -222,6 +247,12 @@ async def run(seconds: float) -> None:
             for t in threads:
                 t.join()
             await pilot.pause(0.5)
+            if profile:
+                ui_profile.disable()
+                app._writer.submit(writer_profile.disable).result()
+            groups = list(getattr(app._writer, "groups", []))
+            ui_cpu = time.thread_time() - ui_cpu
+            writer_cpu = app._writer.submit(time.thread_time).result() - writer_cpu
     service.store.close()
     common = [v for v in written if v in delivered and v in shown]
     unshown = len(written) - len(common)
@@ -260,14 +291,28 @@ async def run(seconds: float) -> None:
     )
     extra = statistics.mean(s - r for s, r in zip(station, reader, strict=True))
     print(f"mean station - reader: {extra:.2f} ms")
+    print(
+        f"CPU per reading shown: UI thread {ui_cpu / len(common) * 1000:.2f} ms, writer thread "
+        f"{writer_cpu / len(common) * 1000:.2f} ms (what the station spends, whatever the load)"
+    )
+    if groups:
+        print(
+            f"writer groups (last {len(groups)}): mean {statistics.mean(groups):.2f} readings "
+            f"per commit, largest {max(groups)}"
+        )
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if profile:
+        print(profile_text(ui_profile, "UI thread"))
+        print(profile_text(writer_profile, "writer thread"))
 
 
 def main() -> None:
     """Parse arguments and run."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the gauges push")
+    parser.add_argument("--profile", action="store_true", help="profile UI and writer threads")
     args = parser.parse_args()
-    asyncio.run(run(args.seconds))
+    asyncio.run(run(args.seconds, args.profile))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ def plain(text: str) -> Content:
     A lot named ``[@click=app.quit]L1`` or ``L[/]1`` must neither act nor crash the screen,
     and an escape sequence in a record must not reach the terminal.
     """
-    return Content(printable(text, keep="\n"))
+    # Line by line: each line is then one C-speed scan when it is clean (a multi-line text
+    # such as the verdict's banner otherwise fell to a per-character check on every reading).
+    return Content("\n".join(printable(line) for line in text.split("\n")))
 
 
 def _shown(content: VisualType) -> VisualType:
@@ -39,9 +41,16 @@ class Plain(Static):
 
     def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
         super().__init__(_shown(content), markup=False, **kwargs)
+        self._text: str | None = content if isinstance(content, str) else None
 
     def update(self, content: VisualType = "", *, layout: bool = True) -> None:
-        """Show ``content``; a string is shown plain."""
+        """Show ``content``; a string is shown plain, and the same string again is no redraw."""
+        if isinstance(content, str):
+            if content == self._text:
+                return
+            self._text = content
+        else:
+            self._text = None
         super().update(_shown(content), layout=layout)
 
 
@@ -218,7 +227,8 @@ class CharacteristicTable(ScrollView):
         self.keys: list[str] = []
         self.cursor = 0
         """Index of the highlighted row."""
-        self._cache: dict[tuple[int, bool, int], Strip] = {}
+        self._cache: dict[int, dict[tuple[bool, int], Strip]] = {}
+        """Row index -> (highlighted, width) -> its rendered line."""
         self.can_focus = False
 
     def add_row(self, key: str, cells: list[str]) -> None:
@@ -263,8 +273,7 @@ class CharacteristicTable(ScrollView):
             self.scroll_to(y=index - visible + 1, animate=False)
 
     def _forget(self, index: int) -> None:
-        for key in [k for k in self._cache if k[0] == index]:
-            del self._cache[key]
+        self._cache.pop(index, None)
         self.refresh_line(index + 1)
 
     def _line(self, cells: list[str], style: Style | None, verdict_column: int | None) -> Strip:
@@ -292,11 +301,11 @@ class CharacteristicTable(ScrollView):
         if index >= len(self.rows):
             return Strip.blank(width)
         active = index == self.cursor
-        key = (index, active, width)
-        strip = self._cache.get(key)
+        lines = self._cache.setdefault(index, {})
+        strip = lines.get((active, width))
         if strip is None:
             style = self.CURSOR_STYLE if active else None
             strip = self._line(self.rows[index], style, len(self.columns) - 1)
             strip = strip.extend_cell_length(width, style).crop(0, width)
-            self._cache[key] = strip
+            lines[(active, width)] = strip
         return strip

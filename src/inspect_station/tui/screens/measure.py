@@ -149,6 +149,8 @@ class MeasureScreen(SpcKeys):
         """The part session this screen shows and drives."""
         self._reading: str | None = None
         """The asset a "Reading …" message on the message line is about."""
+        self._cursor_due = False
+        """An update of the highlighted characteristic is on its way (``_cursor_soon``)."""
 
     # -- what the session holds, for readers of the screen ------------------------------------
 
@@ -273,6 +275,20 @@ class MeasureScreen(SpcKeys):
             table.move_cursor(self.session.active)
         self._show_active()
 
+    def _cursor_soon(self) -> None:
+        """Highlight and describe the active characteristic once the verdicts delivered
+        together (a group commit's) are all shown: one panel update for them, not one each."""
+        if self._cursor_due:
+            return
+        self._cursor_due = True
+
+        def now() -> None:
+            self._cursor_due = False
+            if self.alive:
+                self._cursor()
+
+        self.call_later(now)
+
     def _show_active(self) -> None:
         session = self.session
         ch = session.active_char
@@ -363,7 +379,7 @@ class MeasureScreen(SpcKeys):
             self.app.bell()
         if outcome.complete:
             self.say("All characteristics measured: N closes the part.")
-        self._cursor()
+        self._cursor_soon()
         self.post_message(self.VerdictShown(outcome))
         if outcome.alarm is not None:
             self.say(outcome.alarm.sentence(), error=True)
