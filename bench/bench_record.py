@@ -9,8 +9,15 @@ Paths measured, each against the same raw baseline:
 - the CLI's recording call in-process, one measurement at a time: ``Recorder.measure`` with
   ``auto_close`` (the part's result written with its last measurement), as ``record`` does for
   a lone line;
-- the TUI's path in-process: four ``Recorder.measure`` calls and ``Recorder.close_inspection``
-  per part, as the station service does for the measure screen (five commits per part).
+- the TUI's path in-process: the station's writer thread (``StationWriter``) given the four
+  readings of a part at once, as four gauges send them, through ``PartSession.grouped`` (the
+  SPC hooks included), then the part's close, as the measure screen submits them: the writer
+  commits the four waiting readings together, then the close (two commits per part).
+
+The CPU time ``record --stdin`` used is printed too (per measurement, and the rate that CPU
+time alone would allow against the raw rate): on a loaded machine the subprocess waits for a
+core far longer than for the disk, which the wall-clock ratio alone hides. The load average is
+printed beside the figures.
 
 Baseline: ``sqlite3`` insert of one row of the size a measurement stores, then commit, same
 pragmas (WAL, synchronous=FULL), same disk. Each block of every path runs interleaved with a
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -31,9 +39,13 @@ import threading
 import time
 from pathlib import Path
 
+from inspect_station.config import StationConfig
 from inspect_station.locations import shipped_specs_dir
-from inspect_station.recording import ManualSource, Recorder
+from inspect_station.measuring import Capture, PartSession
+from inspect_station.measuring.writer import StationWriter
+from inspect_station.recording import ManualSource, MeasurementAck, Recorder
 from inspect_station.spec import PartSpec, SpecLibrary
+from inspect_station.station import StationService
 from inspect_station.store import LocalStore
 from inspect_station.users import UserDirectory
 
@@ -74,8 +86,17 @@ class Raw:
         return self.n / self.time
 
 
-def cli_block(config: Path, db: Path, lot: str, lines: int, first_part: int) -> tuple[float, float]:
-    """Feed ``lines`` lines to ``record --stdin``; (sustained seconds, end-to-end seconds).
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cli_block(
+    config: Path, db: Path, lot: str, lines: int, first_part: int
+) -> tuple[float, float, float]:
+    """Feed ``lines`` lines to ``record --stdin``; (sustained seconds, end-to-end seconds,
+    CPU seconds the process used for the lines, its start and warm-up left out).
 
     Sustained: from writing the first of the lines to reading the last acknowledgement, once
     the process is ready (it has acknowledged one warm-up line). End to end: from starting
@@ -105,16 +126,23 @@ def cli_block(config: Path, db: Path, lot: str, lines: int, first_part: int) -> 
         proc.stdin.write(data)
         proc.stdin.close()
 
+    cpu_before = cpu_seconds(proc.pid)
     fed_at = time.perf_counter()
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    acks = sum(1 for _ in proc.stdout)
+    acks = 0
+    for _ in proc.stdout:
+        acks += 1
+        if acks == lines:
+            break
     last_at = time.perf_counter()
+    cpu = cpu_seconds(proc.pid) - cpu_before  # before it exits (its exit is not the lines')
+    acks += sum(1 for _ in proc.stdout)
     proc.wait()
     feeder.join()
     if proc.returncode != 0 or acks != lines:
         raise SystemExit(f"record --stdin failed: exit {proc.returncode}, {acks} acknowledgements")
-    return last_at - fed_at, last_at - start
+    return last_at - fed_at, last_at - start, cpu
 
 
 def main() -> None:
@@ -137,6 +165,11 @@ def main() -> None:
     users.add("cell", "Bench cell", "cell", None, by=admin, qualifications=["BRK-*"])
     recorder = Recorder(store)
     recorder.open_lot("LOT-B", spec, "cell", lot_size=10_000)
+    library = SpecLibrary.load([shipped_specs_dir()])
+    service = StationService(StationConfig(station="BENCH", db=db), store, library)
+    cell = service.users.get("cell")
+    session = PartSession(service, cell, spec, service.lot_progress("LOT-B"))
+    writer = StationWriter(service.recorder)
 
     # Size the raw row like what one measurement stores: its journal row and projection row.
     ack = measure(recorder, spec, "P0", "1", auto_close=False)
@@ -151,8 +184,10 @@ def main() -> None:
     cli_path_n = tui_path_n = 0
     part = 0
     raw_cli = Raw(workdir / "raw-cli.db", raw.payload)
+    cli_cpu = 0.0
     for block in range(args.blocks):
-        sustained, total = cli_block(config, db, f"LOT-CLI-{block}", args.lines, part)
+        sustained, total, cpu = cli_block(config, db, f"LOT-CLI-{block}", args.lines, part)
+        cli_cpu += cpu
         part += args.lines // 4 + 1
         cli_sustained += sustained
         cli_total += total
@@ -169,18 +204,30 @@ def main() -> None:
         raw.block(args.count)
 
         start = time.perf_counter()
-        for i in range(args.count):
-            if i % 4 == 0:
-                part += 1
-            measure(recorder, spec, f"P{part}", CHARS[i % 4], auto_close=False)
-            if i % 4 == 3:
-                recorder.close_inspection(
-                    spec=spec, lot="LOT-B", serial=f"P{part}", inspector="cell"
+        for _ in range(args.count // 4):
+            part += 1
+            serial = f"P{part}"
+            futures = [
+                writer.submit_measurement(
+                    session.grouped(
+                        Capture(serial, char, VALUES[char], None, ManualSource("benchmark"))
+                    )
                 )
+                for char in CHARS
+            ]
+            closed = writer.submit(
+                lambda serial=serial: recorder.close_inspection(
+                    spec=spec, lot="LOT-B", serial=serial, inspector="cell"
+                )
+            )
+            closed.result()
+            assert all(isinstance(f.result(), MeasurementAck) for f in futures)
         tui_path += time.perf_counter() - start
         tui_path_n += args.count
         raw.block(args.count)
 
+    writer.shutdown()
+    groups = list(writer.groups)
     report = store.verify()
     assert report.ok, report.summary()
     store.close()
@@ -192,6 +239,11 @@ def main() -> None:
         f"record --stdin, sustained   : {rate:8.0f} measurements/s = "
         f"{rate / raw_cli.rate:.2f} x raw (goal >= 2)"
     )
+    per = cli_cpu / cli_n
+    print(
+        f"record --stdin, CPU time    : {per * 1000:8.3f} ms per measurement (sustained part) = "
+        f"{1 / per:.0f}/s = {1 / per / raw_cli.rate:.2f} x raw if it had a core to itself"
+    )
     rate = (cli_n + args.blocks) / cli_total
     print(
         f"record --stdin, end to end  : {rate:8.0f} measurements/s = "
@@ -200,8 +252,12 @@ def main() -> None:
     rate = cli_path_n / cli_path
     print(f"measure(auto_close), 1 by 1 : {rate:8.0f} measurements/s = {rate / raw.rate:.2f} x raw")
     rate = tui_path_n / tui_path
-    print(f"TUI: measure x4 + close_part: {rate:8.0f} measurements/s = {rate / raw.rate:.2f} x raw")
+    print(
+        f"TUI writer: 4 + close a part: {rate:8.0f} measurements/s = {rate / raw.rate:.2f} x raw "
+        f"(last groups: {sum(groups) / max(1, len(groups)):.1f} readings per commit)"
+    )
     print(f"{report.summary()}")
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     raw.conn.close()
     raw_cli.conn.close()
 

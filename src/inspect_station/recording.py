@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -186,6 +188,10 @@ class Recorder:
     def __init__(self, store: LocalStore, today: dt.date | None = None) -> None:
         self.store = store
         self._today = today
+        # Per open group transaction: the lots its kept measurements checked (or opened).
+        self._checked_lots: weakref.WeakKeyDictionary[Transaction, set[tuple[Any, ...]]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- lots -------------------------------------------------------------------------------
 
@@ -367,6 +373,9 @@ class Recorder:
         """
         outcomes: list[MeasurementAck | InspectStationError | None] = []
         prepared: list[_Prepared | None] = []
+        # Lots already checked (and opened if need be) by a measurement of this transaction
+        # whose savepoint was kept: the next ones of the same lot need not read it again.
+        lots: set[tuple[Any, ...]] = set()
         for request in requests:
             try:
                 prepared.append(self._prepare(request))
@@ -376,14 +385,19 @@ class Recorder:
                 outcomes.append(exc)
         if any(p is not None for p in prepared):
             with self.store.transaction() as tx:
-                for index, item in enumerate(prepared):
-                    if item is None:
-                        continue
-                    try:
-                        with tx.savepoint():
-                            outcomes[index] = self._write(tx, item)
-                    except InspectStationError as exc:
-                        outcomes[index] = exc
+                self._checked_lots[tx] = lots
+                try:
+                    for index, item in enumerate(prepared):
+                        if item is None:
+                            continue
+                        try:
+                            with tx.savepoint():
+                                outcomes[index] = self._write(tx, item)
+                            lots.add(_lot_key(item))
+                        except InspectStationError as exc:
+                            outcomes[index] = exc
+                finally:
+                    self._checked_lots.pop(tx, None)
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _prepare(self, request: Measurement) -> _Prepared:
@@ -400,13 +414,16 @@ class Recorder:
         return _Prepared(request, lot, serial, inspector, reason, ch, evaluation)
 
     def _write(self, tx: Transaction, item: _Prepared) -> MeasurementAck:
-        """Append a prepared measurement (and the part's result with ``auto_close``)."""
+        """Append a prepared measurement (and the part's result with ``auto_close``); its lot
+        is checked unless a measurement kept earlier in this transaction checked it."""
         request, lot, serial, inspector = item.request, item.lot, item.serial, item.inspector
         spec, source, ch, evaluation = request.spec, request.source, item.ch, item.evaluation
         reason = item.reason
         if request.before is not None:
             request.before(tx)
-        self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
+        lots = self._checked_lots.get(tx)
+        if lots is None or _lot_key(item) not in lots:
+            self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
         inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
             tx, lot, serial, spec, inspector
         )
@@ -627,6 +644,20 @@ def _lot_info(row: dict[str, Any]) -> LotInfo:
     )
 
 
+def _lot_key(item: _Prepared) -> tuple[Any, ...]:
+    """What ``_ensure_lot`` checks a measurement's lot against."""
+    request = item.request
+    return (item.lot, request.spec.content_hash, request.lot_size, request.work_order)
+
+
 def _clean_id(value: str, what: str) -> str:
     """An identifier (lot, serial, user) trimmed and checked by the one text validator."""
+    if type(value) is str:
+        return _checked_id(value, what)  # a group repeats the same lot and inspector
+    return check_id(value, what, max_length=64)
+
+
+@functools.lru_cache(maxsize=512)
+def _checked_id(value: str, what: str) -> str:
+    """``check_id`` of a text, remembered (a refused one raises each time, never cached)."""
     return check_id(value, what, max_length=64)
