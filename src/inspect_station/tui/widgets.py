@@ -178,6 +178,8 @@ class GaugeStatusBar(Plain):
     """
 
     _shown: Text | None = None
+    _lines = -1
+    """Lines the shown text took (its height), -1 before it was laid out."""
 
     def show(self, states: list[AssetState], extra: str = "") -> None:
         """Render the gauges' states and an extra note (sync status); unchanged text is skipped."""
@@ -193,7 +195,12 @@ class GaugeStatusBar(Plain):
         if self._shown is not None and text == self._shown:
             return
         self._shown = text
-        self.update(text)
+        # A layout pass (the whole screen laid out and redrawn) only when the bar's height
+        # changes: the sync note changes every few seconds, the number of lines seldom.
+        width = self.content_region.width
+        lines = len(text.wrap(self.app.console, width)) if width > 0 else -1
+        self.update(text, layout=lines != self._lines or lines < 0)
+        self._lines = lines
 
 
 class CharacteristicTable(ScrollView):
