@@ -97,20 +97,24 @@ async def test_a_reading_beyond_the_recording_backlog_is_refused_aloud_not_lost(
         await measuring(pilot)
         screen = app.screen
         assert isinstance(screen, MeasureScreen)
+        await wait_until(pilot, lambda: screen.session.ready)  # the part is loaded
         writer = app._writer
         writer.backlog = 1
-        disk = threading.Event()
-        writer.submit(disk.wait)  # the disk stalls
+        disk, busy = threading.Event(), threading.Event()
+        writer.submit(lambda: (busy.set(), disk.wait()))  # the disk stalls
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
+        while not busy.is_set():  # the writer holds nothing else waiting
+            assert loop.time() < deadline, "the writer never started"
+            await pilot.pause(0.02)
         try:
-            station.simulator("CAL-0042").press("120.01")
-            while writer.waiting() < 1 and loop.time() < deadline:
-                await pilot.pause(0.02)
-            station.simulator("BG-0007").set_value("12.005")
-            await pilot.press("space")
+            # Two values typed in (the screen's own path from a capture to the writer).
+            screen._take(screen.session.manual("1", "120.01", "test bench"))
+            assert writer.waiting() == 1
+            screen._take(screen.session.manual("2", "12.005", "test bench"))
             message = screen.query_one("#message")
-            while "backlog" not in str(message.render()) and loop.time() < deadline:
+            while "backlog" not in str(message.render()):
+                assert loop.time() < deadline, str(message.render())
                 await pilot.pause(0.02)
             assert "#2 not recorded: recording backlog" in str(message.render())
         finally:

@@ -35,11 +35,13 @@ async def test_readings_waiting_together_are_one_commit_each_with_its_verdict(st
         await measuring(pilot)
         screen = app.screen
         assert isinstance(screen, MeasureScreen)
+        await wait_until(pilot, lambda: screen.session.ready)  # the part is loaded
         writer = app._writer
-        disk = threading.Event()
-        writer.submit(disk.wait)  # the disk is slow: the writer is busy
+        disk, busy = threading.Event(), threading.Event()
+        writer.submit(lambda: (busy.set(), disk.wait()))  # the disk is slow: the writer is busy
         seen: list[str] = []
         try:
+            await _until(pilot, busy.is_set)  # the writer holds nothing else waiting
             station.simulator("CAL-0042").press("120.01")  # #1, pushed
             await _until(pilot, lambda: writer.waiting() == 1)
             station.simulator("BG-0007").set_value("120.01")  # #2: the length on the bore
