@@ -51,6 +51,9 @@ DEFAULT_SPC_ACTIONS: dict[str, str] = {
 }
 """Corrective-action codes offered when an SPC alarm is answered (code -> label)."""
 
+CONTAINMENT_DEFECT = "SPC"
+"""The default defect code of a part rejected by an SPC alarm's answer (containment)."""
+
 NO_CAUSE = "NCF"
 """The default cause code that means "no assignable cause found" (alarm-fatigue figures)."""
 
@@ -64,6 +67,13 @@ class StationSpc(SpcSettings):
     """Corrective-action codes: code -> label."""
     no_cause: str = NO_CAUSE
     """The cause code that means "no assignable cause found" (must be one of ``causes``)."""
+    containment_defect: Annotated[str, Field(min_length=1, max_length=20)] = CONTAINMENT_DEFECT
+    """Defect code of a held part an alarm's answer rejects (SPC containment)."""
+
+    @field_validator("containment_defect")
+    @classmethod
+    def _containment_code(cls, value: str) -> str:
+        return field_text(value, identifier=True, max_length=20)
 
     @field_validator("causes", "actions")
     @classmethod
