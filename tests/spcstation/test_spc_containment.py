@@ -90,6 +90,14 @@ def test_reject_makes_the_held_part_a_reject_review_can_dispose_of(alarmed):
     )
     assert signed.exit_code == 0, signed.output
     assert run(config, "rejects", "list", "--json").output.strip() == ""
+    # The lot export says where the reject came from: the alarm and its rule.
+    exported = run(config, "export", "lot", "L-1", "--format", "json", "--out", "-")
+    assert exported.exit_code == 0, exported.output
+    part = next(p for p in json.loads(exported.stdout)["parts"] if p["serial"] == "011")
+    (inspection,) = part["inspections"]
+    (closed,) = inspection["results"]
+    assert closed["defect_code"] == "SPC" and f"alarm {alarm[:8]}" in closed["note"]
+    assert "(rule 1)" in closed["note"] and inspection["disposition_status"] is not None
 
 
 def test_reinspect_opens_a_reinspection_and_holds_the_part_until_it_is_measured(alarmed):
@@ -236,3 +244,18 @@ def test_spc_alarms_reads_a_copy_of_the_record_and_the_audit_names_that_command(
     (section,) = [s for s in report["sections"] if s["key"] == "spc"]
     (finding,) = section["findings"]
     assert finding["command"] == f"inspect-station spc alarms --open --db {copy}"
+
+
+def test_an_answer_from_another_stations_record_is_refused(alarmed, tmp_path):
+    """The answer is written into the alarm's own station's chain: a configuration naming
+    another station over that record file is refused before any PIN is asked."""
+    service, _, _, alarm = alarmed
+    other = tmp_path / "other.toml"
+    other.write_text(
+        f'station = "BENCH-9"\ndb = "{tmp_path / "station.db"}"\nspecs = ["{tmp_path / "specs"}"]\n'
+    )
+    refused = answer(other, alarm, "--held", "reject")
+    assert refused.exit_code == 2
+    assert "belongs to station 'SPC-BENCH', not 'BENCH-9'" in refused.output
+    assert not rows(service, "SELECT * FROM spc_answers")
+    assert not rows(service, "SELECT * FROM results WHERE serial = '011'")

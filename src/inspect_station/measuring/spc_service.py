@@ -611,6 +611,11 @@ class SpcService:
         except TextError as exc:
             raise SpcStationError(exc.message) from None
         view = self.find_alarm(alarm_id)
+        if view.row["station"] != self.store.station:
+            raise SpcStationError(
+                f"SPC alarm {view.row['uuid'][:8]} was raised at station {view.row['station']}: "
+                "it is answered there, in its own record; nothing was recorded."
+            )
         if not view.open:
             raise SpcStationError(f"SPC alarm {view.row['uuid'][:8]} is already answered.")
         parts = self._decisions(view, decision, decisions or {})
