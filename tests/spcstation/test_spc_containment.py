@@ -126,6 +126,10 @@ def test_reinspect_opens_a_reinspection_and_holds_the_part_until_it_is_measured(
     )
     assert result["result"] == "accept"
     assert "011 re-inspected: accept" in run(config, "spc", "alarms").output
+    # The certificate's appendix says what sent the part back (no disposition: the alarm).
+    html = run(config, "export", "lot", "L-1", "--format", "html", "--out", "-").stdout
+    assert "sent back by an SPC alarm's answer (containment)" in html
+    assert "after the disposition of reject" not in html
 
 
 def test_release_writes_nothing_but_the_answer(alarmed):
