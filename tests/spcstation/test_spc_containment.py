@@ -16,6 +16,8 @@ from userkit import PINS
 
 from inspect_station.cli import main
 from inspect_station.measuring import PartClosed
+from inspect_station.measuring.spc_service import review_line
+from inspect_station.records import LocalSource
 
 
 @pytest.fixture
@@ -114,6 +116,8 @@ def test_reinspect_opens_a_reinspection_and_holds_the_part_until_it_is_measured(
     data = json.loads(run(config, "spc", "alarms", "--json").output)
     (part,) = data["alarms"][0]["answer"]["parts"]
     assert part["decision"] == "reinspect" and part["status"] == "awaiting re-inspection"
+    line = review_line(LocalSource(service.store))
+    assert line.endswith("Awaiting SPC re-inspection: 011 (lot L-1, SPC-BENCH).")
     # The part is measured again: the readings go to the re-inspection, which closes.
     session.spc.refresh()
     record = ["record", "--spec", "SPC-1", "--lot", "L-1", "--inspector", "ann"]
@@ -126,6 +130,8 @@ def test_reinspect_opens_a_reinspection_and_holds_the_part_until_it_is_measured(
     )
     assert result["result"] == "accept"
     assert "011 re-inspected: accept" in run(config, "spc", "alarms").output
+    # (Back from 10.20, the re-measurement's moving range alarms: that is a new alarm.)
+    assert "Awaiting SPC re-inspection" not in review_line(LocalSource(service.store))
     # The certificate's appendix says what sent the part back (no disposition: the alarm).
     html = run(config, "export", "lot", "L-1", "--format", "html", "--out", "-").stdout
     assert "sent back by an SPC alarm's answer (containment)" in html
@@ -263,3 +269,21 @@ def test_an_answer_from_another_stations_record_is_refused(alarmed, tmp_path):
     assert "belongs to station 'SPC-BENCH', not 'BENCH-9'" in refused.output
     assert not rows(service, "SELECT * FROM spc_answers")
     assert not rows(service, "SELECT * FROM results WHERE serial = '011'")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--db", "{tmp}/missing.db"], "missing.db"),
+        (["--db", "{tmp}/a.db", "--central", "sqlite:///{tmp}/c.db"], "not both"),
+        (["--central", "ftp://qa-db/x"], "ftp"),
+    ],
+)
+def test_spc_alarms_off_station_refuses_a_bad_source_in_one_sentence(
+    alarmed, tmp_path, options, message
+):
+    args = [o.replace("{tmp}", str(tmp_path)) for o in options]
+    result = run(alarmed[2], "spc", "alarms", *args)
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "c.db").exists()

@@ -384,6 +384,29 @@ def alarms_line(alarms: Sequence[Mapping[str, Any]]) -> str:
     return f"SPC: {len(alarms)} open alarm(s): {shown}{more}."
 
 
+def awaiting_reinspection(views: Sequence[AlarmView]) -> list[dict[str, Any]]:
+    """The held parts answers sent to re-inspection that were not measured and closed since
+    (each: the part's entry in the answer, with the alarm's station)."""
+    return [
+        {**part, "station": view.row["station"]}
+        for view in views
+        if not view.open
+        for part in view.row["decisions"] or []
+        if view.part_status(part) == "awaiting re-inspection"
+    ]
+
+
+def review_line(source: RecordSource) -> str:
+    """The review's SPC line: open alarms, and held parts still awaiting re-inspection."""
+    line = alarms_line(open_alarms(source))
+    waiting = awaiting_reinspection(read_alarms(source))
+    if not waiting:
+        return line
+    shown = ", ".join(f"{p['serial']} (lot {p['lot']}, {p['station']})" for p in waiting[:5])
+    more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+    return f"{line} Awaiting SPC re-inspection: {shown}{more}."
+
+
 class SpcService:
     """The station's SPC acts: proposals, locks, alarms and their answers."""
 
