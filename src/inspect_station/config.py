@@ -6,9 +6,17 @@ import datetime as dt
 import socket
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inspect_station import locations
 from inspect_station.errors import CalibrationExpired, ConfigError, DispositionError
@@ -108,6 +116,36 @@ class CalibrationStatus(StrEnum):
     OK = "ok"
     DUE = "due"
     OVERDUE = "overdue"
+    FAILED = "failed"
+
+    @property
+    def locked(self) -> bool:
+        """Whether the asset may not feed a measurement (overdue, or its calibration failed)."""
+        return self in (CalibrationStatus.OVERDUE, CalibrationStatus.FAILED)
+
+
+class RecordedCalibration(Protocol):
+    """A calibration recorded in the journal, as far as the asset's state in force needs it."""
+
+    @property
+    def result(self) -> str:
+        """pass or fail."""
+        ...
+
+    @property
+    def certificate(self) -> str:
+        """The calibration certificate."""
+        ...
+
+    @property
+    def calibrated_on(self) -> str:
+        """The date of the calibration (YYYY-MM-DD)."""
+        ...
+
+    @property
+    def due(self) -> str | None:
+        """The next due date (YYYY-MM-DD), if the record sets one."""
+        ...
 
 
 class GaugeAsset(BaseModel):
@@ -139,6 +177,8 @@ class GaugeAsset(BaseModel):
     """Date of the last calibration."""
     calibration_due: dt.date
     """Date by which the instrument must be calibrated again; unusable after it."""
+    _failed: tuple[dt.date, str] | None = PrivateAttr(default=None)
+    """Date and certificate of a failed calibration recorded after the last good one."""
 
     @field_validator("asset", "serial_number", "certificate", "gauge_type", mode="before")
     @classmethod
@@ -175,6 +215,8 @@ class GaugeAsset(BaseModel):
         self, today: dt.date | None = None, warn_days: int = 14
     ) -> CalibrationStatus:
         """OK, DUE (within ``warn_days``) or OVERDUE (after the due date) on ``today``."""
+        if self._failed is not None:
+            return CalibrationStatus.FAILED
         today = today or dt.date.today()
         if today > self.calibration_due:
             return CalibrationStatus.OVERDUE
@@ -182,8 +224,43 @@ class GaugeAsset(BaseModel):
             return CalibrationStatus.DUE
         return CalibrationStatus.OK
 
+    def in_force(self, latest: RecordedCalibration | None) -> GaugeAsset:
+        """This asset as its latest recorded calibration leaves it.
+
+        A calibration recorded in the journal (``gauges calibrate``) on or after station.toml's
+        ``calibrated_on`` is the one in force: a pass brings its certificate and due date, a
+        fail takes the asset out of use until a passing calibration is recorded. An older
+        record, or none, leaves station.toml's facts as they are.
+        """
+        if latest is None:
+            return self
+        try:
+            on = dt.date.fromisoformat(latest.calibrated_on)
+            due = dt.date.fromisoformat(latest.due) if latest.due else None
+        except ValueError:
+            return self
+        if on < self.calibrated_on:
+            return self
+        if latest.result == "fail":
+            failed = self.model_copy()
+            failed._failed = (on, latest.certificate)
+            return failed
+        update: dict[str, object] = {"certificate": latest.certificate, "calibrated_on": on}
+        if due is not None:
+            update["calibration_due"] = due
+        elif self.calibration_due < on:
+            update["calibration_due"] = on
+        return self.model_copy(update=update)
+
     def require_calibrated(self, today: dt.date | None = None) -> None:
-        """Raise CalibrationExpired if this asset is overdue and may not feed a measurement."""
+        """Raise CalibrationExpired if this asset is overdue or failed and may not be used."""
+        if self._failed is not None:
+            on, certificate = self._failed
+            raise CalibrationExpired(
+                f"Gauge {self.asset} (serial {self.serial_number}) failed its calibration on "
+                f"{on.isoformat()} (certificate {certificate}) and cannot be used until a "
+                "passing calibration is recorded."
+            )
         if self.calibration_status(today) is CalibrationStatus.OVERDUE:
             raise CalibrationExpired(
                 f"Gauge {self.asset} (serial {self.serial_number}) was due for calibration on "

@@ -22,7 +22,7 @@ from inspect_station.errors import InspectStationError, ReadingError, UnknownCha
 from inspect_station.evaluate import Evaluation, evaluate
 from inspect_station.sampling import SamplingPlan, check_lot_size, sampling_plan
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
-from inspect_station.store import inspections
+from inspect_station.store import calibrations, inspections
 from inspect_station.store import spc as spc_store
 from inspect_station.store.db import LocalStore, Transaction
 from inspect_station.text import check_id, check_line
@@ -294,7 +294,8 @@ class Recorder:
                 f"{characteristic!r} (characteristics: {ids})."
             )
         if isinstance(source, GaugeSource):
-            source.asset.require_calibrated(self._today)
+            in_force = calibrations.latest_of_asset(self.store, source.asset.asset)
+            source.asset.in_force(in_force).require_calibrated(self._today)
             if unit is None and ch.kind is Kind.VARIABLE:
                 unit = source.asset.unit
                 if unit is None:
@@ -407,6 +408,12 @@ class Recorder:
         reason = item.reason
         if request.before is not None:
             request.before(tx)
+        if isinstance(source, GaugeSource):
+            # The calibration in force is read in the write transaction: one recorded by
+            # `gauges calibrate` while the station runs counts from the next reading on.
+            asset = source.asset.in_force(calibrations.latest_of_asset(tx, source.asset.asset))
+            asset.require_calibrated(self._today)
+            source = GaugeSource(asset, source.raw)
         self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
         inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
             tx, lot, serial, spec, inspector
