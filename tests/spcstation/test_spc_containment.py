@@ -15,8 +15,8 @@ from spcstationkit import BASELINE, locked, measure_part, measure_parts, session
 from userkit import PINS
 
 from inspect_station.cli import main
-from inspect_station.measuring import PartClosed
-from inspect_station.measuring.spc_service import review_line
+from inspect_station.measuring import PartClosed, spc_service
+from inspect_station.measuring.spc_service import SpcService, SpcStationError, review_line
 from inspect_station.records import LocalSource
 
 
@@ -287,3 +287,22 @@ def test_spc_alarms_off_station_refuses_a_bad_source_in_one_sentence(
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "missing.db").exists() and not (tmp_path / "c.db").exists()
+
+
+def test_the_service_refuses_an_alarm_row_of_another_station(alarmed, monkeypatch):
+    """A record source holding several stations (a central copy) must never lead to an answer
+    written into this station's chain for another station's alarm."""
+    service, _, _, alarm = alarmed
+    real = spc_service.named.alarm
+
+    def elsewhere(db, alarm_id):
+        return [{**row, "station": "BENCH-9"} for row in real(db, alarm_id)]
+
+    monkeypatch.setattr(spc_service.named, "alarm", elsewhere)
+    who = service.users.authenticate("ann", PINS["ann"])
+    with pytest.raises(SpcStationError, match="raised at station BENCH-9: it is answered there"):
+        SpcService(service).answer(
+            alarm, cause="TOOL", action="TOOL", note="x", by=who, decision="reject"
+        )
+    assert not rows(service, "SELECT * FROM spc_answers")
+    assert not rows(service, "SELECT * FROM results WHERE serial = '011'")
