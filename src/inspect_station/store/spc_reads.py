@@ -77,6 +77,37 @@ READING_PAGES: dict[tuple[str, bool, bool], ReadQuery] = {
 }
 """(scope ``part`` or ``lot``, with since, with characteristic) -> its page query."""
 
+
+def _characteristics_query(scope: str, since: bool) -> ReadQuery:
+    """Register the query naming the characteristics with variable readings in a scope."""
+    name = f"spc.characteristics_of_{scope}" + ("_since" if since else "")
+    sql = (
+        "SELECT DISTINCT m.characteristic FROM measurements m WHERE "
+        + _SCOPES[scope]
+        + " AND {bound:m} AND (m.kind IS NULL OR m.kind <> 'attribute')"
+        + (" AND m.measured_at >= ?" if since else "")
+        + " ORDER BY m.characteristic"
+    )
+    return read_query(name, sql, aliases=("m",))
+
+
+CHARACTERISTICS: dict[tuple[str, bool], ReadQuery] = {
+    (scope, since): _characteristics_query(scope, since)
+    for scope in _SCOPES
+    for since in (False, True)
+}
+"""(scope ``part`` or ``lot``, with since) -> the query of the characteristics with variable
+readings in it (parameters: the part number or lot, then ``since`` where named). The report then
+reads each characteristic's pages on their own (``reading_page(..., characteristic=True)``),
+which the ``measurements_spc`` index (part number, characteristic, seq) serves in seq order
+without a sort."""
+
+
+def characteristics(scope: str, *, since: bool) -> ReadQuery:
+    """The query of the characteristics with variable readings in a part or a lot."""
+    return CHARACTERISTICS[(scope, since)]
+
+
 PART_INSPECTED = read_query(
     "spc.part_inspected",
     "SELECT COUNT(*) AS n FROM inspections i WHERE i.part_number = ? AND {bound:i}",
