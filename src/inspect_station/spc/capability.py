@@ -44,6 +44,8 @@ INDEX_DIGITS = 2
 """Default decimals of Cp, Cpk, Pp, Ppk (as most SPC packages show them)."""
 
 _SQRT2 = math.sqrt(2.0)
+AD_P_ZERO = 13.0
+"""Adjusted A² from which the p-value is 0 to every printed digit (exp(-60) at 13)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,10 @@ def _phi(z: float) -> float:
 def ad_p_value(a2_adjusted: float) -> float:
     """P-value of the adjusted Anderson-Darling statistic (D'Agostino & Stephens, case 3)."""
     a = a2_adjusted
+    if a >= AD_P_ZERO:
+        # The fitted curve turns upward past a = 153 (and overflows); long before that its
+        # p-value is below 1e-20, which the report shows as 0.
+        return 0.0
     if a >= 0.6:
         p = math.exp(1.2937 - 5.709 * a + 0.0186 * a * a)
     elif a >= 0.34:
