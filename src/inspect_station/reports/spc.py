@@ -29,44 +29,30 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from pydantic import ValidationError
 
-from inspect_station import units
 from inspect_station.clock import utc_timestamp
 from inspect_station.records import RecordSource
 from inspect_station.reports.spc_model import (
-    CharacteristicReport,
     ReportScope,
     SpcReport,
     SpcReportError,
 )
-from inspect_station.spc import (
-    BaselineError,
-    ChartPoint,
-    LimitsError,
-    LimitVersion,
-    Monitor,
-    SpcError,
-    SpcSettings,
-    Violation,
-    capability,
-    derive_limits,
-    in_force,
-    limit_digits,
-)
+from inspect_station.reports.spc_series import CHART_POINTS, MEASURED_AT, SEQ, STATION, Series
+from inspect_station.spc import LimitsError, LimitVersion, SpcSettings
 from inspect_station.spec.model import Kind, PartSpec
 from inspect_station.store import queries, spc_reads
 
-CHART_POINTS = 250
-"""How many of the newest plotted points a report keeps for its chart."""
-PAGE = 5000
-"""Readings per page read from the source."""
+__all__ = ["CHART_POINTS", "PAGE", "ReportScope", "SpcReportError", "locked_limits", "spc_report"]
+
+PAGE = 50_000
+"""Readings per page read from the source (plain tuples, one characteristic at a time)."""
 
 SettingsFor = Callable[[str], SpcSettings | None]
 """Characteristic id -> its SPC settings (None: the spec's, else ``SpcSettings()``)."""
@@ -99,228 +85,52 @@ def locked_limits(
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _station_rows(
-    source: RecordSource, scope: ReportScope, station: str, page: int
-) -> Iterator[dict[str, Any]]:
-    """One station's readings in scope, in chain order, a page at a time."""
+def _characteristics(source: RecordSource, scope: ReportScope) -> list[str]:
+    """The characteristics with variable readings in scope (the one asked for, if any)."""
+    if scope.characteristic is not None:
+        return [scope.characteristic]
     kind = "lot" if scope.lot is not None else "part"
-    query = spc_reads.reading_page(
-        kind, since=scope.since is not None, characteristic=scope.characteristic is not None
-    )
-    extra = [v for v in (scope.since, scope.characteristic) if v is not None]
+    query = spc_reads.characteristics(kind, since=scope.since is not None)
+    key = scope.lot if scope.lot is not None else scope.part_number
+    extra = [scope.since] if scope.since is not None else []
+    return [str(row[0]) for row in source.row_tuples(query, [key, *extra])]
+
+
+def _station_pages(
+    source: RecordSource, scope: ReportScope, station: str, char: str, page: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """One station's readings of one characteristic in scope, in chain order, a page of plain
+    tuples (``spc_reads.READING_FIELDS``) at a time."""
+    kind = "lot" if scope.lot is not None else "part"
+    query = spc_reads.reading_page(kind, since=scope.since is not None, characteristic=True)
+    extra = [scope.since] if scope.since is not None else []
     key = scope.lot if scope.lot is not None else scope.part_number
     seq = 0
     while True:
-        rows = source.rows(query, [key, station, seq, *extra, page])
-        yield from rows
+        rows = source.row_tuples(query, [key, station, seq, *extra, char, page])
+        if rows:
+            yield rows
         if len(rows) < page:
             return
-        seq = rows[-1]["seq"]
+        seq = rows[-1][SEQ]
 
 
-def _time_key(row: dict[str, Any]) -> tuple[str, str, int]:
-    return row["measured_at"], row["station"], row["seq"]
+_TIME_KEY = itemgetter(MEASURED_AT, STATION, SEQ)
 
 
-def readings(source: RecordSource, scope: ReportScope, page: int = PAGE) -> Iterator[dict]:
-    """The scope's variable readings of every station, merged by time (``spc_reads`` rows)."""
-    streams = [_station_rows(source, scope, s, page) for s in sorted(source.heads)]
+def _pages(
+    source: RecordSource, scope: ReportScope, char: str, page: int, stations: list[str]
+) -> Iterator[list[tuple[Any, ...]]]:
+    """A characteristic's readings of these stations, merged by time, a page at a time."""
+    streams = [_station_pages(source, scope, s, char, page) for s in stations]
     if len(streams) == 1:
-        return streams[0]
-    return heapq.merge(*streams, key=_time_key)
-
-
-def _convert(text: str, unit: str | None, target: str) -> str:
-    """A value written in ``unit`` as a decimal string in ``target`` (exact where it can be)."""
-    if unit is None or unit == target:
-        return text
-    if not units.convertible(unit, target):
-        raise SpcReportError(f"A reading in {unit} cannot be reported in {target}.")
-    value = units.from_base(units.to_base(Decimal(text), unit), target)
-    return format(value.normalize(), "f")
-
-
-# -- one characteristic's series, judged as it streams -----------------------------------------
-
-
-class _Series:
-    """One characteristic's readings (of one station, or all), accumulated in reading order."""
-
-    def __init__(
-        self,
-        part: str,
-        char: str,
-        settings: SpcSettings,
-        versions: list[LimitVersion],
-        step: Decimal | None,
-        rules: bool = True,
-    ) -> None:
-        self.part, self.char, self.settings, self.versions, self.step = (
-            part,
-            char,
-            settings,
-            versions,
-            step,
-        )
-        self.values: list[float] = []
-        self.head: list[tuple[str, Decimal]] = []
-        """The first readings (up to the baseline): limits and digits come from them."""
-        self.need = settings.baseline * settings.subgroup_size
-        self.rules = rules
-        """Whether the rules are replayed (False: the figures alone)."""
-        self.keep = max(self.need, 100)
-        """How many of the first readings are kept (for the limits and the digits)."""
-        self.unit: str | None = None
-        self.limits_seen: dict[tuple[Any, Any], int] = {}
-        self.last_limits: tuple[Any, Any] = (None, None)
-        self.manual = self.superseded = 0
-        self.stations: set[str] = set()
-        self.first_at = self.last_at = ""
-        self.monitor: Monitor | None = None
-        self.points: deque[ChartPoint] = deque(maxlen=CHART_POINTS)
-        self.plotted = 0
-        self.violations: list[Violation] = []
-        self.notes: list[str] = []
-        self.derived_from: int | None = None
-
-    def add(self, row: dict[str, Any]) -> None:
-        """Take the next reading row (a superseded one is only counted)."""
-        if row["status"] != "current":
-            self.superseded += 1
-            return
-        spec_unit = row["spec_unit"]
-        text = row["value_in_spec_unit"]
-        if text is None:  # a record written before values were converted: as measured
-            text = row["value"]
-            if spec_unit is not None:
-                text = _convert(text, row["unit"], spec_unit)
-        lower, upper = row["lower"], row["upper"]
-        if self.unit is None:
-            self.unit = spec_unit or row["unit"] or ""
-            self.first_at = row["measured_at"]
-        elif spec_unit != self.unit and spec_unit is not None:
-            text = _convert(text, spec_unit, self.unit)
-            lower = None if lower is None else _convert(lower, spec_unit, self.unit)
-            upper = None if upper is None else _convert(upper, spec_unit, self.unit)
-        if lower != self.last_limits[0] or upper != self.last_limits[1]:
-            self.last_limits = (lower, upper)
-            self.limits_seen[(lower, upper)] = self.limits_seen.get((lower, upper), 0) + 1
-        when = self.last_at = row["measured_at"]
-        self.stations.add(row["station"])
-        if row["source"] == "manual":
-            self.manual += 1
-        try:
-            self.values.append(float(text))
-            if not self.rules and len(self.head) >= self.keep:
-                return
-            value = Decimal(text)
-        except (ValueError, InvalidOperation):
-            raise SpcReportError(
-                f"Reading {row['uuid']} of characteristic {self.char} is not a number ({text!r})."
-            ) from None
-        ref = row["uuid"]
-        if len(self.head) < self.keep:
-            self.head.append((ref, value))
-        if not self.rules:
-            return
-        if self.versions:
-            version = in_force(self.versions, when)
-            if version is None:
-                return
-            if self.monitor is None or self.monitor.limits is not version:
-                self.monitor = Monitor(version)
-            self._feed(ref, value)
-        elif self.monitor is not None:
-            self._feed(ref, value)
-        elif len(self.head) == self.need:
-            self._derive()
-
-    def _feed(self, ref: str, value: Decimal) -> None:
-        assert self.monitor is not None
-        point = self.monitor.feed(ref, value)
-        if point is not None:
-            self.points.append(point)
-            self.plotted += 1
-            self.violations.extend(point.violations)
-
-    def _derive(self) -> None:
-        """Limits from the first readings, then those readings judged against them."""
-        baseline = self.head[: self.need]
-        try:
-            limits = derive_limits(
-                baseline,
-                self.settings,
-                part_number=self.part[:30],
-                characteristic=self.char[:20],
-                unit=(self.unit or "-")[:10],
-                resolution=self.step,
-                effective_from=self.first_at,
-                reason=f"derived by spc report from the first {len(baseline)} readings",
-            )
-        except (BaselineError, SpcError, ValueError) as exc:
-            self.notes.append(f"No control limits: {exc}")
-            self.need = -1  # never again
-            return
-        self.derived_from = len(baseline)
-        self.monitor = Monitor(limits)
-        for ref, value in baseline:
-            self._feed(ref, value)
-
-    def finish(self, char_id: str, name: str) -> CharacteristicReport:
-        """The figures of the series."""
-        lower, upper = self.last_limits
-        lo = None if lower is None else Decimal(lower)
-        hi = None if upper is None else Decimal(upper)
-        if len(self.limits_seen) > 1:
-            self.notes.append(
-                f"The readings were judged against {len(self.limits_seen)} sets of specification "
-                "limits; the indices use the latest."
-            )
-        digits = limit_digits(self.step, [v for _, v in self.head])
-        cap = capability(
-            self.values,
-            lower=lo,
-            upper=hi,
-            digits=digits,
-            subgroup_size=self.settings.subgroup_size,
-        )
-        limits = self.monitor.limits if self.monitor is not None else None
-        if not self.rules:
-            label = "rules not evaluated (figures only)"
-        elif self.versions:
-            label = (
-                f"locked limits version {limits.version}" if limits else "no locked limits in force"
-            )
-        elif limits is not None:
-            label = f"limits derived from the first {self.derived_from} readings (not locked)"
-        else:
-            label = "no control limits"
-            if self.need > 0:
-                why = (
-                    f"{len(self.values)} readings, the first {self.need} are needed to derive "
-                    "them (spc baseline)"
-                )
-                label = f"no control limits: {why}"
-                self.notes.append(f"Rules not evaluated: {why}.")
-        return CharacteristicReport(
-            id=char_id,
-            name=name,
-            unit=self.unit or "",
-            settings=self.settings,
-            capability=cap,
-            manual=self.manual,
-            superseded=self.superseded,
-            stations=tuple(sorted(self.stations)),
-            first_at=self.first_at,
-            last_at=self.last_at,
-            limits=limits,
-            limits_label=label,
-            locked=bool(self.versions) and limits is not None,
-            points=tuple(self.points),
-            plotted=self.plotted,
-            violations=tuple(self.violations),
-            notes=tuple(self.notes),
-        )
+        yield from streams[0]
+        return
+    merged = heapq.merge(
+        *((row for rows in stream for row in rows) for stream in streams), key=_TIME_KEY
+    )
+    while batch := list(islice(merged, page)):
+        yield batch
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -406,7 +216,6 @@ def spc_report(
                 f"Characteristic {ch.id} of part {part} is an attribute (pass/fail): it has no "
                 "values to report capability on."
             )
-    latest_hash: str | None = None
 
     def settings_of(char: str) -> SpcSettings:
         if isinstance(settings, SpcSettings):
@@ -417,12 +226,9 @@ def spc_report(
             found = settings(char) if settings is not None else None
         return found or spec_settings(known.get(char), specs) or SpcSettings()
 
-    series: dict[str, _Series] = {}
-    per_station: dict[tuple[str, str], _Series] = {}
-
-    def make(char: str) -> _Series:
+    def make(char: str) -> Series:
         ch = known.get(char)
-        return _Series(
+        return Series(
             part,
             char,
             settings_of(char),
@@ -431,20 +237,27 @@ def spc_report(
             rules,
         )
 
-    for row in readings(source, scope, page):
-        char = row["characteristic"]
-        entry = series.get(char)
-        if entry is None:
-            entry = series[char] = make(char)
-        entry.add(row)
+    stations = sorted(source.heads)
+    series: dict[str, Series] = {}
+    per_station: dict[tuple[str, str], Series] = {}
+    for char in _characteristics(source, scope):
+        entry = series[char] = make(char)
+        for rows in _pages(source, scope, char, page, stations):
+            entry.add_page(rows)
         if by_station:
-            key = (row["station"], char)
-            mine = per_station.get(key)
-            if mine is None:
-                mine = per_station[key] = make(char)
-            mine.add(row)
-        latest_hash = row["spec_hash"]
-    if not any(s.values for s in series.values()):
+            for station in stations:
+                mine = make(char)
+                for rows in _station_pages(source, scope, station, char, page):
+                    mine.add_page(rows)
+                if mine.count or mine.superseded:
+                    per_station[(station, char)] = mine
+    last = max(
+        (s for s in series.values() if s.last_key is not None),
+        key=lambda s: s.last_key or ("", "", 0),
+        default=None,
+    )
+    latest_hash = last.last_spec if last is not None else None
+    if not any(s.count for s in series.values()):
         raise SpcReportError(
             f"Nothing measured: {scope.describe()} has no variable readings in force in the "
             f"{source.description}."
@@ -457,19 +270,17 @@ def spc_report(
         ch = (spec.get(char) if spec is not None else None) or known.get(char)
         return ch.name if ch is not None else ""
 
-    chars = tuple(
-        series[c].finish(c, name_of(c)) for c in order if c in series and series[c].values
-    )
-    stations = None
+    chars = tuple(series[c].finish(c, name_of(c)) for c in order if c in series and series[c].count)
+    side_by_side = None
     if by_station:
         names = sorted({s for s, _ in per_station})
-        stations = tuple(
+        side_by_side = tuple(
             (
                 station,
                 tuple(
                     per_station[(station, c)].finish(c, name_of(c))
                     for c in order
-                    if (station, c) in per_station and per_station[(station, c)].values
+                    if (station, c) in per_station and per_station[(station, c)].count
                 ),
             )
             for station in names
@@ -482,5 +293,5 @@ def spc_report(
         source=source,
         generated_at=utc_timestamp(),
         characteristics=chars,
-        by_station=stations,
+        by_station=side_by_side,
     )

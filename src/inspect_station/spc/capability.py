@@ -14,9 +14,11 @@ Formulas (reference/standards.md, SPC; AIAG SPC manual):
   A*² = A²·(1 + 0.75/n + 2.25/n²) and its p-value by D'Agostino & Stephens (1986, table 4.9),
   for 8 <= n <= ``NORMALITY_MAX_N``.
 
-Arithmetic is binary floating point with correctly rounded sums (``math.fsum``), fast enough for
-a million readings in pure Python; results are rounded half to even to a stated number of
-decimals and given as exact Decimals (``record()`` gives decimal strings).
+Arithmetic is binary floating point, as in every SPC package: over a list, with correctly rounded
+sums (``math.fsum``); over a numpy float array (what ``spc report`` passes where numpy is
+installed), with numpy's pairwise sums. Results are rounded half to even to a stated number of
+decimals and given as exact Decimals (``record()`` gives decimal strings); a hypothesis test
+holds both to the exact computation at the printed precision.
 """
 
 from __future__ import annotations
@@ -163,6 +165,26 @@ def _sigma_within(xs: list[float], n: int) -> float | None:
     return math.fsum(groups) / len(groups) / float(constants(n).d2)
 
 
+def _array_sigmas(xs: Any, mean: float, n: int) -> tuple[float, float | None]:
+    """(sigma overall, sigma within) of a numpy float array, as ``capability`` defines them."""
+    centred = xs - mean
+    sd = math.sqrt(float(centred.dot(centred)) / (len(xs) - 1))
+    if n == 1:
+        spread = float(abs(xs[1:] - xs[:-1]).mean())
+        return sd, spread / float(constants(2).d2)
+    groups = len(xs) // n
+    if not groups:
+        return sd, None
+    block = xs[: groups * n].reshape(groups, n)
+    ranges = block.max(axis=1) - block.min(axis=1)
+    return sd, float(ranges.mean()) / float(constants(n).d2)
+
+
+def _normality_input(xs: Any) -> list[float]:
+    """The readings the normality note needs, as a list (none above ``NORMALITY_MAX_N``)."""
+    return [] if len(xs) > NORMALITY_MAX_N else list(map(float, xs.tolist()))
+
+
 def _phi(z: float) -> float:
     """Standard normal CDF."""
     return 0.5 * math.erfc(-z / _SQRT2)
@@ -236,19 +258,23 @@ def capability(
         raise SpcError(f"Subgroup size {subgroup_size} is outside 1..10.")
     if lower is not None and upper is not None and lower > upper:
         raise SpcError(f"The lower limit {lower} is above the upper limit {upper}.")
-    xs = _floats(values)
+    array: Any = values if hasattr(values, "dtype") and hasattr(values, "ndim") else None
+    xs: Any = array if array is not None else _floats(values)
     n = len(xs)
     notes: list[str] = []
     mean = sd = within = None
     if n:
-        mean = math.fsum(xs) / n
+        mean = float(array.mean()) if array is not None else math.fsum(xs) / n
         if not math.isfinite(mean):
             raise SpcError("A reading is not a finite number.")
     if n >= 2:
         assert mean is not None
         m = mean
-        sd = math.sqrt(math.fsum([(x - m) * (x - m) for x in xs]) / (n - 1))
-        within = _sigma_within(xs, subgroup_size)
+        if array is not None:
+            sd, within = _array_sigmas(array, m, subgroup_size)
+        else:
+            sd = math.sqrt(math.fsum([(x - m) * (x - m) for x in xs]) / (n - 1))
+            within = _sigma_within(xs, subgroup_size)
     else:
         notes.append("Fewer than 2 readings: no sigma and no index.")
     if subgroup_size > 1 and n >= 2 and within is None:
@@ -296,6 +322,8 @@ def capability(
         ppk=r(ppk, index_digits),
         ppu=r(ppu, index_digits),
         ppl=r(ppl, index_digits),
-        normality=_normality(xs, mean, sd) if normality and mean is not None else None,
+        normality=_normality(xs if array is None else _normality_input(array), mean, sd)
+        if normality and mean is not None
+        else None,
         notes=tuple(notes),
     )
