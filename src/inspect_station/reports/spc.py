@@ -31,7 +31,7 @@ import heapq
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any
 
@@ -44,7 +44,13 @@ from inspect_station.reports.spc_model import (
     SpcReport,
     SpcReportError,
 )
-from inspect_station.reports.spc_series import CHART_POINTS, MEASURED_AT, SEQ, STATION, Series
+from inspect_station.reports.spc_series import (
+    CHARACTERISTIC,
+    CHART_POINTS,
+    MEASURED_AT,
+    SEQ,
+    Series,
+)
 from inspect_station.spc import LimitsError, LimitVersion, SpcSettings
 from inspect_station.spec.model import Kind, PartSpec
 from inspect_station.store import queries, spc_reads
@@ -85,29 +91,30 @@ def locked_limits(
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _characteristics(source: RecordSource, scope: ReportScope) -> list[str]:
-    """The characteristics with variable readings in scope (the one asked for, if any)."""
-    if scope.characteristic is not None:
-        return [scope.characteristic]
-    kind = "lot" if scope.lot is not None else "part"
-    query = spc_reads.characteristics(kind, since=scope.since is not None)
-    key = scope.lot if scope.lot is not None else scope.part_number
-    extra = [scope.since] if scope.since is not None else []
-    return [str(row[0]) for row in source.row_tuples(query, [key, *extra])]
-
-
 def _station_pages(
-    source: RecordSource, scope: ReportScope, station: str, char: str, page: int
+    source: RecordSource, scope: ReportScope, station: str, page: int
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """One station's readings of one characteristic in scope, in chain order, a page of plain
-    tuples (``spc_reads.READING_FIELDS``) at a time."""
-    kind = "lot" if scope.lot is not None else "part"
-    query = spc_reads.reading_page(kind, since=scope.since is not None, characteristic=True)
-    extra = [scope.since] if scope.since is not None else []
-    key = scope.lot if scope.lot is not None else scope.part_number
+    """One station's readings in scope, in chain order, a page of plain tuples
+    (``spc_reads.READING_FIELDS``) at a time: a part's by windows of ``page`` seqs along the
+    chain, a lot's by ``page`` rows."""
+    part = scope.lot is None
+    query = spc_reads.reading_page(
+        "part" if part else "lot",
+        since=scope.since is not None,
+        characteristic=scope.characteristic is not None,
+    )
+    extra = [v for v in (scope.since, scope.characteristic) if v is not None]
+    key = scope.part_number if part else scope.lot
+    if part:
+        head = source.heads[station][0]
+        for after in range(0, head, page):
+            rows = source.row_tuples(query, [key, station, after, after + page, *extra])
+            if rows:
+                yield rows
+        return
     seq = 0
     while True:
-        rows = source.row_tuples(query, [key, station, seq, *extra, char, page])
+        rows = source.row_tuples(query, [key, station, seq, *extra, page])
         if rows:
             yield rows
         if len(rows) < page:
@@ -115,22 +122,55 @@ def _station_pages(
         seq = rows[-1][SEQ]
 
 
-_TIME_KEY = itemgetter(MEASURED_AT, STATION, SEQ)
-
-
-def _pages(
-    source: RecordSource, scope: ReportScope, char: str, page: int, stations: list[str]
+def _merged(
+    streams: dict[str, Iterator[list[tuple[Any, ...]]]], page: int
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """A characteristic's readings of these stations, merged by time, a page at a time."""
-    streams = [_station_pages(source, scope, s, char, page) for s in stations]
-    if len(streams) == 1:
-        yield from streams[0]
-        return
-    merged = heapq.merge(
-        *((row for rows in stream for row in rows) for stream in streams), key=_TIME_KEY
-    )
+    """Several stations' pages merged by time (then station, seq), each row with its station
+    appended, a page at a time."""
+
+    def keyed(station: str, pages: Iterator[list[tuple[Any, ...]]]) -> Iterator[Any]:
+        for rows in pages:
+            for row in rows:
+                yield (row[MEASURED_AT], station, row[SEQ]), (*row, station)
+
+    merged = heapq.merge(*(keyed(s, p) for s, p in streams.items()))
     while batch := list(islice(merged, page)):
-        yield batch
+        yield [row for _, row in batch]
+
+
+def _by_characteristic(rows: list[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """A page's rows per characteristic, each in the page's order."""
+    first = rows[0][CHARACTERISTIC]
+    if rows[-1][CHARACTERISTIC] == first and all(r[CHARACTERISTIC] == first for r in rows):
+        yield first, rows
+        return
+    for char, group in groupby(sorted(rows, key=_CHAR), key=_CHAR):
+        yield char, list(group)
+
+
+_CHAR = itemgetter(CHARACTERISTIC)
+
+
+def _teed(
+    pages: Iterator[list[tuple[Any, ...]]],
+    station: str,
+    feed: Callable[[list[tuple[Any, ...]], str | None, bool, bool], None],
+) -> Iterator[list[tuple[Any, ...]]]:
+    """A station's pages, each also fed to that station's own series on the way."""
+    for rows in pages:
+        feed(rows, station, False, True)
+        yield rows
+
+
+def _latest_spec(source: RecordSource, scope: ReportScope, stations: list[str]) -> str | None:
+    """The spec hash of the newest variable reading in scope (of any station)."""
+    kind = "lot" if scope.lot is not None else "part"
+    key = scope.lot if scope.lot is not None else scope.part_number
+    found: list[tuple[str, str, str]] = []
+    for station in stations:
+        for spec_hash, when in source.row_tuples(spc_reads.LAST_SPEC[kind], [key, station]):
+            found.append((when, station, spec_hash))
+    return max(found)[2] if found else None
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -240,23 +280,31 @@ def spc_report(
     stations = sorted(source.heads)
     series: dict[str, Series] = {}
     per_station: dict[tuple[str, str], Series] = {}
-    for char in _characteristics(source, scope):
-        entry = series[char] = make(char)
-        for rows in _pages(source, scope, char, page, stations):
-            entry.add_page(rows)
+
+    def feed(rows: list[tuple[Any, ...]], station: str | None, merged: bool, own: bool) -> None:
+        """Rows to the series of all stations (``merged``) and to the station's own (``own``)."""
+        for char, group in _by_characteristic(rows):
+            if own and station is not None:
+                mine = per_station.get((station, char))
+                if mine is None:
+                    mine = per_station[(station, char)] = make(char)
+                mine.add_page(group, station)
+            if merged:
+                entry = series.get(char)
+                if entry is None:
+                    entry = series[char] = make(char)
+                entry.add_page(group, station)
+
+    if len(stations) == 1:
+        for rows in _station_pages(source, scope, stations[0], page):
+            feed(rows, stations[0], True, by_station)
+    else:
+        streams = {s: _station_pages(source, scope, s, page) for s in stations}
         if by_station:
-            for station in stations:
-                mine = make(char)
-                for rows in _station_pages(source, scope, station, char, page):
-                    mine.add_page(rows)
-                if mine.count or mine.superseded:
-                    per_station[(station, char)] = mine
-    last = max(
-        (s for s in series.values() if s.last_key is not None),
-        key=lambda s: s.last_key or ("", "", 0),
-        default=None,
-    )
-    latest_hash = last.last_spec if last is not None else None
+            streams = {s: _teed(p, s, feed) for s, p in streams.items()}
+        for rows in _merged(streams, page):
+            feed(rows, None, True, False)
+    latest_hash = _latest_spec(source, scope, stations) if series else None
     if not any(s.count for s in series.values()):
         raise SpcReportError(
             f"Nothing measured: {scope.describe()} has no variable readings in force in the "

@@ -43,13 +43,15 @@ CHART_POINTS = 250
 """How many of the newest plotted points a report keeps for its chart."""
 
 _COL = {name: index for index, name in enumerate(READING_FIELDS)}
-STATION, SEQ, UUID, MEASURED_AT, SPEC_HASH = (
-    _COL[k] for k in ("station", "seq", "uuid", "measured_at", "spec_hash")
+SEQ, UUID, MEASURED_AT, CHARACTERISTIC = (
+    _COL[k] for k in ("seq", "uuid", "measured_at", "characteristic")
 )
 VALUE, UNIT, IN_SPEC_UNIT, SPEC_UNIT = (
     _COL[k] for k in ("value", "unit", "value_in_spec_unit", "spec_unit")
 )
-LOWER, UPPER, SOURCE, STATUS = (_COL[k] for k in ("lower", "upper", "source", "status"))
+LOWER, UPPER, MANUAL, SUPERSEDED = (_COL[k] for k in ("lower", "upper", "manual", "superseded"))
+STATION = len(READING_FIELDS)
+"""Where a row merged from several stations carries its station (after the read columns)."""
 
 
 def convert(text: str, unit: str | None, target: str) -> str:
@@ -105,8 +107,7 @@ class Series:
         self.stations: set[str] = set()
         self.first_at = self.last_at = ""
         self.last_key: tuple[str, str, int] | None = None
-        """(time, station, seq) of the last reading, for the spec revision measured last."""
-        self.last_spec: str | None = None
+        """(time, station, seq) of the last reading taken."""
         self.notes: list[str] = []
 
     @property
@@ -114,19 +115,20 @@ class Series:
         """Current readings taken."""
         return len(self.texts)
 
-    def add_page(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Take the next page of reading rows (superseded ones are only counted)."""
+    def add_page(self, rows: Sequence[tuple[Any, ...]], station: str | None) -> None:
+        """Take the next rows of this characteristic, of ``station`` (None: each row names its
+        station after the read columns); superseded ones are only counted."""
         if not rows:
             return
         last = rows[-1]
-        key = (last[MEASURED_AT], last[STATION], last[SEQ])
+        key = (last[MEASURED_AT], station or last[STATION], last[SEQ])
         if self.last_key is None or key > self.last_key:
-            self.last_key, self.last_spec = key, last[SPEC_HASH]
+            self.last_key = key
         cols = list(zip(*rows, strict=True))
-        superseded = cols[STATUS].count("superseded")
+        superseded = cols[SUPERSEDED].count(1)
         if superseded:
             self.superseded += superseded
-            rows = [row for row in rows if row[STATUS] == "current"]
+            rows = [row for row in rows if not row[SUPERSEDED]]
             if not rows:
                 return
             cols = list(zip(*rows, strict=True))
@@ -141,8 +143,11 @@ class Series:
         self.limits_seen.update(zip(lower, upper, strict=True))
         self.last_limits = (lower[-1], upper[-1])
         self.last_at = rows[-1][MEASURED_AT]
-        self.stations.update(cols[STATION])
-        self.manual += cols[SOURCE].count("manual")
+        if station is None:
+            self.stations.update(cols[STATION])
+        else:
+            self.stations.add(station)
+        self.manual += cols[MANUAL].count(1)
         refs = cols[UUID]
         self.chunks.append(self._floats(texts, refs))
         self.texts.extend(texts)
