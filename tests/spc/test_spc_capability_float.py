@@ -91,3 +91,12 @@ def test_an_array_and_a_list_give_the_same_figures():
     )
     b = capability(values, lower=Decimal("11.9"), upper=Decimal("12.1"), digits=5)
     assert a == b
+
+
+def test_the_normality_note_over_an_array_is_the_note_over_a_list():
+    rng = np.random.default_rng(9)
+    values = [f"{x:.3f}" for x in rng.normal(12.0, 0.02, 3000)] + ["12.500"] * 3
+    a = capability(np.array(values, dtype=float), lower=None, upper=None, digits=5)
+    b = capability(values, lower=None, upper=None, digits=5)
+    assert a.normality is not None
+    assert a.normality == b.normality

@@ -27,9 +27,11 @@ The SPC settings of a characteristic (subgroup size, baseline, rules) are the ca
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby, islice
 from operator import itemgetter
@@ -160,6 +162,23 @@ def _teed(
     for rows in pages:
         feed(rows, station, False, True)
         yield rows
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while a report reads and judges its rows.
+
+    A report makes millions of short tuples and strings that never form cycles; each
+    collection would walk every row already kept (half the reading time at 300,000 readings).
+    Reference counting still frees everything; the collector's state is restored after.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _latest_spec(source: RecordSource, scope: ReportScope, stations: list[str]) -> str | None:
@@ -295,15 +314,16 @@ def spc_report(
                     entry = series[char] = make(char)
                 entry.add_page(group, station)
 
-    if len(stations) == 1:
-        for rows in _station_pages(source, scope, stations[0], page):
-            feed(rows, stations[0], True, by_station)
-    else:
-        streams = {s: _station_pages(source, scope, s, page) for s in stations}
-        if by_station:
-            streams = {s: _teed(p, s, feed) for s, p in streams.items()}
-        for rows in _merged(streams, page):
-            feed(rows, None, True, False)
+    with _bulk():
+        if len(stations) == 1:
+            for rows in _station_pages(source, scope, stations[0], page):
+                feed(rows, stations[0], True, by_station)
+        else:
+            streams = {s: _station_pages(source, scope, s, page) for s in stations}
+            if by_station:
+                streams = {s: _teed(p, s, feed) for s, p in streams.items()}
+            for rows in _merged(streams, page):
+                feed(rows, None, True, False)
     latest_hash = _latest_spec(source, scope, stations) if series else None
     if not any(s.count for s in series.values()):
         raise SpcReportError(
@@ -318,7 +338,10 @@ def spc_report(
         ch = (spec.get(char) if spec is not None else None) or known.get(char)
         return ch.name if ch is not None else ""
 
-    chars = tuple(series[c].finish(c, name_of(c)) for c in order if c in series and series[c].count)
+    with _bulk():
+        chars = tuple(
+            series[c].finish(c, name_of(c)) for c in order if c in series and series[c].count
+        )
     side_by_side = None
     if by_station:
         names = sorted({s for s, _ in per_station})

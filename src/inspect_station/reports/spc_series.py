@@ -18,6 +18,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from inspect_station import units
@@ -52,6 +53,11 @@ VALUE, UNIT, IN_SPEC_UNIT, SPEC_UNIT = (
 LOWER, UPPER, MANUAL, SUPERSEDED = (_COL[k] for k in ("lower", "upper", "manual", "superseded"))
 STATION = len(READING_FIELDS)
 """Where a row merged from several stations carries its station (after the read columns)."""
+
+
+def _column(rows: Sequence[tuple[Any, ...]], index: int) -> list[Any]:
+    """One column of a page of rows."""
+    return list(map(itemgetter(index), rows))
 
 
 def convert(text: str, unit: str | None, target: str) -> str:
@@ -124,36 +130,34 @@ class Series:
         key = (last[MEASURED_AT], station or last[STATION], last[SEQ])
         if self.last_key is None or key > self.last_key:
             self.last_key = key
-        cols = list(zip(*rows, strict=True))
-        superseded = cols[SUPERSEDED].count(1)
+        superseded = _column(rows, SUPERSEDED).count(1)
         if superseded:
             self.superseded += superseded
             rows = [row for row in rows if not row[SUPERSEDED]]
             if not rows:
                 return
-            cols = list(zip(*rows, strict=True))
         if self.unit is None:
             self.unit = rows[0][SPEC_UNIT] or rows[0][UNIT] or ""
             self.first_at = rows[0][MEASURED_AT]
-        texts: Sequence[str] = cols[IN_SPEC_UNIT]
-        lower: Sequence[Any] = cols[LOWER]
-        upper: Sequence[Any] = cols[UPPER]
-        if None in texts or any(u != self.unit for u in set(cols[SPEC_UNIT])):
+        texts: Sequence[str] = _column(rows, IN_SPEC_UNIT)
+        lower: Sequence[Any] = _column(rows, LOWER)
+        upper: Sequence[Any] = _column(rows, UPPER)
+        if None in texts or any(u != self.unit for u in set(_column(rows, SPEC_UNIT))):
             texts, lower, upper = self._converted(rows)
         self.limits_seen.update(zip(lower, upper, strict=True))
         self.last_limits = (lower[-1], upper[-1])
         self.last_at = rows[-1][MEASURED_AT]
         if station is None:
-            self.stations.update(cols[STATION])
+            self.stations.update(_column(rows, STATION))
         else:
             self.stations.add(station)
-        self.manual += cols[MANUAL].count(1)
-        refs = cols[UUID]
+        self.manual += _column(rows, MANUAL).count(1)
+        refs = _column(rows, UUID)
         self.chunks.append(self._floats(texts, refs))
         self.texts.extend(texts)
         self.refs.extend(refs)
         if self.versions and self.rules:
-            self.times.extend(cols[MEASURED_AT])
+            self.times.extend(_column(rows, MEASURED_AT))
 
     def _converted(self, rows: Sequence[tuple[Any, ...]]) -> tuple[list[str], list[Any], list[Any]]:
         """Values and limits of rows not all in the report's unit (or written before values
