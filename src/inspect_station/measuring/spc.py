@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from inspect_station.errors import InspectStationError
 from inspect_station.spc import ChartPoint, LimitVersion, Monitor, in_force
+from inspect_station.spc.fatigue import rule_label
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.store import spc as named
 from inspect_station.store.db import LocalStore, Transaction
@@ -38,7 +39,7 @@ SHOWN = 40
 
 def rule_name(rule: str, chart: str) -> str:
     """How a violated rule is named: '2', 'cusum', or '1 (range)' for the range chart."""
-    return f"{rule} (range)" if chart == "range" else rule
+    return rule_label(rule, chart)
 
 
 class SpcHold(InspectStationError):

@@ -29,7 +29,6 @@ from typing import Any
 
 from inspect_station.clock import format_utc, parse_utc, utc_timestamp
 from inspect_station.errors import InspectStationError
-from inspect_station.measuring.spc import rule_name
 from inspect_station.records import RecordSource
 from inspect_station.review.signing import (
     authenticate_signer,
@@ -48,6 +47,7 @@ from inspect_station.spc import (
     select_baseline,
 )
 from inspect_station.spc.arl import POINT_BUDGET
+from inspect_station.spc.fatigue import CauseTally, tally_causes
 from inspect_station.spc.resolve import settings_for
 from inspect_station.spec.model import Characteristic, CharClass, Kind, PartSpec
 from inspect_station.station import StationService
@@ -560,43 +560,18 @@ class SpcService:
 
     def fatigue(self) -> list[Fatigue]:
         """Per characteristic with limits or alarms: ARL of the rules in force, causes found."""
-        no_cause = self.service.config.spc.no_cause
-        tally: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in named.locked_characteristics(self.store):
-            tally.setdefault((row["part_number"], row["characteristic"]), {})
-        for row in named.answer_tally(self.store):
-            key = (row["part_number"], row["characteristic"])
-            alarms = tally.setdefault(key, {})
-            entry = alarms.setdefault(row["alarm"], {"cause": row["cause"], "rules": set()})
-            entry["rules"].add(rule_name(row["rule"], row["chart"]))
+        tallies = tally_causes(named.answer_tally(self.store), self.service.config.spc.no_cause)
+        keys = {
+            (r["part_number"], r["characteristic"])
+            for r in named.locked_characteristics(self.store)
+        }
         out = []
-        for (part, char), alarms in sorted(tally.items()):
+        for part, char in sorted(keys | set(tallies)):
             versions = self.versions(part, char)
             arl = limits_arl(versions[-1], budget=self.arl_budget) if versions else None
-            by_rule: dict[str, list[int]] = {}
-            real = none = still_open = 0
-            for entry in alarms.values():
-                cause = entry["cause"]
-                if cause is None:
-                    still_open += 1
-                    continue
-                found = cause != no_cause
-                real += found
-                none += not found
-                for rule in entry["rules"]:
-                    counts = by_rule.setdefault(rule, [0, 0])
-                    counts[0 if found else 1] += 1
+            t = tallies.get((part, char), CauseTally())
             out.append(
-                Fatigue(
-                    part,
-                    char,
-                    arl,
-                    len(alarms),
-                    real,
-                    none,
-                    still_open,
-                    {rule: (c[0], c[1]) for rule, c in sorted(by_rule.items())},
-                )
+                Fatigue(part, char, arl, t.alarms, t.real_cause, t.no_cause, t.open, t.by_rule)
             )
         return out
 

@@ -32,7 +32,7 @@ import heapq
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby, islice
 from operator import itemgetter
 from typing import Any
@@ -40,8 +40,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from inspect_station.clock import utc_timestamp
+from inspect_station.config import NO_CAUSE
 from inspect_station.records import RecordSource
 from inspect_station.reports.spc_model import (
+    CharacteristicReport,
     ReportScope,
     SpcReport,
     SpcReportError,
@@ -53,7 +55,8 @@ from inspect_station.reports.spc_series import (
     SEQ,
     Series,
 )
-from inspect_station.spc import LimitsError, LimitVersion, SpcSettings
+from inspect_station.spc import Arl, LimitsError, LimitVersion, SpcSettings, in_control_arl
+from inspect_station.spc.fatigue import CauseTally, tally_causes
 from inspect_station.spec.model import Kind, PartSpec
 from inspect_station.store import queries, spc_reads
 
@@ -164,6 +167,34 @@ def _teed(
         yield rows
 
 
+ARL_BUDGET = 50_000
+"""Simulated points the report spends on an in-control ARL (its standard error is shown)."""
+
+
+def _with_fatigue(
+    source: RecordSource, part: str, chars: tuple[CharacteristicReport, ...], no_cause: str
+) -> tuple[CharacteristicReport, ...]:
+    """Each characteristic with its answered alarms by cause (the station's alarm records,
+    every lot) and the in-control ARL of the rules and subgroup size it was judged with."""
+    tallies: dict[tuple[str, str], CauseTally] = {}
+    if source.has_table("spc_violations") and source.has_table("spc_answers"):
+        tallies = tally_causes(source.rows(spc_reads.ANSWER_TALLY, [part]), no_cause)
+    arls: dict[Any, Arl] = {}
+    out = []
+    for c in chars:
+        if c.limits is not None:
+            key: Any = (c.limits.rules, c.limits.subgroup_size, c.limits.cusum, c.limits.ewma)
+        else:
+            s = c.settings
+            key = (s.rules, s.subgroup_size, s.cusum, s.ewma)
+        if key not in arls:
+            rules, n, cusum, ewma = key
+            arls[key] = in_control_arl(rules, n, cusum=cusum, ewma=ewma, budget=ARL_BUDGET)
+        found = tallies.get((part, c.id), CauseTally())
+        out.append(replace(c, fatigue=found, arl=arls[key]))
+    return tuple(out)
+
+
 @contextmanager
 def _bulk() -> Iterator[None]:
     """No cyclic garbage collection while a report reads and judges its rows.
@@ -255,10 +286,12 @@ def spc_report(
     by_station: bool = False,
     rules: bool = True,
     page: int = PAGE,
+    no_cause: str = NO_CAUSE,
 ) -> SpcReport:
     """The capability report of ``scope`` from ``source``; SpcReportError saying what is wrong.
 
-    ``rules=False`` gives the figures alone (no control limits, no violations).
+    ``rules=False`` gives the figures alone (no control limits, no violations). ``no_cause`` is
+    the cause code that means "no assignable cause found" (the station's ``[spc] no_cause``).
     """
     part = _check_scope(source, scope)
     specs = _specs(source, part)
@@ -342,6 +375,8 @@ def spc_report(
         chars = tuple(
             series[c].finish(c, name_of(c)) for c in order if c in series and series[c].count
         )
+    if rules:
+        chars = _with_fatigue(source, part, chars, no_cause)
     side_by_side = None
     if by_station:
         names = sorted({s for s, _ in per_station})

@@ -136,3 +136,15 @@ LOCKED_LIMITS = read_query(
 )
 """The limit versions locked for a characteristic of a part number (``spc_limits`` records,
 each with its whole version as JSON and its hash), oldest first."""
+
+
+ANSWER_TALLY = read_query(
+    "spc_reads.answer_tally",
+    "SELECT v.part_number, v.characteristic, v.rule, v.chart, v.alarm, v.station, a.cause "
+    "FROM spc_violations v LEFT JOIN spc_answers a ON a.alarm = v.alarm "
+    "AND a.alarm_station = v.station AND {bound:a} "
+    "WHERE v.part_number = ? AND {bound:v} ORDER BY v.station, v.seq",
+    aliases=("v", "a"),
+)
+"""Every SPC violation of a part number with its alarm's answer cause (NULL while open), for
+the alarm-fatigue figures (``spc.fatigue.tally_causes``)."""
