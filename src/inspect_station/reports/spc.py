@@ -167,7 +167,7 @@ def _teed(
         yield rows
 
 
-ARL_BUDGET = 50_000
+ARL_BUDGET = 30_000
 """Simulated points the report spends on an in-control ARL (its standard error is shown)."""
 
 

@@ -205,6 +205,8 @@ def replay_series(
             diff = totals[1:] - totals[:-1]
             step[1:] = (diff > 0).astype(np.int8) - (diff < 0)
             for k in np.flatnonzero(np.abs(diff) <= tol).tolist():
+                if n == 1 and texts[k + 1] == texts[k]:
+                    continue  # the same text: the same number (step 0)
                 later, earlier = ex.total(k + 1), ex.total(k)
                 step[k + 1] = 1 if later > earlier else -1 if later < earlier else 0
         valid = step != 0
@@ -291,7 +293,9 @@ def _range_rule(
     hi, lo = float(ucl), float(lcl)
     offset = 1 if n == 1 else 0  # a moving range belongs to the second of its two points
     beyond = (spreads > hi) | (spreads < lo)
-    near = (np.abs(spreads - hi) <= tol) | (np.abs(spreads - lo) <= tol)
+    near = np.abs(spreads - hi) <= tol
+    if lcl > 0:  # no spread is below a lower limit of 0
+        near |= np.abs(spreads - lo) <= tol
     name = "moving range" if n == 1 else "range"
     for k in np.flatnonzero(beyond | near).tolist():
         index = k + offset
