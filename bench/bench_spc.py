@@ -11,7 +11,7 @@ readings held in memory as the decimal strings the store gives back, vs the same
 numpy (``np.array(strings, dtype=float)``, mean, std(ddof=1), mean |diff| / d2, the indices) over
 the same strings. Each side runs ``--rounds`` times alternately; the best time of each is
 compared. The Anderson-Darling note is timed on its own (it is computed up to 100,000 readings).
-numpy is a bench/test dependency only: ``pip install numpy``.
+numpy is a runtime dependency of the report (imported by it only).
 
 End to end: a station record holding ``--report-readings`` variable readings of part BRK-1042
 revision C (characteristics 1, 2, 3 of one part after another, lots of 5,000 parts, one
