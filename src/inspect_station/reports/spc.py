@@ -2,16 +2,18 @@
 
 ``spc_report(source, scope)`` reads the variable readings of a part number (every lot) or of
 one lot through a record source -- a station's local record or a central store with every
-station's records -- streaming them page by page (``store.spc_reads``), each station's in
-chain order and the stations merged by time. Superseded values are left out (and counted);
-manual entries are included (and counted). Values are taken in the spec's unit
-(``value_in_spec_unit``).
+station's records -- streaming them a page of plain tuples at a time (``store.spc_reads``
+through ``RecordSource.row_tuples``), each station's in chain order and the stations merged
+by time, every characteristic in one pass (``reports.spc_series.Series`` keeps the columns).
+Superseded values are left out (and counted); manual entries are included (and counted).
+Values are taken in the spec's unit (``value_in_spec_unit``).
 
 Per characteristic the report gives the pure core's ``capability`` figures (``spc.capability``:
 sigma within = MR-bar/d2 for individuals or R-bar/d2 for subgroups of the characteristic's
 subgroup size, sigma overall with n - 1, only the indices the specification limits allow, an
 Anderson-Darling note where n allows) against the limits of the latest reading, and the
-Nelson-rule violations found by running the readings through ``spc.Monitor``:
+Nelson-rule violations found by replaying the readings (``spc.vector``, exactly what
+``spc.Monitor`` finds; the monitor itself without numpy):
 
 - against the locked limit versions in force when each reading was taken, where the record
   holds any (``locked_limits``: the station's ``spc_limits`` records);
@@ -19,7 +21,9 @@ Nelson-rule violations found by running the readings through ``spc.Monitor``:
   (``SpcSettings.baseline`` points), labelled "derived from the first N readings (not
   locked)" -- never presented as the station's limits.
 
-With ``by_station`` each station's readings are reported on their own as well, side by side.
+With the rules, each characteristic also carries its alarm-fatigue figures (the station's
+answered alarms by cause, ``spc.fatigue``) and the in-control ARL of the rules in force. With
+``by_station`` each station's readings are reported on their own as well, side by side.
 The SPC settings of a characteristic (subgroup size, baseline, rules) are the caller's
 (``settings=``), else those its recorded spec declares as ``spc`` (``spec_settings``), else
 ``SpcSettings()``.
