@@ -6,9 +6,17 @@ import datetime as dt
 import socket
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from inspect_station import locations
 from inspect_station.errors import CalibrationExpired, ConfigError, DispositionError
@@ -51,6 +59,9 @@ DEFAULT_SPC_ACTIONS: dict[str, str] = {
 }
 """Corrective-action codes offered when an SPC alarm is answered (code -> label)."""
 
+CONTAINMENT_DEFECT = "SPC"
+"""The default defect code of a part rejected by an SPC alarm's answer (containment)."""
+
 NO_CAUSE = "NCF"
 """The default cause code that means "no assignable cause found" (alarm-fatigue figures)."""
 
@@ -64,6 +75,13 @@ class StationSpc(SpcSettings):
     """Corrective-action codes: code -> label."""
     no_cause: str = NO_CAUSE
     """The cause code that means "no assignable cause found" (must be one of ``causes``)."""
+    containment_defect: Annotated[str, Field(min_length=1, max_length=20)] = CONTAINMENT_DEFECT
+    """Defect code of a held part an alarm's answer rejects (SPC containment)."""
+
+    @field_validator("containment_defect")
+    @classmethod
+    def _containment_code(cls, value: str) -> str:
+        return field_text(value, identifier=True, max_length=20)
 
     @field_validator("causes", "actions")
     @classmethod
@@ -98,6 +116,36 @@ class CalibrationStatus(StrEnum):
     OK = "ok"
     DUE = "due"
     OVERDUE = "overdue"
+    FAILED = "failed"
+
+    @property
+    def locked(self) -> bool:
+        """Whether the asset may not feed a measurement (overdue, or its calibration failed)."""
+        return self in (CalibrationStatus.OVERDUE, CalibrationStatus.FAILED)
+
+
+class RecordedCalibration(Protocol):
+    """A calibration recorded in the journal, as far as the asset's state in force needs it."""
+
+    @property
+    def result(self) -> str:
+        """pass or fail."""
+        ...
+
+    @property
+    def certificate(self) -> str:
+        """The calibration certificate."""
+        ...
+
+    @property
+    def calibrated_on(self) -> str:
+        """The date of the calibration (YYYY-MM-DD)."""
+        ...
+
+    @property
+    def due(self) -> str | None:
+        """The next due date (YYYY-MM-DD), if the record sets one."""
+        ...
 
 
 class GaugeAsset(BaseModel):
@@ -129,6 +177,8 @@ class GaugeAsset(BaseModel):
     """Date of the last calibration."""
     calibration_due: dt.date
     """Date by which the instrument must be calibrated again; unusable after it."""
+    _failed: tuple[dt.date, str] | None = PrivateAttr(default=None)
+    """Date and certificate of a failed calibration recorded after the last good one."""
 
     @field_validator("asset", "serial_number", "certificate", "gauge_type", mode="before")
     @classmethod
@@ -165,6 +215,8 @@ class GaugeAsset(BaseModel):
         self, today: dt.date | None = None, warn_days: int = 14
     ) -> CalibrationStatus:
         """OK, DUE (within ``warn_days``) or OVERDUE (after the due date) on ``today``."""
+        if self._failed is not None:
+            return CalibrationStatus.FAILED
         today = today or dt.date.today()
         if today > self.calibration_due:
             return CalibrationStatus.OVERDUE
@@ -172,8 +224,43 @@ class GaugeAsset(BaseModel):
             return CalibrationStatus.DUE
         return CalibrationStatus.OK
 
+    def in_force(self, latest: RecordedCalibration | None) -> GaugeAsset:
+        """This asset as its latest recorded calibration leaves it.
+
+        A calibration recorded in the journal (``gauges calibrate``) on or after station.toml's
+        ``calibrated_on`` is the one in force: a pass brings its certificate and due date, a
+        fail takes the asset out of use until a passing calibration is recorded. An older
+        record, or none, leaves station.toml's facts as they are.
+        """
+        if latest is None:
+            return self
+        try:
+            on = dt.date.fromisoformat(latest.calibrated_on)
+            due = dt.date.fromisoformat(latest.due) if latest.due else None
+        except ValueError:
+            return self
+        if on < self.calibrated_on:
+            return self
+        if latest.result == "fail":
+            failed = self.model_copy()
+            failed._failed = (on, latest.certificate)
+            return failed
+        update: dict[str, object] = {"certificate": latest.certificate, "calibrated_on": on}
+        if due is not None:
+            update["calibration_due"] = due
+        elif self.calibration_due < on:
+            update["calibration_due"] = on
+        return self.model_copy(update=update)
+
     def require_calibrated(self, today: dt.date | None = None) -> None:
-        """Raise CalibrationExpired if this asset is overdue and may not feed a measurement."""
+        """Raise CalibrationExpired if this asset is overdue or failed and may not be used."""
+        if self._failed is not None:
+            on, certificate = self._failed
+            raise CalibrationExpired(
+                f"Gauge {self.asset} (serial {self.serial_number}) failed its calibration on "
+                f"{on.isoformat()} (certificate {certificate}) and cannot be used until a "
+                "passing calibration is recorded."
+            )
         if self.calibration_status(today) is CalibrationStatus.OVERDUE:
             raise CalibrationExpired(
                 f"Gauge {self.asset} (serial {self.serial_number}) was due for calibration on "

@@ -22,7 +22,8 @@ from inspect_station.errors import InspectStationError, ReadingError, UnknownCha
 from inspect_station.evaluate import Evaluation, evaluate
 from inspect_station.sampling import SamplingPlan, check_lot_size, sampling_plan
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
-from inspect_station.store import inspections
+from inspect_station.store import calibrations, inspections
+from inspect_station.store import spc as spc_store
 from inspect_station.store.db import LocalStore, Transaction
 from inspect_station.text import check_id, check_line
 from inspect_station.vocabulary import PartResult, Verdict
@@ -293,7 +294,8 @@ class Recorder:
                 f"{characteristic!r} (characteristics: {ids})."
             )
         if isinstance(source, GaugeSource):
-            source.asset.require_calibrated(self._today)
+            in_force = calibrations.latest_of_asset(self.store, source.asset.asset)
+            source.asset.in_force(in_force).require_calibrated(self._today)
             if unit is None and ch.kind is Kind.VARIABLE:
                 unit = source.asset.unit
                 if unit is None:
@@ -406,6 +408,12 @@ class Recorder:
         reason = item.reason
         if request.before is not None:
             request.before(tx)
+        if isinstance(source, GaugeSource):
+            # The calibration in force is read in the write transaction: one recorded by
+            # `gauges calibrate` while the station runs counts from the next reading on.
+            asset = source.asset.in_force(calibrations.latest_of_asset(tx, source.asset.asset))
+            asset.require_calibrated(self._today)
+            source = GaugeSource(asset, source.raw)
         self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
         inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
             tx, lot, serial, spec, inspector
@@ -490,18 +498,88 @@ class Recorder:
         inspector = _clean_id(inspector, "inspector")
         with self.store.transaction() as tx:
             self._ensure_lot(tx, lot, spec, inspector, None, None)
-            record = tx.append(
-                "reinspection_opened",
-                {
-                    **spec.identity(),
-                    "lot": lot,
-                    "serial": serial,
-                    "inspector": inspector,
-                    "reinspection_of": reinspection_of,
-                    "disposition": disposition,
-                },
+            record = self._append_reinspection(
+                tx, spec, lot, serial, inspector, reinspection_of, disposition, {}
             )
-        return record["uuid"]
+        return str(record["uuid"])
+
+    def _append_reinspection(
+        self,
+        tx: Transaction,
+        spec: PartSpec,
+        lot: str,
+        serial: str,
+        inspector: str,
+        reinspection_of: str,
+        disposition: str | None,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        return tx.append(
+            "reinspection_opened",
+            {
+                **spec.identity(),
+                "lot": lot,
+                "serial": serial,
+                "inspector": inspector,
+                "reinspection_of": reinspection_of,
+                "disposition": disposition,
+                **extra,
+            },
+        )
+
+    # -- SPC containment: what an alarm's answer decides for a held part -----------------------
+
+    def contain_reject(
+        self,
+        tx: Transaction,
+        *,
+        spec: PartSpec,
+        inspection: str,
+        lot: str,
+        serial: str,
+        inspector: str,
+        defect_code: str,
+        note: str,
+        containment: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Inside ``tx``: close a held part inspection as a reject an SPC alarm's answer
+        decided (``containment`` names the alarm), superseding its result if it had one; the
+        reject goes to review like any other. Returns the inspection_closed record."""
+        previous = inspections.current_result(tx, inspection)
+        suspect = {containment["characteristic"], *(previous.failed if previous else [])}
+        failed = [ch.id for ch in spec.characteristic if ch.id in suspect]
+        return self._append_result(
+            tx,
+            spec,
+            inspection,
+            lot,
+            serial,
+            inspector,
+            PartResult.REJECT,
+            failed,
+            defect_code,
+            note,
+            previous.uuid if previous else None,
+            {"containment": containment},
+        )
+
+    def contain_reinspect(
+        self,
+        tx: Transaction,
+        *,
+        spec: PartSpec,
+        lot: str,
+        serial: str,
+        inspector: str,
+        reinspection_of: str,
+        containment: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Inside ``tx``: open the re-inspection of a held part an SPC alarm's answer sent
+        back (``reinspection_of``: its result, or its inspection if it was not closed yet);
+        later readings of the part go to it. Returns the reinspection_opened record."""
+        return self._append_reinspection(
+            tx, spec, lot, serial, inspector, reinspection_of, None, {"containment": containment}
+        )
 
     def _close_if_complete(
         self,
@@ -521,6 +599,8 @@ class Recorder:
         previous = inspections.current_result(tx, inspection)
         if previous and previous.result == result and previous.failed == failed:
             return result
+        if previous and _containment_reject(tx, previous) is not None:
+            return PartResult.REJECT  # an SPC containment reject stands; review disposes of it
         self._append_result(
             tx,
             spec,
@@ -549,6 +629,7 @@ class Recorder:
         defect_code: str | None,
         note: str | None,
         supersedes: str | None,
+        extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         return tx.append(
             "inspection_closed",
@@ -563,6 +644,7 @@ class Recorder:
                 "note": note,
                 "inspector": inspector,
                 "supersedes": supersedes,
+                **(extra or {}),
             },
         )
 
@@ -588,6 +670,9 @@ class Recorder:
             inspection = inspections.latest_inspection(tx, lot, serial)
             if inspection is None:
                 raise RecordingError(f"Part {serial} of lot {lot} has no measurements yet.")
+            held = _containment_reject(tx, inspections.current_result(tx, inspection))
+            if held is not None:
+                return held  # rejected by an SPC alarm's answer: it stays that reject
             current = inspections.current_verdicts(tx, lot, serial, inspection)
             missing = [ch.id for ch in spec.characteristic if ch.id not in current]
             if missing:
@@ -613,6 +698,19 @@ class Recorder:
                 note,
                 previous.uuid if previous else None,
             )
+
+
+def _containment_reject(
+    tx: Transaction, result: inspections.ResultRef | None
+) -> dict[str, Any] | None:
+    """The result record if ``result`` is a reject an SPC alarm's answer decided (it stands:
+    later readings of the part do not turn it into an accept); None otherwise."""
+    if result is None or result.result != PartResult.REJECT.value:
+        return None
+    row = spc_store.result_record(tx, result.uuid)
+    if row is None or not row.get("containment"):
+        return None
+    return spc_store.journal_record(tx, row["seq"])
 
 
 def _lot_info(row: dict[str, Any]) -> LotInfo:

@@ -37,7 +37,7 @@ from inspect_station.sampling import (
 from inspect_station.spec import Kind, PartSpec, SpecLibrary
 from inspect_station.spec.diff import Change
 from inspect_station.spec.model import Characteristic
-from inspect_station.store import LocalStore, inspections
+from inspect_station.store import LocalStore, calibrations, inspections
 from inspect_station.store.db import Transaction
 from inspect_station.text import check_id
 from inspect_station.users import User, UserDirectory
@@ -84,7 +84,15 @@ class StationService:
         *,
         today: dt.date | None = None,
     ) -> None:
-        self.config = config
+        self.config = config.model_copy(
+            update={
+                "gauge": [
+                    asset.in_force(calibrations.latest_of_asset(store, asset.asset))
+                    for asset in config.gauge
+                ]
+            }
+        )
+        """The configuration, each gauge asset as its latest recorded calibration leaves it."""
         self.store = store
         self.library = library
         self.users = UserDirectory(store)

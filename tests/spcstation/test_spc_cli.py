@@ -93,7 +93,7 @@ def test_alarms_list_answer_and_the_fatigue_figures(bench):
     ]
     done = run(config, *answer, stdin=PINS["ann"] + "\n")
     assert done.exit_code == 0, done.output
-    assert "Answered SPC alarm" in done.output and "012 reinspect" in done.output
+    assert "Answered SPC alarm" in done.output and "012 re-inspection" in done.output
     data = json.loads(run(config, "spc", "alarms", "--json").output)
     (entry,) = data["alarms"]
     assert entry["answer"]["cause"] == "NCF" and not entry["open"]

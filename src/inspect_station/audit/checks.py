@@ -481,8 +481,9 @@ def spc_section(ctx: Context) -> Section:
                 f"#{row['characteristic']}, lot {row['lot']}, rule {rules or '?'}) has no "
                 f"answer; it holds {_plural(parts, 'part')}.",
                 ((row["station"], row["seq"]),),
-                # Answered at its station, which lists its open alarms.
-                "inspect-station spc alarms --open",
+                # Lists the alarms from the record audited (its --db or --central); the
+                # answer is given at the alarm's station.
+                ctx.command("spc", "alarms", "--open"),
             )
         )
     section.notes.append(f"{_plural(len(rows), 'unanswered alarm')}.")

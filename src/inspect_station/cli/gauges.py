@@ -14,6 +14,7 @@ import click
 from inspect_station.calibration import CalibrationError, CalibrationResult, record_calibration
 from inspect_station.cli import Context, main, pass_context
 from inspect_station.cli.params import Count, Seconds
+from inspect_station.config import GaugeAsset
 from inspect_station.errors import InspectStationError
 from inspect_station.gauges.codec import escape_bytes, normalize_value
 from inspect_station.gauges.errors import PortError, ProfileError
@@ -34,12 +35,26 @@ from inspect_station.gauges.profile import (
 )
 from inspect_station.gauges.reader import GaugeReader
 from inspect_station.gauges.simulator import GaugeSimulator, default_link_dir, simulator_for
+from inspect_station.store import LocalStore, calibrations
 from inspect_station.units import normalize_unit
 
 
 @main.group("gauges")
 def gauges() -> None:
     """Gauge profiles, serial ports, live readings and simulated gauges."""
+
+
+def assets_in_force(ctx: Context) -> list[GaugeAsset]:
+    """The configured assets as the station's record of calibrations leaves them (read-only)."""
+    assets = list(ctx.config.gauge)
+    path = ctx.config.db_path
+    if not assets or not path.exists():
+        return assets
+    store = LocalStore.open_readonly(path)
+    try:
+        return [a.in_force(calibrations.latest_of_asset(store, a.asset)) for a in assets]
+    finally:
+        store.close()
 
 
 @gauges.command("list")
@@ -60,7 +75,7 @@ def list_gauges(ctx: Context) -> None:
     if not config.gauge:
         click.echo("  none configured")
     today = dt.date.today()
-    for asset in config.gauge:
+    for asset in assets_in_force(ctx):
         status = asset.calibration_status(today, config.calibration_warning_days)
         channel = f" channel {asset.channel}" if asset.channel is not None else ""
         click.echo(

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from inspect_station.cli import Context, emit, main, pass_context
 from inspect_station.cli.core import spec_skipped
+from inspect_station.cli.export import record_source
 from inspect_station.cli.pins import read_pin
 from inspect_station.measuring.spc_service import (
     DECISIONS,
@@ -23,6 +25,9 @@ from inspect_station.measuring.spc_service import (
     Proposal,
     SpcService,
     SpcStationError,
+    part_effect,
+    read_alarms,
+    read_fatigue,
 )
 from inspect_station.text import printable
 from inspect_station.wiring import build_service
@@ -190,12 +195,13 @@ def _alarm_line(view: AlarmView) -> str:
     r = view.row
     held = ", ".join(p["serial"] for p in r["parts"])
     head = (
-        f"{r['uuid'][:8]} {r['held_at']} {r['part_number']} #{r['characteristic']} "
+        f"{r['uuid'][:8]} {r['station']} {r['held_at']} {r['part_number']} #{r['characteristic']} "
         f"rule {', '.join(r['rules'])} · held: {held}"
     )
     if view.open:
         return head + " · OPEN"
-    return head + f" · answered {r['cause']}/{r['action']} by {r['answered_by']}"
+    parts = "; ".join(f"{p['serial']} {view.part_status(p)}" for p in r["decisions"] or [])
+    return head + f" · answered {r['cause']}/{r['action']} by {r['answered_by']} · {parts}"
 
 
 def _fatigue_line(f: Fatigue) -> str:
@@ -213,12 +219,23 @@ def _fatigue_line(f: Fatigue) -> str:
 @spc_group.command("alarms")
 @click.option("--open", "open_only", is_flag=True, help="Only alarms not answered yet.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read this local record file (a copy from any station) instead of the station's.",
+)
+@click.option(
+    "--central", "central_url", metavar="URL", help="Read from this central store instead."
+)
 @pass_context
-def alarms(ctx: Context, open_only: bool, as_json: bool) -> None:
-    """SPC alarms of this station and the alarm-fatigue figures per characteristic."""
-    with _service(ctx) as spc:
-        views = spc.alarms(open_only=open_only)
-        fatigue = spc.fatigue()
+def alarms(
+    ctx: Context, open_only: bool, as_json: bool, db: Path | None, central_url: str | None
+) -> None:
+    """SPC alarms, the held parts' state and the alarm-fatigue figures per characteristic, of
+    this station (or a --db file, or every station of a --central store); read-only."""
+    with record_source(ctx, db, central_url) as (source, _):
+        views = read_alarms(source, open_only=open_only)
+        fatigue = read_fatigue(source, ctx.config.spc.no_cause)
     if as_json:
         _out(
             json.dumps(
@@ -311,6 +328,6 @@ def answer(
     _out(
         f"Answered SPC alarm {body['alarm'][:8]}: {body['cause']} / {body['action']} by "
         f"{body['answered_by']}{signed}; "
-        + ", ".join(f"{p['serial']} {p['decision']}" for p in body["parts"])
+        + "; ".join(part_effect(p) for p in body["parts"])
         + f"; record {record['station']}:{record['seq']}."
     )

@@ -141,9 +141,14 @@ def _inspection_line(inspection: InspectionData) -> str:
         f"{what} opened by {_e(inspection.inspector)} at {_e(inspection.opened_at)} "
         f"({_e(inspection.station)}:{inspection.seq})"
     )
-    if inspection.reinspection_of:
+    if inspection.reinspection_of and inspection.sent_back_by:
         text += (
             f", after the disposition of reject <code>{_e(inspection.reinspection_of[:8])}</code>"
+        )
+    elif inspection.reinspection_of:  # no disposition: an SPC alarm's answer sent it back
+        text += (
+            ", sent back by an SPC alarm's answer (containment) after "
+            f"<code>{_e(inspection.reinspection_of[:8])}</code>"
         )
     results = []
     for result in inspection.results:

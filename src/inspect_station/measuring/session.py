@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from inspect_station.config import CalibrationStatus, GaugeAsset
+from inspect_station.config import GaugeAsset
 from inspect_station.errors import InspectStationError
 from inspect_station.evaluate import split_value
 from inspect_station.gauges.events import DisconnectedEvent, ErrorEvent, GaugeEvent, ReadingEvent
@@ -124,8 +124,8 @@ class PartSession:
         return self.service.assets_for(ch)
 
     def locked(self, asset: GaugeAsset) -> bool:
-        """Whether the asset is past its calibration due date and may feed nothing."""
-        return self.service.calibration(asset) is CalibrationStatus.OVERDUE
+        """Whether the asset is past its calibration due date or failed it and may feed nothing."""
+        return self.service.calibration(asset).locked
 
     def usable_asset(self, ch: Characteristic) -> GaugeAsset | None:
         """The first gauge for ``ch`` that its calibration does not lock."""

@@ -29,7 +29,7 @@ from typing import Any
 
 from inspect_station.clock import format_utc, parse_utc, utc_timestamp
 from inspect_station.errors import InspectStationError
-from inspect_station.records import RecordSource
+from inspect_station.records import LocalSource, RecordSource
 from inspect_station.review.signing import (
     authenticate_signer,
     content_hash,
@@ -51,10 +51,12 @@ from inspect_station.spc.fatigue import CauseTally, tally_causes
 from inspect_station.spc.resolve import settings_for
 from inspect_station.spec.model import Characteristic, CharClass, Kind, PartSpec
 from inspect_station.station import StationService
-from inspect_station.store import LocalStore
+from inspect_station.store import LocalStore, inspections
 from inspect_station.store import spc as named
+from inspect_station.store.db import Transaction
 from inspect_station.text import TextError, check_id, check_line
 from inspect_station.users import Role, User
+from inspect_station.vocabulary import PartResult
 
 LOCK_MEANING = "approval of control limits"
 """What a supervisor's signature on a limits lock means."""
@@ -165,6 +167,19 @@ class AlarmView:
     """The spc_holds row with its answer's columns (None while open)."""
     violations: list[dict[str, Any]] = field(default_factory=list)
     """Its violation rows."""
+    reinspected: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Re-inspection UUID -> its current result row, for the re-inspections the answer
+    opened that were closed since (one not here is still open)."""
+
+    def part_status(self, part: Mapping[str, Any]) -> str:
+        """Where one held part stands after the answer, in a few words."""
+        decision = part.get("decision")
+        if decision == "reject":
+            return "rejected (in review)"
+        if decision == "reinspect":
+            done = self.reinspected.get(str(part.get("reinspection")))
+            return "awaiting re-inspection" if done is None else f"re-inspected: {done['result']}"
+        return "released"
 
     @property
     def open(self) -> bool:
@@ -202,7 +217,7 @@ class AlarmView:
                 "cause": r["cause"],
                 "action": r["action"],
                 "note": r["note"],
-                "parts": r["decisions"],
+                "parts": [{**p, "status": self.part_status(p)} for p in r["decisions"] or []],
                 "answered_by": r["answered_by"],
                 "answered_at": r["answered_at"],
                 "countersigned_by": r["signer"],
@@ -250,6 +265,73 @@ class Fatigue:
         }
 
 
+def part_effect(part: Mapping[str, Any]) -> str:
+    """What an answer did to one held part, in words ('012 rejected: reject 1a2b3c4d in
+    review')."""
+    serial = part.get("serial", "?")
+    if part.get("decision") == "reject":
+        if part.get("already_rejected"):
+            return f"{serial} already a reject ({str(part.get('result'))[:8]}), left as it is"
+        return f"{serial} rejected: reject {str(part.get('result'))[:8]} awaits disposition"
+    if part.get("decision") == "reinspect":
+        return (
+            f"{serial} re-inspection {str(part.get('reinspection'))[:8]} opened: held until "
+            "re-measured"
+        )
+    return f"{serial} released"
+
+
+def read_alarms(source: RecordSource, *, open_only: bool = False) -> list[AlarmView]:
+    """Alarms of every station a record source holds (a station's own record, a copy of
+    one, a central store), with their violations, answers and the held parts' state, oldest
+    first; read-only."""
+    source.refresh()
+    holds = [
+        named.parsed(row, "parts", "rules", "decisions")
+        for row in source.rows(named.ALARMS, [None])
+    ]
+    if open_only:
+        holds = [h for h in holds if h["answer"] is None]
+    by_alarm: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in source.rows(named.ALL_VIOLATIONS):
+        by_alarm.setdefault((row["station"], row["alarm"]), []).append(
+            named.parsed(row, "readings")
+        )
+    opened = [
+        str(p["reinspection"]) for h in holds for p in h["decisions"] or [] if p.get("reinspection")
+    ]
+    closed: dict[str, dict[str, Any]] = {}
+    if opened:
+        closed = {r["inspection"]: r for r in source.rows(named.INSPECTION_RESULTS, values=opened)}
+    return [AlarmView(h, by_alarm.get((h["station"], h["uuid"]), []), closed) for h in holds]
+
+
+def read_fatigue(
+    source: RecordSource, no_cause: str, *, arl_budget: int = POINT_BUDGET
+) -> list[Fatigue]:
+    """Alarm-fatigue figures per characteristic with limits or alarms in a record source:
+    the ARL of the rules of the newest version, alarms with a real cause or none."""
+    source.refresh()
+    versions: dict[tuple[str, str], list[LimitVersion]] = {}
+    for row in source.rows(named.ALL_LIMITS):
+        body = json.loads(row["limits"]) if isinstance(row["limits"], str) else row["limits"]
+        key = (row["part_number"], row["characteristic"])
+        versions.setdefault(key, []).append(LimitVersion.from_body(body, row["limits_hash"]))
+    causes = {(h["station"], h["uuid"]): h["cause"] for h in source.rows(named.ALARMS, [None])}
+    rows = (
+        {**row, "cause": causes.get((row["station"], row["alarm"]))}
+        for row in source.rows(named.ALL_VIOLATIONS)
+    )
+    tallies = tally_causes(rows, no_cause)  # the tally spc report shares (spc.fatigue)
+    out = []
+    for part, char in sorted(set(versions) | set(tallies)):
+        held = versions.get((part, char))
+        arl = limits_arl(held[-1], budget=arl_budget) if held else None
+        t = tallies.get((part, char), CauseTally())
+        out.append(Fatigue(part, char, arl, t.alarms, t.real_cause, t.no_cause, t.open, t.by_rule))
+    return out
+
+
 def open_alarms(source: RecordSource) -> list[dict[str, Any]]:
     """Open SPC alarms of every station a record source holds, oldest first (for the review,
     next to the rejects); ``rules`` and ``parts`` parsed."""
@@ -272,6 +354,29 @@ def alarms_line(alarms: Sequence[Mapping[str, Any]]) -> str:
     )
     more = f" and {len(alarms) - 3} more" if len(alarms) > 3 else ""
     return f"SPC: {len(alarms)} open alarm(s): {shown}{more}."
+
+
+def awaiting_reinspection(views: Sequence[AlarmView]) -> list[dict[str, Any]]:
+    """The held parts answers sent to re-inspection that were not measured and closed since
+    (each: the part's entry in the answer, with the alarm's station)."""
+    return [
+        {**part, "station": view.row["station"]}
+        for view in views
+        if not view.open
+        for part in view.row["decisions"] or []
+        if view.part_status(part) == "awaiting re-inspection"
+    ]
+
+
+def review_line(source: RecordSource) -> str:
+    """The review's SPC line: open alarms, and held parts still awaiting re-inspection."""
+    line = alarms_line(open_alarms(source))
+    waiting = awaiting_reinspection(read_alarms(source))
+    if not waiting:
+        return line
+    shown = ", ".join(f"{p['serial']} (lot {p['lot']}, {p['station']})" for p in waiting[:5])
+    more = f" and {len(waiting) - 5} more" if len(waiting) > 5 else ""
+    return f"{line} Awaiting SPC re-inspection: {shown}{more}."
 
 
 class SpcService:
@@ -445,8 +550,7 @@ class SpcService:
 
     def alarms(self, *, open_only: bool = False) -> list[AlarmView]:
         """Alarms of this station with their violations and answers, oldest first."""
-        rows = named.alarms(self.store, open_only=open_only)
-        return [AlarmView(row, named.violations(self.store, row["uuid"])) for row in rows]
+        return read_alarms(LocalSource(self.store), open_only=open_only)
 
     def find_alarm(self, alarm_id: str) -> AlarmView:
         """The alarm whose UUID is ``alarm_id`` or starts with it (at least 6 characters)."""
@@ -502,6 +606,11 @@ class SpcService:
         except TextError as exc:
             raise SpcStationError(exc.message) from None
         view = self.find_alarm(alarm_id)
+        if view.row["station"] != self.store.station:
+            raise SpcStationError(
+                f"SPC alarm {view.row['uuid'][:8]} was raised at station {view.row['station']}: "
+                "it is answered there, in its own record; nothing was recorded."
+            )
         if not view.open:
             raise SpcStationError(f"SPC alarm {view.row['uuid'][:8]} is already answered.")
         parts = self._decisions(view, decision, decisions or {})
@@ -527,6 +636,17 @@ class SpcService:
             if named.answered(tx, view.row["uuid"]):
                 raise SpcStationError(f"SPC alarm {view.row['uuid'][:8]} was just answered.")
             alarm_hash = named.record_hash(tx, view.row["uuid"])
+            containment = {
+                "alarm": view.row["uuid"],
+                "alarm_station": view.row["station"],
+                "alarm_hash": alarm_hash,
+                "characteristic": view.row["characteristic"],
+                "rules": view.row["rules"],
+                "cause": cause,
+                "action": action,
+                "answered_by": by.user_id,
+            }
+            done = [self._act(tx, view, part, containment) for part in parts]
             content = {
                 "format": SIGNED_FORMAT,
                 "alarm": alarm_hash,
@@ -545,7 +665,7 @@ class SpcService:
                 "action": action,
                 "action_label": spc.actions[action],
                 "note": note_text,
-                "parts": parts,
+                "parts": done,
                 "answered_by": by.user_id,
                 "critical": critical,
                 "no_cause": cause == spc.no_cause,
@@ -556,24 +676,80 @@ class SpcService:
             }
             return tx.append("spc_answer", body)
 
+    def _act(
+        self,
+        tx: Transaction,
+        view: AlarmView,
+        part: dict[str, str],
+        containment: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Inside the answer's transaction: do what the answer decides for one held part (a
+        reject through the reject path, a re-inspection opened); the part's entry in the
+        answer, with the record written for it. SpcStationError rolls the whole answer back."""
+        decision = part["decision"]
+        if decision == "release":
+            return dict(part)
+        serial, lot, inspection = part["serial"], part["lot"], part["inspection"]
+        short = view.row["uuid"][:8]
+        opened = named.inspection_row(tx, inspection)
+        spec = None if opened is None else self.service.library.by_hash(opened["spec_hash"])
+        if opened is None or spec is None:
+            raise SpcStationError(
+                f"Part {serial} of lot {lot} cannot be {decision}ed: the spec revision it was "
+                "measured against is not in this station's library; nothing was recorded."
+            )
+        latest = inspections.latest_inspection(tx, lot, serial)
+        if latest != inspection:
+            raise SpcStationError(
+                f"Part {serial} of lot {lot} was re-inspected after alarm {short} held it "
+                f"(inspection {str(latest)[:8]}): its held inspection is superseded; release "
+                "it here and decide on the re-inspection in review; nothing was recorded."
+            )
+        result = inspections.current_result(tx, inspection)
+        if result is not None and result.result == PartResult.REJECT.value:
+            if decision == "reject":
+                return {**part, "result": result.uuid, "already_rejected": True}
+            raise SpcStationError(
+                f"Part {serial} of lot {lot} is already a reject (reject {result.uuid[:8]}) "
+                "awaiting its disposition in review, which decides any re-inspection; answer "
+                "reject or release for it; nothing was recorded."
+            )
+        inspector = by_user = containment["answered_by"]
+        if decision == "reject":
+            code = self.service.config.spc.containment_defect
+            record = self.service.recorder.contain_reject(
+                tx,
+                spec=spec,
+                inspection=inspection,
+                lot=lot,
+                serial=serial,
+                inspector=inspector,
+                defect_code=code,
+                note=(
+                    f"SPC containment: alarm {short} on #{view.row['characteristic']} (rule "
+                    f"{', '.join(view.row['rules'])}), rejected by {by_user}"
+                ),
+                containment=containment,
+            )
+            return {**part, "result": record["uuid"]}
+        record = self.service.recorder.contain_reinspect(
+            tx,
+            spec=spec,
+            lot=lot,
+            serial=serial,
+            inspector=inspector,
+            reinspection_of=inspection if result is None else result.uuid,
+            containment=containment,
+        )
+        return {**part, "reinspection": record["uuid"]}
+
     # -- alarm fatigue ---------------------------------------------------------------------------
 
     def fatigue(self) -> list[Fatigue]:
         """Per characteristic with limits or alarms: ARL of the rules in force, causes found."""
-        tallies = tally_causes(named.answer_tally(self.store), self.service.config.spc.no_cause)
-        keys = {
-            (r["part_number"], r["characteristic"])
-            for r in named.locked_characteristics(self.store)
-        }
-        out = []
-        for part, char in sorted(keys | set(tallies)):
-            versions = self.versions(part, char)
-            arl = limits_arl(versions[-1], budget=self.arl_budget) if versions else None
-            t = tallies.get((part, char), CauseTally())
-            out.append(
-                Fatigue(part, char, arl, t.alarms, t.real_cause, t.no_cause, t.open, t.by_rule)
-            )
-        return out
+        return read_fatigue(
+            LocalSource(self.store), self.service.config.spc.no_cause, arl_budget=self.arl_budget
+        )
 
     # -- helpers ----------------------------------------------------------------------------------
 

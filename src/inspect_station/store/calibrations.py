@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspect_station.store.catalog import read_query
+from inspect_station.store.inspections import Reader
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,13 @@ ALL = read_query(
     aliases=("c",),
 )
 """Every calibration event, by asset and then oldest first."""
+
+
+def latest_of_asset(db: Reader, asset: str) -> CalibrationEvent | None:
+    """The calibration of ``asset`` this station recorded last (by date, then by record)."""
+    rows = db.query(
+        "SELECT * FROM calibrations WHERE asset = ? "
+        "ORDER BY calibrated_on DESC, recorded_at DESC, seq DESC LIMIT 1",
+        (asset,),
+    )
+    return CalibrationEvent.from_row(rows[0]) if rows else None

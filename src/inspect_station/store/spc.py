@@ -178,3 +178,103 @@ def _parsed(row: dict[str, Any], *columns: str) -> dict[str, Any]:
         if isinstance(value, str):
             out[column] = json.loads(value)
     return out
+
+
+# -- what an answer does to the held parts (written in the answer's transaction) ------------------
+
+
+def inspection_row(db: Reader, inspection: str) -> dict[str, Any] | None:
+    """The opening of a part inspection (original or re-inspection) by its UUID: uuid, lot,
+    serial, part_number, revision, spec_hash, inspector, station."""
+    rows = db.query(
+        "SELECT uuid, lot, serial, part_number, revision, spec_hash, inspector, station "
+        "FROM inspections WHERE uuid = ?",
+        (inspection,),
+    )
+    return rows[0] if rows else None
+
+
+def result_record(db: Reader, result_uuid: str) -> dict[str, Any] | None:
+    """The current result row of this UUID with its record's ``containment`` (the SPC alarm
+    that rejected the part, parsed; None for a reject of a failed characteristic)."""
+    rows = db.query(
+        "SELECT r.uuid, r.seq, r.inspection, r.result, r.failed, r.defect_code, r.station, "
+        "json_extract(j.body, '$.containment') AS containment FROM results r "
+        "JOIN journal j ON j.seq = r.seq WHERE r.uuid = ?",
+        (result_uuid,),
+    )
+    return _parsed(rows[0], "failed", "containment") if rows else None
+
+
+def inspection_results(db: Reader, inspections: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The current result of each of these inspections that was closed: inspection -> row
+    (uuid, result, defect_code)."""
+    out: dict[str, dict[str, Any]] = {}
+    wanted = list(dict.fromkeys(inspections))
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start : start + IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        for row in db.query(
+            "SELECT inspection, uuid, result, defect_code FROM current_results "
+            f"WHERE inspection IN ({marks})",
+            tuple(chunk),
+        ):
+            out[row["inspection"]] = row
+    return out
+
+
+# -- alarms through a record source (a station's file, a copy, or a central store) --------------
+
+ALARMS = read_query(
+    "spc.alarms",
+    "SELECT h.*, a.uuid AS answer, a.cause, a.cause_label, a.action, a.action_label, a.note, "
+    "a.parts AS decisions, a.answered_by, a.answered_at, a.user_id AS signer, "
+    "a.name AS signer_name, a.signed_at FROM spc_holds h "
+    "LEFT JOIN spc_answers a ON a.alarm = h.uuid AND a.alarm_station = h.station AND {bound:a} "
+    "WHERE {bound:h} AND h.part_number = COALESCE(?, h.part_number) "
+    "ORDER BY h.held_at, h.station, h.seq",
+    aliases=("a", "h"),
+)
+"""Alarms (holds) of every station in the source with their answer if any, oldest first.
+Parameter: part number (None for all)."""
+
+ALL_VIOLATIONS = read_query(
+    "spc.all_violations",
+    "SELECT v.* FROM spc_violations v WHERE {bound:v} ORDER BY v.station, v.seq",
+    aliases=("v",),
+)
+"""Every rule violation in the source, per station in record order."""
+
+ALL_LIMITS = read_query(
+    "spc.all_limits",
+    "SELECT l.part_number, l.characteristic, l.limits, l.limits_hash FROM spc_limits l "
+    "WHERE {bound:l} ORDER BY l.part_number, l.characteristic, l.effective_from, l.seq",
+    aliases=("l",),
+)
+"""Every locked limit version in the source, per characteristic oldest first."""
+
+INSPECTION_RESULTS = read_query(
+    "spc.inspection_results",
+    "SELECT r.inspection, r.uuid, r.result, r.defect_code FROM results r "
+    "WHERE r.inspection IN {in} AND {bound:r} AND NOT EXISTS (SELECT 1 FROM results c "
+    "WHERE c.supersedes = r.uuid AND {bound:c})",
+    aliases=("r", "c"),
+)
+"""The current result of each of these inspection UUIDs that was closed."""
+
+
+def parsed(row: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """The row with these JSON text columns parsed (rows of the catalogue queries above)."""
+    return _parsed(row, *columns)
+
+
+def journal_record(db: Reader, seq: int) -> dict[str, Any] | None:
+    """The journal record with this seq as it was hashed (the body parsed)."""
+    rows = db.query(
+        "SELECT format, station, seq, uuid, kind, ts, prev_hash, hash, body FROM journal "
+        "WHERE seq = ?",
+        (seq,),
+    )
+    if not rows:
+        return None
+    return {**rows[0], "body": json.loads(rows[0]["body"])}

@@ -136,11 +136,14 @@ _STATE_MARK = {
 def gauge_label(state: AssetState) -> Text:
     """One gauge in the status bar: a mark and the asset; words only for what needs attention.
 
-    Overdue gauges show as LOCKED; the state is in words as well as colour.
+    Overdue gauges and gauges whose calibration failed show as LOCKED; the state is in words
+    as well as colour.
     """
     asset = printable(state.asset)
     if state.calibration is CalibrationStatus.OVERDUE:
         return Text(f"⊘ {asset} LOCKED cal. overdue", style="bold reverse red")
+    if state.calibration is CalibrationStatus.FAILED:
+        return Text(f"⊘ {asset} LOCKED cal. failed", style="bold reverse red")
     style = {
         GaugeState.CONNECTED: "green",
         GaugeState.DISCONNECTED: "bold red",

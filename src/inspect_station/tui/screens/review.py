@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inspect_station.errors import InspectStationError
-from inspect_station.measuring.spc_service import alarms_line, open_alarms
+from inspect_station.measuring.spc_service import review_line
 from inspect_station.review.model import (
     MEANING_APPROVAL,
     MEANING_RESOLUTION,
@@ -134,7 +134,7 @@ class ReviewScreen(StationScreen):
         if flt is not None:
             self.submit(lambda: self.review.queue(flt), self._show)
         self.submit(
-            lambda: alarms_line(open_alarms(self.review.source)),
+            lambda: review_line(self.review.source),
             lambda line: self.query_one("#spc-alarms", Plain).update(plain(line)),
         )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +18,13 @@ from textual.widgets.option_list import Option
 
 from inspect_station.errors import InspectStationError
 from inspect_station.measuring import Alarm, PartSession
-from inspect_station.measuring.spc_service import DECISIONS, Locked, Proposal, SpcService
+from inspect_station.measuring.spc_service import (
+    DECISIONS,
+    Locked,
+    Proposal,
+    SpcService,
+    part_effect,
+)
 from inspect_station.spec.model import CharClass, Kind
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
@@ -31,8 +37,8 @@ CHART_INTERVAL = 0.5
 
 DECISION_TEXT = {
     "release": "release every held part (no effect on them found)",
-    "reinspect": "reinspect every held part",
-    "reject": "reject every held part",
+    "reinspect": "reinspect every held part (each is held until it is measured again)",
+    "reject": "reject every held part (each goes to review's reject queue, defect SPC)",
 }
 """What an alarm answer may decide for the held parts, in words."""
 
@@ -397,11 +403,15 @@ class SpcKeys(StationScreen):
         )
         return None
 
-    def _alarm_answered(self, alarm: Alarm, record: dict[str, object]) -> None:
+    def _alarm_answered(self, alarm: Alarm, record: dict[str, Any]) -> None:
         self.session.spc.answered(alarm.uuid)
         self._alarm_key_changed()
-        self.say(f"SPC alarm {alarm.short_id} answered; the held parts are released as decided.")
-        if not self.session.ready and not self.session.serial:
+        parts = record["body"]["parts"]
+        self.say(f"SPC alarm {alarm.short_id} answered: " + "; ".join(map(part_effect, parts)))
+        again = {p["serial"] for p in parts if p.get("reinspection")}
+        if self.session.serial in again:
+            self._load_part(self.session.serial)  # the part in hand starts its re-inspection
+        elif not self.session.ready and not self.session.serial:
             self._load_part(None)  # the part the alarm kept from loading
 
     def action_chart(self) -> None:
