@@ -179,3 +179,14 @@ def test_a_large_sample_rejection_carries_a_word_of_caution():
     note = capability(coarse, lower=LSL, upper=USL, digits=4).normality
     assert note is not None and note.p_value < Decimal("0.05")
     assert "such as the gauge's resolution" in note.note
+
+
+def test_a_far_from_normal_series_gets_a_p_value_of_zero_not_a_crash():
+    # 9,990 readings of 0 and 10 of 100: A*² in the thousands, where the fitted p-value curve
+    # overflows; the note says p = 0 and the report goes on.
+    values = ["0.000"] * 9_990 + ["100.000"] * 10
+    cap = capability(values, lower=Decimal("-1"), upper=Decimal("101"), digits=3)
+    assert cap.normality is not None
+    assert cap.normality.p_value == 0
+    assert "do not look normal" in cap.normality.note
+    assert ad_p_value(12.9) < 1e-20

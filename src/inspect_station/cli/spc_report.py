@@ -89,7 +89,7 @@ def spc_report_command(
         part_number=part_number, lot=lot, since=since, characteristic=characteristic
     )
     with record_source(ctx, db, central_url) as (source, _):
-        report = spc_report(source, scope, by_station=by_station)
+        report = spc_report(source, scope, by_station=by_station, no_cause=ctx.config.spc.no_cause)
     text = {"table": render_table, "json": lambda r: r.json_text(), "html": render_html}[fmt](
         report
     )

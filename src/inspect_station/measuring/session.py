@@ -91,7 +91,7 @@ class PartSession:
         """Asset -> its last reading for the part in hand ("120.01 mm")."""
         self._awaiting: dict[str, str] = {}
         """Asset -> the characteristic a requested poll answer is for."""
-        self.spc = SpcTracker(service.store, spec)
+        self.spc = SpcTracker(service.store, spec, service.config.spc.defaults())
         """The part number's live control charts and open SPC alarms."""
 
     # -- what the session knows -----------------------------------------------------------------

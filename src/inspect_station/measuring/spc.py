@@ -1,3 +1,4 @@
+# Over 500 lines: the live SPC of a part session (charts, locked and proposed limits, alarms).
 """SPC in the part session: every recorded reading feeds its characteristic's control chart.
 
 A :class:`SpcTracker` belongs to one part session (one part number). After a reading's
@@ -24,7 +25,19 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from inspect_station.errors import InspectStationError
-from inspect_station.spc import ChartPoint, LimitVersion, Monitor, in_force
+from inspect_station.spc import (
+    BaselineError,
+    ChartPoint,
+    LimitVersion,
+    Monitor,
+    SpcError,
+    SpcSettings,
+    derive_limits,
+    exact,
+    in_force,
+)
+from inspect_station.spc.fatigue import rule_label
+from inspect_station.spc.resolve import settings_for
 from inspect_station.spec.model import Characteristic, Kind, PartSpec
 from inspect_station.store import spc as named
 from inspect_station.store.db import LocalStore, Transaction
@@ -38,7 +51,7 @@ SHOWN = 40
 
 def rule_name(rule: str, chart: str) -> str:
     """How a violated rule is named: '2', 'cusum', or '1 (range)' for the range chart."""
-    return f"{rule} (range)" if chart == "range" else rule
+    return rule_label(rule, chart)
 
 
 class SpcHold(InspectStationError):
@@ -124,6 +137,11 @@ class ChartData:
     """The locked version in force (None: "limits not locked")."""
     stamp: int
     """Changes whenever the data does (redraw only then)."""
+    proposed: LimitVersion | None = None
+    """Before a lock, for subgroups: limits computed from the first ``baseline`` subgroups,
+    drawn and judged against but not locked (nothing alarms, nothing is held)."""
+    subgroup_size: int = 1
+    """Readings per plotted point (1: individuals; 2..10: subgroup means and ranges)."""
 
     @property
     def locked(self) -> bool:
@@ -131,12 +149,21 @@ class ChartData:
         return self.limits is not None
 
     @property
+    def shown_limits(self) -> LimitVersion | None:
+        """The limits drawn: the locked version, else the proposed one (labelled not locked)."""
+        return self.limits if self.limits is not None else self.proposed
+
+    @property
     def title(self) -> str:
         """Chart title: characteristic, chart type, the limits' state."""
         ch = self.characteristic
+        n = self.limits.subgroup_size if self.limits is not None else self.subgroup_size
+        kind = "I-MR" if n == 1 else f"X̄-R n={n}"
         if self.limits is None:
-            return f"#{ch.id} {ch.name}: limits not locked"
-        kind = "I-MR" if self.limits.subgroup_size == 1 else f"X̄-R n={self.limits.subgroup_size}"
+            if n == 1:
+                return f"#{ch.id} {ch.name}: limits not locked"
+            state = "proposed limits, not locked" if self.proposed else "limits not locked"
+            return f"#{ch.id} {ch.name}: {kind}, {state}"
         return f"#{ch.id} {ch.name}: {kind}, limits v{self.limits.version}"
 
 
@@ -148,6 +175,26 @@ class _Chart:
     monitor: Monitor | None
     refs: list[str] = field(default_factory=list)
     points: list[Plotted] = field(default_factory=list)
+    subgroup_size: int = 1
+    proposed: LimitVersion | None = None
+    """Not locked: limits from the first subgroups (the monitor judges against them)."""
+    group: list[Decimal] = field(default_factory=list)
+    """Not locked, no proposed limits yet: the readings of the subgroup being filled."""
+
+    def add_reading(self, value: Decimal) -> None:
+        """Not locked, no limits yet: the reading joins its subgroup; a full one is plotted."""
+        if self.subgroup_size == 1:
+            self.add(Plotted(value, None, False))
+            return
+        self.group.append(value)
+        if len(self.group) == self.subgroup_size:
+            ctx = exact.CONTEXT
+            total = self.group[0]
+            for v in self.group[1:]:
+                total = ctx.add(total, v)
+            spread = ctx.subtract(max(self.group), min(self.group))
+            self.add(Plotted(ctx.divide(total, self.subgroup_size), spread, False))
+            self.group = []
 
     def add(self, plotted: Plotted) -> None:
         self.points.append(plotted)
@@ -158,11 +205,15 @@ class _Chart:
 class SpcTracker:
     """The live SPC of one part number at a station, fed by the session's recorded readings."""
 
-    def __init__(self, store: LocalStore, spec: PartSpec) -> None:
+    def __init__(
+        self, store: LocalStore, spec: PartSpec, defaults: SpcSettings | None = None
+    ) -> None:
         self.store = store
         """The station's record."""
         self.spec = spec
         """The spec revision measured."""
+        self.defaults = defaults or SpcSettings()
+        """The station's default SPC settings (the spec and characteristic override them)."""
         self._charts: dict[str, _Chart] = {}
         self._stamps: dict[str, int] = {}
         self._open: list[Alarm] = []
@@ -268,10 +319,20 @@ class SpcTracker:
         if chart is None or held != latest or body.get("supersedes"):
             chart = self._build(tx, char, exclude=record["uuid"])
         value = Decimal(body["value_in_spec_unit"])
-        if chart.monitor is None:
-            chart.add(Plotted(value, None, False))
+        if chart.limits is None:
+            # Not locked: nothing alarms. Subgroups are charted as X-bar/R, against limits
+            # proposed from the first subgroups once there are enough of them.
+            if chart.monitor is not None:
+                point = chart.monitor.feed(record["uuid"], value)
+                if point is not None:
+                    chart.add(Plotted(point.value, point.spread, bool(point.violations)))
+            elif chart.subgroup_size > 1 and self._enough(tx, char):
+                chart = self._build(tx, char)  # now with proposed limits, this reading in
+            else:
+                chart.add_reading(value)
             self._publish(char, chart)
             return char
+        assert chart.monitor is not None  # locked limits always come with their monitor
         point = chart.monitor.feed(record["uuid"], value)
         chart.refs.append(record["uuid"])
         if point is not None:
@@ -296,6 +357,9 @@ class SpcTracker:
         now = rows[-1]["effective_from"] if rows else ""
         limits = in_force(versions, now) if versions else None
         if limits is None:
+            settings = self.settings(char)
+            if settings.subgroup_size > 1:
+                return self._unlocked_subgroups(db, char, settings, exclude)
             history = named.recent(db, self.part_number, char, SHOWN + 1)
             chart = _Chart(None, None)
             for row in history:
@@ -309,6 +373,55 @@ class SpcTracker:
                 continue
             point = monitor.feed(row["uuid"], Decimal(row["value"]))
             chart.refs.append(row["uuid"])
+            if point is not None:
+                chart.add(Plotted(point.value, point.spread, bool(point.violations)))
+        return chart
+
+    def settings(self, char: str) -> SpcSettings:
+        """The SPC settings of a characteristic: station defaults, the spec's, its own."""
+        ch = self.spec.get(char)
+        return settings_for(self.defaults, self.spec.spc, ch.spc if ch is not None else None)
+
+    def _enough(self, db: Reader, char: str) -> bool:
+        """Whether the record holds the baseline's subgroups (limits can be proposed)."""
+        settings = self.settings(char)
+        need = settings.baseline * settings.subgroup_size
+        return len(named.history(db, self.part_number, char)) >= need
+
+    def _unlocked_subgroups(
+        self, db: Reader, char: str, settings: SpcSettings, exclude: str | None
+    ) -> _Chart:
+        """An X-bar/R chart before any lock: subgroup means and ranges, judged against limits
+        proposed from the first ``baseline`` subgroups once the record holds them."""
+        n = settings.subgroup_size
+        rows = [r for r in named.history(db, self.part_number, char) if r["uuid"] != exclude]
+        readings = [(r["uuid"], Decimal(r["value"])) for r in rows]
+        need = settings.baseline * n
+        proposed = None
+        ch = self.spec.get(char)
+        if len(readings) >= need:
+            try:
+                proposed = derive_limits(
+                    readings[:need],
+                    settings,
+                    part_number=self.part_number[:30],
+                    characteristic=char[:20],
+                    unit=(self.spec.unit_of(ch) if ch is not None else "-")[:10] or "-",
+                    resolution=ch.step if ch is not None else None,
+                    effective_from=rows[0]["measured_at"],
+                    reason=f"proposed from the first {settings.baseline} subgroups (not locked)",
+                )
+            except (BaselineError, SpcError, ValueError):
+                proposed = None
+        chart = _Chart(
+            None, Monitor(proposed) if proposed else None, subgroup_size=n, proposed=proposed
+        )
+        for ref, value in readings:
+            if chart.monitor is None:
+                chart.add_reading(value)
+                continue
+            point = chart.monitor.feed(ref, value)
+            chart.refs.append(ref)
             if point is not None:
                 chart.add(Plotted(point.value, point.spread, bool(point.violations)))
         return chart
@@ -401,7 +514,15 @@ class SpcTracker:
             if ch is None or chart is None:
                 return None
             points = tuple(chart.points[-SHOWN:])
-        return ChartData(ch, self.spec.unit_of(ch), points, chart.limits, stamp)
+        return ChartData(
+            ch,
+            self.spec.unit_of(ch),
+            points,
+            chart.limits,
+            stamp,
+            proposed=chart.proposed,
+            subgroup_size=chart.subgroup_size,
+        )
 
     def stamp(self, char_id: str) -> int:
         """How often the characteristic's chart changed (quick: compare before redrawing)."""

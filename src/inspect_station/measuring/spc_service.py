@@ -29,7 +29,6 @@ from typing import Any
 
 from inspect_station.clock import format_utc, parse_utc, utc_timestamp
 from inspect_station.errors import InspectStationError
-from inspect_station.measuring.spc import rule_name
 from inspect_station.records import LocalSource, RecordSource
 from inspect_station.review.signing import (
     authenticate_signer,
@@ -48,6 +47,7 @@ from inspect_station.spc import (
     select_baseline,
 )
 from inspect_station.spc.arl import POINT_BUDGET
+from inspect_station.spc.fatigue import CauseTally, tally_causes
 from inspect_station.spc.resolve import settings_for
 from inspect_station.spec.model import Characteristic, CharClass, Kind, PartSpec
 from inspect_station.station import StationService
@@ -318,45 +318,17 @@ def read_fatigue(
         key = (row["part_number"], row["characteristic"])
         versions.setdefault(key, []).append(LimitVersion.from_body(body, row["limits_hash"]))
     causes = {(h["station"], h["uuid"]): h["cause"] for h in source.rows(named.ALARMS, [None])}
-    tally: dict[tuple[str, str], dict[tuple[str, str], dict[str, Any]]] = {
-        key: {} for key in versions
-    }
-    for row in source.rows(named.ALL_VIOLATIONS):
-        key = (row["part_number"], row["characteristic"])
-        alarm = (row["station"], row["alarm"])
-        entry = tally.setdefault(key, {}).setdefault(
-            alarm, {"cause": causes.get(alarm), "rules": set()}
-        )
-        entry["rules"].add(rule_name(row["rule"], row["chart"]))
+    rows = (
+        {**row, "cause": causes.get((row["station"], row["alarm"]))}
+        for row in source.rows(named.ALL_VIOLATIONS)
+    )
+    tallies = tally_causes(rows, no_cause)  # the tally spc report shares (spc.fatigue)
     out = []
-    for (part, char), alarms in sorted(tally.items()):
+    for part, char in sorted(set(versions) | set(tallies)):
         held = versions.get((part, char))
         arl = limits_arl(held[-1], budget=arl_budget) if held else None
-        by_rule: dict[str, list[int]] = {}
-        real = none = still_open = 0
-        for entry in alarms.values():
-            cause = entry["cause"]
-            if cause is None:
-                still_open += 1
-                continue
-            found = cause != no_cause
-            real += found
-            none += not found
-            for rule in entry["rules"]:
-                counts = by_rule.setdefault(rule, [0, 0])
-                counts[0 if found else 1] += 1
-        out.append(
-            Fatigue(
-                part,
-                char,
-                arl,
-                len(alarms),
-                real,
-                none,
-                still_open,
-                {rule: (c[0], c[1]) for rule, c in sorted(by_rule.items())},
-            )
-        )
+        t = tallies.get((part, char), CauseTally())
+        out.append(Fatigue(part, char, arl, t.alarms, t.real_cause, t.no_cause, t.open, t.by_rule))
     return out
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from inspect_station.records.source import Capability, ChainCheck, RecordSource
 from inspect_station.store import LocalStore, journal, queries
-from inspect_station.store.catalog import ReadQuery, statements
+from inspect_station.store.catalog import ReadQuery, registered, statements
 from inspect_station.store.checkpoints import verify_local
 from inspect_station.store.projections import TABLES
 from inspect_station.store.queries import FORMULA, ROW_FIELDS, PackedPages
@@ -30,7 +30,7 @@ class LocalSource(RecordSource):
     """Records of this station's local store, as of the moment the source was opened."""
 
     kind = "local"
-    capabilities = frozenset({Capability.PACKED_PAGES})
+    capabilities = frozenset({Capability.PACKED_PAGES, Capability.TUPLE_ROWS})
 
     def __init__(self, store: LocalStore, *, full_verify: bool = False) -> None:
         self.store = store
@@ -53,6 +53,15 @@ class LocalSource(RecordSource):
             query, params, self.head_seqs, values=values, single_chain=True
         ):
             rows += self.store.query(sql, tuple(args))
+        return rows
+
+    def row_tuples(self, query: ReadQuery, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a named query as the cursor's own tuples, up to the snapshot head."""
+        if not registered(query) or query.takes_values:
+            raise ValueError(f"{query.name!r} is not a registered read query without a list")
+        rows: list[tuple[Any, ...]] = []
+        for sql, args in statements(query, list(params), self.head_seqs, single_chain=True):
+            rows += self.store.query_tuples(sql, tuple(args))
         return rows
 
     def has_table(self, table: str) -> bool:

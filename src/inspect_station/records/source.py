@@ -42,6 +42,8 @@ class Capability(StrEnum):
 
     PACKED_PAGES = "packed pages"
     """``packed_pages``: a lot's rows as plain lists built by the database, read ahead."""
+    TUPLE_ROWS = "tuple rows"
+    """``row_tuples`` straight from the database cursor (without it: dicts turned to tuples)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,14 @@ class RecordSource(ABC):
         if not query.takes_values and values is not None:
             raise ValueError(f"read query {query.name!r} takes no list of values")
         return self._read(query, list(params), values)
+
+    def row_tuples(self, query: ReadQuery, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a named read query as plain tuples in its SELECT's column order.
+
+        For bulk reads (the SPC report's pages): no dict per row where the source can say
+        ``Capability.TUPLE_ROWS``; any other source answers through ``rows`` and converts.
+        """
+        return [tuple(row.values()) for row in self.rows(query, params)]
 
     def has_table(self, table: str) -> bool:
         """Whether the source holds projection table ``table`` (a record written by an older

@@ -2,16 +2,18 @@
 
 ``spc_report(source, scope)`` reads the variable readings of a part number (every lot) or of
 one lot through a record source -- a station's local record or a central store with every
-station's records -- streaming them page by page (``store.spc_reads``), each station's in
-chain order and the stations merged by time. Superseded values are left out (and counted);
-manual entries are included (and counted). Values are taken in the spec's unit
-(``value_in_spec_unit``).
+station's records -- streaming them a page of plain tuples at a time (``store.spc_reads``
+through ``RecordSource.row_tuples``), each station's in chain order and the stations merged
+by time, every characteristic in one pass (``reports.spc_series.Series`` keeps the columns).
+Superseded values are left out (and counted); manual entries are included (and counted).
+Values are taken in the spec's unit (``value_in_spec_unit``).
 
 Per characteristic the report gives the pure core's ``capability`` figures (``spc.capability``:
 sigma within = MR-bar/d2 for individuals or R-bar/d2 for subgroups of the characteristic's
 subgroup size, sigma overall with n - 1, only the indices the specification limits allow, an
 Anderson-Darling note where n allows) against the limits of the latest reading, and the
-Nelson-rule violations found by running the readings through ``spc.Monitor``:
+Nelson-rule violations found by replaying the readings (``spc.vector``, exactly what
+``spc.Monitor`` finds; the monitor itself without numpy):
 
 - against the locked limit versions in force when each reading was taken, where the record
   holds any (``locked_limits``: the station's ``spc_limits`` records);
@@ -19,7 +21,9 @@ Nelson-rule violations found by running the readings through ``spc.Monitor``:
   (``SpcSettings.baseline`` points), labelled "derived from the first N readings (not
   locked)" -- never presented as the station's limits.
 
-With ``by_station`` each station's readings are reported on their own as well, side by side.
+With the rules, each characteristic also carries its alarm-fatigue figures (the station's
+answered alarms by cause, ``spc.fatigue``) and the in-control ARL of the rules in force. With
+``by_station`` each station's readings are reported on their own as well, side by side.
 The SPC settings of a characteristic (subgroup size, baseline, rules) are the caller's
 (``settings=``), else those its recorded spec declares as ``spc`` (``spec_settings``), else
 ``SpcSettings()``.
@@ -27,18 +31,20 @@ The SPC settings of a characteristic (subgroup size, baseline, rules) are the ca
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from itertools import groupby, islice
+from operator import itemgetter
 from typing import Any
 
 from pydantic import ValidationError
 
-from inspect_station import units
 from inspect_station.clock import utc_timestamp
+from inspect_station.config import NO_CAUSE
 from inspect_station.records import RecordSource
 from inspect_station.reports.spc_model import (
     CharacteristicReport,
@@ -46,27 +52,22 @@ from inspect_station.reports.spc_model import (
     SpcReport,
     SpcReportError,
 )
-from inspect_station.spc import (
-    BaselineError,
-    ChartPoint,
-    LimitsError,
-    LimitVersion,
-    Monitor,
-    SpcError,
-    SpcSettings,
-    Violation,
-    capability,
-    derive_limits,
-    in_force,
-    limit_digits,
+from inspect_station.reports.spc_series import (
+    CHARACTERISTIC,
+    CHART_POINTS,
+    MEASURED_AT,
+    SEQ,
+    Series,
 )
+from inspect_station.spc import Arl, LimitsError, LimitVersion, SpcSettings, in_control_arl
+from inspect_station.spc.fatigue import CauseTally, tally_causes
 from inspect_station.spec.model import Kind, PartSpec
 from inspect_station.store import queries, spc_reads
 
-CHART_POINTS = 250
-"""How many of the newest plotted points a report keeps for its chart."""
-PAGE = 5000
-"""Readings per page read from the source."""
+__all__ = ["CHART_POINTS", "PAGE", "ReportScope", "SpcReportError", "locked_limits", "spc_report"]
+
+PAGE = 50_000
+"""Readings per page read from the source (plain tuples, one characteristic at a time)."""
 
 SettingsFor = Callable[[str], SpcSettings | None]
 """Characteristic id -> its SPC settings (None: the spec's, else ``SpcSettings()``)."""
@@ -99,228 +100,131 @@ def locked_limits(
 # -- reading ----------------------------------------------------------------------------------
 
 
-def _station_rows(
+def _station_pages(
     source: RecordSource, scope: ReportScope, station: str, page: int
-) -> Iterator[dict[str, Any]]:
-    """One station's readings in scope, in chain order, a page at a time."""
-    kind = "lot" if scope.lot is not None else "part"
+) -> Iterator[list[tuple[Any, ...]]]:
+    """One station's readings in scope, in chain order, a page of plain tuples
+    (``spc_reads.READING_FIELDS``) at a time: a part's by windows of ``page`` seqs along the
+    chain, a lot's by ``page`` rows."""
+    part = scope.lot is None
     query = spc_reads.reading_page(
-        kind, since=scope.since is not None, characteristic=scope.characteristic is not None
+        "part" if part else "lot",
+        since=scope.since is not None,
+        characteristic=scope.characteristic is not None,
     )
     extra = [v for v in (scope.since, scope.characteristic) if v is not None]
-    key = scope.lot if scope.lot is not None else scope.part_number
+    key = scope.part_number if part else scope.lot
+    if part:
+        head = source.heads[station][0]
+        for after in range(0, head, page):
+            rows = source.row_tuples(query, [key, station, after, after + page, *extra])
+            if rows:
+                yield rows
+        return
     seq = 0
     while True:
-        rows = source.rows(query, [key, station, seq, *extra, page])
-        yield from rows
+        rows = source.row_tuples(query, [key, station, seq, *extra, page])
+        if rows:
+            yield rows
         if len(rows) < page:
             return
-        seq = rows[-1]["seq"]
+        seq = rows[-1][SEQ]
 
 
-def _time_key(row: dict[str, Any]) -> tuple[str, str, int]:
-    return row["measured_at"], row["station"], row["seq"]
+def _merged(
+    streams: dict[str, Iterator[list[tuple[Any, ...]]]], page: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Several stations' pages merged by time (then station, seq), each row with its station
+    appended, a page at a time."""
+
+    def keyed(station: str, pages: Iterator[list[tuple[Any, ...]]]) -> Iterator[Any]:
+        for rows in pages:
+            for row in rows:
+                yield (row[MEASURED_AT], station, row[SEQ]), (*row, station)
+
+    merged = heapq.merge(*(keyed(s, p) for s, p in streams.items()))
+    while batch := list(islice(merged, page)):
+        yield [row for _, row in batch]
 
 
-def readings(source: RecordSource, scope: ReportScope, page: int = PAGE) -> Iterator[dict]:
-    """The scope's variable readings of every station, merged by time (``spc_reads`` rows)."""
-    streams = [_station_rows(source, scope, s, page) for s in sorted(source.heads)]
-    if len(streams) == 1:
-        return streams[0]
-    return heapq.merge(*streams, key=_time_key)
+def _by_characteristic(rows: list[tuple[Any, ...]]) -> Iterator[tuple[str, list[Any]]]:
+    """A page's rows per characteristic, each in the page's order."""
+    first = rows[0][CHARACTERISTIC]
+    if rows[-1][CHARACTERISTIC] == first and all(r[CHARACTERISTIC] == first for r in rows):
+        yield first, rows
+        return
+    for char, group in groupby(sorted(rows, key=_CHAR), key=_CHAR):
+        yield char, list(group)
 
 
-def _convert(text: str, unit: str | None, target: str) -> str:
-    """A value written in ``unit`` as a decimal string in ``target`` (exact where it can be)."""
-    if unit is None or unit == target:
-        return text
-    if not units.convertible(unit, target):
-        raise SpcReportError(f"A reading in {unit} cannot be reported in {target}.")
-    value = units.from_base(units.to_base(Decimal(text), unit), target)
-    return format(value.normalize(), "f")
+_CHAR = itemgetter(CHARACTERISTIC)
 
 
-# -- one characteristic's series, judged as it streams -----------------------------------------
+def _teed(
+    pages: Iterator[list[tuple[Any, ...]]],
+    station: str,
+    feed: Callable[[list[tuple[Any, ...]], str | None, bool, bool], None],
+) -> Iterator[list[tuple[Any, ...]]]:
+    """A station's pages, each also fed to that station's own series on the way."""
+    for rows in pages:
+        feed(rows, station, False, True)
+        yield rows
 
 
-class _Series:
-    """One characteristic's readings (of one station, or all), accumulated in reading order."""
+ARL_BUDGET = 30_000
+"""Simulated points the report spends on an in-control ARL (its standard error is shown)."""
 
-    def __init__(
-        self,
-        part: str,
-        char: str,
-        settings: SpcSettings,
-        versions: list[LimitVersion],
-        step: Decimal | None,
-        rules: bool = True,
-    ) -> None:
-        self.part, self.char, self.settings, self.versions, self.step = (
-            part,
-            char,
-            settings,
-            versions,
-            step,
-        )
-        self.values: list[float] = []
-        self.head: list[tuple[str, Decimal]] = []
-        """The first readings (up to the baseline): limits and digits come from them."""
-        self.need = settings.baseline * settings.subgroup_size
-        self.rules = rules
-        """Whether the rules are replayed (False: the figures alone)."""
-        self.keep = max(self.need, 100)
-        """How many of the first readings are kept (for the limits and the digits)."""
-        self.unit: str | None = None
-        self.limits_seen: dict[tuple[Any, Any], int] = {}
-        self.last_limits: tuple[Any, Any] = (None, None)
-        self.manual = self.superseded = 0
-        self.stations: set[str] = set()
-        self.first_at = self.last_at = ""
-        self.monitor: Monitor | None = None
-        self.points: deque[ChartPoint] = deque(maxlen=CHART_POINTS)
-        self.plotted = 0
-        self.violations: list[Violation] = []
-        self.notes: list[str] = []
-        self.derived_from: int | None = None
 
-    def add(self, row: dict[str, Any]) -> None:
-        """Take the next reading row (a superseded one is only counted)."""
-        if row["status"] != "current":
-            self.superseded += 1
-            return
-        spec_unit = row["spec_unit"]
-        text = row["value_in_spec_unit"]
-        if text is None:  # a record written before values were converted: as measured
-            text = row["value"]
-            if spec_unit is not None:
-                text = _convert(text, row["unit"], spec_unit)
-        lower, upper = row["lower"], row["upper"]
-        if self.unit is None:
-            self.unit = spec_unit or row["unit"] or ""
-            self.first_at = row["measured_at"]
-        elif spec_unit != self.unit and spec_unit is not None:
-            text = _convert(text, spec_unit, self.unit)
-            lower = None if lower is None else _convert(lower, spec_unit, self.unit)
-            upper = None if upper is None else _convert(upper, spec_unit, self.unit)
-        if lower != self.last_limits[0] or upper != self.last_limits[1]:
-            self.last_limits = (lower, upper)
-            self.limits_seen[(lower, upper)] = self.limits_seen.get((lower, upper), 0) + 1
-        when = self.last_at = row["measured_at"]
-        self.stations.add(row["station"])
-        if row["source"] == "manual":
-            self.manual += 1
-        try:
-            self.values.append(float(text))
-            if not self.rules and len(self.head) >= self.keep:
-                return
-            value = Decimal(text)
-        except (ValueError, InvalidOperation):
-            raise SpcReportError(
-                f"Reading {row['uuid']} of characteristic {self.char} is not a number ({text!r})."
-            ) from None
-        ref = row["uuid"]
-        if len(self.head) < self.keep:
-            self.head.append((ref, value))
-        if not self.rules:
-            return
-        if self.versions:
-            version = in_force(self.versions, when)
-            if version is None:
-                return
-            if self.monitor is None or self.monitor.limits is not version:
-                self.monitor = Monitor(version)
-            self._feed(ref, value)
-        elif self.monitor is not None:
-            self._feed(ref, value)
-        elif len(self.head) == self.need:
-            self._derive()
-
-    def _feed(self, ref: str, value: Decimal) -> None:
-        assert self.monitor is not None
-        point = self.monitor.feed(ref, value)
-        if point is not None:
-            self.points.append(point)
-            self.plotted += 1
-            self.violations.extend(point.violations)
-
-    def _derive(self) -> None:
-        """Limits from the first readings, then those readings judged against them."""
-        baseline = self.head[: self.need]
-        try:
-            limits = derive_limits(
-                baseline,
-                self.settings,
-                part_number=self.part[:30],
-                characteristic=self.char[:20],
-                unit=(self.unit or "-")[:10],
-                resolution=self.step,
-                effective_from=self.first_at,
-                reason=f"derived by spc report from the first {len(baseline)} readings",
-            )
-        except (BaselineError, SpcError, ValueError) as exc:
-            self.notes.append(f"No control limits: {exc}")
-            self.need = -1  # never again
-            return
-        self.derived_from = len(baseline)
-        self.monitor = Monitor(limits)
-        for ref, value in baseline:
-            self._feed(ref, value)
-
-    def finish(self, char_id: str, name: str) -> CharacteristicReport:
-        """The figures of the series."""
-        lower, upper = self.last_limits
-        lo = None if lower is None else Decimal(lower)
-        hi = None if upper is None else Decimal(upper)
-        if len(self.limits_seen) > 1:
-            self.notes.append(
-                f"The readings were judged against {len(self.limits_seen)} sets of specification "
-                "limits; the indices use the latest."
-            )
-        digits = limit_digits(self.step, [v for _, v in self.head])
-        cap = capability(
-            self.values,
-            lower=lo,
-            upper=hi,
-            digits=digits,
-            subgroup_size=self.settings.subgroup_size,
-        )
-        limits = self.monitor.limits if self.monitor is not None else None
-        if not self.rules:
-            label = "rules not evaluated (figures only)"
-        elif self.versions:
-            label = (
-                f"locked limits version {limits.version}" if limits else "no locked limits in force"
-            )
-        elif limits is not None:
-            label = f"limits derived from the first {self.derived_from} readings (not locked)"
+def _with_fatigue(
+    source: RecordSource, part: str, chars: tuple[CharacteristicReport, ...], no_cause: str
+) -> tuple[CharacteristicReport, ...]:
+    """Each characteristic with its answered alarms by cause (the station's alarm records,
+    every lot) and the in-control ARL of the rules and subgroup size it was judged with."""
+    tallies: dict[tuple[str, str], CauseTally] = {}
+    if source.has_table("spc_violations") and source.has_table("spc_answers"):
+        tallies = tally_causes(source.rows(spc_reads.ANSWER_TALLY, [part]), no_cause)
+    arls: dict[Any, Arl] = {}
+    out = []
+    for c in chars:
+        if c.limits is not None:
+            key: Any = (c.limits.rules, c.limits.subgroup_size, c.limits.cusum, c.limits.ewma)
         else:
-            label = "no control limits"
-            if self.need > 0:
-                why = (
-                    f"{len(self.values)} readings, the first {self.need} are needed to derive "
-                    "them (spc baseline)"
-                )
-                label = f"no control limits: {why}"
-                self.notes.append(f"Rules not evaluated: {why}.")
-        return CharacteristicReport(
-            id=char_id,
-            name=name,
-            unit=self.unit or "",
-            settings=self.settings,
-            capability=cap,
-            manual=self.manual,
-            superseded=self.superseded,
-            stations=tuple(sorted(self.stations)),
-            first_at=self.first_at,
-            last_at=self.last_at,
-            limits=limits,
-            limits_label=label,
-            locked=bool(self.versions) and limits is not None,
-            points=tuple(self.points),
-            plotted=self.plotted,
-            violations=tuple(self.violations),
-            notes=tuple(self.notes),
-        )
+            s = c.settings
+            key = (s.rules, s.subgroup_size, s.cusum, s.ewma)
+        if key not in arls:
+            rules, n, cusum, ewma = key
+            arls[key] = in_control_arl(rules, n, cusum=cusum, ewma=ewma, budget=ARL_BUDGET)
+        found = tallies.get((part, c.id), CauseTally())
+        out.append(replace(c, fatigue=found, arl=arls[key]))
+    return tuple(out)
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while a report reads and judges its rows.
+
+    A report makes millions of short tuples and strings that never form cycles; each
+    collection would walk every row already kept (half the reading time at 300,000 readings).
+    Reference counting still frees everything; the collector's state is restored after.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _latest_spec(source: RecordSource, scope: ReportScope, stations: list[str]) -> str | None:
+    """The spec hash of the newest variable reading in scope (of any station)."""
+    kind = "lot" if scope.lot is not None else "part"
+    key = scope.lot if scope.lot is not None else scope.part_number
+    found: list[tuple[str, str, str]] = []
+    for station in stations:
+        for spec_hash, when in source.row_tuples(spc_reads.LAST_SPEC[kind], [key, station]):
+            found.append((when, station, spec_hash))
+    return max(found)[2] if found else None
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -386,10 +290,12 @@ def spc_report(
     by_station: bool = False,
     rules: bool = True,
     page: int = PAGE,
+    no_cause: str = NO_CAUSE,
 ) -> SpcReport:
     """The capability report of ``scope`` from ``source``; SpcReportError saying what is wrong.
 
-    ``rules=False`` gives the figures alone (no control limits, no violations).
+    ``rules=False`` gives the figures alone (no control limits, no violations). ``no_cause`` is
+    the cause code that means "no assignable cause found" (the station's ``[spc] no_cause``).
     """
     part = _check_scope(source, scope)
     specs = _specs(source, part)
@@ -406,7 +312,6 @@ def spc_report(
                 f"Characteristic {ch.id} of part {part} is an attribute (pass/fail): it has no "
                 "values to report capability on."
             )
-    latest_hash: str | None = None
 
     def settings_of(char: str) -> SpcSettings:
         if isinstance(settings, SpcSettings):
@@ -417,12 +322,9 @@ def spc_report(
             found = settings(char) if settings is not None else None
         return found or spec_settings(known.get(char), specs) or SpcSettings()
 
-    series: dict[str, _Series] = {}
-    per_station: dict[tuple[str, str], _Series] = {}
-
-    def make(char: str) -> _Series:
+    def make(char: str) -> Series:
         ch = known.get(char)
-        return _Series(
+        return Series(
             part,
             char,
             settings_of(char),
@@ -431,20 +333,36 @@ def spc_report(
             rules,
         )
 
-    for row in readings(source, scope, page):
-        char = row["characteristic"]
-        entry = series.get(char)
-        if entry is None:
-            entry = series[char] = make(char)
-        entry.add(row)
-        if by_station:
-            key = (row["station"], char)
-            mine = per_station.get(key)
-            if mine is None:
-                mine = per_station[key] = make(char)
-            mine.add(row)
-        latest_hash = row["spec_hash"]
-    if not any(s.values for s in series.values()):
+    stations = sorted(source.heads)
+    series: dict[str, Series] = {}
+    per_station: dict[tuple[str, str], Series] = {}
+
+    def feed(rows: list[tuple[Any, ...]], station: str | None, merged: bool, own: bool) -> None:
+        """Rows to the series of all stations (``merged``) and to the station's own (``own``)."""
+        for char, group in _by_characteristic(rows):
+            if own and station is not None:
+                mine = per_station.get((station, char))
+                if mine is None:
+                    mine = per_station[(station, char)] = make(char)
+                mine.add_page(group, station)
+            if merged:
+                entry = series.get(char)
+                if entry is None:
+                    entry = series[char] = make(char)
+                entry.add_page(group, station)
+
+    with _bulk():
+        if len(stations) == 1:
+            for rows in _station_pages(source, scope, stations[0], page):
+                feed(rows, stations[0], True, by_station)
+        else:
+            streams = {s: _station_pages(source, scope, s, page) for s in stations}
+            if by_station:
+                streams = {s: _teed(p, s, feed) for s, p in streams.items()}
+            for rows in _merged(streams, page):
+                feed(rows, None, True, False)
+    latest_hash = _latest_spec(source, scope, stations) if series else None
+    if not any(s.count for s in series.values()):
         raise SpcReportError(
             f"Nothing measured: {scope.describe()} has no variable readings in force in the "
             f"{source.description}."
@@ -457,19 +375,22 @@ def spc_report(
         ch = (spec.get(char) if spec is not None else None) or known.get(char)
         return ch.name if ch is not None else ""
 
-    chars = tuple(
-        series[c].finish(c, name_of(c)) for c in order if c in series and series[c].values
-    )
-    stations = None
+    with _bulk():
+        chars = tuple(
+            series[c].finish(c, name_of(c)) for c in order if c in series and series[c].count
+        )
+    if rules:
+        chars = _with_fatigue(source, part, chars, no_cause)
+    side_by_side = None
     if by_station:
         names = sorted({s for s, _ in per_station})
-        stations = tuple(
+        side_by_side = tuple(
             (
                 station,
                 tuple(
                     per_station[(station, c)].finish(c, name_of(c))
                     for c in order
-                    if (station, c) in per_station and per_station[(station, c)].values
+                    if (station, c) in per_station and per_station[(station, c)].count
                 ),
             )
             for station in names
@@ -482,5 +403,5 @@ def spc_report(
         source=source,
         generated_at=utc_timestamp(),
         characteristics=chars,
-        by_station=stations,
+        by_station=side_by_side,
     )

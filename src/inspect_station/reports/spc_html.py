@@ -168,6 +168,9 @@ def _section(report: SpcReport, c: CharacteristicReport) -> str:
         out.append(f"<ul>{items}</ul>")
     else:
         out.append("<p>No rule violation.</p>")
+    fatigue = c.fatigue_sentences()
+    if fatigue:
+        out.append("<h3>Alarm fatigue</h3>" + "".join(f"<p>{_e(t)}</p>" for t in fatigue))
     notes = [cap.normality.note] if cap.normality is not None else []
     notes += [*cap.notes, *c.notes]
     if notes:

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -15,7 +15,8 @@ from typing import Any
 from inspect_station import __version__
 from inspect_station.errors import InspectStationError
 from inspect_station.records import RecordSource
-from inspect_station.spc import Capability, ChartPoint, LimitVersion, SpcSettings, Violation
+from inspect_station.spc import Arl, Capability, ChartPoint, LimitVersion, SpcSettings, Violation
+from inspect_station.spc.fatigue import CauseTally
 from inspect_station.text import unsafe
 
 SCHEMA_FILE = "spc-report.schema.json"
@@ -107,6 +108,42 @@ class CharacteristicReport:
     """Every rule violation found, in order."""
     notes: tuple[str, ...]
     """Sentences about the figures (limits changed, indices missing, no control limits)."""
+    fatigue: CauseTally = field(default_factory=CauseTally)
+    """The station's answered alarms of this characteristic: real cause vs "no cause found"."""
+    arl: Arl | None = None
+    """Expected in-control run length of the rules and subgroup size in force."""
+
+    def fatigue_sentences(self) -> list[str]:
+        """The alarm-fatigue figures in words: causes found, rules that only ever produced
+        "no cause", and the false-alarm rate of the rules in force."""
+        out = []
+        f = self.fatigue
+        if f.alarms:
+            line = (
+                f"Alarms at the station: {f.alarms} ({f.real_cause} found a cause, {f.no_cause} "
+                f"no cause found, {f.open} open)"
+            )
+            if f.only_no_cause:
+                rules = ", ".join(f"rule {r}" for r in f.only_no_cause)
+                line += f'; rules that only ever produced "no cause": {rules}'
+            out.append(line + ".")
+        if self.arl is not None:
+            arl = self.arl.record()
+            n = (
+                self.limits.subgroup_size
+                if self.limits is not None
+                else self.settings.subgroup_size
+            )
+            if arl["arl0_points"] is None:
+                out.append("No false alarm is expected with the rules in force.")
+            else:
+                error = f" ± {arl['standard_error']}" if arl["standard_error"] else ""
+                out.append(
+                    f"In control, the rules in force (subgroup size {n}) raise a false alarm "
+                    f"every {arl['arl0_points']}{error} points on average ({arl['arl0_readings']} "
+                    f"readings; {arl['method']})."
+                )
+        return out
 
     def by_rule(self) -> dict[str, int]:
         """Violations per rule: 'rule 1', 'rule 1 (range)', 'cusum', 'ewma'."""
@@ -159,6 +196,10 @@ class CharacteristicReport:
             "limits": limits,
             "violations_by_rule": self.by_rule(),
             "violations": [v.record() for v in self.violations],
+            "alarm_fatigue": {
+                **self.fatigue.record(),
+                "arl": None if self.arl is None else self.arl.record(),
+            },
             "notes": [*cap["notes"], *self.notes],
         }
 

@@ -69,6 +69,8 @@ def render_table(report: SpcReport) -> str:
         if c.violations:
             rules = ", ".join(f"{k} × {v}" for k, v in c.by_rule().items())
             lines.append(f"  violations: {rules}; the latest: {c.violations[-1].sentence}")
+        for sentence in c.fatigue_sentences():
+            lines.append(f"  alarms: {sentence}")
         if cap.normality is not None:
             lines.append(f"  normality: {cap.normality.note}")
         for note in (*cap.notes, *c.notes):

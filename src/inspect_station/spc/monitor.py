@@ -40,6 +40,27 @@ class ChartPoint:
     """What this point completed (empty when in control)."""
 
 
+def detectors(limits: LimitVersion) -> tuple[Cusum | None, Ewma | None]:
+    """Fresh CUSUM and EWMA detectors of a limit version (None where it has none), on the
+    plotted statistic as the rules see it (subgroup sums for an X-bar chart)."""
+    n = limits.subgroup_size
+    ctx = exact.CONTEXT
+    centre = ctx.multiply(n, limits.centre)
+    sigma = ctx.multiply(n, limits.sigma)
+    shown = limits.digits + 1
+    cusum = (
+        Cusum(centre, sigma, limits.cusum.k, limits.cusum.h, scale=n, digits=shown)
+        if limits.cusum is not None
+        else None
+    )
+    ewma = (
+        Ewma(centre, sigma, limits.ewma.lam, limits.ewma.width, scale=n, digits=shown)
+        if limits.ewma is not None
+        else None
+    )
+    return cusum, ewma
+
+
 class Monitor:
     """Incremental SPC evaluation of one characteristic against one limit version."""
 
@@ -60,17 +81,7 @@ class Monitor:
             if limits.rules.range_chart
             else None
         )
-        shown = limits.digits + 1
-        self._cusum = (
-            Cusum(centre, sigma, limits.cusum.k, limits.cusum.h, scale=n, digits=shown)
-            if limits.cusum is not None
-            else None
-        )
-        self._ewma = (
-            Ewma(centre, sigma, limits.ewma.lam, limits.ewma.width, scale=n, digits=shown)
-            if limits.ewma is not None
-            else None
-        )
+        self._cusum, self._ewma = detectors(limits)
         self._pending: list[tuple[str, Decimal]] = []
         self._previous: tuple[str, Decimal] | None = None
         self._index = -1

@@ -64,6 +64,21 @@ def _span(first: int, last: int) -> str:
     return f"point {last + 1}" if first == last else f"points {first + 1} to {last + 1}"
 
 
+def zone_violation(
+    rules: RuleSet, rule: int, first: int, last: int, refs: Refs, where: str = ""
+) -> Violation:
+    """The violation of Nelson rule ``rule`` on the x chart over points ``first``..``last``."""
+    sentence = f"Nelson rule {rule}: {rules.describe(rule)} ({_span(first, last)}{where})."
+    return Violation(str(rule), "x", last, first, refs, sentence)
+
+
+def range_violation(name: str, above: bool, index: int, first: int, refs: Refs) -> Violation:
+    """The violation of rule 1 on the (moving) range chart at point ``index``."""
+    where = "above its upper limit" if above else "below its lower limit"
+    sentence = f"Nelson rule 1 on the {name} chart: the {name} is {where} ({_span(first, index)})."
+    return Violation("1", "range", index, first, refs, sentence)
+
+
 class ZoneRules:
     """The Nelson rules on one chart's plotted statistic, fed one point at a time.
 
@@ -159,11 +174,9 @@ class ZoneRules:
     def _fire(self, out: list[Violation], rule: int, count: int, where: str = "") -> None:
         """Record that ``rule`` fired on the last ``count`` points."""
         last = self._index
-        first = last - count + 1
-        sentence = (
-            f"Nelson rule {rule}: {self._rules.describe(rule)} ({_span(first, last)}{where})."
+        out.append(
+            zone_violation(self._rules, rule, last - count + 1, last, self._refs(count), where)
         )
-        out.append(Violation(str(rule), "x", last, first, self._refs(count), sentence))
 
     def feed(self, value: Any, refs: Refs) -> list[Violation]:
         """Add the next plotted point; the violations it completes (usually none)."""
@@ -293,13 +306,7 @@ class RangeRule:
     def check(self, spread: Any, index: int, first: int, refs: Refs) -> Violation | None:
         """The violation if ``spread`` lies beyond the range chart's limits."""
         if spread > self._ucl:
-            where = "above its upper limit"
-        elif spread < self._lcl:
-            where = "below its lower limit"
-        else:
-            return None
-        sentence = (
-            f"Nelson rule 1 on the {self._name} chart: the {self._name} is {where} "
-            f"({_span(first, index)})."
-        )
-        return Violation("1", "range", index, first, refs, sentence)
+            return range_violation(self._name, True, index, first, refs)
+        if spread < self._lcl:
+            return range_violation(self._name, False, index, first, refs)
+        return None

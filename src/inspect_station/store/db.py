@@ -273,6 +273,13 @@ class LocalStore:
         with self._lock:
             return _dict_rows(self.conn.execute(sql, params))
 
+    def query_tuples(
+        self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Rows of a read query as plain tuples in the SELECT's column order (no dict per row)."""
+        with self._lock:
+            return self.conn.execute(sql, params).fetchall()
+
     def has_table(self, name: str) -> bool:
         """Whether the file has this table or view (a record written by an older version may
         lack a newer projection table: it is opened read-only as it is)."""

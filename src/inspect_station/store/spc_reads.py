@@ -2,17 +2,19 @@
 
 Every query here is a dialect-neutral catalogue query (``store.catalog.read_query``), so the
 same report runs on a station's local record and on every central backend through
-``RecordSource.rows``. A page holds the readings of one station after a given seq, in chain
-order (``ORDER BY m.seq``): the caller streams each station's pages and merges the stations by
-time, so a million readings never sit in memory as a million rows at once.
+``RecordSource.rows`` (``RecordSource.row_tuples`` for the bulk pages). A page holds the
+readings of one station after a given seq, in chain order (``ORDER BY m.seq``): the caller
+streams each station's pages and merges the stations by time, so a million readings never sit
+in memory as a million rows at once.
 
-Each row says whether a correction in the snapshot superseded it (``status``), so the report
-can leave superseded values out and still count them. Attribute characteristics (pass/fail)
+Each row says whether a correction in the snapshot superseded it (``superseded``), so the
+report can leave superseded values out and still count them. Attribute characteristics (pass/fail)
 are not read: they have no value to chart.
 
 Parameters of a page query, in order: the part number (or lot), the station, the last seq
-read (0 for the first page), then ``since`` (a UTC time: readings at or after it) and the
-characteristic id where the query's name says so, then the page size.
+read (0 for the first page), for a part the last seq of the window, then ``since`` (a UTC time:
+readings at or after it) and the characteristic id where the query's name says so, for a lot
+the page size.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ from __future__ import annotations
 from inspect_station.store.catalog import ReadQuery, read_query
 
 READING_FIELDS: tuple[str, ...] = (
-    "station",
     "seq",
     "uuid",
     "measured_at",
-    "spec_hash",
     "characteristic",
     "value",
     "unit",
@@ -32,39 +32,54 @@ READING_FIELDS: tuple[str, ...] = (
     "spec_unit",
     "lower",
     "upper",
-    "source",
-    "status",
+    "manual",
+    "superseded",
 )
-"""Columns of a reading row, in order (``status`` is ``current`` or ``superseded``; ``value``
-and ``unit`` as measured only where the record has no ``value_in_spec_unit``)."""
+"""Columns of a reading row, in order (``value`` and ``unit`` as measured only where the record
+has no ``value_in_spec_unit``; ``manual`` and ``superseded`` are 1 or 0). The station is the
+one the page was asked for."""
 
 _SELECT = (
-    "SELECT m.station, m.seq, m.uuid, m.measured_at, m.spec_hash, m.characteristic, "
+    "SELECT m.seq, m.uuid, m.measured_at, m.characteristic, "
     "CASE WHEN m.value_in_spec_unit IS NULL THEN m.value END AS value, "
     "CASE WHEN m.value_in_spec_unit IS NULL THEN m.unit END AS unit, "
-    "m.value_in_spec_unit, m.spec_unit, m.lower, m.upper, m.source, "
+    "m.value_in_spec_unit, m.spec_unit, m.lower, m.upper, "
+    "CASE WHEN m.source = 'manual' THEN 1 ELSE 0 END AS manual, "
     "CASE WHEN EXISTS (SELECT 1 FROM measurements c WHERE c.supersedes = m.uuid "
-    "AND {bound:c}) THEN 'superseded' ELSE 'current' END AS status "
+    "AND {bound:c}) THEN 1 ELSE 0 END AS superseded "
     "FROM measurements m WHERE "
 )
 _SCOPES = {"part": "m.part_number = ?", "lot": "m.lot = ?"}
+_VARIABLE = "(m.kind IS NULL OR m.kind <> 'attribute')"
 
 
 def _page_query(scope: str, since: bool, characteristic: bool) -> ReadQuery:
-    """Register the page query for one combination of filters."""
+    """Register the page query for one combination of filters.
+
+    A part's page is a window of seq, ``seq > ? AND seq <= ?``, read along the table in seq
+    order (``|| ''`` keeps SQLite off the part index, whose rows would need a sort): one pass
+    over the station's records for every characteristic at once. A lot's page is the next
+    ``LIMIT ?`` rows after a seq, found through the lot index (a lot is small).
+    """
     name = (
-        f"spc.readings_of_{scope}"
+        f"spc.reading_rows_of_{scope}"
         + ("_since" if since else "")
         + ("_char" if characteristic else "")
     )
+    where = (
+        "m.part_number || '' = ? AND m.station = ? AND m.seq > ? AND m.seq <= ?"
+        if scope == "part"
+        else "m.lot = ? AND m.station = ? AND m.seq > ?"
+    )
     sql = (
         _SELECT
-        + _SCOPES[scope]
-        + " AND m.station = ? AND m.seq > ? AND {bound:m} "
-        + "AND (m.kind IS NULL OR m.kind <> 'attribute')"
+        + where
+        + " AND {bound:m} AND "
+        + _VARIABLE
         + (" AND m.measured_at >= ?" if since else "")
         + (" AND m.characteristic = ?" if characteristic else "")
-        + " ORDER BY m.seq LIMIT ?"
+        + " ORDER BY m.seq"
+        + (" LIMIT ?" if scope == "lot" else "")
     )
     return read_query(name, sql, aliases=("m", "c"))
 
@@ -76,6 +91,21 @@ READING_PAGES: dict[tuple[str, bool, bool], ReadQuery] = {
     for char in (False, True)
 }
 """(scope ``part`` or ``lot``, with since, with characteristic) -> its page query."""
+
+LAST_SPEC = {
+    scope: read_query(
+        f"spc.last_spec_of_{scope}",
+        "SELECT m.spec_hash, m.measured_at FROM measurements m WHERE "
+        + ("m.part_number || '' = ?" if scope == "part" else "m.lot = ?")
+        + " AND m.station = ? AND {bound:m} AND "
+        + _VARIABLE
+        + " ORDER BY m.seq DESC LIMIT 1",
+        aliases=("m",),
+    )
+    for scope in _SCOPES
+}
+"""Scope -> the spec hash and time of a station's newest variable reading of a part or lot."""
+
 
 PART_INSPECTED = read_query(
     "spc.part_inspected",
@@ -106,3 +136,15 @@ LOCKED_LIMITS = read_query(
 )
 """The limit versions locked for a characteristic of a part number (``spc_limits`` records,
 each with its whole version as JSON and its hash), oldest first."""
+
+
+ANSWER_TALLY = read_query(
+    "spc_reads.answer_tally",
+    "SELECT v.part_number, v.characteristic, v.rule, v.chart, v.alarm, v.station, a.cause "
+    "FROM spc_violations v LEFT JOIN spc_answers a ON a.alarm = v.alarm "
+    "AND a.alarm_station = v.station AND {bound:a} "
+    "WHERE v.part_number = ? AND {bound:v} ORDER BY v.station, v.seq",
+    aliases=("v", "a"),
+)
+"""Every SPC violation of a part number with its alarm's answer cause (NULL while open), for
+the alarm-fatigue figures (``spc.fatigue.tally_causes``)."""

@@ -72,12 +72,13 @@ class ControlChart(PlotextPlot):
         if data is None:
             self.message = "No control chart: an attribute."
             return
-        lim = data.limits
+        lim = data.shown_limits  # the locked limits, else those proposed (not locked)
         if self.spread:
             points = [(i + 1, p.spread, p.alarmed) for i, p in enumerate(data.points)]
             series = [(x, _f(y), a) for x, y, a in points if y is not None]
-            name = "moving range" if lim is None or lim.subgroup_size == 1 else "range"
-            plt.title(f"{name}" + ("" if lim else ": limits not locked"))
+            n = lim.subgroup_size if lim is not None else data.subgroup_size
+            name = "moving range" if n == 1 else "range"
+            plt.title(f"{name}" + ("" if data.locked else ": limits not locked"))
             lines = [] if lim is None else [(lim.range_ucl, "UCL"), (lim.range_centre, "R̄")]
             if lim is not None and lim.range_lcl > 0:
                 lines.append((lim.range_lcl, "LCL"))
