@@ -102,16 +102,19 @@ def verify_rows(
     count = 0
     spans = FastSpans(station, query) if fast else None
     while True:
+        size = SPAN
         if spans is not None:
             done = spans.span(verifier.seq, verifier.prev_hash, SPAN)
             if done is not None:
-                n, verifier.seq, verifier.prev_hash = done
-                if n == 0:
-                    break
+                n, verifier.seq, verifier.prev_hash, stuck = done
                 verifier.count += n
                 count += n
-                continue
-        span = rows(verifier.seq, SPAN)
+                if not stuck:
+                    if n == 0:
+                        break
+                    continue
+                size = 1  # the one record the fast way was not sure of
+        span = rows(verifier.seq, size)
         if not span:
             break
         report, checked = _reference_span(verifier, span, query, after_seq)
