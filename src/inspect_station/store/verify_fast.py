@@ -347,8 +347,12 @@ def strings_canonical(body: bytes) -> bool:
     if b'""' in body:
         return False
     escapes = body.count(b"\\")
-    if escapes and escapes != body.count(b"\\r") and (  # a gauge's frame ends in \r
-        b'\\"' in body or _BAD_ESCAPE.search(body.replace(b"\\\\", b"")) is not None
+    if (
+        escapes
+        and escapes != body.count(b"\\r")
+        and (  # a gauge's frame ends in \r
+            b'\\"' in body or _BAD_ESCAPE.search(body.replace(b"\\\\", b"")) is not None
+        )
     ):
         return False
     if not body.isascii():
