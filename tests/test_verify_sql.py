@@ -317,3 +317,19 @@ def test_random_journals_are_judged_alike(tmp_path_factory, records, tamper, dat
             agree(store)
     finally:
         store.close()
+
+
+def test_a_record_the_fast_way_is_not_sure_of_goes_alone_to_the_reference(tmp_path: Path):
+    """An empty string (a projection may depend on it) is the reference's, that record only:
+    the fast way verifies the records before it and carries on after it."""
+    store = LocalStore(tmp_path / "odd.db", "ODD-1")
+    with store.transaction() as tx:
+        for index in range(30):
+            tx.append("note", {"text": "" if index == 11 else "x"})
+    spans = verify_fast.FastSpans(store.station, store._tuples)
+    head = store.hashes(11, 12)
+    assert spans.span(0, "0" * 64, 100) == (11, 11, head[11], True)
+    assert spans.span(12, head[12], 100)[:2] == (18, 30)
+    report = store.verify()
+    assert report.ok and report.count == 30
+    store.close()
