@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inspect_station.store import LocalStore, verifier, verify_fast
+from inspect_station.store import LocalStore, journal, verifier, verify_fast
 from inspect_station.store.projections import INTEGER, KINDS, READ_AS, SCHEMA, TABLES
 from inspect_station.store.verifier import verify_rows
 
@@ -333,3 +333,29 @@ def test_a_record_the_fast_way_is_not_sure_of_goes_alone_to_the_reference(tmp_pa
     report = store.verify()
     assert report.ok and report.count == 30
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("rehashed", "altered", "reported"),
+    [(22, 18, 23), (30, 18, 18), (22, 26, 23)],
+)
+def test_a_broken_link_and_an_altered_row_are_reported_as_the_reference_orders_them(
+    every_kind, rehashed: int, altered: int, reported: int
+):
+    """Within a span (8 records here: 17-24, 25-32) the reference reports a broken link
+    before an altered row at an earlier seq; a row in an earlier span comes first. The fast
+    way keeps the reference's spans, so it says the same."""
+    store, _ = every_kind
+    (record,) = store.records(rehashed - 1, 1)
+    record["body"]["zz_forged"] = "x"  # no column reads it: only the next link breaks
+    kind = store.conn.execute("SELECT kind FROM journal WHERE seq = ?", (altered,)).fetchone()[0]
+    with tampered(
+        store,
+        (
+            "UPDATE journal SET body = ?, hash = ? WHERE seq = ?",
+            (journal.canonical_body(record["body"]), journal.record_hash(record), rehashed),
+        ),
+        (f"UPDATE {KINDS[kind][0]} SET uuid = 'x' WHERE seq = ?", (altered,)),
+    ):
+        fast = agree(store)
+    assert not fast[0] and fast[2] == reported

@@ -102,19 +102,33 @@ def verify_rows(
     count = 0
     spans = FastSpans(station, query) if fast else None
     while True:
-        size = SPAN
-        if spans is not None:
-            done = spans.span(verifier.seq, verifier.prev_hash, SPAN)
-            if done is not None:
-                n, verifier.seq, verifier.prev_hash, stuck = done
-                verifier.count += n
-                count += n
-                if not stuck:
-                    if n == 0:
-                        break
-                    continue
-                size = 1  # the one record the fast way was not sure of
-        span = rows(verifier.seq, size)
+        # Spans keep the reference's boundaries (SPAN records from after_seq), because within
+        # a span the reference reports a broken link before an altered row at an earlier seq.
+        end = verifier.seq + SPAN
+        while spans is not None and verifier.seq < end:
+            done = spans.span(verifier.seq, verifier.prev_hash, end - verifier.seq)
+            if done is None:
+                break  # the rest of the span is the reference's
+            n, verifier.seq, verifier.prev_hash, stuck = done
+            verifier.count += n
+            count += n
+            if not stuck:
+                if n == 0:
+                    end = verifier.seq  # the journal ends here
+                break
+            # The fast way was not sure of the next record: the reference looks at it alone,
+            # and if it is in order, the fast way goes on after it.
+            probe = journal.ChainVerifier(station, verifier.seq, verifier.prev_hash)
+            if _reference_span(probe, rows(verifier.seq, 1), query, after_seq)[0] is not None:
+                break  # something is wrong: the reference reports it as it would the span
+            verifier.seq, verifier.prev_hash = probe.seq, probe.prev_hash
+            verifier.count += 1
+            count += 1
+        if spans is not None and verifier.seq >= end:
+            if end == verifier.seq and not rows(verifier.seq, 1):
+                break
+            continue
+        span = rows(verifier.seq, end - verifier.seq)
         if not span:
             break
         report, checked = _reference_span(verifier, span, query, after_seq)
