@@ -43,11 +43,12 @@ included (``"5"`` is not ``5``, ``"null"`` not ``null``); a column of ``json_of`
 its stored text. Each table's rows in the span are counted too, so an extra row is found.
 
 Wherever any of this does not hold -- a link, a hash, a rendering, a count, a shape the
-reference refuses or cannot be sure of, an SQL error -- the span is verified again by the
-reference, which names the first bad seq and the reason exactly as it always has. So this path
-can only ever say "in order" where the reference would; ``tests/test_verify_fast.py`` tampers
-with every projection column of every kind and compares, and a differential test generates
-journals at random.
+reference refuses or cannot be sure of, an SQL error -- the reference looks (``verifier``: the
+record alone first; if anything is wrong there, the rest of the span, with the reference's own
+span boundaries), and it names the first bad seq and the reason exactly as it always has.
+So this path can only ever say "in order" where the reference would;
+``tests/test_verify_sql.py`` tampers with every projection column of every kind and compares,
+and a differential test generates journals at random.
 """
 
 from __future__ import annotations
