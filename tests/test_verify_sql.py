@@ -359,3 +359,20 @@ def test_a_broken_link_and_an_altered_row_are_reported_as_the_reference_orders_t
     ):
         fast = agree(store)
     assert not fast[0] and fast[2] == reported
+
+
+def test_from_a_checkpoint_the_fast_way_links_to_the_checkpoints_hash(every_kind):
+    """Verifying from a checkpoint (seq, hash): the first record must link to that hash."""
+    store, _ = every_kind
+    held = store.hashes(13, 13)[13]
+    for after in [(13, held), (13, "f" * 64)]:
+        reports = []
+        for fast in (True, False):
+            r = verify_rows(
+                store.station, store.journal_rows, store._tuples,
+                after_seq=after[0], after_hash=after[1], fast=fast,
+            )  # fmt: skip
+            reports.append((r.ok, r.count if r.ok else None, r.bad_seq, r.reason, r.from_seq))
+        assert reports[0] == reports[1]
+        assert reports[0][0] == (after[1] == held)
+        assert reports[0][2] in (None, 14)
