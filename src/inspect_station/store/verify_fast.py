@@ -79,14 +79,12 @@ _TAIL = (
 _PLAIN = (
     "(typeof(j.format) = 'integer' AND j.format = 1 AND (?1 IS NULL OR j.station = ?1) "
     "AND typeof(j.kind) = 'text' AND typeof(j.station) = 'text' AND typeof(j.ts) = 'text' "
-    "AND typeof(j.uuid) = 'text' AND typeof(j.prev_hash) = 'text' AND typeof(j.body) = 'text' "
-    "AND j.prev_hash IS CASE WHEN j.seq = ?3 THEN ?2 "
-    "ELSE (SELECT p.hash FROM journal p WHERE p.seq = j.seq - 1) END)"
+    "AND typeof(j.uuid) = 'text' AND typeof(j.prev_hash) = 'text' AND typeof(j.body) = 'text')"
 )
-"""1 when a journal row is of this format and station, its fields text, and it links to the
-one before it (?1: the station, ?2: the hash the span continues, ?3: its first seq). That the
+"""1 when a journal row is of this format and station (?1) and its fields are text. That the
 text needs no escape -- no quote, backslash or control character, so that RFC 8785 writes it
-between quotes as it is -- is checked on the composed bytes (``_TAIL_QUOTES``)."""
+between quotes as it is -- is checked on the composed bytes (``_TAIL_QUOTES``), and the link
+to the record before in Python (a lookup per row in SQL costs more than the whole hash)."""
 
 _TAIL_QUOTES = 24
 """Quotes in the composed bytes after the body when no field holds one: 12 strings."""
@@ -168,12 +166,12 @@ def _renders_sql() -> tuple[str, ...]:
 _RENDERS = _renders_sql()
 
 SPAN_SQL = (
-    f"SELECT j.seq, j.kind, j.hash, CAST(j.body AS BLOB), {_TAIL}, {_PLAIN}, "
+    f"SELECT j.seq, j.kind, j.hash, CAST(j.body AS BLOB), {_TAIL}, {_PLAIN}, j.prev_hash, "
     + ", ".join(_RENDERS)
-    + " FROM journal j WHERE j.seq BETWEEN ?3 AND ?4 ORDER BY j.seq"
+    + " FROM journal j WHERE j.seq BETWEEN ?2 AND ?3 ORDER BY j.seq"
 )
-"""The journal rows of a span (?3..?4) with what the fast path needs: seq, kind, hash, body,
-the canonical bytes after the body, whether the fields are plain and linked, the renderings."""
+"""The journal rows of a span (?2..?3) with what the fast path needs: seq, kind, hash, body,
+the canonical bytes after the body, whether the fields are plain, prev_hash, the renderings."""
 
 _TABLES = tuple(SCHEMA)
 COUNT_SQL = "SELECT " + ", ".join(
@@ -380,7 +378,7 @@ class FastSpans:
         the reference is to look at the whole span."""
         first, last = after_seq + 1, after_seq + size
         try:
-            rows = self.query(SPAN_SQL, (self.station, after_hash, first, last))
+            rows = self.query(SPAN_SQL, (self.station, first, last))
             if not rows:
                 beyond = self.query(NEXT_SQL, (after_seq,))
                 if beyond and beyond[0][0] is not None:
@@ -388,7 +386,7 @@ class FastSpans:
                 return 0, after_seq, after_hash, False
             if rows[0][0] != first or rows[-1][0] != first + len(rows) - 1:
                 return None
-            good = self._in_order(rows)
+            good = self._in_order(rows, after_hash)
             stuck = good < len(rows)
             if not stuck and len(rows) < size:
                 beyond = self.query(NEXT_SQL, (rows[-1][0],))
@@ -407,17 +405,18 @@ class FastSpans:
             return None
         return len(rows), rows[-1][0], rows[-1][2], stuck
 
-    def _in_order(self, rows: list[tuple[Any, ...]]) -> int:
-        """How many of the rows, from the first, have their hash, canonical form and projection
-        rows in order."""
+    def _in_order(self, rows: list[tuple[Any, ...]], linked: str) -> int:
+        """How many of the rows, from the first, link to the one before (the first to
+        ``linked``) and have their hash, canonical form and projection rows in order."""
         sha256 = hashlib.sha256
         prefix, controls, quotes = _PREFIX, _CONTROLS, _TAIL_QUOTES
         shapes = self.shapes
         seen = shapes.seen
-        for index, (seq, kind, hash_, body, tail, plain, first, second) in enumerate(rows):
+        for index, (seq, kind, hash_, body, tail, plain, prev, first, second) in enumerate(rows):
             data = prefix + body + tail
             if (
                 not plain
+                or prev != linked
                 or sha256(data).hexdigest() != hash_
                 or len(data.translate(None, controls)) != len(data)
                 or tail.count(b'"') != quotes
@@ -438,4 +437,5 @@ class FastSpans:
             pick = plan.pick_second
             if second != (plan.second if pick is None else plan.second % pick(parts)):
                 return index
+            linked = hash_
         return len(rows)
