@@ -421,8 +421,13 @@ class FastSpans:
                 or len(data.translate(None, controls)) != len(data)
                 or tail.count(b'"') != quotes
                 or b"\\" in tail
-                or not strings_canonical(body)
+                or b'""' in body
             ):
+                return index
+            escapes = body.count(b"\\")  # the usual body: no escape but a gauge frame's \r
+            if (
+                (escapes and escapes != body.count(b"\\r")) or not body.isascii()
+            ) and not strings_canonical(body):
                 return index
             parts = body.split(b'"')
             entry = seen.get((kind, b'"'.join(parts[0::2])))
