@@ -376,3 +376,28 @@ def test_from_a_checkpoint_the_fast_way_links_to_the_checkpoints_hash(every_kind
         assert reports[0] == reports[1]
         assert reports[0][0] == (after[1] == held)
         assert reports[0][2] in (None, 14)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_rehashed_body_lacking_a_key_its_rows_need_is_reported_not_raised(
+    tmp_path: Path, fast: bool
+):
+    store = LocalStore(tmp_path / "k.db", "KEY-1")
+    with store.transaction() as tx:
+        tx.append("note", {"text": "x"})
+        tx.append("user", {"user_id": "u", "name": "n", "role": "inspector"})
+    (record,) = store.records(1, 1)
+    del record["body"]["name"]
+    with tampered(
+        store,
+        (
+            "UPDATE journal SET body = ?, hash = ? WHERE seq = 2",
+            (journal.canonical_body(record["body"]), journal.record_hash(record)),
+        ),
+    ):
+        report = verify_rows(store.station, store.journal_rows, store._tuples, fast=fast)
+    store.close()
+    assert (report.ok, report.bad_seq) == (False, 2)
+    assert report.reason == (
+        "body.name is missing or null: the record cannot give its query-table rows"
+    )

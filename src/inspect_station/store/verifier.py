@@ -28,7 +28,7 @@ from typing import Any
 
 from inspect_station.canonical import canonical_parts, parse_body
 from inspect_station.store import journal
-from inspect_station.store.projections import TABLES, check_projections, project
+from inspect_station.store.projections import TABLES, check_projections, project, shape_problem
 from inspect_station.store.verify_fast import FastSpans
 
 SPAN = 2000
@@ -241,8 +241,16 @@ def _projections(records: Sequence[dict[str, Any]], query: Query) -> tuple[int, 
         return None
     first, last = records[0]["seq"], records[-1]["seq"]
     expected: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
-    for record in records:
-        for table, row in project(record):
+    for index, record in enumerate(records):
+        try:
+            rows = project(record)
+        except Exception:  # a body that cannot give its rows (a key missing, not an object)
+            earlier = _projections(records[:index], query)
+            if earlier is not None:
+                return earlier
+            problem = shape_problem(record) or "the body is not what its kind needs"
+            return record["seq"], f"{problem}: the record cannot give its query-table rows"
+        for table, row in rows:
             expected[table].append(_PICK[table](row))
     for table in TABLES:
         if query(_STORED_SQL[table], (first, last)) != expected[table]:
