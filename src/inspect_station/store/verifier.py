@@ -1,22 +1,25 @@
-"""Verifying the local record fast: the whole chain and every projection row, or what is new.
+"""Verifying the local record: the whole chain and every projection row, or what is new.
 
 The checks are those of ``journal.ChainVerifier`` and ``projections.check_projections`` --
 seq gap-free, station, format, prev_hash links, every hash recomputed over the RFC 8785 bytes,
-every projection row re-derived and compared -- done in bulk where the result is the same:
+every projection row re-derived and compared. ``verify_rows`` takes the journal in spans:
 
-- a journal row's body is decoded once by ``canonical.parse_body`` (which also says whether it
-  is plain, so the C encoder writes its canonical text without a walk in Python), and the
-  record's canonical bytes are composed from that text and hashed;
-- a table's stored rows for a span of seqs are fetched as tuples of the projection's columns
-  and compared with the rows derived from the journal as one list comparison.
+- first the fast way (``verify_fast``): the hash over the stored bytes, their canonical form
+  checked without a decode, the stored projection rows rendered and compared in SQLite with
+  what the body's own bytes say (see that module for why that is the same check);
+- any span the fast way is not sure of -- and every span with ``fast=False``, the reference --
+  the way it always was: a journal row's body decoded once by ``canonical.parse_body``, the
+  record's canonical bytes composed from it and hashed, a table's stored rows for the span
+  fetched as tuples and compared with the rows ``project`` derives as one list comparison, and
+  where that fails, the general code row by row, column by column.
 
-Wherever the fast path does not find everything in order, the span is checked again by the
-general code, so the report (which seq, what is wrong) is exactly what it always was. This
-module owns no file: it reads through the callables the store hands it.
+So the report (which seq, what is wrong) is exactly what the reference says. This module owns
+no file: it reads through the callables the store hands it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +28,8 @@ from typing import Any
 
 from inspect_station.canonical import canonical_parts, parse_body
 from inspect_station.store import journal
-from inspect_station.store.projections import TABLES, check_projections, project
+from inspect_station.store.projections import TABLES, check_projections, project, shape_problem
+from inspect_station.store.verify_fast import FastSpans
 
 SPAN = 2000
 """Journal records read, checked and compared with their projection rows at a time."""
@@ -85,31 +89,52 @@ def verify_rows(
     *,
     after_seq: int = 0,
     after_hash: str = journal.GENESIS,
+    fast: bool = True,
 ) -> VerifyReport:
     """Verify the journal after ``after_seq`` (whose hash is ``after_hash``) and its rows.
 
     From seq 0 (GENESIS) it is the full verification; from a checkpoint, the records after it
-    are checked as a continuation of the chain whose head the checkpoint names.
+    are checked as a continuation of the chain whose head the checkpoint names. ``fast``
+    (the default) checks each span in SQL first (``verify_fast``) and hands any span it is not
+    sure of to the reference; without it, every span is the reference's.
     """
     verifier = journal.ChainVerifier(station, after_seq, after_hash)
     count = 0
-    for span in _spans(rows, after_seq):
-        records: list[dict[str, Any]] = []
-        for row in span:
-            record = _checked(verifier, row)
-            if isinstance(record, VerifyReport):
-                return _counted(record, count + 1, after_seq)
+    spans = FastSpans(station, query) if fast else None
+    while True:
+        # Spans keep the reference's boundaries (SPAN records from after_seq), because within
+        # a span the reference reports a broken link before an altered row at an earlier seq.
+        end = verifier.seq + SPAN
+        while spans is not None and verifier.seq < end:
+            done = spans.span(verifier.seq, verifier.prev_hash, end - verifier.seq)
+            if done is None:
+                break  # the rest of the span is the reference's
+            n, verifier.seq, verifier.prev_hash, stuck = done
+            verifier.count += n
+            count += n
+            if not stuck:
+                if n == 0:
+                    end = verifier.seq  # the journal ends here
+                break
+            # The fast way was not sure of the next record: the reference looks at it alone,
+            # and if it is in order, the fast way goes on after it.
+            probe = journal.ChainVerifier(station, verifier.seq, verifier.prev_hash)
+            if _reference_span(probe, rows(verifier.seq, 1), query, after_seq)[0] is not None:
+                break  # something is wrong: the reference reports it as it would the span
+            verifier.seq, verifier.prev_hash = probe.seq, probe.prev_hash
+            verifier.count += 1
             count += 1
-            if record is None:
-                report = verifier.report()
-                return VerifyReport(
-                    False, count, report.bad_seq, report.reason, report.head_seq,
-                    report.head_hash, after_seq,
-                )  # fmt: skip
-            records.append(record)
-        problem = _projections(records, query)
-        if problem is not None:
-            return VerifyReport(False, count, problem[0], problem[1], from_seq=after_seq)
+        if spans is not None and verifier.seq >= end:
+            if end == verifier.seq and not rows(verifier.seq, 1):
+                break
+            continue
+        span = rows(verifier.seq, end - verifier.seq)
+        if not span:
+            break
+        report, checked = _reference_span(verifier, span, query, after_seq)
+        count += checked
+        if report is not None:
+            return dataclasses.replace(report, count=count)
     head = verifier.report()
     for table in TABLES:
         extra = query(f"SELECT MIN(seq) FROM {table} WHERE seq > ?", (head.head_seq,))
@@ -123,6 +148,33 @@ def verify_rows(
                 from_seq=after_seq,
             )
     return VerifyReport(True, count, None, None, head.head_seq, head.head_hash, after_seq)
+
+
+def _reference_span(
+    verifier: journal.ChainVerifier,
+    span: list[tuple[Any, ...]],
+    query: Query,
+    after_seq: int,
+) -> tuple[VerifyReport | None, int]:
+    """Verify one span the reference way: (the report if something is wrong, records read)."""
+    count = 0
+    records: list[dict[str, Any]] = []
+    for row in span:
+        record = _checked(verifier, row)
+        if isinstance(record, VerifyReport):
+            return _counted(record, count + 1, after_seq), count + 1
+        count += 1
+        if record is None:
+            report = verifier.report()
+            return VerifyReport(
+                False, count, report.bad_seq, report.reason, report.head_seq,
+                report.head_hash, after_seq,
+            ), count  # fmt: skip
+        records.append(record)
+    problem = _projections(records, query)
+    if problem is not None:
+        return VerifyReport(False, count, problem[0], problem[1], from_seq=after_seq), count
+    return None, count
 
 
 def _counted(report: VerifyReport, count: int, after_seq: int) -> VerifyReport:
@@ -189,8 +241,16 @@ def _projections(records: Sequence[dict[str, Any]], query: Query) -> tuple[int, 
         return None
     first, last = records[0]["seq"], records[-1]["seq"]
     expected: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
-    for record in records:
-        for table, row in project(record):
+    for index, record in enumerate(records):
+        try:
+            rows = project(record)
+        except Exception:  # a body that cannot give its rows (a key missing, not an object)
+            earlier = _projections(records[:index], query)
+            if earlier is not None:
+                return earlier
+            problem = shape_problem(record) or "the body is not what its kind needs"
+            return record["seq"], f"{problem}: the record cannot give its query-table rows"
+        for table, row in rows:
             expected[table].append(_PICK[table](row))
     for table in TABLES:
         if query(_STORED_SQL[table], (first, last)) != expected[table]:
