@@ -39,7 +39,12 @@ from inspect_station.store.projections import (
     Source,
     canonical_json,
 )
-from inspect_station.sync.central_schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
+from inspect_station.sync.central_schema import (
+    CENTRAL_TABLES,
+    QUERY_INDEXES,
+    SPARSE_INDEXES,
+    VIEWS,
+)
 
 _RECORD_FIELDS = ("station", "seq", "uuid", "kind", "ts")
 
@@ -275,6 +280,39 @@ def _pg_insert(kind: str, table: str, schema: str, rows: str) -> str:
     return f"INSERT INTO {schema}.{table} ({names}) SELECT {values} FROM {rows} k"
 
 
+def _pg_parts(schema: str, source: str) -> tuple[str, list[tuple[str, str, str, list[str]]]]:
+    """The pieces of a derivation over ``source``: the problem query of the records of kinds
+    that fill no table, and per kind that does (kind, its rows' CTE, its problem query, its
+    inserts' CTEs)."""
+    kinds = ", ".join(_literal(kind) for kind in KINDS)
+    # Records of a kind that fills no table: only their bodies' being objects is checked.
+    other = (
+        "SELECT n.station, n.seq, n.kind, 'body is not an object' AS problem "
+        f"FROM {source} n WHERE n.kind NOT IN ({kinds}) "
+        "AND json_typeof(n.body::json) IS DISTINCT FROM 'object'"
+    )
+    parts = []
+    for index, (kind, tables) in enumerate(KINDS.items()):
+        rows = f"k{index}"
+        cte = f"{rows} AS MATERIALIZED ({_pg_kind_rows(kind, source)})"
+        problem = (
+            "SELECT k.station, k.seq, k.kind, CASE WHEN k.jtype IS DISTINCT FROM 'object' "
+            f"THEN 'body is not an object' ELSE {_pg_problem(kind)} END FROM {rows} k"
+        )
+        inserts = [
+            f"i{index}_{number} AS ({_pg_insert(kind, table, schema, rows)})"
+            for number, table in enumerate(tables)
+        ]
+        parts.append((kind, cte, problem, inserts))
+    return other, parts
+
+
+_FIRST_PROBLEM = (
+    " SELECT z.station, z.seq, z.kind, z.problem FROM ({}) z WHERE z.problem IS NOT NULL "
+    "ORDER BY z.station, z.seq LIMIT 1"
+)
+
+
 def pg_derive(schema: str, source: str) -> str:
     """One statement deriving every projection row of the records in ``source``; its result
     is the first malformed record there (station, seq, kind, problem), if any.
@@ -284,29 +322,17 @@ def pg_derive(schema: str, source: str) -> str:
     not JSON fails the statement); the derivation itself never fails on a malformed body, and a
     caller that finds a problem row refuses the whole statement.
     """
-    kinds = ", ".join(_literal(kind) for kind in KINDS)
-    ctes = []
-    problems = [
-        # Records of a kind that fills no table: only their bodies' being objects is checked.
-        "SELECT n.station, n.seq, n.kind, 'body is not an object' AS problem "
-        f"FROM {source} n WHERE n.kind NOT IN ({kinds}) "
-        "AND json_typeof(n.body::json) IS DISTINCT FROM 'object'"
-    ]
-    inserts = []
-    for index, (kind, tables) in enumerate(KINDS.items()):
-        rows = f"k{index}"
-        ctes.append(f"{rows} AS MATERIALIZED ({_pg_kind_rows(kind, source)})")
-        problems.append(
-            "SELECT k.station, k.seq, k.kind, CASE WHEN k.jtype IS DISTINCT FROM 'object' "
-            f"THEN 'body is not an object' ELSE {_pg_problem(kind)} END FROM {rows} k"
-        )
-        inserts += [_pg_insert(kind, table, schema, rows) for table in tables]
-    ctes += [f"i{index} AS ({insert})" for index, insert in enumerate(inserts)]
-    return (
-        f"WITH {', '.join(ctes)} SELECT z.station, z.seq, z.kind, z.problem FROM ("
-        + " UNION ALL ".join(problems)
-        + ") z WHERE z.problem IS NOT NULL ORDER BY z.station, z.seq LIMIT 1"
-    )
+    other, parts = _pg_parts(schema, source)
+    ctes = [cte for _, cte, _, _ in parts] + [i for *_, inserts in parts for i in inserts]
+    problems = [other, *(problem for _, _, problem, _ in parts)]
+    return f"WITH {', '.join(ctes)}" + _FIRST_PROBLEM.format(" UNION ALL ".join(problems))
+
+
+def _dollar(text: str) -> str:
+    """``text`` as a dollar-quoted PL/pgSQL string literal."""
+    if "$q$" in text:
+        raise ValueError("derived SQL cannot hold $q$")
+    return f"$q${text}$q$"
 
 
 def pg_project_function(schema: str, sqlstate: str) -> str:
@@ -314,15 +340,38 @@ def pg_project_function(schema: str, sqlstate: str) -> str:
 
     It runs after ``journal_inserted`` has checked the chain (triggers fire by name), derives
     every row in one statement and refuses the batch, naming the key, if a record is malformed.
+    The statement holds the parts of only the kinds the batch has (a batch of measurements is
+    not scanned for 18 other kinds, and the statement, planned at every batch, stays small).
     """
+    other, parts = _pg_parts(schema, "new_rows")
+    pieces = "".join(
+        f"""
+    IF {_literal(kind)} = ANY(present) THEN
+        ctes := ctes || {_dollar(cte)}::text;
+        problems := problems || {_dollar(problem)}::text;
+        inserts := inserts || ARRAY[{", ".join(_dollar(i) for i in inserts)}]::text[];
+    END IF;"""
+        for kind, cte, problem, inserts in parts
+    )
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.journal_project() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     bad record;
+    present text[];
+    ctes text[] := '{{}}';
+    problems text[] := ARRAY[{_dollar(other)}::text];
+    inserts text[] := '{{}}';
+    statement text;
 BEGIN
-    {pg_derive(schema, "new_rows")} INTO bad;
-    IF FOUND THEN
+    SELECT array_agg(DISTINCT n.kind) INTO present FROM new_rows n;{pieces}
+    statement := replace({_dollar(_FIRST_PROBLEM)}, '{{}}',
+                         array_to_string(problems, ' UNION ALL '));
+    IF cardinality(ctes) > 0 THEN
+        statement := 'WITH ' || array_to_string(ctes || inserts, ', ') || statement;
+    END IF;
+    EXECUTE statement INTO bad;
+    IF bad.seq IS NOT NULL THEN
         RAISE EXCEPTION 'record seq % of station % (%) is malformed: %',
             bad.seq, bad.station, bad.kind, bad.problem
             USING ERRCODE = '{sqlstate}', DETAIL = 'malformed';
@@ -498,6 +547,7 @@ def fingerprint() -> str:
         [
             repr(sorted((t, tuple(c)) for t, c in CENTRAL_TABLES.items())),
             repr(sorted(QUERY_INDEXES.items())),
+            repr(sorted(SPARSE_INDEXES)),
             repr(sorted(VIEWS.items())),
             pg_project_function("s", "X"),
             *sqlite_triggers(),

@@ -54,7 +54,12 @@ from inspect_station.sync.central import (
     StationSummary,
 )
 from inspect_station.sync.central_derive import fingerprint, pg_project_function, pg_rebuild
-from inspect_station.sync.central_schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
+from inspect_station.sync.central_schema import (
+    CENTRAL_TABLES,
+    QUERY_INDEXES,
+    SPARSE_INDEXES,
+    VIEWS,
+)
 from inspect_station.sync.errors import (
     CentralPermissionError,
     CentralSchemaError,
@@ -441,9 +446,68 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {SCHEMA} FROM PUBLIC;
 REVOKE ALL ON ALL TABLES IN SCHEMA {SCHEMA} FROM PUBLIC;
 """
 
+_V3 = f"""
+-- The chain check in one pass over the batch in seq order: each record's predecessor is the row
+-- before it (lag), the head for the first, and its hash is recomputed in the same pass.
+CREATE OR REPLACE FUNCTION {SCHEMA}.journal_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s record;
+    h record;
+    bad record;
+    last_hash text;
+BEGIN
+    FOR s IN SELECT n.station, min(n.seq) AS first_seq, max(n.seq) AS last_seq, count(*) AS n
+             FROM new_rows n GROUP BY n.station ORDER BY n.station LOOP
+        PERFORM {SCHEMA}.check_station(s.station);
+        INSERT INTO {SCHEMA}.stations (station) VALUES (s.station)
+            ON CONFLICT (station) DO NOTHING;
+        SELECT head_seq, head_hash INTO h FROM {SCHEMA}.stations
+            WHERE station = s.station FOR UPDATE;
+        IF s.first_seq <> h.head_seq + 1 OR s.last_seq - s.first_seq + 1 <> s.n THEN
+            RAISE EXCEPTION 'records % to % of station % do not follow its head seq %',
+                s.first_seq, s.last_seq, s.station, h.head_seq
+                USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'gap';
+        END IF;
+        SELECT c.seq, c.prev_hash = coalesce(c.before, h.head_hash) AS linked INTO bad
+        FROM (SELECT r.seq, r.prev_hash, r.hash,
+                     lag(r.hash) OVER (ORDER BY r.seq) AS before,
+                     encode(sha256(convert_to({_CANONICAL_SQL}, 'UTF8')), 'hex') AS actual
+              FROM new_rows r WHERE r.station = s.station) c
+        WHERE c.prev_hash <> coalesce(c.before, h.head_hash) OR c.hash <> c.actual
+        ORDER BY c.seq LIMIT 1;
+        IF FOUND THEN
+            IF bad.linked THEN
+                RAISE EXCEPTION 'record seq % of station % does not match its hash',
+                    bad.seq, s.station USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'bad hash';
+            ELSIF bad.seq = s.first_seq THEN
+                RAISE EXCEPTION 'record seq % of station % does not continue the head',
+                    bad.seq, s.station USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'fork';
+            ELSE
+                RAISE EXCEPTION 'record seq % of station % does not link to seq %',
+                    bad.seq, s.station, bad.seq - 1
+                    USING ERRCODE = '{_SQLSTATE_CHAIN}', DETAIL = 'broken link';
+            END IF;
+        END IF;
+        SELECT n.hash INTO last_hash FROM new_rows n
+            WHERE n.station = s.station AND n.seq = s.last_seq;
+        UPDATE {SCHEMA}.stations
+        SET head_seq = s.last_seq, head_hash = last_hash, records = records + s.n,
+            updated_at = now()
+        WHERE station = s.station;
+        INSERT INTO {SCHEMA}.head_history (station, seq, hash)
+            VALUES (s.station, s.last_seq, last_hash);
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {SCHEMA} FROM PUBLIC;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "journal, station heads and station roles", _V1),
     (2, "head history; projections derived by the database only", _V2),
+    (3, "chain checked in one pass over each batch (lag over seq)", _V3),
 ]
 """(version, name, SQL) in order. Projection tables are not here: they follow the station's
 (``schema.CENTRAL_TABLES``) and are created by ``migrate`` after the migrations. A migration that
@@ -735,11 +799,13 @@ class PostgresCentral(CentralStore):
             )
         for table, indexes in QUERY_INDEXES.items():
             for name, index_columns in indexes:
+                sparse = sql.SQL(" WHERE {} IS NOT NULL").format(sql.Identifier(index_columns[0]))
                 conn.execute(
-                    sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                    sql.SQL("CREATE INDEX {} ON {} ({}){}").format(
                         sql.Identifier(name),
                         sql.Identifier(SCHEMA, table),
                         sql.SQL(", ").join(map(sql.Identifier, index_columns)),
+                        sparse if name in SPARSE_INDEXES else sql.SQL(""),
                     )
                 )
         for view, (_table, select) in VIEWS.items():
