@@ -1,7 +1,7 @@
 """Where the time of shipping to PostgreSQL goes: CPU per record on the server, part by part, and
 the client's and the server's share of the whole path against a raw COPY of the same rows.
 
-    python bench/profile_ingest.py [--records 12000] [--batch-size 1000] [--rounds 3]
+    python bench/profile_ingest.py [--records 12000] [--batch-size 5000] [--rounds 3]
 
 It starts a private server the way the tests do (``tests/pg.py``, fsync on) and reads CPU time
 from ``/proc`` (user + system), which the load of other users of the machine moves far less than
@@ -41,7 +41,7 @@ from bench_sync import COLUMNS, Server, central_for, raw_copy  # noqa: E402
 from inspect_station.locations import shipped_specs_dir  # noqa: E402
 from inspect_station.spec import SpecLibrary  # noqa: E402
 from inspect_station.store import LocalStore  # noqa: E402
-from inspect_station.sync import Shipper  # noqa: E402
+from inspect_station.sync import DEFAULT_BATCH_SIZE, Shipper  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 JOURNAL = "inspect_station.journal"
@@ -135,7 +135,9 @@ def main() -> None:
     """Run the profile and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=12_000, help="records in the backlog")
-    parser.add_argument("--batch-size", type=int, default=1000, help="records per transaction")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="records per transaction"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the best is printed")
     args = parser.parse_args()
     spec = SpecLibrary.load([shipped_specs_dir()]).get("BRK-1042@C")
