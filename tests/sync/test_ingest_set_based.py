@@ -8,6 +8,8 @@ upgraded in order, the records it holds kept and the chain continued.
 
 from __future__ import annotations
 
+import hashlib
+
 import psycopg
 import pytest
 
@@ -158,3 +160,34 @@ def test_a_schema_2_store_with_records_is_upgraded_in_order_and_the_chain_goes_o
         assert [h.seq for h in central.acknowledged_heads("BENCH-1")][:4] == [25, 50, 75, first]
         held = [(r["seq"], r["hash"]) for r in central.records("BENCH-1")]
     assert held == [(r["seq"], r["hash"]) for r in store.records()]
+
+
+@pytest.mark.postgres
+def test_a_record_of_a_kind_that_fills_no_table_must_still_have_an_object_body(
+    admin_url, make_station
+):
+    """The derivation holds only the kinds a batch has; a kind with no query rows is still
+    checked, and named, in a batch with kinds that have them."""
+    store = make_station("BENCH-1", 12)
+    rows = _rows(store)
+    seq, prev = store.head()
+    record = {
+        "format": jn.FORMAT,
+        "station": "BENCH-1",
+        "seq": seq + 1,
+        "uuid": "00000000-0000-4000-8000-00000000beef",
+        "kind": "station_note",
+        "ts": rows[-1][5],
+        "prev_hash": prev,
+    }
+    digest = hashlib.sha256(jn.compose(record, "[1,2]")).hexdigest()
+    note = [*(record[c] for c in COLUMNS[:7]), digest, "[1,2]"]
+    error = _refusal(admin_url, [*rows, note])
+    assert error.diag.message_detail == "malformed"
+    assert f"record seq {seq + 1} of station BENCH-1 (station_note) is malformed" in str(error)
+    assert "body is not an object" in str(error)
+    assert _held(admin_url) == (0, 0)
+    note[8] = '{"text":"calibrated"}'
+    note[7] = hashlib.sha256(jn.compose(record, note[8])).hexdigest()
+    _copy(admin_url, [*rows, note])
+    assert _held(admin_url)[0] == len(rows) + 1
