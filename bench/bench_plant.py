@@ -1,7 +1,7 @@
 """A plant on one PostgreSQL: many stations recording and shipping into one central store at once.
 
     python bench/bench_plant.py [--stations 10,50,100] [--backlog 2000] [--burst 20000]
-        [--rate 1.0] [--seconds 30] [--batch-size 1000] [--url ADMIN_URL]
+        [--rate 1.0] [--seconds 30] [--batch-size 5000] [--url ADMIN_URL]
 
 For each plant size in ``--stations`` (a fresh central database each):
 
@@ -56,7 +56,7 @@ from inspect_station.locations import shipped_specs_dir  # noqa: E402
 from inspect_station.recording import ManualSource, Recorder  # noqa: E402
 from inspect_station.spec import SpecLibrary  # noqa: E402
 from inspect_station.store import LocalStore  # noqa: E402
-from inspect_station.sync import Shipper, SyncStatus, open_central  # noqa: E402
+from inspect_station.sync import DEFAULT_BATCH_SIZE, Shipper, SyncStatus, open_central  # noqa: E402
 
 SPEC = "BRK-1042@C"
 
@@ -361,7 +361,9 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=20000, help="station 1's week offline")
     parser.add_argument("--rate", type=float, default=1.0, help="measurements/s per station")
     parser.add_argument("--seconds", type=float, default=30.0, help="live recording time")
-    parser.add_argument("--batch-size", type=int, default=1000, help="records per transaction")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="records per transaction"
+    )
     parser.add_argument("--url", help="administrator URL of a maintenance database")
     parser.add_argument("--dir", type=Path, default=None, help="where the station files go")
     parser.add_argument("--build-timeout", type=float, default=1800.0, help=argparse.SUPPRESS)

@@ -2,7 +2,7 @@
 rows, and the shipper's peak memory for a large backlog.
 
     python bench/bench_sync.py [--url postgresql://USER:PASSWORD@HOST/postgres]
-        [--records 200000] [--blocks 5] [--batch-size 1000] [--memory 1000000] [--dir PATH]
+        [--records 200000] [--blocks 5] [--batch-size 5000] [--memory 1000000] [--dir PATH]
 
 ``--url`` names a server and a maintenance database where USER may CREATE DATABASE (and
 CREATE ROLE); the benchmark creates its own database there and drops it at the end. Without
@@ -48,7 +48,7 @@ from backlog import fill  # noqa: E402  (tests/sync/backlog.py)
 from inspect_station.locations import shipped_specs_dir  # noqa: E402
 from inspect_station.spec import SpecLibrary  # noqa: E402
 from inspect_station.store import LocalStore  # noqa: E402
-from inspect_station.sync import Shipper, open_central  # noqa: E402
+from inspect_station.sync import DEFAULT_BATCH_SIZE, Shipper, open_central  # noqa: E402
 from inspect_station.sync.url import parse_central_url, postgres_url  # noqa: E402
 
 COLUMNS = "station, seq, uuid, format, kind, ts, prev_hash, hash, body"
@@ -153,6 +153,7 @@ def throughput(server: Server, args: argparse.Namespace, spec, workdir: Path) ->
         f"Shipper, whole path: {ship_rate:10,.0f} records/s ({ship_n:,} records, {ship_time:.1f} s)"
     )
     print(f"ratio (goal >= 0.5): {ship_rate / raw_rate:.2f}")
+    print(f"load average       : {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     store.close()
 
 
@@ -247,7 +248,9 @@ def main() -> None:
     parser.add_argument("--url", help="administrator URL of a maintenance database")
     parser.add_argument("--records", type=int, default=200_000, help="throughput backlog")
     parser.add_argument("--blocks", type=int, default=5, help="interleaved blocks")
-    parser.add_argument("--batch-size", type=int, default=1000, help="records per transaction")
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="records per transaction"
+    )
     parser.add_argument("--memory", type=int, default=1_000_000, help="memory backlog (0: skip)")
     parser.add_argument("--dir", type=Path, default=None, help="where the station files go")
     args = parser.parse_args()

@@ -217,7 +217,10 @@ def test_a_station_ships_to_older_projections_and_central_init_derives_them_late
 def test_an_outdated_central_schema_asks_for_central_init(admin_url, make_station):
     creds = add_station(admin_url, "BENCH-1")
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DELETE FROM inspect_station.migrations WHERE version = 2")
+        conn.execute(
+            "DELETE FROM inspect_station.migrations "
+            "WHERE version = (SELECT max(version) FROM inspect_station.migrations)"
+        )
     with pytest.raises(CentralSchemaError, match="run `inspect-station central init URL`"):
         Shipper(make_station("BENCH-1", 10), creds.url).ship()
 

@@ -39,7 +39,12 @@ from inspect_station.store.projections import (
     Source,
     canonical_json,
 )
-from inspect_station.sync.central_schema import CENTRAL_TABLES, QUERY_INDEXES, VIEWS
+from inspect_station.sync.central_schema import (
+    CENTRAL_TABLES,
+    QUERY_INDEXES,
+    SPARSE_INDEXES,
+    VIEWS,
+)
 
 _RECORD_FIELDS = ("station", "seq", "uuid", "kind", "ts")
 
@@ -85,8 +90,15 @@ def _check_key(key: str) -> str:
 # than ``jsonb``); for each record kind ``json_to_record`` then takes, in one pass, every
 # top-level key that kind's tables and checks read, as a ``json`` column holding the value's own
 # text (SQL NULL when the key is absent or null; the shape rules make the two mean the same,
-# except for a defaulted key, where the rare NULL is looked at again). Alias ``k`` is such a row:
-# the record's columns, ``body`` and one ``j_KEY`` column per key.
+# except for a defaulted key, where the rare NULL is looked at again), and a second
+# ``json_to_record`` per object-valued key takes the nested keys read (``gauge.asset``), so no
+# value is parsed twice. Alias ``k`` is such a row: the record's columns, ``body``, one
+# ``j_KEY`` column per key and one ``j_KEY.SUB`` column per nested key.
+#
+# A ``json`` column's text is the value exactly as written (no leading space: the lexer starts it
+# at its first character), so its JSON type is its first character: ``"`` a string, ``{`` an
+# object, ``[`` an array, ``t``/``f`` a boolean, ``-`` or a digit a number (null is SQL NULL). A
+# comparison of that character costs far less than ``json_typeof``, which runs the lexer again.
 
 
 def _q(name: str) -> str:
@@ -99,31 +111,40 @@ def _j(key: str) -> str:
     return "k." + _q("j_" + key)
 
 
+def _jn(path: tuple[str, ...]) -> str:
+    """The column name (unqualified) holding the value at ``path`` (one or two keys)."""
+    return '"j_' + ".".join(_check_key(k) for k in path) + '"'
+
+
 def _kind_keys(kind: str) -> list[str]:
     """Top-level body keys that a kind's rows or shape checks read, in a stable order."""
-    keys = [check.path[0] for check in SHAPES.get(kind, ())]
+    return list(dict.fromkeys(path[0] for path in _kind_paths(kind)))
+
+
+def _kind_paths(kind: str) -> list[tuple[str, ...]]:
+    """Body paths (one or two keys) that a kind's rows or shape checks read, in a stable order."""
+    paths = [check.path for check in SHAPES.get(kind, ())]
     for table in KINDS.get(kind, ()):
         overrides = READ_AS.get((kind, table), {})
         for column in SCHEMA[table]:
             if column.source.place in ("body", "optional"):
-                key = _path(column)[0]
-                if key not in overrides:
-                    keys.append(key)
-    return list(dict.fromkeys(keys))
+                path = _path(column)
+                if path[0] not in overrides:
+                    paths.append(path)
+    for path in paths:
+        if not 1 <= len(path) <= 2:
+            raise ValueError(f"{'.'.join(path)}: derived SQL reads at most two keys deep")
+    return list(dict.fromkeys(paths))
 
 
 def _pg_element(path: tuple[str, ...]) -> str:
-    """The json value at ``path`` in row ``k``: SQL NULL when absent (a top-level null too)."""
-    top = _j(path[0])
-    return top if len(path) == 1 else f"({top} -> '{_check_key(path[1])}')"
+    """The json value at ``path`` in row ``k``: SQL NULL when absent or null."""
+    return "k." + _jn(path)
 
 
 def _pg_null(path: tuple[str, ...]) -> str:
     """Whether the value at ``path`` in row ``k`` is absent or null."""
-    element = _pg_element(path)
-    if len(path) == 1:
-        return f"{element} IS NULL"
-    return f"coalesce(json_typeof({element}), 'null') = 'null'"
+    return f"{_pg_element(path)} IS NULL"
 
 
 def _pg_present_null(path: tuple[str, ...]) -> str:
@@ -131,7 +152,20 @@ def _pg_present_null(path: tuple[str, ...]) -> str:
     when the value is absent or null, which for a defaulted key is rare)."""
     if len(path) == 1:
         return f"coalesce(k.body::jsonb ? '{_check_key(path[0])}', false)"
-    return f"json_typeof({_pg_element(path)}) = 'null'"
+    return f"json_typeof({_j(path[0])} -> '{_check_key(path[1])}') = 'null'"
+
+
+_FIRST_CHARS = {
+    "object": "'{'",
+    "string": "'\"'",
+    "boolean": "'t', 'f'",
+    "number": "'-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'",
+}
+
+
+def _pg_is(element: str, json_type: str) -> str:
+    """Whether the present (not null) json ``element`` is of ``json_type``, by its first char."""
+    return f"left({element}::text, 1) IN ({_FIRST_CHARS[json_type]})"
 
 
 def _pg_value(column: Column, overrides: dict[str, Source]) -> str:
@@ -155,11 +189,11 @@ def _pg_value(column: Column, overrides: dict[str, Source]) -> str:
     elif source.convert == "flag":
         value = f"CASE WHEN {element}::text = 'true' THEN 1 ELSE 0 END"
         absent = "1" if default else "0"
+    elif column.sqltype == INTEGER:
+        # Safe even on a malformed value (the shape check refuses the record anyway).
+        value = f"CASE WHEN {element}::text ~ '^-?[0-9]{{1,16}}$' THEN {element}::text::bigint END"
     else:
         value = f"({element} #>> '{{}}')"
-        if column.sqltype == INTEGER:
-            # Safe even on a malformed value (the shape check refuses the record anyway).
-            value = f"CASE WHEN {value} ~ '^-?[0-9]{{1,16}}$' THEN {value}::bigint END"
         absent = _literal(default)
     if default is None:
         return f"CASE WHEN {_pg_null(path)} THEN NULL ELSE {value} END"
@@ -167,11 +201,10 @@ def _pg_value(column: Column, overrides: dict[str, Source]) -> str:
 
 
 _PG_TYPES = {
-    "object": ("object",),
-    "object_or_null": ("object",),
-    "text": ("string",),
-    "integer": ("number",),
-    "flag": ("boolean",),
+    "object": "object",
+    "object_or_null": "object",
+    "text": "string",
+    "flag": "boolean",
 }
 
 
@@ -188,17 +221,15 @@ def _pg_cases(check: ShapeCheck) -> str:
     if check.rule == "any":
         return " ".join(cases)
     element = _pg_element(check.path)
-    kind = f"json_typeof({element})"
-    allowed = ", ".join(f"'{a}'" for a in _PG_TYPES[check.rule])
-    bad = f"NOT {_pg_null(check.path)} AND {kind} NOT IN ({allowed})"
     if check.rule == "integer":
-        number = f"({element} #>> '{{}}')"
-        bad = (
-            f"NOT {_pg_null(check.path)} AND ({kind} <> 'number' OR NOT CASE WHEN {number} ~ "
-            f"'^-?[0-9]{{1,16}}$' THEN abs({number}::numeric) <= {MAX_SAFE_INTEGER} "
-            "ELSE false END)"
+        # The text of a number is its JSON text (a string would start with a quote).
+        good = (
+            f"CASE WHEN {element}::text ~ '^-?[0-9]{{1,16}}$' "
+            f"THEN abs({element}::text::numeric) <= {MAX_SAFE_INTEGER} ELSE false END"
         )
-    cases.append(f"WHEN {bad} THEN {_literal(check.problem())}")
+    else:
+        good = _pg_is(element, _PG_TYPES[check.rule])
+    cases.append(f"WHEN NOT {_pg_null(check.path)} AND NOT {good} THEN {_literal(check.problem())}")
     return " ".join(cases)
 
 
@@ -208,15 +239,32 @@ def _pg_problem(kind: str) -> str:
     return f"CASE {cases} END" if cases else "NULL::text"
 
 
-def _pg_kind_rows(kind: str) -> str:
-    """The records of ``kind`` with the body keys they need as json columns."""
+def _pg_kind_rows(kind: str, source: str) -> str:
+    """The records of ``kind`` in ``source`` with the body values they need as json columns and
+    ``jtype``, the body's JSON type (each body parsed once, only by its own kind's rows)."""
+    paths = _kind_paths(kind)
     keys = _kind_keys(kind)
     columns = ", ".join(f"{_q(key)} json" for key in keys) or '"-" json'
-    renamed = "".join(f", x.{_q(key)} AS {_q('j_' + key)}" for key in keys)
+    selected = "".join(f", x.{_q(key)} AS {_jn((key,))}" for key in keys)
+    nested = ""
+    for index, key in enumerate(k for k in keys if any(len(p) == 2 and p[0] == k for p in paths)):
+        subs = [p[1] for p in paths if len(p) == 2 and p[0] == key]
+        alias = f"y{index}"
+        nested += (
+            f", LATERAL json_to_record(CASE WHEN {_pg_is('x.' + _q(key), 'object')} "
+            f"THEN x.{_q(key)} ELSE '{{}}' END) AS {alias}("
+            + ", ".join(f"{_q(sub)} json" for sub in subs)
+            + ")"
+        )
+        selected += "".join(f", {alias}.{_q(sub)} AS {_jn((key, sub))}" for sub in subs)
+    # The body itself is kept only for a kind that may need to look again (a defaulted key).
+    body = ", p.body" if any(c.defaulted for c in SHAPES.get(kind, ())) else ""
     return (
-        f"SELECT p.station, p.seq, p.uuid, p.kind, p.ts, p.body{renamed} FROM p, LATERAL "
-        "json_to_record(CASE WHEN json_typeof(p.j) = 'object' THEN p.j ELSE '{}' END) "
-        f"AS x({columns}) WHERE p.kind = {_literal(kind)}"
+        f"SELECT p.station, p.seq, p.uuid, p.kind, p.ts, json_typeof(p.j) AS jtype{body}"
+        f"{selected} FROM (SELECT n.station, n.seq, n.uuid, n.kind, n.ts, n.body, "
+        f"n.body::json AS j FROM {source} n WHERE n.kind = {_literal(kind)} OFFSET 0) p, "
+        "LATERAL json_to_record(CASE WHEN json_typeof(p.j) = 'object' THEN p.j ELSE '{}' END) "
+        f"AS x({columns}){nested}"
     )
 
 
@@ -232,34 +280,59 @@ def _pg_insert(kind: str, table: str, schema: str, rows: str) -> str:
     return f"INSERT INTO {schema}.{table} ({names}) SELECT {values} FROM {rows} k"
 
 
+def _pg_parts(schema: str, source: str) -> tuple[str, list[tuple[str, str, str, list[str]]]]:
+    """The pieces of a derivation over ``source``: the problem query of the records of kinds
+    that fill no table, and per kind that does (kind, its rows' CTE, its problem query, its
+    inserts' CTEs)."""
+    kinds = ", ".join(_literal(kind) for kind in KINDS)
+    # Records of a kind that fills no table: only their bodies' being objects is checked.
+    other = (
+        "SELECT n.station, n.seq, n.kind, 'body is not an object' AS problem "
+        f"FROM {source} n WHERE n.kind NOT IN ({kinds}) "
+        "AND json_typeof(n.body::json) IS DISTINCT FROM 'object'"
+    )
+    parts = []
+    for index, (kind, tables) in enumerate(KINDS.items()):
+        rows = f"k{index}"
+        cte = f"{rows} AS MATERIALIZED ({_pg_kind_rows(kind, source)})"
+        problem = (
+            "SELECT k.station, k.seq, k.kind, CASE WHEN k.jtype IS DISTINCT FROM 'object' "
+            f"THEN 'body is not an object' ELSE {_pg_problem(kind)} END FROM {rows} k"
+        )
+        inserts = [
+            f"i{index}_{number} AS ({_pg_insert(kind, table, schema, rows)})"
+            for number, table in enumerate(tables)
+        ]
+        parts.append((kind, cte, problem, inserts))
+    return other, parts
+
+
+_FIRST_PROBLEM = (
+    " SELECT z.station, z.seq, z.kind, z.problem FROM ({}) z WHERE z.problem IS NOT NULL "
+    "ORDER BY z.station, z.seq LIMIT 1"
+)
+
+
 def pg_derive(schema: str, source: str) -> str:
     """One statement deriving every projection row of the records in ``source``; its result
     is the first malformed record there (station, seq, kind, problem), if any.
 
     ``source`` is a relation with the journal's columns: the trigger's transition table, or the
-    whole journal for a rebuild. Bodies are parsed once; the derivation itself never fails on a
-    malformed body, and a caller that finds a problem row refuses the whole statement.
+    whole journal for a rebuild. Each body is parsed once, by its kind's rows (a body that is
+    not JSON fails the statement); the derivation itself never fails on a malformed body, and a
+    caller that finds a problem row refuses the whole statement.
     """
-    ctes = [
-        "p AS MATERIALIZED (SELECT n.station, n.seq, n.uuid, n.kind, n.ts, n.body, "
-        f"n.body::json AS j FROM {source} n)"
-    ]
-    problems = [
-        "SELECT p.station, p.seq, p.kind, 'body is not an object' AS problem FROM p "
-        "WHERE json_typeof(p.j) IS DISTINCT FROM 'object'"
-    ]
-    inserts = []
-    for index, (kind, tables) in enumerate(KINDS.items()):
-        rows = f"k{index}"
-        ctes.append(f"{rows} AS MATERIALIZED ({_pg_kind_rows(kind)})")
-        problems.append(f"SELECT k.station, k.seq, k.kind, {_pg_problem(kind)} FROM {rows} k")
-        inserts += [_pg_insert(kind, table, schema, rows) for table in tables]
-    ctes += [f"i{index} AS ({insert})" for index, insert in enumerate(inserts)]
-    return (
-        f"WITH {', '.join(ctes)} SELECT z.station, z.seq, z.kind, z.problem FROM ("
-        + " UNION ALL ".join(problems)
-        + ") z WHERE z.problem IS NOT NULL ORDER BY z.station, z.seq LIMIT 1"
-    )
+    other, parts = _pg_parts(schema, source)
+    ctes = [cte for _, cte, _, _ in parts] + [i for *_, inserts in parts for i in inserts]
+    problems = [other, *(problem for _, _, problem, _ in parts)]
+    return f"WITH {', '.join(ctes)}" + _FIRST_PROBLEM.format(" UNION ALL ".join(problems))
+
+
+def _dollar(text: str) -> str:
+    """``text`` as a dollar-quoted PL/pgSQL string literal."""
+    if "$q$" in text:
+        raise ValueError("derived SQL cannot hold $q$")
+    return f"$q${text}$q$"
 
 
 def pg_project_function(schema: str, sqlstate: str) -> str:
@@ -267,15 +340,38 @@ def pg_project_function(schema: str, sqlstate: str) -> str:
 
     It runs after ``journal_inserted`` has checked the chain (triggers fire by name), derives
     every row in one statement and refuses the batch, naming the key, if a record is malformed.
+    The statement holds the parts of only the kinds the batch has (a batch of measurements is
+    not scanned for 18 other kinds, and the statement, planned at every batch, stays small).
     """
+    other, parts = _pg_parts(schema, "new_rows")
+    pieces = "".join(
+        f"""
+    IF {_literal(kind)} = ANY(present) THEN
+        ctes := ctes || {_dollar(cte)}::text;
+        problems := problems || {_dollar(problem)}::text;
+        inserts := inserts || ARRAY[{", ".join(_dollar(i) for i in inserts)}]::text[];
+    END IF;"""
+        for kind, cte, problem, inserts in parts
+    )
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.journal_project() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     bad record;
+    present text[];
+    ctes text[] := '{{}}';
+    problems text[] := ARRAY[{_dollar(other)}::text];
+    inserts text[] := '{{}}';
+    statement text;
 BEGIN
-    {pg_derive(schema, "new_rows")} INTO bad;
-    IF FOUND THEN
+    SELECT array_agg(DISTINCT n.kind) INTO present FROM new_rows n;{pieces}
+    statement := replace({_dollar(_FIRST_PROBLEM)}, '{{}}',
+                         array_to_string(problems, ' UNION ALL '));
+    IF cardinality(ctes) > 0 THEN
+        statement := 'WITH ' || array_to_string(ctes || inserts, ', ') || statement;
+    END IF;
+    EXECUTE statement INTO bad;
+    IF bad.seq IS NOT NULL THEN
         RAISE EXCEPTION 'record seq % of station % (%) is malformed: %',
             bad.seq, bad.station, bad.kind, bad.problem
             USING ERRCODE = '{sqlstate}', DETAIL = 'malformed';
@@ -451,6 +547,7 @@ def fingerprint() -> str:
         [
             repr(sorted((t, tuple(c)) for t, c in CENTRAL_TABLES.items())),
             repr(sorted(QUERY_INDEXES.items())),
+            repr(sorted(SPARSE_INDEXES)),
             repr(sorted(VIEWS.items())),
             pg_project_function("s", "X"),
             *sqlite_triggers(),

@@ -44,6 +44,11 @@ QUERY_INDEXES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
 }
 """Indexes for the questions asked of the central store (a lot's history, open rejects)."""
 
+SPARSE_INDEXES: frozenset[str] = frozenset({"measurements_supersedes", "results_supersedes"})
+"""Indexes of a column that is NULL in nearly every row (only a correction supersedes): where the
+database can, they hold only the rows with a value (the reads ask ``supersedes = uuid``, which a
+NULL never matches), so the common record does not pay for an index entry it never needs."""
+
 VIEWS: dict[str, tuple[str, str]] = {
     "current_measurements": (
         "measurements",
