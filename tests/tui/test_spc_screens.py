@@ -196,3 +196,22 @@ async def test_on_a_narrow_terminal_the_verdict_keeps_the_width_and_g_shows_the_
         await pilot.resize_terminal(132, 32)
         await settle(pilot)
         assert screen.query_one("#spc-chart").display
+
+
+async def test_a_hidden_chart_is_not_plotted_and_is_drawn_up_to_date_when_shown(bench):
+    """On a narrow terminal a reading costs no plot nobody sees; widening the terminal shows the
+    chart with every point taken meanwhile."""
+    app = app_of(bench)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await measure_screen(pilot)
+        chart = screen.query_one("#spc-chart", ControlChart)
+        drawn = chart.redraws
+        await manual(pilot, screen, "1", "10.01")
+        await wait_until(pilot, lambda: not screen._chart_due)
+        assert chart.redraws == drawn
+        await pilot.resize_terminal(132, 32)
+        await wait_until(pilot, lambda: chart.redraws > drawn)
+        assert chart.data is not None and chart.data.characteristic.id == "2"
+        await pilot.press("up")
+        await wait_until(pilot, lambda: chart.data.characteristic.id == "1")
+        assert len(chart.data.points) == 11

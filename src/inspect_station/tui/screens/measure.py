@@ -201,7 +201,7 @@ class MeasureScreen(SpcKeys):
     def on_resize(self, event: events.Resize) -> None:
         """Show the live chart beside the verdict only where it leaves the verdict and the
         reading's details whole (G shows the chart full size on any terminal)."""
-        self.query_one("#spc-chart").display = event.size.width >= CHART_BESIDE_FROM
+        self._chart_beside(event.size.width >= CHART_BESIDE_FROM)
 
     def on_mount(self) -> None:
         """Build the table and load the part to measure."""

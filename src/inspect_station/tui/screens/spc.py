@@ -362,14 +362,27 @@ class SpcKeys(StationScreen):
             self._chart_due = True
             self.set_timer(wait, self._draw_chart)
 
+    _chart_stale: bool = False
+    """The chart's data changed while it was hidden (a narrow terminal): draw it when shown."""
+
     def _draw_chart(self) -> None:
         self._chart_due = False
         if not self.is_attached:
             return
+        chart = self.query_one("#spc-chart", ControlChart)
+        if not chart.display:
+            # Hidden beside the verdict on a narrow terminal: no plot for nobody to see.
+            self._chart_stale = True
+            return
+        self._chart_stale = False
         self._chart_drawn_at = time.monotonic()
-        self.query_one("#spc-chart", ControlChart).show(
-            self.session.spc.chart(self.session.active_char.id)
-        )
+        chart.show(self.session.spc.chart(self.session.active_char.id))
+
+    def _chart_beside(self, shown: bool) -> None:
+        """Show or hide the live chart beside the verdict, drawing it if it fell behind."""
+        self.query_one("#spc-chart").display = shown
+        if shown and self._chart_stale:
+            self._draw_chart()
 
     def action_alarm(self) -> None:
         """Answer the oldest open SPC alarm of the part number (it blocks the next part)."""
