@@ -24,7 +24,7 @@ groups it committed are printed, with the load average of the machine beside the
 ``--profile`` runs cProfile on the UI thread and on the writer thread and prints where each
 spends its time per reading.
 
-    python bench/bench_tui_latency.py [--seconds 30] [--profile]
+    python bench/bench_tui_latency.py [--seconds 30] [--profile] [--columns 132]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from inspect_station.gauges.hub import GaugeHub, GaugeState
 from inspect_station.gauges.simulator import SimulatorBank
 from inspect_station.measuring import Capture, PartSession
 from inspect_station.sync import Shipper
-from inspect_station.tui.screens.measure import MeasureScreen
+from inspect_station.tui.screens.measure import CHART_BESIDE_FROM, MeasureScreen
 from inspect_station.users import Role
 from inspect_station.wiring import build_app, build_service
 
@@ -127,7 +127,7 @@ def profile_text(profile: cProfile.Profile, title: str, lines: int = 25) -> str:
     return out.getvalue()
 
 
-async def run(seconds: float, profile: bool = False) -> None:
+async def run(seconds: float, profile: bool = False, columns: int = 100) -> None:
     """Run the station with four gauges pushing and print the latency figures."""
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     (folder / "ports").mkdir()
@@ -172,7 +172,7 @@ async def run(seconds: float, profile: bool = False) -> None:
 
     with SimulatorBank(cfg) as bank:
         app = build_app(service, hub_factory=hub_factory, shipper_factory=shipper_factory)
-        async with app.run_test(size=(100, 40), message_hook=verdict_shown) as pilot:
+        async with app.run_test(size=(columns, 40), message_hook=verdict_shown) as pilot:
             while not all(s.state is GaugeState.CONNECTED for s in app.hub.states()):
                 await pilot.pause(0.05)
             user = service.users.get("bench")
@@ -300,6 +300,10 @@ async def run(seconds: float, profile: bool = False) -> None:
             f"writer groups (last {len(groups)}): mean {statistics.mean(groups):.2f} readings "
             f"per commit, largest {max(groups)}"
         )
+    print(
+        f"terminal {columns} columns: the live SPC chart is "
+        + ("shown beside the verdict" if columns >= CHART_BESIDE_FROM else "not shown")
+    )
     print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if profile:
         print(profile_text(ui_profile, "UI thread"))
@@ -311,8 +315,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the gauges push")
     parser.add_argument("--profile", action="store_true", help="profile UI and writer threads")
+    parser.add_argument(
+        "--columns",
+        type=int,
+        default=100,
+        help=f"terminal width; from {CHART_BESIDE_FROM} the live SPC chart is beside the verdict",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.seconds, args.profile))
+    asyncio.run(run(args.seconds, args.profile, args.columns))
 
 
 if __name__ == "__main__":

@@ -300,8 +300,8 @@ class Recorder:
                 f"{characteristic!r} (characteristics: {ids})."
             )
         if isinstance(source, GaugeSource):
-            in_force = calibrations.latest_of_asset(self.store, source.asset.asset)
-            source.asset.in_force(in_force).require_calibrated(self._today)
+            # The gauge's calibration is judged when the measurement is written, against the
+            # calibration in force in the record then (see _write), not here.
             if unit is None and ch.kind is Kind.VARIABLE:
                 unit = source.asset.unit
                 if unit is None:
