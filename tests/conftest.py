@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +18,29 @@ from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
 
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile each module once per run, not once per process, when bytecode writing is off.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (some shells and CI images set it so no ``__pycache__``
+    lands in the checkout), every test worker and every CLI subprocess a test starts would compile
+    the package's sources, and the test modules, again: about a fifth of a command's start. The
+    run (the controller, before it starts any worker) then writes bytecode into a cache folder of
+    its own in the temporary directory instead (``PYTHONPYCACHEPREFIX``), still none in the
+    checkout, shared by the workers and the processes they start, and removed when the run ends.
+    An explicit ``PYTHONPYCACHEPREFIX``, or bytecode writing left on, is left as it is.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    prefix = tempfile.mkdtemp(prefix="inspect-station-tests-pycache-")
+    config.add_cleanup(lambda: shutil.rmtree(prefix, ignore_errors=True))
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
 
 
 @pytest.fixture(autouse=True)
