@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from procs import Children
+from propertykit import FULL
 
 from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder
@@ -18,6 +20,20 @@ from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
 
 DATA = Path(__file__).parent / "data"
+
+# Properties without a count of their own: 50 examples in the default run, hypothesis' own 100
+# in the full run (INSPECT_STATION_PROPERTIES=full, CI's second step; see propertykit).
+settings.register_profile("inspect-station-default", max_examples=50)
+settings.register_profile("inspect-station-full", max_examples=100)
+settings.load_profile("inspect-station-full" if FULL else "inspect-station-default")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every property (hypothesis) test ``property``, so CI's second step can run them all
+    at their full counts (``-m "slow or property"``)."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 from userkit import PINS, add_users
 
 from inspect_station.intake import MAX_LINE_BYTES, IntakeError, StdinItem, parse_line
@@ -217,7 +218,7 @@ JSONISH = st.recursive(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(
     st.one_of(
         st.binary(max_size=80),
