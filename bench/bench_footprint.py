@@ -7,7 +7,8 @@ Each figure comes from a fresh process, as a user starts the station:
 
 - start: from just before the process is started to the first screen having been drawn (the
   sign-in screen; for the baseline, a bare Textual app showing one line), stamped with
-  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports, the
+  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports (the CLI's
+  and its ``station`` command module's first, as ``inspect-station`` starts the station), the
   configuration, the specs, the local record and the gauge readers are all inside it;
 - memory: the station app then has an inspector measuring a part on the measure screen while
   four simulated push gauges (pseudo-terminals, driven from this process) send 10 readings a
@@ -104,6 +105,10 @@ async def bare_child(seconds: float) -> None:
 
 async def station_child(folder: Path, seconds: float) -> None:
     """The station app on the measure screen, four gauges pushing (driven by the parent)."""
+    # What ``inspect-station`` imports before ``run_station`` builds the service and the app.
+    import inspect_station.cli
+    import inspect_station.cli.station  # noqa: F401
+
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_tui_latency import BENCH_ADMIN_PIN, BENCH_PIN, config
 
