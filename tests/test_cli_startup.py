@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -76,3 +77,10 @@ def test_an_unknown_command_is_one_usage_error():
     result = CliRunner().invoke(main, ["verfy"])
     assert result.exit_code == 2
     assert "No such command 'verfy'" in result.output
+
+
+def test_every_module_that_adds_a_command_is_named_in_commands():
+    package = Path(main.callback.__code__.co_filename).parent
+    adding = {p.stem for p in package.glob("*.py") if "@main." in p.read_text(encoding="utf-8")}
+    named = {module for modules, _ in COMMANDS.values() for module in modules}
+    assert adding <= named, f"add {sorted(adding - named)} to cli.COMMANDS"
