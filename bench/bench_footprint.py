@@ -7,7 +7,8 @@ Each figure comes from a fresh process, as a user starts the station:
 
 - start: from just before the process is started to the first screen having been drawn (the
   sign-in screen; for the baseline, a bare Textual app showing one line), stamped with
-  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports, the
+  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports (the CLI's
+  and its ``station`` command module's first, as ``inspect-station`` starts the station), the
   configuration, the specs, the local record and the gauge readers are all inside it;
 - memory: the station app then has an inspector measuring a part on the measure screen while
   four simulated push gauges (pseudo-terminals, driven from this process) send 10 readings a
@@ -21,6 +22,11 @@ installed without them never loads it. The station child therefore hides the pac
 only the ``test`` extra brings (numpy, scipy, ...) unless ``--with-test-extras`` is given, and
 the bench says which it hid. The bare Textual child imports none of them either way.
 
+Bytecode: an installed station's modules are compiled (pip compiles them at install). With
+``PYTHONDONTWRITEBYTECODE`` set, the children would compile this checkout's sources at every
+start instead (about 0.3 s here), so the bench then gives them a bytecode folder of their own in
+the temporary directory, filled by one unmeasured round, and says so.
+
 Goals: start <= 1 s, RSS <= 80 MB. The ratio to the bare Textual app shows what the station adds
 to what any Textual app costs on this machine, so a regression shows whatever the machine.
 """
@@ -29,7 +35,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,6 +113,10 @@ async def bare_child(seconds: float) -> None:
 
 async def station_child(folder: Path, seconds: float) -> None:
     """The station app on the measure screen, four gauges pushing (driven by the parent)."""
+    # What ``inspect-station`` imports before ``run_station`` builds the service and the app.
+    import inspect_station.cli
+    import inspect_station.cli.station  # noqa: F401
+
     sys.path.insert(0, str(ROOT / "bench"))
     from bench_tui_latency import BENCH_ADMIN_PIN, BENCH_PIN, config
 
@@ -279,6 +292,19 @@ def main() -> None:
         child(args.child, args.dir, args.seconds, [h for h in args.hide.split(",") if h])
         return
     hide = [] if args.with_test_extras else test_only_packages()
+    compiled = "installed"
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        # An installed station has its modules compiled (pip does it at install); with bytecode
+        # writing off, every child would compile this checkout's sources again and start would
+        # count a compiler no user runs. The children keep bytecode in a folder of their own
+        # instead (none in the checkout), filled by one unmeasured round first.
+        cache = tempfile.mkdtemp(prefix="bench-footprint-pycache-")
+        atexit.register(shutil.rmtree, cache, True)
+        os.environ.pop("PYTHONDONTWRITEBYTECODE")
+        os.environ["PYTHONPYCACHEPREFIX"] = cache
+        for kind in ("bare", "station"):
+            run_one(kind, 0.5, hide)
+        compiled = "compiled by an unmeasured first round (PYTHONDONTWRITEBYTECODE was set)"
     runs: dict[str, list[dict[str, float]]] = {"bare": [], "station": []}
     for _ in range(args.rounds):  # interleaved, so machine noise hits both alike
         for kind in runs:
@@ -290,7 +316,7 @@ def main() -> None:
     print(
         f"footprint: {args.rounds} fresh processes each, medians; "
         f"gauges pushed {args.seconds:.0f} s; test-only packages hidden: "
-        f"{', '.join(hide) or 'none'}"
+        f"{', '.join(hide) or 'none'}; bytecode: {compiled}"
     )
     start_s, start_b = median("station", "start"), median("bare", "start")
     cpu_s, cpu_b = median("station", "cpu"), median("bare", "cpu")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from procs import Children
+from propertykit import FULL
 
 from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder
@@ -14,6 +20,43 @@ from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
 
 DATA = Path(__file__).parent / "data"
+
+# Properties without a count of their own: 50 examples in the default run, hypothesis' own 100
+# in the full run (INSPECT_STATION_PROPERTIES=full, CI's second step; see propertykit).
+settings.register_profile("inspect-station-default", max_examples=50)
+settings.register_profile("inspect-station-full", max_examples=100)
+settings.load_profile("inspect-station-full" if FULL else "inspect-station-default")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every property (hypothesis) test ``property``, so CI's second step can run them all
+    at their full counts (``-m "slow or property"``)."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.property)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile each module once per run, not once per process, when bytecode writing is off.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (some shells and CI images set it so no ``__pycache__``
+    lands in the checkout), every test worker and every CLI subprocess a test starts would compile
+    the package's sources, and the test modules, again: about a fifth of a command's start. The
+    run (the controller, before it starts any worker) then writes bytecode into a cache folder of
+    its own in the temporary directory instead (``PYTHONPYCACHEPREFIX``), still none in the
+    checkout, shared by the workers and the processes they start, and removed when the run ends.
+    An explicit ``PYTHONPYCACHEPREFIX``, or bytecode writing left on, is left as it is.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    prefix = tempfile.mkdtemp(prefix="inspect-station-tests-pycache-")
+    config.add_cleanup(lambda: shutil.rmtree(prefix, ignore_errors=True))
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
 
 
 @pytest.fixture(autouse=True)

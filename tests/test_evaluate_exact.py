@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.errors import ReadingError
 from inspect_station.evaluate import Verdict, Zone, evaluate
@@ -148,7 +149,7 @@ def judge_and_compare(char, s_unit, reading, r_unit, expected) -> None:
         assert Fraction(Decimal(result.deviation)) == exact
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(2000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case())
 def test_the_verdict_equals_the_exact_rational_comparison(c):
     judge_and_compare(*c)

@@ -8,6 +8,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 from userkit import ADMIN_ID, ADMIN_PIN, PINS, add_users
 
 from inspect_station.recording import ManualSource, Recorder
@@ -156,7 +157,7 @@ def test_printable_shows_every_unsafe_character_as_an_escape():
     assert not any(unsafe(c) for c in shown)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.recursive(st.text(), lambda kids: st.lists(kids) | st.dictionaries(st.text(), kids)))
 def test_safe_json_is_the_same_json_without_a_terminal_control(value):
     text = safe_json(value)

@@ -7,6 +7,7 @@ import hashlib
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.store import journal
 
@@ -22,7 +23,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(json_values)
 def test_canonical_json_is_rfc8785(value):
     assert journal.canonical_json(value) == rfc8785.dumps(value)
@@ -33,7 +34,7 @@ def test_keys_beyond_the_bmp_sort_by_utf16():
     assert journal.canonical_json(value) == rfc8785.dumps(value)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.dictionaries(st.text(max_size=8), json_values, max_size=6), st.text(min_size=1))
 def test_record_hash_matches_reference(body, station):
     record = journal.make_record(station=station, seq=3, kind="note", body=body, prev_hash="a" * 64)

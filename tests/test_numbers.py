@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.numbers import (
     MAX_DIGITS,
@@ -134,7 +135,7 @@ def test_fraction_text_is_exact_when_the_value_terminates():
     assert fraction_text(Fraction(-1, 3 * 10**9), 0, 3) == "0"
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("0123456789+-.eE _,١１ \x00\u202e")), max_size=40))
 def test_any_text_is_read_exactly_as_the_reference_grammar_says_or_refused(text):
     try:
@@ -146,7 +147,7 @@ def test_any_text_is_read_exactly_as_the_reference_grammar_says_or_refused(text)
     assert Fraction(value) == Fraction(text.strip())
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.text(max_size=60))
 def test_any_unicode_text_is_a_number_or_one_sentence(text):
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 from userkit import PINS, add_users
 
 from inspect_station.cli.core import spec_skipped
@@ -133,7 +134,7 @@ CHARACTERISTIC = st.fixed_dictionaries(
 READINGS = st.one_of(NUMBERS.filter(lambda t: isinstance(t, str)), st.text(max_size=12))
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(char=CHARACTERISTIC, readings=st.lists(READINGS, max_size=4),
        unit=st.sampled_from([None, "mm", "in", "um"]))  # fmt: skip
 def test_a_spec_that_validates_judges_every_reading_or_says_why(char, readings, unit):

@@ -1,8 +1,15 @@
-"""QIF 3.0 in the tests: the official schema (built once), and reading a results document back."""
+"""QIF 3.0 in the tests: the official schema (built once, kept between runs), and reading a results
+document back."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import pickle
 import re
+import sys
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +23,14 @@ SCHEMA_DIR = Path(__file__).resolve().parent.parent / "data" / "qif3"
 QIF = "http://qifstandards.org/xsd/qif3"
 EXT = "urn:inspect-station:qif:1"
 NS = {"q": QIF, "is": EXT}
+
+
+def _local_signature(uri: str) -> str:
+    """The W3C XML-signature schema QIF imports, mapped to xmlschema's own copy."""
+    if uri.endswith("xmldsig-core-schema.xsd"):
+        signature = Path(xmlschema.__file__).parent / "schemas" / "DSIG"
+        return (signature / "xmldsig-core-schema.xsd").as_uri()
+    return uri
 
 
 def build_schema() -> xmlschema.XMLSchema:
@@ -32,13 +47,8 @@ def build_schema() -> xmlschema.XMLSchema:
     own field selectors, made once, as the heads have them (made per element, they would be
     rebuilt for every element validated, which is several times slower).
     """
-    signature = Path(xmlschema.__file__).parent / "schemas" / "DSIG" / "xmldsig-core-schema.xsd"
-
-    def local(uri: str) -> str:
-        return signature.as_uri() if uri.endswith("xmldsig-core-schema.xsd") else uri
-
     schema = xmlschema.XMLSchema(
-        str(SCHEMA_DIR / "QIFApplications" / "QIFDocument.xsd"), uri_mapper=local
+        str(SCHEMA_DIR / "QIFApplications" / "QIFDocument.xsd"), uri_mapper=_local_signature
     )
     groups = schema.maps.substitution_groups
     for identity in schema.maps.identities.values():
@@ -55,6 +65,41 @@ def build_schema() -> xmlschema.XMLSchema:
                     ]
                     pending.append(member)
     return schema
+
+
+def cached_schema() -> xmlschema.XMLSchema:
+    """``build_schema()``, built once per machine and kept for later runs and workers.
+
+    Building takes about 14 s of CPU; loading the built schema back, about 1.5 s. The copy is
+    keyed by everything the build depends on (the schema files, this module's source, the
+    xmlschema and Python versions), so a change to any of them builds afresh. It lives in a
+    folder of this user's own in the temporary directory (mode 0700, checked: a pickle is only
+    ever loaded from there), and a lock makes a second worker wait for the first one's build
+    instead of building it too.
+    """
+    key = hashlib.sha256()
+    for path in sorted(SCHEMA_DIR.rglob("*")):
+        if path.is_file():
+            key.update(str(path.relative_to(SCHEMA_DIR)).encode() + b"\0" + path.read_bytes())
+    key.update(Path(__file__).read_bytes())
+    key.update(f"{xmlschema.__version__} {sys.version}".encode())
+    folder = Path(tempfile.gettempdir()) / f"inspect-station-tests-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077 or not folder.is_dir():
+        return build_schema()  # not ours alone: never load a pickle from there
+    cached = folder / f"qif3-schema-{key.hexdigest()[:32]}.pickle"
+    with open(folder / "qif3-schema.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cached.exists():
+            return pickle.loads(cached.read_bytes())
+        schema = build_schema()
+        for old in folder.glob("qif3-schema-*.pickle"):
+            old.unlink()
+        partial = cached.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.replace(cached)
+        return schema
 
 
 def schema_errors(schema: xmlschema.XMLSchema, document: str | bytes) -> list[str]:

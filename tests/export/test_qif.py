@@ -16,7 +16,7 @@ from lots import CALIPER, GOOD, TODAY, RecordedLot, record_part, ship
 from qifkit import (
     NS,
     as_in_xml,
-    build_schema,
+    cached_schema,
     escaped_raw,
     read_qif,
     schema_errors,
@@ -33,8 +33,8 @@ from inspect_station.sync import open_source
 
 @pytest.fixture(scope="session")
 def qif_schema() -> xmlschema.XMLSchema:
-    """The official QIFDocument.xsd, built once for the whole run (it takes seconds)."""
-    return build_schema()
+    """The official QIFDocument.xsd, built once (it takes seconds) and kept between runs."""
+    return cached_schema()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 from gaugekit import SHIPPED_NAMES, EventLog, make_asset, quick, shipped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.gauges import (
     ConnectedEvent,
@@ -140,7 +141,7 @@ def test_any_value_split_anywhere_is_never_read(name):
         check()
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     chunks=st.lists(
         st.tuples(st.binary(max_size=12).map(lambda b: b.replace(b"\r", b"\n")), st.booleans()),

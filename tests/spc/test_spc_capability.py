@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 from scipy import stats
 
 from inspect_station.spc import SpcError, capability
@@ -90,7 +91,7 @@ decimal_readings = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     values=decimal_readings,
     lower=st.one_of(st.none(), st.integers(-8000, -1000)),
@@ -132,7 +133,7 @@ def test_capability_agrees_with_numpy_on_random_data(values, lower, upper):
         check(k, min(sides))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.floats(-1e3, 1e3), min_size=8, max_size=400).filter(lambda v: np.std(v) > 1e-3))
 def test_anderson_darling_statistic_equals_scipy(values):
     xs = [float(v) for v in values]

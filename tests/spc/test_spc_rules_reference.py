@@ -13,6 +13,7 @@ from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 from spckit import limits, series
 
 from inspect_station.spc import RuleSet, replay
@@ -93,7 +94,7 @@ rule_sets = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(zs=values, rules=rule_sets)
 def test_incremental_rules_equal_the_definitions(zs, rules):
     result = replay(series(*zs, centre="0"), limits(centre="0", sigma="1", rules=rules))

@@ -8,6 +8,7 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.canonical import canonical_parts, parse_body, record_digest
 from inspect_station.store import journal
@@ -55,7 +56,7 @@ def _reference(record: dict) -> bytes:
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(body=_bodies, kind=st.text(max_size=10), station=st.text(min_size=1, max_size=8))
 def test_same_bytes_as_rfc8785_for_any_stored_body(body: dict, kind: str, station: str):
     record = _record(body, kind=kind, station=station)

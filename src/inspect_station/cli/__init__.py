@@ -9,14 +9,16 @@ import errno
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from inspect_station import __version__
-from inspect_station.config import StationConfig, load_config
 from inspect_station.errors import InspectStationError
 from inspect_station.text import printable
+
+if TYPE_CHECKING:
+    from inspect_station.config import StationConfig
 
 
 class OutputError(InspectStationError):
@@ -50,7 +52,39 @@ def emit(line: str) -> None:
 
 
 class StationGroup(click.Group):
-    """A click group that turns station errors into one sentence on stderr and exit code 2."""
+    """A click group that turns station errors into one sentence on stderr and exit code 2.
+
+    Its commands are loaded when they are asked for (``COMMANDS`` names the modules that add
+    them), so a command imports what it needs and ``--help`` imports none of them.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, loaded or not, sorted."""
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, its modules imported first (None for an unknown name)."""
+        load_command_modules(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help`` from each command's one-line help, importing none."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            loaded = self.commands.get(name)
+            if loaded is not None:
+                if loaded.hidden:
+                    continue
+                rows.append((name, loaded.get_short_help_str(limit)))
+            else:
+                stand_in = click.Command(name, help=COMMANDS[name][1])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report InspectStationError as one line, never a traceback."""
@@ -89,6 +123,8 @@ class Context:
 
                 self._config = demo_config()
             else:
+                from inspect_station.config import load_config
+
                 self._config = load_config(self.config_path)
         return self._config
 
@@ -131,27 +167,67 @@ def main(ctx: click.Context, config_path: Path | None, use_demo: bool) -> None:
             run_station(ctx.obj)
 
 
-def _register() -> None:
-    """Import the command modules so they attach their commands to ``main``."""
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "audit": (
+        ("audit",),
+        "Answer an auditor's questions (ISO 9001 7.1.5.2, 8.7, 7.2; records; SPC) from the record.",
+    ),
+    "central": (("sync",), "Central store: create or upgrade its schema, register stations."),
+    "demo": (
+        ("station",),
+        "Run the station on embedded defaults: demo specs, simulated gauges, demo users.",
+    ),
+    "disposition": (
+        ("review",),
+        "Sign dispositions of rejects (supervisors; the PIN is asked again).",
+    ),
+    "export": (("export", "fai"), "Export the complete, verifiable record of a lot."),
+    "gauges": (("gauges",), "Gauge profiles, serial ports, live readings and simulated gauges."),
+    "record": (
+        ("core",),
+        "Record measurements headlessly: CHAR=VALUE[UNIT] ... or JSON lines with --stdin.",
+    ),
+    "rejects": (("review",), "Rejects awaiting disposition."),
+    "review": (
+        ("station",),
+        "Supervisors: review rejects and sign dispositions (this station's record, --central or "
+        "a --db copy).",
+    ),
+    "spc": (
+        ("spc_report", "spc"),
+        "Statistical process control: capability reports (and, at the station, limits, alarms).",
+    ),
+    "specs": (("core",), "Part specs: validate and list."),
+    "sync": (
+        ("sync",),
+        "Ship the local record's unsynced records to the central store, in batches.",
+    ),
+    "trace": (("export",), "Trace results back to what produced them."),
+    "users": (
+        ("station",),
+        "Users of the station: administrators, inspectors, supervisors, automation cells.",
+    ),
+    "verify": (
+        ("core",),
+        "Recompute the hash chain and projections and check them against their anchors.",
+    ),
+}
+"""Every command of ``main``: the modules of this package that add it (imported, in this order,
+when the command runs) and its one-line help for ``--help`` (a test checks it is the command's
+own). Starting a command imports only what that command needs: ``--help`` imports none of them.
+"""
+
+
+def load_command_modules(*names: str) -> None:
+    """Import the command modules that add the commands ``names`` (every command without names)."""
     import importlib
 
-    for name in (
-        "core",
-        "gauges",
-        "station",
-        "sync",
-        "export",
-        "review",
-        "fai",
-        "spc_report",
-        "spc",
-        "audit",
-    ):
-        try:
-            importlib.import_module(f"inspect_station.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"inspect_station.cli.{name}":
-                raise
-
-
-_register()
+    wanted = names or tuple(COMMANDS)
+    for name in wanted:
+        modules = COMMANDS[name][0] if name in COMMANDS else ()
+        for module in modules:
+            try:
+                importlib.import_module(f"inspect_station.cli.{module}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"inspect_station.cli.{module}":
+                    raise

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 import click
 
-from inspect_station.cli import Context, emit, main, pass_context
+from inspect_station.cli import Context, emit, pass_context
 from inspect_station.cli.core import spec_skipped
 from inspect_station.cli.export import record_source
 from inspect_station.cli.pins import read_pin
+from inspect_station.cli.spc_report import spc_group
 from inspect_station.measuring.spc_service import (
     DECISIONS,
     AlarmView,
@@ -33,22 +34,6 @@ from inspect_station.text import printable
 from inspect_station.wiring import build_service
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _group() -> click.Group:
-    """The ``spc`` command group (shared with ``spc report``, whichever module adds it first)."""
-    existing = main.commands.get("spc")
-    if isinstance(existing, click.Group):
-        return existing
-
-    @main.group("spc")
-    def spc_group() -> None:
-        """Statistical process control: limits, alarms, reports."""
-
-    return spc_group
-
-
-spc_group = _group()
 
 
 @contextmanager
