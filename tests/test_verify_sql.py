@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.store import LocalStore, journal, verifier, verify_fast
 from inspect_station.store.projections import INTEGER, KINDS, READ_AS, SCHEMA, TABLES
@@ -293,7 +294,7 @@ edits = st.lists(
 
 
 @settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

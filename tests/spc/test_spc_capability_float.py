@@ -12,6 +12,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 
 from inspect_station.spc import capability
 from inspect_station.spc.constants import constants
@@ -56,7 +57,7 @@ VALUES = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(VALUES, st.sampled_from([1, 1, 2, 3, 5]), st.integers(3, 6), st.booleans())
 def test_every_printed_figure_agrees_with_the_exact_computation(values, n, digits, as_array):
     lower, upper = Decimal("-6000.5"), Decimal("6000.25")

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from propertykit import examples
 from spckit import limits, series
 
 from inspect_station.spc import CusumSettings, EwmaSettings, RuleSet, replay
@@ -79,7 +80,7 @@ def cases(draw):
     return version, readings
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(), st.integers(0, 30))
 def test_the_vectorised_replay_finds_exactly_what_the_monitor_finds(case, keep):
     version, readings = case
