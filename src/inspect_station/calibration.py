@@ -11,7 +11,6 @@ good calibration suspect: ``inspect-station audit`` lists them, ``trace gauge`` 
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from inspect_station.clock import format_utc, utc_now
@@ -21,6 +20,7 @@ from inspect_station.store.calibrations import CalibrationEvent
 from inspect_station.text import check_id, check_line
 from inspect_station.users import UserDirectory
 from inspect_station.users.model import Role
+from inspect_station.vocabulary import CalibrationResult
 
 MEANING = "responsibility for the calibration result"
 """What the signature of a calibration record means (Part 11 §11.50)."""
@@ -34,15 +34,6 @@ __all__ = [
     "CalibrationResult",
     "record_calibration",
 ]
-
-
-class CalibrationResult(StrEnum):
-    """The outcome of a calibration."""
-
-    PASS = "pass"
-    """Found within its accuracy: fit for use until the next due date."""
-    FAIL = "fail"
-    """Found out of its accuracy: results since its last good calibration are suspect."""
 
 
 class CalibrationError(InspectStationError):

@@ -24,7 +24,7 @@ from inspect_station.spc.config import SpcSettings
 from inspect_station.text import field_text
 from inspect_station.tomlfile import TomlFileError, read_toml, validation_problems
 from inspect_station.units import KNOWN_UNITS, normalize_unit
-from inspect_station.vocabulary import parse_disposition
+from inspect_station.vocabulary import CalibrationResult, parse_disposition
 
 DEFAULT_DEFECT_CODES: dict[str, str] = {
     "D01": "Dimension out of tolerance",
@@ -241,7 +241,7 @@ class GaugeAsset(BaseModel):
             return self
         if on < self.calibrated_on:
             return self
-        if latest.result == "fail":
+        if latest.result == CalibrationResult.FAIL:
             failed = self.model_copy()
             failed._failed = (on, latest.certificate)
             return failed

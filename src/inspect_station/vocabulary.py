@@ -1,4 +1,5 @@
-"""The words the record is written in: a reading's verdict, a part's result, a disposition.
+"""The words the record is written in: a reading's verdict, a part's result, a disposition,
+what an SPC answer does with a held part, a calibration's result.
 
 These values are what journal bodies, projections, exports and screens say; each is an enum
 here, in the core, so that configuration, recording, review and export compare members, never
@@ -86,4 +87,31 @@ def parse_disposition(value: Disposition | str) -> Disposition:
         ) from None
 
 
-__all__ = ["Disposition", "PartResult", "Verdict", "parse_disposition"]
+class HeldPartDecision(StrEnum):
+    """What the answer to an SPC alarm does with a part the alarm held (containment)."""
+
+    RELEASE = "release"
+    """The part goes on as measured."""
+    REINSPECT = "reinspect"
+    """A re-inspection is opened; the part waits until it is measured again."""
+    REJECT = "reject"
+    """The part becomes a reject awaiting its disposition in review."""
+
+
+class CalibrationResult(StrEnum):
+    """The outcome of a gauge's calibration."""
+
+    PASS = "pass"
+    """Found within its accuracy: fit for use until the next due date."""
+    FAIL = "fail"
+    """Found out of its accuracy: results since its last good calibration are suspect."""
+
+
+__all__ = [
+    "CalibrationResult",
+    "Disposition",
+    "HeldPartDecision",
+    "PartResult",
+    "Verdict",
+    "parse_disposition",
+]

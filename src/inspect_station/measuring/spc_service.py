@@ -56,7 +56,7 @@ from inspect_station.store import spc as named
 from inspect_station.store.db import Transaction
 from inspect_station.text import TextError, check_id, check_line
 from inspect_station.users import Role, User
-from inspect_station.vocabulary import PartResult
+from inspect_station.vocabulary import HeldPartDecision, PartResult
 
 LOCK_MEANING = "approval of control limits"
 """What a supervisor's signature on a limits lock means."""
@@ -64,7 +64,7 @@ COUNTERSIGN_MEANING = "approval of SPC alarm answer (critical characteristic)"
 """What a supervisor's counter-signature on an alarm answer means."""
 SIGNED_FORMAT = 1
 """Version of the signed-content objects below."""
-DECISIONS = ("release", "reinspect", "reject")
+DECISIONS = tuple(decision.value for decision in HeldPartDecision)
 """What an answer may decide for a held part."""
 MAX_NOTE = 500
 """Longest note of an answer, in characters."""
@@ -174,9 +174,9 @@ class AlarmView:
     def part_status(self, part: Mapping[str, Any]) -> str:
         """Where one held part stands after the answer, in a few words."""
         decision = part.get("decision")
-        if decision == "reject":
+        if decision == HeldPartDecision.REJECT:
             return "rejected (in review)"
-        if decision == "reinspect":
+        if decision == HeldPartDecision.REINSPECT:
             done = self.reinspected.get(str(part.get("reinspection")))
             return "awaiting re-inspection" if done is None else f"re-inspected: {done['result']}"
         return "released"
@@ -269,11 +269,11 @@ def part_effect(part: Mapping[str, Any]) -> str:
     """What an answer did to one held part, in words ('012 rejected: reject 1a2b3c4d in
     review')."""
     serial = part.get("serial", "?")
-    if part.get("decision") == "reject":
+    if part.get("decision") == HeldPartDecision.REJECT:
         if part.get("already_rejected"):
             return f"{serial} already a reject ({str(part.get('result'))[:8]}), left as it is"
         return f"{serial} rejected: reject {str(part.get('result'))[:8]} awaits disposition"
-    if part.get("decision") == "reinspect":
+    if part.get("decision") == HeldPartDecision.REINSPECT:
         return (
             f"{serial} re-inspection {str(part.get('reinspection'))[:8]} opened: held until "
             "re-measured"
@@ -687,7 +687,7 @@ class SpcService:
         reject through the reject path, a re-inspection opened); the part's entry in the
         answer, with the record written for it. SpcStationError rolls the whole answer back."""
         decision = part["decision"]
-        if decision == "release":
+        if decision == HeldPartDecision.RELEASE:
             return dict(part)
         serial, lot, inspection = part["serial"], part["lot"], part["inspection"]
         short = view.row["uuid"][:8]
@@ -707,7 +707,7 @@ class SpcService:
             )
         result = inspections.current_result(tx, inspection)
         if result is not None and result.result == PartResult.REJECT.value:
-            if decision == "reject":
+            if decision == HeldPartDecision.REJECT:
                 return {**part, "result": result.uuid, "already_rejected": True}
             raise SpcStationError(
                 f"Part {serial} of lot {lot} is already a reject (reject {result.uuid[:8]}) "
@@ -715,7 +715,7 @@ class SpcService:
                 "reject or release for it; nothing was recorded."
             )
         inspector = by_user = containment["answered_by"]
-        if decision == "reject":
+        if decision == HeldPartDecision.REJECT:
             code = self.service.config.spc.containment_defect
             record = self.service.recorder.contain_reject(
                 tx,

@@ -1,3 +1,4 @@
+# Over 500 lines: one declaration per journal kind and its SQLite and PostgreSQL derivations.
 """The central stores' projections, derived by the database from verified journal records.
 
 A station's role adds journal records only; every projection row in a central store is made by
