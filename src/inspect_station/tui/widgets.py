@@ -211,7 +211,11 @@ class CharacteristicTable(ScrollView):
 
     A Line API widget: each row's rendering is cached, so a new reading redraws one or two
     lines instead of the whole table (measured: a DataTable re-rendered every visible row on
-    each update and pushed the verdict latency past 100 ms with four gauges at 10 Hz).
+    each update and pushed the verdict latency past 100 ms with four gauges at 10 Hz). It has
+    no scroll bar: Textual repaints everything between the changed row and the verdict panel on
+    every reading, a scroll bar included (a quarter of the screen's work per reading), so the
+    header says how many rows are out of view instead ("Characteristic ↑3 ↓5 more"); the
+    highlighted row is always scrolled into view.
     """
 
     DEFAULT_CSS = """
@@ -219,6 +223,7 @@ class CharacteristicTable(ScrollView):
         height: 1fr;
         min-height: 3;
         overflow-x: hidden;
+        scrollbar-size-vertical: 0;
     }
     """
 
@@ -270,6 +275,12 @@ class CharacteristicTable(ScrollView):
         self.rows[index][column] = text
         self._forget(index)
 
+    def hidden_rows(self) -> tuple[int, int]:
+        """How many rows are scrolled out of view above and below."""
+        top = int(self.scroll_offset.y)
+        visible = max(1, self.size.height - 1)
+        return top, max(0, len(self.rows) - top - visible)
+
     def move_cursor(self, index: int) -> None:
         """Highlight row ``index`` and scroll it into view."""
         old, self.cursor = self.cursor, index
@@ -302,6 +313,14 @@ class CharacteristicTable(ScrollView):
         width = self.size.width
         if y == 0:
             titles = [title for title, _ in self.columns]
+            hidden = self.hidden_rows()
+            if hidden != (0, 0):
+                # No scroll bar (it repainted on every reading): the header says what is out
+                # of view, in the column that takes the width the others leave.
+                flex = next((i for i, (_, w) in enumerate(self.columns) if not w), 0)
+                above, below = hidden
+                marks = " ".join(f"{arrow}{n}" for arrow, n in (("↑", above), ("↓", below)) if n)
+                titles[flex] = f"{titles[flex]} {marks} more"
             return (
                 self._line(titles, self.HEADER_STYLE, None)
                 .extend_cell_length(width, self.HEADER_STYLE)
