@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from gaugekit import WAIT, quick, shipped
+from procs import default_sigint
 
 from inspect_station.gauges import (
     ConnectedEvent,
@@ -71,6 +72,7 @@ def test_gauges_read_with_an_unread_stdout_drops_and_reports(tmp_path: Path):
          str(profile_file), "--port", sim.port, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=default_sigint,  # Ctrl-C works even in a run that ignores SIGINT
     )  # fmt: skip
     try:
         assert b"Connected" in proc.stderr.readline() + proc.stderr.readline()
