@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from procs import Children
 from propertykit import FULL
 
@@ -18,13 +18,24 @@ from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
+from inspect_station.users import pins
+
+TEST_SCRYPT_N = 2**10
+"""scrypt cost of the PIN verifiers tests set: 32 times cheaper than the station's (``pins``)."""
 
 DATA = Path(__file__).parent / "data"
 
 # Properties without a count of their own: 50 examples in the default run, hypothesis' own 100
 # in the full run (INSPECT_STATION_PROPERTIES=full, CI's second step; see propertykit).
-settings.register_profile("inspect-station-default", max_examples=50)
-settings.register_profile("inspect-station-full", max_examples=100)
+# Input generation is not timed: the machines the suite runs on are shared, and a loaded one made
+# hypothesis refuse a property as "too slow" (HealthCheck.too_slow) although nothing was wrong.
+_NOT_TIMED = [HealthCheck.too_slow]
+settings.register_profile(
+    "inspect-station-default", max_examples=50, suppress_health_check=_NOT_TIMED
+)
+settings.register_profile(
+    "inspect-station-full", max_examples=100, suppress_health_check=_NOT_TIMED
+)
 settings.load_profile("inspect-station-full" if FULL else "inspect-station-default")
 
 
@@ -71,6 +82,19 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("INSPECT_STATION_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))
+
+
+@pytest.fixture(autouse=True)
+def _quick_pin_verifiers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """PINs set in a test get a verifier of a lower scrypt cost (N = 2**10, not 2**15).
+
+    The verifier is real and checked the same way: a verifier carries its own cost, and
+    ``check_pin`` runs scrypt at that cost whoever checks it (a CLI subprocess too). Only the
+    test run's time is spared (PIN checks were a sixth of it). Tests marked
+    ``production_pin_cost`` keep the station's own cost, and check it.
+    """
+    if request.node.get_closest_marker("production_pin_cost") is None:
+        monkeypatch.setattr(pins, "SCRYPT_N", TEST_SCRYPT_N)
 
 
 @pytest.fixture

@@ -72,6 +72,7 @@ def lock_out(users: UserDirectory, user_id: str) -> None:
 # -- credentials out of the ledger ---------------------------------------------------------------
 
 
+@pytest.mark.production_pin_cost
 def test_a_pin_never_enters_the_journal_only_that_it_was_set_by_whom(
     users: UserDirectory, store: LocalStore
 ):

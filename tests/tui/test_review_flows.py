@@ -23,8 +23,10 @@ def reject_a_part(service, serial: str = "007", lot: str = "L-REV") -> None:
 
 
 def message(app) -> str:
-    """The current screen's message line."""
-    return str(app.screen.query_one("#message", Static).render())
+    """The current screen's message line ("" while a dialog without one is still on top: a
+    signature being checked on a loaded machine)."""
+    lines = app.screen.query("#message")
+    return str(lines.first(Static).render()) if lines else ""
 
 
 async def open_queue(pilot) -> ReviewScreen:
