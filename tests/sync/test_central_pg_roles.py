@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 from pg import PgDatabase
@@ -109,36 +111,45 @@ def test_a_station_role_cannot_write_another_stations_records(admin_url, make_st
         assert central.head("BENCH-2")[0] == 0
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE inspect_station.journal SET kind = 'x'",
-        "DELETE FROM inspect_station.journal",
-        "TRUNCATE inspect_station.journal",
-        "UPDATE inspect_station.measurements SET value = '0'",
-        "DELETE FROM inspect_station.results",
-        "SELECT * FROM inspect_station.journal",
-        "SELECT * FROM inspect_station.measurements",
-        "SELECT * FROM inspect_station.stations",
-        "SELECT * FROM inspect_station.station_roles",
-        "UPDATE inspect_station.stations SET head_seq = 0",
-        "INSERT INTO inspect_station.station_roles VALUES ('x', 'BENCH-2')",
-        "SELECT * FROM inspect_station.held_records('BENCH-2', 1, 10)",
-        "SELECT * FROM inspect_station.station_head('BENCH-2')",
-        "ALTER TABLE inspect_station.journal DISABLE TRIGGER journal_no_change",
-    ],
-)
-def test_a_station_role_alters_and_reads_nothing(admin_url, make_station, statement):
+ROGUE_STATEMENTS = [
+    "UPDATE inspect_station.journal SET kind = 'x'",
+    "DELETE FROM inspect_station.journal",
+    "TRUNCATE inspect_station.journal",
+    "UPDATE inspect_station.measurements SET value = '0'",
+    "DELETE FROM inspect_station.results",
+    "SELECT * FROM inspect_station.journal",
+    "SELECT * FROM inspect_station.measurements",
+    "SELECT * FROM inspect_station.stations",
+    "SELECT * FROM inspect_station.station_roles",
+    "UPDATE inspect_station.stations SET head_seq = 0",
+    "INSERT INTO inspect_station.station_roles VALUES ('x', 'BENCH-2')",
+    "SELECT * FROM inspect_station.held_records('BENCH-2', 1, 10)",
+    "SELECT * FROM inspect_station.station_head('BENCH-2')",
+    "ALTER TABLE inspect_station.journal DISABLE TRIGGER journal_no_change",
+]
+"""What a station's role tries beyond shipping its own records: each must be refused."""
+
+
+def test_a_station_role_alters_and_reads_nothing(admin_url, make_station):
+    """Each statement, in a connection of its own, is refused by the database; the stations'
+    records are as shipped afterwards (one central store for all of them: setting one up is
+    most of the cost)."""
     creds = add_station(admin_url, "BENCH-1")
     add_station(admin_url, "BENCH-2")
     one, two = make_station("BENCH-1", 20), make_station("BENCH-2", 20)
     Shipper(one, creds.url).ship()
     Shipper(two, admin_url).ship()
-    with (
-        as_role(creds.url) as conn,
-        pytest.raises(psycopg.Error, match=r"permission denied|must be owner|may write only"),
-    ):
-        conn.execute(statement)
+    not_refused = []
+    for statement in ROGUE_STATEMENTS:
+        with as_role(creds.url) as conn:
+            try:
+                conn.execute(statement)
+            except psycopg.Error as exc:
+                if not re.search(r"permission denied|must be owner|may write only", str(exc)):
+                    not_refused.append((statement, str(exc)))
+            else:
+                not_refused.append((statement, "it was executed"))
+    assert not_refused == []
     with open_central(admin_url) as central:
         assert [(s.station, s.records) for s in central.stations()] == [
             ("BENCH-1", one.head()[0]),
