@@ -40,6 +40,7 @@ from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
+from inspect_station.tui.panels import BigVerdict, LinePanel
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
     ManualEntryDialog,
@@ -50,7 +51,7 @@ from inspect_station.tui.screens.dialogs import (
 from inspect_station.tui.screens.lot import LotSummaryScreen
 from inspect_station.tui.screens.spc import SpcKeys
 from inspect_station.tui.spc_widgets import ControlChart
-from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
+from inspect_station.tui.widgets import CharacteristicTable, GaugeStatusBar, Plain
 from inspect_station.vocabulary import Verdict
 
 COLUMNS = [
@@ -192,7 +193,7 @@ class MeasureScreen(SpcKeys):
         yield CharacteristicTable(COLUMNS, id="characteristics")
         with Horizontal(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
-            yield Plain("", id="active")
+            yield LinePanel("", id="active")
             yield ControlChart(id="spc-chart")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
