@@ -18,6 +18,9 @@ from textual.visual import VisualType
 from inspect_station.text import printable
 from inspect_station.tui.widgets import Plain, plain
 
+CACHED = 4096
+"""Most lines a panel keeps drawn (a part of a hundred characteristics has ~700 panel lines)."""
+
 
 class LinePanel(Plain):
     """A Plain whose string is drawn line by line, each line redrawn only when it changes.
@@ -57,9 +60,9 @@ class LinePanel(Plain):
             return
         new = self._layout(width, height)
         self._shown_lines = new
-        for y, (before, after) in enumerate(zip(old, new, strict=True)):
-            if before != after:
-                self.refresh(Region(0, y, width, 1))
+        changed = [y for y, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        if changed:  # one refresh for the span of changed lines (each call has its cost)
+            self.refresh(Region(0, changed[0], width, changed[-1] - changed[0] + 1))
 
     def render(self) -> Any:
         """The text as one renderable (what a reader of the widget sees)."""
@@ -79,7 +82,7 @@ class LinePanel(Plain):
         text = lines[y] if 0 <= y < len(lines) else " " * width
         strip = self._strips.get((text, style))
         if strip is None:
-            if len(self._strips) > 256:
+            if len(self._strips) > CACHED:
                 self._strips.clear()
             strip = Strip([Segment(text, style)], cell_len(text))
             self._strips[(text, style)] = strip
@@ -95,7 +98,7 @@ class LinePanel(Plain):
         for line in text.split("\n") if text else []:
             wrapped = self._wrapped.get((line, width))
             if wrapped is None:
-                if len(self._wrapped) > 256:
+                if len(self._wrapped) > CACHED:
                     self._wrapped.clear()
                 safe = printable(line)
                 if cell_len(safe) <= width:

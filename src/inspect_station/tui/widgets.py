@@ -222,11 +222,19 @@ class CharacteristicTable(ScrollView):
 
     def set_cell(self, key: str, column: int, text: str) -> None:
         """Change one cell; only its line is redrawn."""
+        self.set_cells(key, {column: text})
+
+    def set_cells(self, key: str, cells: dict[int, str]) -> None:
+        """Change cells of one row (column -> text); its line is redrawn once, if it changed."""
         index = self.keys.index(key)
-        if self.rows[index][column] == text:
-            return
-        self.rows[index][column] = text
-        self._forget(index)
+        row = self.rows[index]
+        changed = False
+        for column, text in cells.items():
+            if row[column] != text:
+                row[column] = text
+                changed = True
+        if changed:
+            self._forget(index)
 
     def hidden_rows(self) -> tuple[int, int]:
         """How many rows are scrolled out of view above and below."""
@@ -237,28 +245,37 @@ class CharacteristicTable(ScrollView):
     def move_cursor(self, index: int) -> None:
         """Highlight row ``index`` and scroll it into view."""
         old, self.cursor = self.cursor, index
+        if old == index:
+            self._into_view()
+            return
+        if self._into_view():  # the whole table is drawn again: no line to refresh on its own
+            self._cache.pop(old, None)
+            self._cache.pop(index, None)
+            return
         self._forget(old)
         self._forget(index)
-        self._into_view()
 
-    def _into_view(self) -> None:
-        """Scroll the highlighted row into view (and no further than the last row)."""
+    def _into_view(self) -> bool:
+        """Scroll the highlighted row into view (and no further than the last row); whether
+        the table scrolled."""
         top = self.scroll_offset.y
         visible = max(1, self.size.height - 1)
         if self.cursor < top:
             top = self.cursor
         elif self.cursor >= top + visible:
             top = self.cursor - visible + 1
-        self._scroll(top)
+        return self._scroll(top)
 
-    def _scroll(self, top: int) -> None:
+    def _scroll(self, top: int) -> bool:
         """Show the rows from ``top`` (the overflow is hidden, so Textual's own scrolling and
         its invisible scroll bar -- whose every move rebuilt the screen's whole map -- are not
-        used: the lines are drawn from the offset)."""
+        used: the lines are drawn from the offset); whether the offset changed."""
         top = max(0, min(top, len(self.rows) - max(1, self.size.height - 1)))
-        if top != self.scroll_offset.y:
-            self.set_scroll(None, top)
-            self.refresh()
+        if top == self.scroll_offset.y:
+            return False
+        self.set_scroll(None, top)
+        self.refresh()
+        return True
 
     def _forget(self, index: int) -> None:
         self._cache.pop(index, None)
