@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 from inspect_station.config import CalibrationStatus
 from inspect_station.gauges.hub import AssetState, GaugeState
 from inspect_station.text import printable
+from inspect_station.tui.quiet import QuietLines
 
 
 def plain(text: str) -> Content:
@@ -37,7 +38,7 @@ def _shown(content: VisualType) -> VisualType:
     return plain(content) if isinstance(content, str) else content
 
 
-class Plain(Static):
+class Plain(Static, QuietLines):
     """A Static whose strings are shown as they are (see :func:`plain`); no markup at all."""
 
     def __init__(self, content: VisualType = "", **kwargs: Any) -> None:

@@ -41,6 +41,7 @@ from inspect_station.spec import Kind, PartSpec
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.panels import BigVerdict, LinePanel
+from inspect_station.tui.quiet import QuietLines
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
     ManualEntryDialog,
@@ -115,7 +116,11 @@ CHART_BESIDE_FROM = 120
 the verdict and the reading's details (deviation, corrections) keep the whole width."""
 
 
-class MeasureScreen(SpcKeys):
+class PanelRow(Horizontal, QuietLines):
+    """The row of the verdict, the active characteristic and the chart (see ``QuietLines``)."""
+
+
+class MeasureScreen(SpcKeys, QuietLines):
     """One part after another of a lot."""
 
     BINDINGS = [
@@ -191,7 +196,7 @@ class MeasureScreen(SpcKeys):
         """Header, characteristics, verdict and active panel, message, gauges, keys."""
         yield Plain("", id="header", classes="title")
         yield CharacteristicTable(COLUMNS, id="characteristics")
-        with Horizontal(id="measure-bottom"):
+        with PanelRow(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
             yield LinePanel("", id="active")
             yield ControlChart(id="spc-chart")
