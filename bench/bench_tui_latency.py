@@ -242,11 +242,17 @@ async def run(seconds: float, profile: bool = False, columns: int = 100) -> None
                             assert isinstance(step, Capture)
                             session.record(step)
                     await pilot.press("n")
-                await pilot.pause(0.05)
+                # Not pilot.pause: it posts a callback to every widget and forces a screen
+                # update each time, work on the UI thread that a station at the bench never does.
+                await asyncio.sleep(0.05)
             stop.set()
             for t in threads:
                 t.join()
-            await pilot.pause(0.5)
+            # The last frames' verdicts: waited for (a loaded machine is slow), up to 10 s;
+            # a frame still unshown then never will be.
+            settle_until = time.perf_counter() + 10
+            while time.perf_counter() < settle_until and not written.keys() <= shown.keys():
+                await asyncio.sleep(0.05)
             if profile:
                 ui_profile.disable()
                 app._writer.submit(writer_profile.disable).result()
@@ -256,6 +262,11 @@ async def run(seconds: float, profile: bool = False, columns: int = 100) -> None
     service.store.close()
     common = [v for v in written if v in delivered and v in shown]
     unshown = len(written) - len(common)
+    for value in sorted(set(written) - set(common))[:5]:
+        where = "shown" if value in shown else "handled" if value in handled else "read"
+        if value not in delivered:
+            where = "written"
+        print(f"unshown frame {value}: got as far as {where}")
     reader = [(delivered[v] - written[v]) * 1000 for v in common]
     station = [(shown[v] - written[v]) * 1000 for v in common]
     print(

@@ -16,14 +16,14 @@ from inspect_station.tui.widgets import CharacteristicTable
 def _drawn_values(table: CharacteristicTable) -> list[tuple[str, str]]:
     """Spy on the table: every (characteristic, text) put in its value column."""
     drawn: list[tuple[str, str]] = []
-    original = table.set_cell
+    original = table.set_cells
 
-    def set_cell(key: str, column: int, text: str) -> None:
-        if column == VALUE:
-            drawn.append((key, text))
-        original(key, column, text)
+    def set_cells(key: str, cells: dict[int, str]) -> None:
+        if VALUE in cells:
+            drawn.append((key, cells[VALUE]))
+        original(key, cells)
 
-    table.set_cell = set_cell  # type: ignore[method-assign]
+    table.set_cells = set_cells  # type: ignore[method-assign]
     return drawn
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from inspect_station.tui.widgets import BigVerdict
+from inspect_station.tui.panels import BigVerdict
 
 
 class VerdictApp(App[None]):

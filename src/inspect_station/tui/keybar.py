@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widget import Widget
+
+from inspect_station.tui.quiet import QuietLines
 
 KEY_STYLE = Style(bold=True, reverse=True)
 
 
-class KeyBar(Widget):
+class KeyBar(QuietLines):
     """Every key the screen answers to, with what it does, wrapped between whole keys.
 
     Textual's Footer shows one line that runs off an 80-column terminal; a station screen has

@@ -11,6 +11,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from inspect_station.measuring import ChartData
+from inspect_station.tui.quiet import QuietLines
 
 NEWEST = "◆"
 """Marker of the newest point."""
@@ -23,7 +24,7 @@ def _f(value: Decimal) -> float:
     return float(value)
 
 
-class ControlChart(PlotextPlot):
+class ControlChart(PlotextPlot, QuietLines):
     """One chart of a characteristic: values (individuals or subgroup means) or their ranges."""
 
     DEFAULT_CSS = """

@@ -40,6 +40,8 @@ from inspect_station.sampling import LotDecision
 from inspect_station.spec import Kind, PartSpec
 from inspect_station.station import LotProgress
 from inspect_station.tui.keybar import KeyBar
+from inspect_station.tui.panels import BigVerdict, LinePanel
+from inspect_station.tui.quiet import QuietLines
 from inspect_station.tui.screens.dialogs import (
     ManualEntry,
     ManualEntryDialog,
@@ -50,7 +52,7 @@ from inspect_station.tui.screens.dialogs import (
 from inspect_station.tui.screens.lot import LotSummaryScreen
 from inspect_station.tui.screens.spc import SpcKeys
 from inspect_station.tui.spc_widgets import ControlChart
-from inspect_station.tui.widgets import BigVerdict, CharacteristicTable, GaugeStatusBar, Plain
+from inspect_station.tui.widgets import CharacteristicTable, GaugeStatusBar, Plain
 from inspect_station.vocabulary import Verdict
 
 COLUMNS = [
@@ -114,7 +116,11 @@ CHART_BESIDE_FROM = 120
 the verdict and the reading's details (deviation, corrections) keep the whole width."""
 
 
-class MeasureScreen(SpcKeys):
+class PanelRow(Horizontal, QuietLines):
+    """The row of the verdict, the active characteristic and the chart (see ``QuietLines``)."""
+
+
+class MeasureScreen(SpcKeys, QuietLines):
     """One part after another of a lot."""
 
     BINDINGS = [
@@ -149,8 +155,8 @@ class MeasureScreen(SpcKeys):
         """The part session this screen shows and drives."""
         self._reading: str | None = None
         """The asset a "Reading …" message on the message line is about."""
-        self._cursor_due = False
-        """An update of the highlighted characteristic is on its way (``_cursor_soon``)."""
+        self._shown_due: list[Recorded] = []
+        """Verdicts recorded whose panels are not drawn yet (see ``_recorded``)."""
 
     # -- what the session holds, for readers of the screen ------------------------------------
 
@@ -190,9 +196,9 @@ class MeasureScreen(SpcKeys):
         """Header, characteristics, verdict and active panel, message, gauges, keys."""
         yield Plain("", id="header", classes="title")
         yield CharacteristicTable(COLUMNS, id="characteristics")
-        with Horizontal(id="measure-bottom"):
+        with PanelRow(id="measure-bottom"):
             yield BigVerdict("", id="verdict")
-            yield Plain("", id="active")
+            yield LinePanel("", id="active")
             yield ControlChart(id="spc-chart")
         yield Plain("", id="message", classes="message")
         yield GaugeStatusBar(id="gauges")
@@ -238,6 +244,7 @@ class MeasureScreen(SpcKeys):
 
     def _render_part(self) -> None:
         """Show the part in hand with whatever it already has (resuming an interrupted part)."""
+        self._show_recorded()  # the last part's verdicts delivered before it come first
         for ch in self.spec.characteristic:
             self._show_value(ch.id)
         self._cursor()
@@ -260,13 +267,12 @@ class MeasureScreen(SpcKeys):
         table = self.query_one(CharacteristicTable)
         if value is None:
             pending = char_id in self.session.pending
-            table.set_cell(char_id, VALUE, "…" if pending else "")
-            table.set_cell(char_id, MARKS, "")
-            table.set_cell(char_id, RESULT, "")
+            table.set_cells(char_id, {VALUE: "…" if pending else "", MARKS: "", RESULT: ""})
             return
-        table.set_cell(char_id, VALUE, value_text(value))
-        table.set_cell(char_id, MARKS, marks_text(value))
-        table.set_cell(char_id, RESULT, result_text(value))
+        table.set_cells(
+            char_id,
+            {VALUE: value_text(value), MARKS: marks_text(value), RESULT: result_text(value)},
+        )
 
     def _cursor(self) -> None:
         """Highlight the session's active characteristic and describe it."""
@@ -274,20 +280,6 @@ class MeasureScreen(SpcKeys):
         if table.cursor != self.session.active:
             table.move_cursor(self.session.active)
         self._show_active()
-
-    def _cursor_soon(self) -> None:
-        """Highlight and describe the active characteristic once the verdicts delivered
-        together (a group commit's) are all shown: one panel update for them, not one each."""
-        if self._cursor_due:
-            return
-        self._cursor_due = True
-
-        def now() -> None:
-            self._cursor_due = False
-            if self.alive:
-                self._cursor()
-
-        self.call_later(now)
 
     def _show_active(self) -> None:
         session = self.session
@@ -371,21 +363,40 @@ class MeasureScreen(SpcKeys):
         self.submit_measurement(session.grouped(capture), written, refused)
 
     def _recorded(self, outcome: Recorded | Stale) -> None:
+        """A value committed: its row now, its verdict and the panels once for all the
+        verdicts delivered together (see :meth:`_show_recorded`)."""
         if isinstance(outcome, Stale):
             return  # the part was changed meanwhile; the record is safe in the journal
         self._show_value(outcome.ack.characteristic)
-        self.query_one(BigVerdict).show(outcome.evaluation.passed, verdict_detail(outcome))
         if not outcome.evaluation.passed:
             self.app.bell()
-        if outcome.complete:
+        self._shown_due.append(outcome)
+        if len(self._shown_due) == 1:
+            # Behind the answers of the same group commit already queued to the app, and in
+            # the app's own queue, so no screen refresh comes between them and the panels:
+            # a group's values, its last verdict and the highlight are drawn in one frame.
+            self.app.call_later(self._show_recorded)
+
+    def _show_recorded(self) -> None:
+        """Draw the verdict panel (the last verdict), the highlighted characteristic and its
+        panel once for the verdicts recorded together, then tell each one is shown, in order."""
+        due, self._shown_due = self._shown_due, []
+        if not due or not self.alive:
+            return
+        last = due[-1]
+        self.query_one(BigVerdict).show(last.evaluation.passed, verdict_detail(last))
+        if any(outcome.complete for outcome in due):
             self.say("All characteristics measured: N closes the part.")
-        self._cursor_soon()
-        self.post_message(self.VerdictShown(outcome))
-        if outcome.alarm is not None:
-            self.say(outcome.alarm.sentence(), error=True)
-            self.action_alarm()
+        self._cursor()
+        for outcome in due:
+            self.post_message(self.VerdictShown(outcome))
+        for outcome in due:
+            if outcome.alarm is not None:
+                self.say(outcome.alarm.sentence(), error=True)
+                self.action_alarm()
 
     def _refused(self, outcome: NotRecorded) -> None:
+        self._show_recorded()  # the verdicts delivered before it come first, as they came
         self._show_value(outcome.capture.characteristic)
         self._cursor()
         self.say(outcome.message, error=True)
