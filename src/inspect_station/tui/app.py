@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual.app import App
@@ -24,16 +24,18 @@ from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
 from inspect_station.measuring.writer import GroupedWrite, StationWriter
 from inspect_station.recording import MeasurementAck
-from inspect_station.records import LocalSource
-from inspect_station.review.model import SignaturePolicy
-from inspect_station.review.service import Review
 from inspect_station.station import StationService
-from inspect_station.sync import Shipper, SyncStatus
 from inspect_station.text import printable
-from inspect_station.tui.demo import DemoControls
 from inspect_station.tui.handover import GaugeInbox
 from inspect_station.tui.widgets import GaugeStatusBar
 from inspect_station.users import Role, User
+
+if TYPE_CHECKING:
+    # Built when first used (review) or imported by whoever passes them (demo), so that the
+    # station's first screen does not wait for them.
+    from inspect_station.review.service import Review
+    from inspect_station.sync import Shipper, SyncStatus
+    from inspect_station.tui.demo import DemoControls
 
 T = TypeVar("T")
 
@@ -110,14 +112,7 @@ class StationApp(App[None]):
         """Seconds without input after which the user is signed out."""
         self.sync_note = ""
         """Sync status for the status bar (unsynced count, last error)."""
-        self.review = review or Review(
-            LocalSource(service.store),
-            service.store,
-            service.users,
-            SignaturePolicy.from_config(service.config),
-            warn_days=service.config.calibration_warning_days,
-        )
-        """Where supervisors review rejects (this station's record, or a central store)."""
+        self._review = review
         self.office = office
         """An office terminal: supervisors go straight to the rejects, there is no bench."""
 
@@ -129,16 +124,38 @@ class StationApp(App[None]):
         return GaugeHub(self.service.config, on_event=callback)
 
     def _default_shipper(self) -> Shipper | None:
+        from inspect_station.sync import Shipper
+
         return Shipper(self.service.store, self.service.config.central_url)
 
+    @property
+    def review(self) -> Review:
+        """Where supervisors review rejects (this station's record, or a central store)."""
+        if self._review is None:
+            from inspect_station.records import LocalSource
+            from inspect_station.review.model import SignaturePolicy
+            from inspect_station.review.service import Review
+
+            service = self.service
+            self._review = Review(
+                LocalSource(service.store),
+                service.store,
+                service.users,
+                SignaturePolicy.from_config(service.config),
+                warn_days=service.config.calibration_warning_days,
+            )
+        return self._review
+
     def on_mount(self) -> None:
-        """Start the gauges and the shipper, and show the sign-in screen."""
+        """Start the gauges, show the sign-in screen, and start the shipper once it is shown."""
         self.hub = self._hub_factory(self._from_reader_thread)
         if self.hub is not None:
             self.hub.start()
-        self._start_sync()
         self.set_interval(1.0, self._tick)
         self.push_screen(self._home(""))
+        # The shipper's first round (opening the central store, comparing heads) would compete
+        # with the first screen for the processor; it starts once that screen is drawn.
+        self.call_after_refresh(self._start_sync)
 
     def on_unmount(self) -> None:
         """Stop the gauges, the writer (finishing what it has, and recording that a signed-in
@@ -158,10 +175,13 @@ class StationApp(App[None]):
 
     def _start_sync(self) -> None:
         """Run the shipper on its own thread; a bad central URL is shown, never fatal."""
+        if self._sync_stop.is_set():
+            return  # the station closed before its first screen was drawn
         try:
             self.shipper = self._shipper_factory()
         except InspectStationError as exc:
             self.sync_note = f"sync off: {exc.message}"
+            self.refresh_status()
             return
         if self.shipper is None:
             return

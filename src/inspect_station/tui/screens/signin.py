@@ -10,8 +10,6 @@ from textual.widgets import Input, Label
 from inspect_station.errors import InspectStationError
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
-from inspect_station.tui.screens.job import JobScreen
-from inspect_station.tui.screens.review import ReviewScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain
 from inspect_station.users import FIRST_ADMIN_HINT, User
 
@@ -77,6 +75,10 @@ class SignInScreen(StationScreen):
         """Start the session: the job screen at a bench, the rejects at an office terminal."""
         if not self.app.begin_session(user):
             return
+        # Imported here, not at start: the first screen shows without the bench's screens.
+        from inspect_station.tui.screens.job import JobScreen
+        from inspect_station.tui.screens.review import ReviewScreen
+
         if self.app.office:
             self.app.switch_screen(ReviewScreen(self.app.review, can_leave=False))
         else:
