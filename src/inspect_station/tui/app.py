@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
@@ -60,6 +61,16 @@ class WorkDone(Message):
         self.deliver = deliver
 
 
+def _import_quietly(names: tuple[str, ...]) -> None:
+    """Import each module named; a failure is left for the import that needs the module to
+    report (on the UI thread, as it would without the warm-up)."""
+    for name in names:
+        try:
+            import_module(name)
+        except Exception:  # reported where the module is imported for use
+            return
+
+
 class SyncMessage(Message):
     """The shipper's status, handed from its thread to the UI thread."""
 
@@ -103,6 +114,7 @@ class StationApp(App[None]):
         """Ships the journal to the central store in the background (None: sync off)."""
         self._sync_stop = threading.Event()
         self._sync_thread: threading.Thread | None = None
+        self._warming: threading.Thread | None = None
         self._writer = StationWriter(service.recorder)
         self.gauge_inbox = GaugeInbox(lambda: self.post_message(GaugesWaiting()))
         """Gauge events handed over from the reader threads (bounded, see ``tui.handover``)."""
@@ -153,9 +165,11 @@ class StationApp(App[None]):
             self.hub.start()
         self.set_interval(1.0, self._tick)
         self.push_screen(self._home(""))
-        # The shipper's first round (opening the central store, comparing heads) would compete
-        # with the first screen for the processor; it starts once that screen is drawn.
+        # The shipper's first round (opening the central store, comparing heads) and the import
+        # of the screens that follow sign-in would compete with the first screen for the
+        # processor; they start once that screen is drawn.
         self.call_after_refresh(self._start_sync)
+        self.call_after_refresh(self._warm_up)
 
     def on_unmount(self) -> None:
         """Stop the gauges, the writer (finishing what it has, and recording that a signed-in
@@ -170,6 +184,25 @@ class StationApp(App[None]):
         self._sync_stop.set()
         if self._sync_thread is not None:
             self._sync_thread.join(timeout=10)
+
+    # -- warm-up ------------------------------------------------------------------------------
+
+    def _warm_up(self) -> None:
+        """Import the modules of the screens after the first one (the home screen's
+        ``NEXT_MODULES``) on a thread of their own, while the user signs in."""
+        names: tuple[str, ...] = getattr(self._home, "NEXT_MODULES", ())
+        if names:
+            self._warming = threading.Thread(
+                target=_import_quietly, args=(names,), name="station-warm-up", daemon=True
+            )
+            self._warming.start()
+
+    def warmed_up(self) -> None:
+        """Wait until the warm-up imports are done, so that no module is imported by two
+        threads at once (immediate unless the user signed in faster than they ran)."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
 
     # -- sync ---------------------------------------------------------------------------------
 

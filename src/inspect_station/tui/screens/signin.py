@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -31,6 +33,11 @@ class SignInScreen(StationScreen):
         Binding("tab", "app.focus_next", "Next field"),
         Binding("escape", "clear", "Clear"),
     ]
+    NEXT_MODULES: ClassVar[tuple[str, ...]] = (
+        "inspect_station.tui.screens.job",
+        "inspect_station.tui.screens.review",
+    )
+    """The screens a sign-in leads to: imported by the app while the user signs in."""
 
     def __init__(self, message: str = "") -> None:
         super().__init__()
@@ -75,7 +82,9 @@ class SignInScreen(StationScreen):
         """Start the session: the job screen at a bench, the rejects at an office terminal."""
         if not self.app.begin_session(user):
             return
-        # Imported here, not at start: the first screen shows without the bench's screens.
+        # Imported here, not at start: the first screen shows without the bench's screens (the
+        # app has been importing them while the user signed in; NEXT_MODULES).
+        self.app.warmed_up()
         from inspect_station.tui.screens.job import JobScreen
         from inspect_station.tui.screens.review import ReviewScreen
 
