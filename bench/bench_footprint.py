@@ -186,10 +186,14 @@ async def station_child(folder: Path, seconds: float) -> None:
 
 
 _PROFILE: list[tuple[cProfile.Profile, Path]] = []
+FIRST_SCREEN_MARK = "-- first screen drawn --"
 
 
 def _first_screen_profiled() -> None:
-    """Stop the start's profile (``--profile``) at the first screen and save it."""
+    """Stop the start's profile (``--profile``) at the first screen and save it; mark the
+    ``-X importtime`` report there."""
+    if _PROFILE:
+        print(FIRST_SCREEN_MARK, file=sys.stderr, flush=True)
     for profiler, path in _PROFILE:
         profiler.disable()
         profiler.dump_stats(path)
@@ -314,11 +318,13 @@ def _push(sim, g: int, stop: threading.Event, held: threading.Event) -> None:
 
 
 def import_costs(report: Path) -> tuple[float, list[tuple[str, float]]]:
-    """From a ``-X importtime`` report: the total import time (s) and each package's own time
-    (the time of its modules less their imports; ``inspect_station``, ``textual`` and
-    ``pydantic`` split by sub-package), largest first."""
+    """From a ``-X importtime`` report, up to the first screen: the total import time (s) and
+    each package's own time (the time of its modules less their imports; ``inspect_station``,
+    ``textual`` and ``pydantic`` split by sub-package), largest first."""
     own: dict[str, float] = {}
     for line in report.read_text().splitlines():
+        if line == FIRST_SCREEN_MARK:
+            break
         if not line.startswith("import time:") or "|" not in line:
             continue
         fields = line.removeprefix("import time:").split("|")
@@ -339,7 +345,10 @@ def print_profile(path: Path, lines: int = 30) -> None:
 
     report = path.with_suffix(".imports")
     total, costs = import_costs(report)
-    print(f"imports: {total:.2f} s in all (-X importtime, own time by package; {report})")
+    print(
+        f"imports before the first screen: {total:.2f} s in all (-X importtime, own time by "
+        f"package; {report})"
+    )
     for name, seconds in costs[:lines]:
         print(f"  {seconds * 1000:7.1f} ms  {name}")
     out = io.StringIO()
