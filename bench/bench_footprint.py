@@ -2,25 +2,30 @@
 screen, each printed against a bare Textual app measured the same way in the same run.
 
     python bench/bench_footprint.py [--seconds 10] [--rounds 3]
+    python bench/bench_footprint.py --profile /tmp/start.prof   # where one start's time goes
 
 Each figure comes from a fresh process, as a user starts the station:
 
 - start: from just before the process is started to the first screen having been drawn (the
   sign-in screen; for the baseline, a bare Textual app showing one line), stamped with
-  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports (the CLI's
-  and its ``station`` command module's first, as ``inspect-station`` starts the station), the
-  configuration, the specs, the local record and the gauge readers are all inside it;
+  ``call_after_refresh`` on the shared monotonic clock. The station child does what
+  ``inspect-station --config station.toml`` does: the CLI and its ``station`` command module,
+  the configuration file read through the CLI's ``Context``, then ``run_station``'s service and
+  app (the configured gauges and shipper): the interpreter, the imports, the configuration, the
+  specs, a new local record and the gauge readers are all inside it. The app starts its shipper
+  and imports the screens after sign-in once the first screen is drawn, just before the stamp:
+  whatever of theirs runs before it is counted too;
 - memory: the station app then has an inspector measuring a part on the measure screen while
   four simulated push gauges (pseudo-terminals, driven from this process) send 10 readings a
   second each for ``--seconds``: every reading evaluated, durably recorded and shown, the
   shipper shipping to a temporary central store. Reported: the resident set at the end
   (VmRSS) and its peak (VmHWM). The bare app idles for the same time.
 
-Test-only packages: sqlite-utils imports numpy whenever it is installed (it maps numpy types),
-which costs about 0.3 s and 15 MiB; numpy is only in this project's test extras, so a station
-installed without them never loads it. The station child therefore hides the packages that
-only the ``test`` extra brings (numpy, scipy, ...) unless ``--with-test-extras`` is given, and
-the bench says which it hid. The bare Textual child imports none of them either way.
+Test-only packages: the station child hides the packages that only the ``test`` extra brings
+(scipy) unless ``--with-test-extras`` is given, and the bench says which it hid. numpy is a
+dependency of the station (the SPC report) and is never hidden: sqlite-utils would import it
+whenever it is installed (about 0.3 s and 15 MiB), so the store imports sqlite-utils with numpy
+hidden itself (``store/_sqlite_utils.py``). The bare Textual child imports none of them.
 
 Bytecode: an installed station's modules are compiled (pip compiles them at install). With
 ``PYTHONDONTWRITEBYTECODE`` set, the children would compile this checkout's sources at every
