@@ -12,7 +12,8 @@ Each figure comes from a fresh process, as a user starts the station:
   ``inspect-station --config station.toml`` does: the CLI and its ``station`` command module,
   the configuration file read through the CLI's ``Context``, then ``run_station``'s service and
   app (the configured gauges and shipper): the interpreter, the imports, the configuration, the
-  specs, a new local record and the gauge readers are all inside it. The app starts its shipper
+  specs, a new local record (``--existing-record``: one made before, as at a restart) and the
+  gauge readers are all inside it. The app starts its shipper
   and imports the screens after sign-in once the first screen is drawn, just before the stamp:
   whatever of theirs runs before it is counted too;
 - memory: the station app then has an inspector measuring a part on the measure screen while
@@ -223,12 +224,17 @@ def child(kind: str, folder: Path, seconds: float, hide: list[str], profile: Pat
 
 
 def run_one(
-    kind: str, seconds: float, hide: list[str], profile: Path | None = None
+    kind: str,
+    seconds: float,
+    hide: list[str],
+    profile: Path | None = None,
+    existing: bool = False,
 ) -> dict[str, float]:
     """Start a child; its start time and memory (the station's with four gauges pushing).
 
     With ``profile``, the child's start is profiled into that file and its ``-X importtime``
-    report written next to it (``.imports``)."""
+    report written next to it (``.imports``). With ``existing``, the station's record is made
+    before it starts (a restart), not by the start itself (a first start)."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-footprint-{kind}-"))
     bank = None
     if kind == "station":
@@ -243,6 +249,10 @@ def run_one(
         cfg = config(folder)
         (folder / "etc").mkdir()
         (folder / "etc" / "station.toml").write_text(station_toml(cfg), encoding="utf-8")
+        if existing:
+            from inspect_station.store import LocalStore
+
+            LocalStore(cfg.db_path, cfg.station).close()
         bank = SimulatorBank(cfg).start()
         sims = [bank.for_asset(cfg, f"G{g}") for g in range(4)]
     stop, held = threading.Event(), threading.Event()
@@ -382,6 +392,12 @@ def main() -> None:
         help="instead of the figures: profile one station start into FILE (cProfile) and "
         "FILE.imports (-X importtime), and print where the start spends its time",
     )
+    parser.add_argument(
+        "--existing-record",
+        action="store_true",
+        help="time a restart: the station's record exists before it starts (by default each "
+        "start makes a new record, as a station's first start does)",
+    )
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--hide", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -404,14 +420,14 @@ def main() -> None:
             run_one(kind, 0.5, hide)
         compiled = "compiled by an unmeasured first round (PYTHONDONTWRITEBYTECODE was set)"
     if args.profile is not None:
-        run_one("station", 0.5, hide, profile=args.profile.resolve())
+        run_one("station", 0.5, hide, args.profile.resolve(), args.existing_record)
         print_profile(args.profile.resolve())
         return
     load = os.getloadavg()[0]
     runs: dict[str, list[dict[str, float]]] = {"bare": [], "station": []}
     for _ in range(args.rounds):  # interleaved, so machine noise hits both alike
         for kind in runs:
-            runs[kind].append(run_one(kind, args.seconds, hide))
+            runs[kind].append(run_one(kind, args.seconds, hide, None, args.existing_record))
 
     def median(kind: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[kind])
@@ -419,7 +435,9 @@ def main() -> None:
     print(
         f"footprint: {args.rounds} fresh processes each, medians; "
         f"gauges pushed {args.seconds:.0f} s; test-only packages hidden: "
-        f"{', '.join(hide) or 'none'}; bytecode: {compiled}; load average {load:.1f} "
+        f"{', '.join(hide) or 'none'}; bytecode: {compiled}; record: "
+        f"{'existing (a restart)' if args.existing_record else 'new (a first start)'}; "
+        f"load average {load:.1f} "
         f"at the start, {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
     )
     start_s, start_b = median("station", "start"), median("bare", "start")
