@@ -2,25 +2,31 @@
 screen, each printed against a bare Textual app measured the same way in the same run.
 
     python bench/bench_footprint.py [--seconds 10] [--rounds 3]
+    python bench/bench_footprint.py --profile /tmp/start.prof   # where one start's time goes
 
 Each figure comes from a fresh process, as a user starts the station:
 
 - start: from just before the process is started to the first screen having been drawn (the
   sign-in screen; for the baseline, a bare Textual app showing one line), stamped with
-  ``call_after_refresh`` on the shared monotonic clock: the interpreter, the imports (the CLI's
-  and its ``station`` command module's first, as ``inspect-station`` starts the station), the
-  configuration, the specs, the local record and the gauge readers are all inside it;
+  ``call_after_refresh`` on the shared monotonic clock. The station child does what
+  ``inspect-station --config station.toml`` does: the CLI and its ``station`` command module,
+  the configuration file read through the CLI's ``Context``, then ``run_station``'s service and
+  app (the configured gauges and shipper): the interpreter, the imports, the configuration, the
+  specs, a new local record (``--existing-record``: one made before, as at a restart) and the
+  gauge readers are all inside it. The app starts its shipper
+  and imports the screens after sign-in once the first screen is drawn, just before the stamp:
+  whatever of theirs runs before it is counted too;
 - memory: the station app then has an inspector measuring a part on the measure screen while
   four simulated push gauges (pseudo-terminals, driven from this process) send 10 readings a
   second each for ``--seconds``: every reading evaluated, durably recorded and shown, the
   shipper shipping to a temporary central store. Reported: the resident set at the end
   (VmRSS) and its peak (VmHWM). The bare app idles for the same time.
 
-Test-only packages: sqlite-utils imports numpy whenever it is installed (it maps numpy types),
-which costs about 0.3 s and 15 MiB; numpy is only in this project's test extras, so a station
-installed without them never loads it. The station child therefore hides the packages that
-only the ``test`` extra brings (numpy, scipy, ...) unless ``--with-test-extras`` is given, and
-the bench says which it hid. The bare Textual child imports none of them either way.
+Test-only packages: the station child hides the packages that only the ``test`` extra brings
+(scipy) unless ``--with-test-extras`` is given, and the bench says which it hid. numpy is a
+dependency of the station (the SPC report) and is never hidden: sqlite-utils would import it
+whenever it is installed (about 0.3 s and 15 MiB), so the store imports sqlite-utils with numpy
+hidden itself (``store/_sqlite_utils.py``). The bare Textual child imports none of them.
 
 Bytecode: an installed station's modules are compiled (pip compiles them at install). With
 ``PYTHONDONTWRITEBYTECODE`` set, the children would compile this checkout's sources at every
@@ -36,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
+import cProfile
 import json
 import os
 import shutil
@@ -113,29 +120,28 @@ async def bare_child(seconds: float) -> None:
 
 async def station_child(folder: Path, seconds: float) -> None:
     """The station app on the measure screen, four gauges pushing (driven by the parent)."""
-    # What ``inspect-station`` imports before ``run_station`` builds the service and the app.
-    import inspect_station.cli
-    import inspect_station.cli.station  # noqa: F401
+    # What ``inspect-station --config station.toml`` does before the first screen: the CLI and
+    # its ``station`` command module, the configuration file, then ``run_station``'s service
+    # and app (its gauges and its shipper to the configured central store).
+    from inspect_station.cli import Context, spec_skipped
+    from inspect_station.cli.station import build_app, build_service
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_tui_latency import BENCH_ADMIN_PIN, BENCH_PIN, config
-
-    from inspect_station.measuring import Capture, PartSession
-    from inspect_station.sync import Shipper
-    from inspect_station.tui.screens.measure import MeasureScreen
-    from inspect_station.users import Role
-    from inspect_station.wiring import build_app, build_service
-
-    cfg = config(folder)
-    service = build_service(cfg)
-    app = build_app(
-        service, shipper_factory=lambda: Shipper(service.store, f"sqlite:///{folder / 'c.db'}")
-    )
+    service = build_service(Context(folder / "etc" / "station.toml").config, warn=spec_skipped)
+    app = build_app(service)
     shown = asyncio.Event()
     async with app.run_test(size=(100, 40)) as pilot:
         app.screen.call_after_refresh(shown.set)
         await shown.wait()
         _say(event="first", at=time.monotonic(), cpu=time.process_time(), **_memory())
+        _first_screen_profiled()
+        # What the bench needs beyond the station's start, imported after it is measured.
+        sys.path.insert(0, str(ROOT / "bench"))
+        from bench_tui_latency import BENCH_ADMIN_PIN, BENCH_PIN
+
+        from inspect_station.measuring import Capture, PartSession
+        from inspect_station.tui.screens.measure import MeasureScreen
+        from inspect_station.users import Role
+
         admin = service.users.bootstrap("bench-admin", "Bench Administrator", BENCH_ADMIN_PIN)
         service.users.add(
             "bench", "Bench Runner", Role.INSPECTOR, BENCH_PIN, by=admin, qualifications=["*"]
@@ -174,11 +180,38 @@ async def station_child(folder: Path, seconds: float) -> None:
             await pilot.pause(0.05)
         recorded = service.store.head()[0]
         _say(event="memory", parts=parts, records=recorded, **_memory())
+        # Gauges off, then the readings still on their way recorded and shown, before the app
+        # closes (a reading answered while the screen is torn down would find no widgets).
+        _say(event="hold")
+        quiet = 0
+        while quiet < 5:
+            before = service.store.head()[0]
+            await pilot.pause(0.05)
+            quiet = quiet + 1 if not session.pending and service.store.head()[0] == before else 0
     service.store.close()
 
 
-def child(kind: str, folder: Path, seconds: float, hide: list[str]) -> None:
-    """Run one child process's part."""
+_PROFILE: list[tuple[cProfile.Profile, Path]] = []
+FIRST_SCREEN_MARK = "-- first screen drawn --"
+
+
+def _first_screen_profiled() -> None:
+    """Stop the start's profile (``--profile``) at the first screen and save it; mark the
+    ``-X importtime`` report there."""
+    if _PROFILE:
+        print(FIRST_SCREEN_MARK, file=sys.stderr, flush=True)
+    for profiler, path in _PROFILE:
+        profiler.disable()
+        profiler.dump_stats(path)
+    _PROFILE.clear()
+
+
+def child(kind: str, folder: Path, seconds: float, hide: list[str], profile: Path | None) -> None:
+    """Run one child process's part (its start profiled into ``profile`` if given)."""
+    if profile is not None:
+        profiler = cProfile.Profile()
+        _PROFILE.append((profiler, profile))
+        profiler.enable()
     if hide:
         sys.meta_path.insert(0, _Hidden(hide))  # type: ignore[arg-type]
     if kind == "bare":
@@ -190,28 +223,49 @@ def child(kind: str, folder: Path, seconds: float, hide: list[str]) -> None:
 # -- the parent -------------------------------------------------------------------------------
 
 
-def run_one(kind: str, seconds: float, hide: list[str]) -> dict[str, float]:
-    """Start a child; its start time and memory (the station's with four gauges pushing)."""
+def run_one(
+    kind: str,
+    seconds: float,
+    hide: list[str],
+    profile: Path | None = None,
+    existing: bool = False,
+) -> dict[str, float]:
+    """Start a child; its start time and memory (the station's with four gauges pushing).
+
+    With ``profile``, the child's start is profiled into that file and its ``-X importtime``
+    report written next to it (``.imports``). With ``existing``, the station's record is made
+    before it starts (a restart), not by the start itself (a first start)."""
     folder = Path(tempfile.mkdtemp(prefix=f"bench-footprint-{kind}-"))
     bank = None
     if kind == "station":
         sys.path.insert(0, str(ROOT / "bench"))
         from bench_tui_latency import config, write_spec
 
+        from inspect_station.demo import station_toml
         from inspect_station.gauges.simulator import SimulatorBank
 
         (folder / "ports").mkdir()
         write_spec(folder)
         cfg = config(folder)
+        (folder / "etc").mkdir()
+        (folder / "etc" / "station.toml").write_text(station_toml(cfg), encoding="utf-8")
+        if existing:
+            from inspect_station.store import LocalStore
+
+            LocalStore(cfg.db_path, cfg.station).close()
         bank = SimulatorBank(cfg).start()
         sims = [bank.for_asset(cfg, f"G{g}") for g in range(4)]
     stop, held = threading.Event(), threading.Event()
+    python = [sys.executable] if profile is None else [sys.executable, "-X", "importtime"]
+    profiling = [] if profile is None else ["--profile", str(profile)]
+    imports = None if profile is None else profile.with_suffix(".imports").open("w")
     try:
         started = time.monotonic()
         proc = subprocess.Popen(
             [
-                sys.executable,
+                *python,
                 __file__,
+                *profiling,
                 "--child",
                 kind,
                 "--dir",
@@ -222,6 +276,7 @@ def run_one(kind: str, seconds: float, hide: list[str]) -> dict[str, float]:
                 ",".join(hide),
             ],
             stdout=subprocess.PIPE,
+            stderr=imports,
             text=True,
         )
         figures: dict[str, float] = {}
@@ -256,8 +311,11 @@ def run_one(kind: str, seconds: float, hide: list[str]) -> dict[str, float]:
         return figures
     finally:
         stop.set()
+        if imports is not None:
+            imports.close()
         if bank is not None:
             bank.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _push(sim, g: int, stop: threading.Event, held: threading.Event) -> None:
@@ -274,6 +332,48 @@ def _push(sim, g: int, stop: threading.Event, held: threading.Event) -> None:
         sim.press(f"{10 + (n % 5000) / 10000:.4f}")
 
 
+def import_costs(report: Path) -> tuple[float, list[tuple[str, float]]]:
+    """From a ``-X importtime`` report, up to the first screen: the total import time (s) and
+    each package's own time (the time of its modules less their imports; ``inspect_station``,
+    ``textual`` and ``pydantic`` split by sub-package), largest first."""
+    own: dict[str, float] = {}
+    for line in report.read_text().splitlines():
+        if line == FIRST_SCREEN_MARK:
+            break
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        fields = line.removeprefix("import time:").split("|")
+        if not fields[0].strip().isdigit():
+            continue  # the header
+        name = fields[2].strip()
+        parts = name.split(".")
+        split = parts[0] in ("inspect_station", "textual", "pydantic")
+        key = ".".join(parts[:2]) if split else parts[0]
+        own[key] = own.get(key, 0.0) + int(fields[0]) / 1e6
+    return sum(own.values()), sorted(own.items(), key=lambda item: -item[1])
+
+
+def print_profile(path: Path, lines: int = 30) -> None:
+    """Where one profiled station start spent its time: imports by package, then functions."""
+    import io
+    import pstats
+
+    report = path.with_suffix(".imports")
+    total, costs = import_costs(report)
+    print(
+        f"imports before the first screen: {total:.2f} s in all (-X importtime, own time by "
+        f"package; {report})"
+    )
+    for name, seconds in costs[:lines]:
+        print(f"  {seconds * 1000:7.1f} ms  {name}")
+    out = io.StringIO()
+    stats = pstats.Stats(str(path), stream=out)
+    stats.sort_stats("cumulative").print_stats(lines)
+    stats.sort_stats("tottime").print_stats(lines)
+    print(f"start to first screen under cProfile ({path}):")
+    print(out.getvalue())
+
+
 def main() -> None:
     """Parse arguments; run the children and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -285,11 +385,25 @@ def main() -> None:
         action="store_true",
         help="let the station load the test-only packages it finds (numpy via sqlite-utils)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="instead of the figures: profile one station start into FILE (cProfile) and "
+        "FILE.imports (-X importtime), and print where the start spends its time",
+    )
+    parser.add_argument(
+        "--existing-record",
+        action="store_true",
+        help="time a restart: the station's record exists before it starts (by default each "
+        "start makes a new record, as a station's first start does)",
+    )
     parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--hide", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.dir, args.seconds, [h for h in args.hide.split(",") if h])
+        hidden = [h for h in args.hide.split(",") if h]
+        child(args.child, args.dir, args.seconds, hidden, args.profile)
         return
     hide = [] if args.with_test_extras else test_only_packages()
     compiled = "installed"
@@ -305,10 +419,15 @@ def main() -> None:
         for kind in ("bare", "station"):
             run_one(kind, 0.5, hide)
         compiled = "compiled by an unmeasured first round (PYTHONDONTWRITEBYTECODE was set)"
+    if args.profile is not None:
+        run_one("station", 0.5, hide, args.profile.resolve(), args.existing_record)
+        print_profile(args.profile.resolve())
+        return
+    load = os.getloadavg()[0]
     runs: dict[str, list[dict[str, float]]] = {"bare": [], "station": []}
     for _ in range(args.rounds):  # interleaved, so machine noise hits both alike
         for kind in runs:
-            runs[kind].append(run_one(kind, args.seconds, hide))
+            runs[kind].append(run_one(kind, args.seconds, hide, None, args.existing_record))
 
     def median(kind: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[kind])
@@ -316,7 +435,10 @@ def main() -> None:
     print(
         f"footprint: {args.rounds} fresh processes each, medians; "
         f"gauges pushed {args.seconds:.0f} s; test-only packages hidden: "
-        f"{', '.join(hide) or 'none'}; bytecode: {compiled}"
+        f"{', '.join(hide) or 'none'}; bytecode: {compiled}; record: "
+        f"{'existing (a restart)' if args.existing_record else 'new (a first start)'}; "
+        f"load average {load:.1f} "
+        f"at the start, {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
     )
     start_s, start_b = median("station", "start"), median("bare", "start")
     cpu_s, cpu_b = median("station", "cpu"), median("bare", "cpu")

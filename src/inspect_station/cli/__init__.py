@@ -19,6 +19,7 @@ from inspect_station.text import printable
 
 if TYPE_CHECKING:
     from inspect_station.config import StationConfig
+    from inspect_station.store import LocalStore
 
 
 class OutputError(InspectStationError):
@@ -130,6 +131,18 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def open_store(ctx: Context, db: Path | None) -> LocalStore:
+    """The local record named by --db or the configuration."""
+    from inspect_station.store import LocalStore
+
+    return LocalStore(db or ctx.config.db_path, ctx.config.station)
+
+
+def spec_skipped(problem: str) -> None:
+    """Report a spec file that was skipped (``file:line: reason``) on stderr."""
+    click.echo(f"warning: {problem} (file skipped)", err=True)
 
 
 @click.group(cls=StationGroup, invoke_without_command=True)

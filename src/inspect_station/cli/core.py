@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from inspect_station.cli import Context, emit, main, pass_context
+from inspect_station.cli import Context, emit, main, open_store, pass_context, spec_skipped
 from inspect_station.cli.linebatch import LineBatches
 from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
@@ -32,11 +32,6 @@ from inspect_station.text import check_id, check_line, printable, quote, safe_js
 from inspect_station.users import UserDirectory, UserError, named_id
 
 
-def open_store(ctx: Context, db: Path | None) -> LocalStore:
-    """The local record named by --db or the configuration."""
-    return LocalStore(db or ctx.config.db_path, ctx.config.station)
-
-
 def open_record(ctx: Context, db: Path | None) -> LocalStore:
     """An existing local record to read, opened read-only as the station it belongs to: a --db
     file (a copy from any station) or the configured record. Never creates or changes a file."""
@@ -46,11 +41,6 @@ def open_record(ctx: Context, db: Path | None) -> LocalStore:
             f"There is no demo record yet at {path}: start `inspect-station demo` first."
         )
     return LocalStore.open_readonly(path)
-
-
-def spec_skipped(problem: str) -> None:
-    """Report a spec file that was skipped (``file:line: reason``) on stderr."""
-    click.echo(f"warning: {problem} (file skipped)", err=True)
 
 
 def load_library(ctx: Context, specs: Iterable[Path] = ()) -> SpecLibrary:

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from inspect_station.cli import Context, main, pass_context
-from inspect_station.cli.core import open_store, run_headless_demo, spec_skipped
+from inspect_station.cli import Context, main, open_store, pass_context, spec_skipped
 from inspect_station.cli.pins import read_pin
 from inspect_station.clock import wall_clock
 from inspect_station.station import StationService
@@ -304,6 +303,7 @@ def run_demo(db: Path | None) -> None:
 def demo(db: Path | None, headless: bool) -> None:
     """Run the station on embedded defaults: demo specs, simulated gauges, demo users."""
     if headless:
+        from inspect_station.cli.core import run_headless_demo
         from inspect_station.locations import data_dir
 
         run_headless_demo(db or data_dir() / "demo" / "headless.db", "DEMO-STATION")

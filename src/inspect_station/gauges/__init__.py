@@ -5,6 +5,9 @@ only records what they hand it); the CLI and tests also use :class:`GaugeReader`
 simulators directly. Nothing in this package imports a UI.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from inspect_station.backoff import Backoff
 from inspect_station.gauges.codec import (
     Framer,
@@ -54,14 +57,39 @@ from inspect_station.gauges.profile import (
     parse_profile,
 )
 from inspect_station.gauges.reader import GaugeReader
-from inspect_station.gauges.simulator import (
-    DtrPulseSimulator,
-    GaugeSimulator,
-    PollSimulator,
-    PushSimulator,
-    SimulatorBank,
-    simulator_for,
+
+if TYPE_CHECKING:
+    from inspect_station.gauges.simulator import (
+        DtrPulseSimulator,
+        GaugeSimulator,
+        PollSimulator,
+        PushSimulator,
+        SimulatorBank,
+        simulator_for,
+    )
+
+# The simulators (the demo's and the tests' gauges) are imported on first use: a station at a
+# bench reads real gauges and starts without them.
+_SIMULATOR = frozenset(
+    {
+        "DtrPulseSimulator",
+        "GaugeSimulator",
+        "PollSimulator",
+        "PushSimulator",
+        "SimulatorBank",
+        "simulator_for",
+    }
 )
+
+
+def __getattr__(name: str) -> object:
+    """A simulator name, its module imported now (PEP 562)."""
+    if name not in _SIMULATOR:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.simulator"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AmbiguousPort",

@@ -23,27 +23,72 @@ Two kinds of methods, so that nothing slow runs on a UI thread:
 :meth:`PartSession.close_part` do both halves in turn, for headless use.
 """
 
-from inspect_station.measuring.outcomes import (
-    Capture,
-    CloseRequest,
-    LoadedPart,
-    ManualPrompt,
-    NeedsDefect,
-    NeedsReason,
-    Notice,
-    NotRecorded,
-    Outcome,
-    PartClosed,
-    PartRequest,
-    PartValue,
-    Poll,
-    PressData,
-    Recorded,
-    Stale,
-    Step,
-)
-from inspect_station.measuring.session import Gauges, PartSession
-from inspect_station.measuring.spc import Alarm, ChartData, Plotted, SpcHold, SpcTracker
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspect_station.measuring.outcomes import (
+        Capture,
+        CloseRequest,
+        LoadedPart,
+        ManualPrompt,
+        NeedsDefect,
+        NeedsReason,
+        Notice,
+        NotRecorded,
+        Outcome,
+        PartClosed,
+        PartRequest,
+        PartValue,
+        Poll,
+        PressData,
+        Recorded,
+        Stale,
+        Step,
+    )
+    from inspect_station.measuring.session import Gauges, PartSession
+    from inspect_station.measuring.spc import Alarm, ChartData, Plotted, SpcHold, SpcTracker
+
+# Each name's module, imported on first use: the station's start needs the writer
+# (``measuring.writer``) but not the part session, its outcomes or the live SPC, which load
+# when an inspector first opens a lot.
+_HOME = {
+    "Capture": "outcomes",
+    "CloseRequest": "outcomes",
+    "LoadedPart": "outcomes",
+    "ManualPrompt": "outcomes",
+    "NeedsDefect": "outcomes",
+    "NeedsReason": "outcomes",
+    "Notice": "outcomes",
+    "NotRecorded": "outcomes",
+    "Outcome": "outcomes",
+    "PartClosed": "outcomes",
+    "PartRequest": "outcomes",
+    "PartValue": "outcomes",
+    "Poll": "outcomes",
+    "PressData": "outcomes",
+    "Recorded": "outcomes",
+    "Stale": "outcomes",
+    "Step": "outcomes",
+    "Gauges": "session",
+    "PartSession": "session",
+    "Alarm": "spc",
+    "ChartData": "spc",
+    "Plotted": "spc",
+    "SpcHold": "spc",
+    "SpcTracker": "spc",
+}
+
+
+def __getattr__(name: str) -> object:
+    """A public name of the package, its module imported now (PEP 562)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Alarm",

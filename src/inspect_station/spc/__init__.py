@@ -13,20 +13,65 @@ plotted points, violations, capability figures and SVG text come out.
 - ``svg``: a printable control chart.
 """
 
-from inspect_station.spc.arl import Arl, in_control_arl, limits_arl
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# Imported now: the function ``capability`` shares its name with its module, which would take
+# the name back whenever the module is imported later.
 from inspect_station.spc.capability import Capability, capability
-from inspect_station.spc.config import CusumSettings, EwmaSettings, RuleSet, SpcSettings
-from inspect_station.spc.errors import BaselineError, LimitsError, SpcError
-from inspect_station.spc.limits import (
-    LimitVersion,
-    derive_limits,
-    in_force,
-    limit_digits,
-    select_baseline,
-)
-from inspect_station.spc.monitor import ChartPoint, Monitor, Replay, replay, replay_as_it_was
-from inspect_station.spc.rules import Violation
-from inspect_station.spc.svg import control_chart_svg
+
+if TYPE_CHECKING:
+    from inspect_station.spc.arl import Arl, in_control_arl, limits_arl
+    from inspect_station.spc.config import CusumSettings, EwmaSettings, RuleSet, SpcSettings
+    from inspect_station.spc.errors import BaselineError, LimitsError, SpcError
+    from inspect_station.spc.limits import (
+        LimitVersion,
+        derive_limits,
+        in_force,
+        limit_digits,
+        select_baseline,
+    )
+    from inspect_station.spc.monitor import ChartPoint, Monitor, Replay, replay, replay_as_it_was
+    from inspect_station.spc.rules import Violation
+    from inspect_station.spc.svg import control_chart_svg
+
+# Each name's module, imported on first use: the station's start needs only ``config`` (a part
+# spec's [spc] section), not the monitor, the limits, ARL or the SVG chart.
+_HOME = {
+    "Arl": "arl",
+    "in_control_arl": "arl",
+    "limits_arl": "arl",
+    "CusumSettings": "config",
+    "EwmaSettings": "config",
+    "RuleSet": "config",
+    "SpcSettings": "config",
+    "BaselineError": "errors",
+    "LimitsError": "errors",
+    "SpcError": "errors",
+    "LimitVersion": "limits",
+    "derive_limits": "limits",
+    "in_force": "limits",
+    "limit_digits": "limits",
+    "select_baseline": "limits",
+    "ChartPoint": "monitor",
+    "Monitor": "monitor",
+    "Replay": "monitor",
+    "replay": "monitor",
+    "replay_as_it_was": "monitor",
+    "Violation": "rules",
+    "control_chart_svg": "svg",
+}
+
+
+def __getattr__(name: str) -> object:
+    """A public name of the package, its module imported now (PEP 562)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Arl",

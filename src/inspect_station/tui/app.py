@@ -11,7 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
 from textual.app import App
@@ -24,16 +25,18 @@ from inspect_station.gauges.events import GaugeEvent, ReadingEvent
 from inspect_station.gauges.hub import AssetState, GaugeHub
 from inspect_station.measuring.writer import GroupedWrite, StationWriter
 from inspect_station.recording import MeasurementAck
-from inspect_station.records import LocalSource
-from inspect_station.review.model import SignaturePolicy
-from inspect_station.review.service import Review
 from inspect_station.station import StationService
-from inspect_station.sync import Shipper, SyncStatus
 from inspect_station.text import printable
-from inspect_station.tui.demo import DemoControls
 from inspect_station.tui.handover import GaugeInbox
 from inspect_station.tui.widgets import GaugeStatusBar
 from inspect_station.users import Role, User
+
+if TYPE_CHECKING:
+    # Built when first used (review) or imported by whoever passes them (demo), so that the
+    # station's first screen does not wait for them.
+    from inspect_station.review.service import Review
+    from inspect_station.sync import Shipper, SyncStatus
+    from inspect_station.tui.demo import DemoControls
 
 T = TypeVar("T")
 
@@ -56,6 +59,16 @@ class WorkDone(Message):
     def __init__(self, deliver: Callable[[], None]) -> None:
         super().__init__()
         self.deliver = deliver
+
+
+def _import_quietly(names: tuple[str, ...]) -> None:
+    """Import each module named; a failure is left for the import that needs the module to
+    report (on the UI thread, as it would without the warm-up)."""
+    for name in names:
+        try:
+            import_module(name)
+        except Exception:  # reported where the module is imported for use
+            return
 
 
 class SyncMessage(Message):
@@ -101,6 +114,7 @@ class StationApp(App[None]):
         """Ships the journal to the central store in the background (None: sync off)."""
         self._sync_stop = threading.Event()
         self._sync_thread: threading.Thread | None = None
+        self._warming: threading.Thread | None = None
         self._writer = StationWriter(service.recorder)
         self.gauge_inbox = GaugeInbox(lambda: self.post_message(GaugesWaiting()))
         """Gauge events handed over from the reader threads (bounded, see ``tui.handover``)."""
@@ -110,14 +124,7 @@ class StationApp(App[None]):
         """Seconds without input after which the user is signed out."""
         self.sync_note = ""
         """Sync status for the status bar (unsynced count, last error)."""
-        self.review = review or Review(
-            LocalSource(service.store),
-            service.store,
-            service.users,
-            SignaturePolicy.from_config(service.config),
-            warn_days=service.config.calibration_warning_days,
-        )
-        """Where supervisors review rejects (this station's record, or a central store)."""
+        self._review = review
         self.office = office
         """An office terminal: supervisors go straight to the rejects, there is no bench."""
 
@@ -129,16 +136,40 @@ class StationApp(App[None]):
         return GaugeHub(self.service.config, on_event=callback)
 
     def _default_shipper(self) -> Shipper | None:
+        from inspect_station.sync import Shipper
+
         return Shipper(self.service.store, self.service.config.central_url)
 
+    @property
+    def review(self) -> Review:
+        """Where supervisors review rejects (this station's record, or a central store)."""
+        if self._review is None:
+            from inspect_station.records import LocalSource
+            from inspect_station.review.model import SignaturePolicy
+            from inspect_station.review.service import Review
+
+            service = self.service
+            self._review = Review(
+                LocalSource(service.store),
+                service.store,
+                service.users,
+                SignaturePolicy.from_config(service.config),
+                warn_days=service.config.calibration_warning_days,
+            )
+        return self._review
+
     def on_mount(self) -> None:
-        """Start the gauges and the shipper, and show the sign-in screen."""
+        """Start the gauges, show the sign-in screen, and start the shipper once it is shown."""
         self.hub = self._hub_factory(self._from_reader_thread)
         if self.hub is not None:
             self.hub.start()
-        self._start_sync()
         self.set_interval(1.0, self._tick)
         self.push_screen(self._home(""))
+        # The shipper's first round (opening the central store, comparing heads) and the import
+        # of the screens that follow sign-in would compete with the first screen for the
+        # processor; they start once that screen is drawn.
+        self.call_after_refresh(self._start_sync)
+        self.call_after_refresh(self._warm_up)
 
     def on_unmount(self) -> None:
         """Stop the gauges, the writer (finishing what it has, and recording that a signed-in
@@ -154,14 +185,36 @@ class StationApp(App[None]):
         if self._sync_thread is not None:
             self._sync_thread.join(timeout=10)
 
+    # -- warm-up ------------------------------------------------------------------------------
+
+    def _warm_up(self) -> None:
+        """Import the modules of the screens after the first one (the home screen's
+        ``NEXT_MODULES``) on a thread of their own, while the user signs in."""
+        names: tuple[str, ...] = getattr(self._home, "NEXT_MODULES", ())
+        if names:
+            self._warming = threading.Thread(
+                target=_import_quietly, args=(names,), name="station-warm-up", daemon=True
+            )
+            self._warming.start()
+
+    def warmed_up(self) -> None:
+        """Wait until the warm-up imports are done, so that no module is imported by two
+        threads at once (immediate unless the user signed in faster than they ran)."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
+
     # -- sync ---------------------------------------------------------------------------------
 
     def _start_sync(self) -> None:
         """Run the shipper on its own thread; a bad central URL is shown, never fatal."""
+        if self._sync_stop.is_set():
+            return  # the station closed before its first screen was drawn
         try:
             self.shipper = self._shipper_factory()
         except InspectStationError as exc:
             self.sync_note = f"sync off: {exc.message}"
+            self.refresh_status()
             return
         if self.shipper is None:
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
@@ -10,8 +12,6 @@ from textual.widgets import Input, Label
 from inspect_station.errors import InspectStationError
 from inspect_station.tui.keybar import KeyBar
 from inspect_station.tui.screens.base import StationScreen
-from inspect_station.tui.screens.job import JobScreen
-from inspect_station.tui.screens.review import ReviewScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain
 from inspect_station.users import FIRST_ADMIN_HINT, User
 
@@ -33,6 +33,11 @@ class SignInScreen(StationScreen):
         Binding("tab", "app.focus_next", "Next field"),
         Binding("escape", "clear", "Clear"),
     ]
+    NEXT_MODULES: ClassVar[tuple[str, ...]] = (
+        "inspect_station.tui.screens.job",
+        "inspect_station.tui.screens.review",
+    )
+    """The screens a sign-in leads to: imported by the app while the user signs in."""
 
     def __init__(self, message: str = "") -> None:
         super().__init__()
@@ -77,6 +82,12 @@ class SignInScreen(StationScreen):
         """Start the session: the job screen at a bench, the rejects at an office terminal."""
         if not self.app.begin_session(user):
             return
+        # Imported here, not at start: the first screen shows without the bench's screens (the
+        # app has been importing them while the user signed in; NEXT_MODULES).
+        self.app.warmed_up()
+        from inspect_station.tui.screens.job import JobScreen
+        from inspect_station.tui.screens.review import ReviewScreen
+
         if self.app.office:
             self.app.switch_screen(ReviewScreen(self.app.review, can_leave=False))
         else:
