@@ -3,8 +3,9 @@ when the status bar's height changes, and a line given the same text again is no
 
 from __future__ import annotations
 
-from uikit import settle
+from uikit import measuring, settle
 
+from inspect_station.tui.screens.measure import MeasureScreen
 from inspect_station.tui.widgets import GaugeStatusBar, Plain
 
 
@@ -52,3 +53,24 @@ async def test_a_line_given_the_same_text_again_is_not_redrawn(station):
         assert calls == []
         line.update("Part 001: ready", layout=False)
         assert calls and str(line.render()) == "Part 001: ready"
+
+
+async def test_an_answer_arriving_while_the_screen_is_removed_touches_no_widget(station):
+    """A commit acknowledged while the station closes finds the screen no longer alive, so its
+    verdict is not drawn into widgets being removed (it raised NoMatches): the screen is being
+    pruned (Textual removes its widgets a few at a time) or the app is shutting down."""
+    app = station.app()
+    async with app.run_test() as pilot:
+        await measuring(pilot)
+        screen = app.screen
+        assert isinstance(screen, MeasureScreen) and screen.alive
+        screen._pruning = True  # what Textual marks a screen being removed with
+        assert not screen.alive
+        screen._shown_due.append(object())  # type: ignore[arg-type]  # never looked at
+        screen._show_recorded()
+        assert screen._shown_due == []
+        screen._pruning = False
+        app._running = False  # what the app's shutdown begins with
+        assert not screen.alive
+        app._running = True
+        assert screen.alive

@@ -25,8 +25,14 @@ class StationScreen(Screen[None]):
 
     @property
     def alive(self) -> bool:
-        """Whether the screen still has its widgets (not closed, not being torn down)."""
-        return self.is_attached and bool(self.children)
+        """Whether the screen still has its widgets (not closed, not being torn down): an
+        answer that arrives while the app is exiting finds its widgets half removed."""
+        return (
+            self.app.is_running  # False from the start of the app's shutdown
+            and self.is_attached
+            and bool(self.children)
+            and not (self._pruning or self._closing or self._closed)  # being removed
+        )
 
     def say(self, text: str, error: bool = False, bell: bool = True) -> None:
         """Show one line to the inspector; an error is marked (and rings, unless told not to)."""
