@@ -43,6 +43,22 @@ _dumps = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 ).encode
 """Compact JSON, sorted keys, non-ASCII kept: ``canonical.canonical_text``'s fast encoder."""
+_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_encode_once = (
+    None
+    if _c_encoder is None
+    else _c_encoder(None, None, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+)
+"""The C encoder ``_dumps`` builds anew on every call, built once: it writes the same (sorted
+keys, "," and ":", non-ASCII kept, NaN refused) and, given only plain values (``_plain``),
+needs neither circular-reference markers nor a ``default``."""
+
+
+def _dumps_plain(value: Any) -> str:
+    """``_dumps`` of a plain value (see ``_plain``), without building an encoder each time."""
+    if _encode_once is None:  # an interpreter without the C accelerator
+        return _dumps(value)
+    return "".join(_encode_once(value, 0))
 
 
 def _plain(value: dict[Any, Any] | list[Any]) -> bool:
@@ -76,7 +92,7 @@ def fast_text(value: Any) -> str | None:
     whose keys sort alike in code points and UTF-16 (no character beyond the BMP); None when
     ``canonical`` must judge it. The text is what ``canonical.canonical_text`` writes."""
     if (type(value) is dict or type(value) is list) and _plain(value):
-        text = _dumps(value)
+        text = _dumps_plain(value)
         if text.isascii() or max(text) <= "\uffff":
             return text
     return None

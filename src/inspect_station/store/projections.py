@@ -14,6 +14,7 @@ object, its canonical JSON, a flag, a constant). ``KINDS`` says which tables a r
 
 from __future__ import annotations
 
+import itertools
 import linecache
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -770,44 +771,81 @@ def compile_shape(checks: Sequence[ShapeCheck]) -> Callable[[Mapping[str, Any]],
     """A function body -> the first problem of ``checks`` (one phrase) or None, generated as
     straight-line Python and compiled once: every record appended, shipped and verified is
     checked, and reading the declarations per record cost as much as sealing it. It answers
-    exactly what ``interpret_shape`` answers."""
-    env: dict[str, Any] = {"MAX": MAX_SAFE_INTEGER}
-    lines = ["def shape(body):"]
+    exactly what ``interpret_shape`` answers.
+
+    The top-level text keys (most of a body) are first judged together, at C speed, by the
+    set of their values' types: all text where the key is required, text or null where it is
+    optional, text or absent where it has a default. Only when that passes are the other
+    checks run alone; otherwise every check runs in order, so the problem named is the first.
+    """
+    env: dict[str, Any] = {"MAX": MAX_SAFE_INTEGER, "repeat": itertools.repeat}
+    blocks: list[list[str]] = []
+    groups: dict[str, list[str]] = {"required": [], "optional": [], "defaulted": []}
+    rest: list[int] = []
     for index, check in enumerate(checks):
         if len(check.path) not in (1, 2) or check.rule not in _BAD_VALUE:
             raise ValueError(f"{check.name}: cannot check rule {check.rule!r} there")
-        key = check.path[-1]
-        env[f"missing{index}"] = check.problem(missing=True)
-        env[f"null{index}"] = check.null_problem()
-        env[f"bad{index}"] = check.problem()
-        pad = "    "
-        holder = "body"
-        if len(check.path) == 2:
-            lines.append(f"    h = body.get({check.path[0]!r})")
-            lines.append("    if not isinstance(h, dict):")
-            lines.append(f"        return missing{index}" if check.required else "        pass")
-            lines.append("    else:")
-            pad, holder = "        ", "h"
-        lines.append(f"{pad}v = {holder}.get({key!r})")
-        lines.append(f"{pad}if v is None:")
-        if check.required:
-            lines.append(f"{pad}    return missing{index}")
-        elif check.defaulted:
-            lines.append(f"{pad}    if {key!r} in {holder}:")
-            lines.append(f"{pad}        return null{index}")
+        blocks.append(_shape_block(check, index, env))
+        if len(check.path) == 1 and check.rule == "text":
+            group = "required" if check.required else "defaulted" if check.defaulted else "optional"
+            groups[group].append(check.path[0])
         else:
-            lines.append(f"{pad}    pass")
-        bad = _BAD_VALUE[check.rule]
-        if bad is not None:
-            lines.append(f"{pad}elif {bad}:")
-            lines.append(f"{pad}    return bad{index}")
-    lines.append("    return None")
+            rest.append(index)
+    env["ABSENT"] = absent = object()
+    env["REQUIRED"], env["OPTIONAL"], env["DEFAULTED"] = (tuple(g) for g in groups.values())
+    env["TEXT"] = frozenset({str})
+    env["TEXT_OR_NULL"] = frozenset({str, type(None)})
+    env["TEXT_OR_ABSENT"] = frozenset({str, type(absent)})
+    lines = [
+        "def shape(body):",
+        "    get = body.get",
+        "    if (",
+        "        set(map(type, map(get, REQUIRED))) <= TEXT",
+        "        and set(map(type, map(get, OPTIONAL))) <= TEXT_OR_NULL",
+        "        and set(map(type, map(get, DEFAULTED, repeat(ABSENT)))) <= TEXT_OR_ABSENT",
+        "    ):",
+        *(f"    {line}" for index in rest for line in blocks[index]),
+        "        return None",
+        *(line for block in blocks for line in block),
+        "    return None",
+    ]
     code = "\n".join([*lines, ""])
     filename = f"<shape check {len(_SHAPE_CHECKERS)}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     exec(compile(code, filename, "exec"), env)
     shape: Callable[[Mapping[str, Any]], str | None] = env["shape"]
     return shape
+
+
+def _shape_block(check: ShapeCheck, index: int, env: dict[str, Any]) -> list[str]:
+    """The lines (in a function's body) that return the problem of one check, if any."""
+    key = check.path[-1]
+    env[f"missing{index}"] = check.problem(missing=True)
+    env[f"null{index}"] = check.null_problem()
+    env[f"bad{index}"] = check.problem()
+    lines = []
+    pad = "    "
+    holder = "body"
+    if len(check.path) == 2:
+        lines.append(f"    h = body.get({check.path[0]!r})")
+        lines.append("    if not isinstance(h, dict):")
+        lines.append(f"        return missing{index}" if check.required else "        pass")
+        lines.append("    else:")
+        pad, holder = "        ", "h"
+    lines.append(f"{pad}v = {holder}.get({key!r})")
+    lines.append(f"{pad}if v is None:")
+    if check.required:
+        lines.append(f"{pad}    return missing{index}")
+    elif check.defaulted:
+        lines.append(f"{pad}    if {key!r} in {holder}:")
+        lines.append(f"{pad}        return null{index}")
+    else:
+        lines.append(f"{pad}    pass")
+    bad = _BAD_VALUE[check.rule]
+    if bad is not None:
+        lines.append(f"{pad}elif {bad}:")
+        lines.append(f"{pad}    return bad{index}")
+    return lines
 
 
 def check_projections(
