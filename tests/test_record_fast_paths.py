@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propertykit import examples
 
-from inspect_station import canonical, clock
+from inspect_station import canonical, clock, intake
 from inspect_station.errors import InspectStationError
 from inspect_station.evaluate import evaluate
 from inspect_station.recording import ManualSource, Measurement, MeasurementAck, Recorder
@@ -300,3 +300,72 @@ def test_a_sealed_record_hashes_as_the_reference_says(store: LocalStore, bracket
     (record,) = [r for r in store.records() if r["seq"] == ack.seq]
     reference = {k: v for k, v in record.items() if k != "hash"}
     assert record["hash"] == hashlib.sha256(rfc8785.dumps(reference)).hexdigest()
+
+
+# -- intake and acknowledgements -------------------------------------------------------------
+
+
+def reference_decode(text: str) -> tuple[str, Any]:
+    """What ``json.loads`` with the intake's hooks gives: the value, or its error."""
+    try:
+        return "value", json.loads(
+            text,
+            parse_float=intake._JsonNumber,
+            parse_int=intake._JsonNumber,
+            parse_constant=intake._refuse_constant,
+            object_pairs_hook=intake._pairs,
+        )
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc).split(":", 1)[0])
+
+
+def intake_decode(text: str) -> tuple[str, Any]:
+    """What ``parse_line``'s decoding gives for the same text."""
+    try:
+        if text.startswith("\ufeff"):
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        return "value", intake._DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        return "error", (type(exc), str(exc).split(":", 1)[0])
+
+
+def comparable(outcome: tuple[str, Any]) -> Any:
+    """A decoded value with JSON numbers as their text, so two decodings compare."""
+    kind, value = outcome
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, intake._JsonNumber):
+            return ("number", v.text)
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return v
+
+    return (kind, plain(value)) if kind == "value" else outcome
+
+
+@settings(max_examples=examples(1000))
+@given(
+    json_like.map(lambda v: json.dumps(v, ensure_ascii=False))
+    | st.text(alphabet='{}[]":,0123456789.eE+-tfnaNIy \ufeff\\', max_size=30)
+)
+def test_the_intake_decoder_reads_a_line_as_json_loads_does(text):
+    assert comparable(intake_decode(text)) == comparable(reference_decode(text))
+
+
+def test_a_byte_order_mark_and_a_repeated_key_are_still_refused():
+    with pytest.raises(intake.IntakeError, match="BOM"):
+        intake.parse_line('\ufeff{"characteristic": "1", "value": "1"}'.encode())
+    with pytest.raises(intake.IntakeError, match="given twice"):
+        intake.parse_line(b'{"characteristic": "1", "value": "1", "value": "2"}')
+
+
+@settings(max_examples=examples(500))
+@given(json_like)
+def test_safe_json_is_json_dumps_made_safe(value):
+    from inspect_station.text import _UNSAFE, safe_json
+
+    text = safe_json(value)
+    assert json.loads(text) == json.loads(json.dumps(value, ensure_ascii=False))
+    assert _UNSAFE.search(text) is None

@@ -164,10 +164,14 @@ def printable(text: str, keep: str = "") -> str:
     return "".join(out)
 
 
+_readable_json = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(obj, ensure_ascii=False)``, the encoder built once instead of per call."""
+
+
 def safe_json(obj: Any, **kwargs: Any) -> str:
     """``json.dumps`` (non-ASCII kept readable) with every unsafe character as a ``\\uXXXX``
     escape, so a line of JSON never carries a terminal control; the JSON value is unchanged."""
-    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+    text = _readable_json(obj) if not kwargs else json.dumps(obj, ensure_ascii=False, **kwargs)
     if _UNSAFE.search(text) is None:
         return text
     return "".join(f"\\u{ord(c):04x}" if unsafe(c) else c for c in text)

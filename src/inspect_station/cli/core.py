@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from inspect_station.cli import Context, emit, main, pass_context
+from inspect_station.cli import Context, emit_lines, main, pass_context
 from inspect_station.cli.linebatch import LineBatches
 from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
@@ -295,11 +295,10 @@ def record(
                         click.echo(f"Warning: {where}: {printable(alarm.sentence())}", err=True)
                 else:
                     refuse(where, result)
-            if acks:
-                # All committed: the group's acknowledgements go out in one write, in order.
-                # If they cannot be delivered the stream stops here, so a cell never goes on
-                # sending after a measurement it was not told about.
-                emit("\n".join(acks))
+            # All committed: the group's acknowledgements go out together, in order, in
+            # writes of whole lines. If they cannot be delivered the stream stops here, so a
+            # cell never goes on sending after a measurement it was not told about.
+            emit_lines(acks)
 
         if from_stdin:
             # Group commit: the lines already waiting are recorded in one transaction, each
