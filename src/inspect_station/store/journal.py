@@ -35,66 +35,100 @@ STORED_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", 
 
 
 _SAFE_INT = 2**53 - 1
-_LEAVES = frozenset({str, bool, type(None)})
-"""Types the C encoder writes exactly as RFC 8785 does, wherever they are."""
-_NESTED = frozenset({dict, list, int})
-"""Types that are plain if what they hold is (an int: if within ±(2**53 - 1))."""
-_dumps = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
-"""Compact JSON, sorted keys, non-ASCII kept: ``canonical.canonical_text``'s fast encoder."""
-_c_encoder = getattr(json.encoder, "c_make_encoder", None)
-_encode_once = (
-    None
-    if _c_encoder is None
-    else _c_encoder(None, None, json.encoder.encode_basestring, None, ":", ",", True, False, False)
-)
-"""The C encoder ``_dumps`` builds anew on every call, built once: it writes the same (sorted
-keys, "," and ":", non-ASCII kept, NaN refused) and, given only plain values (``_plain``),
-needs neither circular-reference markers nor a ``default``."""
+_encode_text = json.encoder.encode_basestring
+"""A JSON string with non-ASCII kept: how the C encoder (``canonical``) writes keys and text."""
+_PLANS: dict[tuple[Any, ...], tuple[tuple[str, str], ...] | None] = {}
+"""An object's keys, as it holds them -> (text before each value, its key) in RFC 8785 order,
+or None when its keys are not all text within the BMP (``canonical`` orders those)."""
 
 
-def _dumps_plain(value: Any) -> str:
-    """``_dumps`` of a plain value (see ``_plain``), without building an encoder each time."""
-    if _encode_once is None:  # an interpreter without the C accelerator
-        return _dumps(value)
-    return "".join(_encode_once(value, 0))
+def _plan(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...] | None:
+    """How an object with these keys is written: each key's ``{"key":`` or ``,"key":``, in
+    sorted order (code point order is UTF-16 order for keys within the BMP)."""
+    if not all(type(k) is str and (k.isascii() or max(k) <= "\uffff") for k in keys):
+        return None
+    return tuple(
+        (("{" if i == 0 else ",") + _encode_text(key) + ":", key)
+        for i, key in enumerate(sorted(keys))
+    )
 
 
-def _plain(value: dict[Any, Any] | list[Any]) -> bool:
-    """Whether an object or array surely holds only plain values (text, true/false, null,
-    safe integers, and objects with text keys and arrays of them), judged a level at a time
-    by C-speed type sets. False means "let ``canonical_text`` judge it" (it also names a
-    float), never "not JSON"."""
-    if type(value) is dict:
-        if value and set(map(type, value)) != {str}:
-            return False
-        items: Any = value.values()
-    else:
-        items = value
-    types = set(map(type, items))
-    if types <= _LEAVES:
-        return True
-    if not types <= _LEAVES | _NESTED:
-        return False
-    for item in items:
-        kind = type(item)
-        if kind is dict or kind is list:
-            if not _plain(item):
+def _write_value(value: Any, parts: list[str]) -> bool:
+    """Append a value's text to ``parts``; False if it is not plain: text, true/false, null,
+    integers within ±(2**53 - 1), and objects with text keys and arrays of those, each of
+    exactly those types (what the C encoder writes the RFC 8785 way; anything else, a float
+    included, is for ``canonical`` to write or refuse)."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_encode_text(value))
+    elif value is None:
+        parts.append("null")
+    elif kind is bool:
+        parts.append("true" if value else "false")
+    elif kind is dict:
+        return _write_object(value, parts)
+    elif kind is int and -_SAFE_INT <= value <= _SAFE_INT:
+        parts.append(int.__repr__(value))
+    elif kind is list:
+        if not value:
+            parts.append("[]")
+            return True
+        separator = "["
+        for item in value:
+            parts.append(separator)
+            separator = ","
+            if not _write_value(item, parts):
                 return False
-        elif kind is int and not -_SAFE_INT <= item <= _SAFE_INT:
+        parts.append("]")
+    else:
+        return False
+    return True
+
+
+def _write_object(value: dict[Any, Any], parts: list[str]) -> bool:
+    """Append an object's text to ``parts``, its keys in the order of its plan."""
+    if not value:
+        parts.append("{}")
+        return True
+    keys = tuple(value)
+    if keys in _PLANS:
+        plan = _PLANS[keys]
+    else:
+        plan = _plan(keys)
+        if len(_PLANS) < 512:  # bodies have a few shapes; free-form content is not kept
+            _PLANS[keys] = plan
+    if plan is None:
+        return False
+    for before, key in plan:
+        parts.append(before)
+        item = value[key]
+        if type(item) is str:
+            parts.append(_encode_text(item))
+        elif item is None:
+            parts.append("null")
+        elif not _write_value(item, parts):
             return False
+    parts.append("}")
     return True
 
 
 def fast_text(value: Any) -> str | None:
-    """The RFC 8785 text of an object or array that is surely plain (see ``_plain``) and
-    whose keys sort alike in code points and UTF-16 (no character beyond the BMP); None when
-    ``canonical`` must judge it. The text is what ``canonical.canonical_text`` writes."""
-    if (type(value) is dict or type(value) is list) and _plain(value):
-        text = _dumps_plain(value)
-        if text.isascii() or max(text) <= "\uffff":
-            return text
+    """The RFC 8785 text of an object or array that is surely plain (see ``_write_value``) and
+    whose text stays within the BMP; None when ``canonical`` must judge it. The text is what
+    ``canonical.canonical_text`` writes: the same keys in the same order, each value as the C
+    encoder writes it, put together without walking the value twice (plainness proved on the
+    way, the keys' order planned once per set of keys)."""
+    if type(value) is not dict and type(value) is not list:
+        return None
+    parts: list[str] = []
+    try:
+        if not _write_value(value, parts):
+            return None
+    except RecursionError:  # nested too deeply: let ``canonical`` say so
+        return None
+    text = "".join(parts)
+    if text.isascii() or max(text) <= "\uffff":
+        return text
     return None
 
 
