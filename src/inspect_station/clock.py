@@ -28,7 +28,11 @@ def format_utc(moment: dt.datetime) -> str:
     """A moment as records write it (RFC 3339 UTC, microseconds, ``Z``); aware moments only."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment!r} has no time zone: a record's time must be unambiguous")
-    return moment.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
+    utc = moment.astimezone(dt.UTC)
+    if utc.year < 1000:  # isoformat pads the year to four digits; strftime need not
+        return utc.strftime(TIMESTAMP_FORMAT)
+    # The same text as TIMESTAMP_FORMAT, written by C code without parsing a format.
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def utc_timestamp() -> str:

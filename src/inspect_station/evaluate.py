@@ -10,6 +10,7 @@ be rounded, and only where the exact value has no finite decimal expansion.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -115,9 +116,79 @@ def parse_reading(text: str | Decimal) -> Decimal:
     return parse_number(text)
 
 
+@functools.lru_cache(maxsize=64)
 def _scale(unit: str) -> Fraction:
     """The exact factor from ``unit`` to its dimension's base unit."""
     return exact(factor(unit))
+
+
+@dataclass(frozen=True, slots=True)
+class _Judge:
+    """What judging a reading needs of a characteristic in its spec's unit, derived once: the
+    limits, guard band, nominal and plausible range as exact rationals, and the texts every
+    record of it carries. A characteristic is frozen, so none of this can change."""
+
+    ch: Characteristic
+    spec_unit: str
+    spec_scale: Fraction
+    places: int
+    reasonable: tuple[Fraction, Fraction] | None
+    grain: Fraction | None
+    guard: Fraction
+    lower: Fraction | None
+    upper: Fraction | None
+    lower_guarded: Fraction | None
+    """The lower limit moved inward by the guard band (None without a lower limit or guard)."""
+    upper_guarded: Fraction | None
+    """The upper limit moved inward by the guard band (None without an upper limit or guard)."""
+    nominal: Fraction | None
+    decision_rule: dict[str, str]
+    limits: dict[str, str | None]
+
+
+def _derive(ch: Characteristic, spec_unit: str) -> _Judge:
+    """The judge of a characteristic, computed from it as ``evaluate`` always did."""
+    grain = None
+    if ch.rounding == "astm-e29" and ch.step is not None:
+        exponent = ch.step.as_tuple().exponent
+        assert isinstance(exponent, int)
+        grain = Fraction(10) ** exponent
+    lower, upper = ch.exact_limits
+    guard = exact(ch.decision.guard_width)
+    reasonable = None
+    if ch.reasonable is not None:
+        reasonable = (exact(ch.reasonable[0]), exact(ch.reasonable[1]))
+    return _Judge(
+        ch=ch,
+        spec_unit=spec_unit,
+        spec_scale=_scale(spec_unit),
+        places=ch.display_decimals,
+        reasonable=reasonable,
+        grain=grain,
+        guard=guard,
+        lower=lower,
+        upper=upper,
+        lower_guarded=lower + guard if guard and lower is not None else None,
+        upper_guarded=upper - guard if guard and upper is not None else None,
+        nominal=None if ch.nominal is None else exact(ch.nominal),
+        decision_rule=ch.decision.record(),
+        limits=ch.limits_record(spec_unit),
+    )
+
+
+_JUDGES: dict[tuple[int, str], _Judge] = {}
+"""(id of a characteristic, spec unit) -> its judge; the judge holds the characteristic, so
+the id is not reused while the entry lives."""
+
+
+def _judge(ch: Characteristic, spec_unit: str) -> _Judge:
+    """The judge of ``ch`` in ``spec_unit``, derived on first use."""
+    judge = _JUDGES.get((id(ch), spec_unit))
+    if judge is None or judge.ch is not ch:
+        if len(_JUDGES) >= 1024:  # specs reloaded again and again: start over
+            _JUDGES.clear()
+        judge = _JUDGES[(id(ch), spec_unit)] = _derive(ch, spec_unit)
+    return judge
 
 
 def evaluate(
@@ -136,41 +207,42 @@ def evaluate(
             f"A reading in {reading_unit} cannot be judged against characteristic {ch.id} "
             f"({ch.name}), which is specified in {spec_unit}."
         )
-    places = ch.display_decimals
+    judge = _judge(ch, spec_unit)
+    places = judge.places
     shown_places = places + 3
-    spec_scale = _scale(spec_unit)
+    same_unit = reading_unit == spec_unit
     # Everything below is in the spec's unit, as exact rationals.
-    measured = exact(value) * _scale(reading_unit) / spec_scale
+    measured = exact(value)
+    if not same_unit:
+        measured = measured * _scale(reading_unit) / judge.spec_scale
     as_sent = reading.strip(" ") if isinstance(reading, str) else format(value, "f")
-    if ch.reasonable is not None:
-        low, high = (exact(v) for v in ch.reasonable)
+    if judge.reasonable is not None:
+        low, high = judge.reasonable
         if not low <= measured <= high:
+            assert ch.reasonable is not None
             raise ImplausibleReading(
                 f"{as_sent} {reading_unit} is not a plausible reading for characteristic "
                 f"{ch.id} ({ch.name}, expected {ch.reasonable[0]}..{ch.reasonable[1]} "
                 f"{spec_unit}): check the gauge and the characteristic."
             )
     judged = measured
-    if ch.rounding == "astm-e29" and ch.step is not None:
-        exponent = ch.step.as_tuple().exponent
-        assert isinstance(exponent, int)
-        grain = Fraction(10) ** exponent
+    if judge.grain is not None:
+        grain = judge.grain
         judged = round(measured / grain) * grain  # Fraction rounds half to even
-    guard = exact(ch.decision.guard_width)
-    lower, upper = ch.exact_limits
+    lower, upper = judge.lower, judge.upper
+    lower_guarded, upper_guarded = judge.lower_guarded, judge.upper_guarded
     zone, limit, excess = Zone.INSIDE, None, None
     if lower is not None and judged < lower:
         zone, limit, excess = Zone.OUTSIDE, "lower", lower - judged
     elif upper is not None and judged > upper:
         zone, limit, excess = Zone.OUTSIDE, "upper", judged - upper
-    elif guard and lower is not None and judged < lower + guard:
-        zone, limit, excess = Zone.GUARD_BAND, "lower", lower + guard - judged
-    elif guard and upper is not None and judged > upper - guard:
-        zone, limit, excess = Zone.GUARD_BAND, "upper", judged - (upper - guard)
+    elif lower_guarded is not None and judged < lower_guarded:
+        zone, limit, excess = Zone.GUARD_BAND, "lower", lower_guarded - judged
+    elif upper_guarded is not None and judged > upper_guarded:
+        zone, limit, excess = Zone.GUARD_BAND, "upper", judged - upper_guarded
     deviation = None
-    if ch.nominal is not None:
-        deviation = _signed(measured - exact(ch.nominal), places, shown_places)
-    same_unit = reading_unit == spec_unit
+    if judge.nominal is not None:
+        deviation = _signed(measured - judge.nominal, places, shown_places)
     return Evaluation(
         verdict=Verdict.PASS if zone is Zone.INSIDE else Verdict.FAIL,
         zone=zone,
@@ -183,8 +255,8 @@ def evaluate(
         deviation=deviation,
         limit=limit,
         exceeds_by=None if excess is None else fraction_text(excess, places, shown_places),
-        decision_rule=ch.decision.record(),
-        limits=ch.limits_record(spec_unit),
+        decision_rule=dict(judge.decision_rule),
+        limits=dict(judge.limits),
     )
 
 

@@ -83,6 +83,15 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+_DECODER = json.JSONDecoder(
+    parse_float=_JsonNumber,
+    parse_int=_JsonNumber,
+    parse_constant=_refuse_constant,
+    object_pairs_hook=_pairs,
+)
+"""Strict JSON for a line, built once (``json.loads`` with these hooks builds one per call)."""
+
+
 def json_type(value: Any) -> str:
     """The JSON type of a parsed value, in words."""
     if value is None:
@@ -109,13 +118,9 @@ def parse_line(data: bytes) -> StdinItem:
             f"not UTF-8 text (byte 0x{data[exc.start]:02x} at column {exc.start + 1})"
         ) from None
     try:
-        item = json.loads(
-            text,
-            parse_float=_JsonNumber,
-            parse_int=_JsonNumber,
-            parse_constant=_refuse_constant,
-            object_pairs_hook=_pairs,
-        )
+        if text.startswith("\ufeff"):  # what json.loads says of a byte order mark
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        item = _DECODER.decode(text)
     except RecursionError:
         raise IntakeError("not a JSON object: it is nested too deeply") from None
     except ValueError as exc:

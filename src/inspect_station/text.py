@@ -79,6 +79,23 @@ def _problem(char: str, identifier: bool) -> str | None:
     return None
 
 
+def _clean(text: str, identifier: bool) -> bool:
+    """Whether ``text`` surely holds no character ``_problem`` refuses, found in one C-speed
+    scan: ``_UNSAFE`` matches every character refused in any text, and the characters refused
+    in an identifier only (invisible and non-ASCII blanks) are all outside ASCII. False means
+    "look character by character", not "refused"."""
+    return _UNSAFE.search(text) is None and (not identifier or text.isascii())
+
+
+def _first_problem(text: str, identifier: bool) -> str | None:
+    """Why the first refused character of ``text`` is refused, or None (one by one)."""
+    for char in text:
+        problem = _problem(char, identifier)
+        if problem is not None:
+            return problem
+    return None
+
+
 def check_text(
     value: object,
     what: str,
@@ -94,10 +111,9 @@ def check_text(
     if not isinstance(value, str):
         raise TextError(what, f"must be text, not {type(value).__name__}")
     text = value.strip(" ")
-    for char in text:
-        problem = _problem(char, identifier)
-        if problem is not None:
-            raise TextError(what, f"{quote(text)} contains {problem}")
+    problem = None if _clean(text, identifier) else _first_problem(text, identifier)
+    if problem is not None:
+        raise TextError(what, f"{quote(text)} contains {problem}")
     if not text:
         if required:
             raise TextError(what, "must not be empty")
@@ -148,10 +164,14 @@ def printable(text: str, keep: str = "") -> str:
     return "".join(out)
 
 
+_readable_json = json.JSONEncoder(ensure_ascii=False).encode
+"""``json.dumps(obj, ensure_ascii=False)``, the encoder built once instead of per call."""
+
+
 def safe_json(obj: Any, **kwargs: Any) -> str:
     """``json.dumps`` (non-ASCII kept readable) with every unsafe character as a ``\\uXXXX``
     escape, so a line of JSON never carries a terminal control; the JSON value is unchanged."""
-    text = json.dumps(obj, ensure_ascii=False, **kwargs)
+    text = _readable_json(obj) if not kwargs else json.dumps(obj, ensure_ascii=False, **kwargs)
     if _UNSAFE.search(text) is None:
         return text
     return "".join(f"\\u{ord(c):04x}" if unsafe(c) else c for c in text)

@@ -52,6 +52,30 @@ def emit(line: str) -> None:
         raise output_failed(exc) from None
 
 
+_WHOLE_WRITE = 4096
+"""Bytes a pipe takes in one indivisible write (POSIX PIPE_BUF is at least 512; Linux 4096)."""
+
+
+def emit_lines(lines: list[str]) -> None:
+    """Print lines to standard output in as few writes as keep every line whole: consecutive
+    lines up to 4,096 bytes a write, each write flushed at once; OutputError if they cannot be.
+
+    A write of that size to a pipe is all or nothing, so a reader sees only whole lines even if
+    this process is killed between two writes (a lone longer line is one write of its own).
+    """
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        cost = (len(line) if line.isascii() else 4 * len(line)) + 1  # UTF-8: at most 4 a char
+        if chunk and size + cost > _WHOLE_WRITE:
+            emit("\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += cost
+    if chunk:
+        emit("\n".join(chunk))
+
+
 class StationGroup(click.Group):
     """A click group that turns station errors into one sentence on stderr and exit code 2.
 

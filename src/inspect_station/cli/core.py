@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from inspect_station.cli import Context, emit, main, open_store, pass_context, spec_skipped
+from inspect_station.cli import (
+    Context,
+    emit_lines,
+    main,
+    open_store,
+    pass_context,
+    spec_skipped,
+)
 from inspect_station.cli.linebatch import LineBatches
 from inspect_station.cli.params import Count
 from inspect_station.errors import InspectStationError, SpecError
@@ -272,19 +279,23 @@ def record(
             if len(alarms) < len(written):
                 spc.forget()  # a refused measurement may have fed a chart before its rollback
             results = iter(written)
+            acks: list[str] = []
             for where, outcome in outcomes:
                 result = next(results) if outcome is None else outcome
                 if isinstance(result, MeasurementAck):
-                    # Committed: if the acknowledgement cannot be delivered the stream stops
-                    # here, so a cell never goes on sending after a measurement it was not
-                    # told about.
                     alarm = alarms[result.uuid]
                     line = result.json()
-                    emit(safe_json(line if alarm is None else {**line, "spc_alarm": alarm.uuid}))
+                    acks.append(
+                        safe_json(line if alarm is None else {**line, "spc_alarm": alarm.uuid})
+                    )
                     if alarm is not None:
                         click.echo(f"Warning: {where}: {printable(alarm.sentence())}", err=True)
                 else:
                     refuse(where, result)
+            # All committed: the group's acknowledgements go out together, in order, in
+            # writes of whole lines. If they cannot be delivered the stream stops here, so a
+            # cell never goes on sending after a measurement it was not told about.
+            emit_lines(acks)
 
         if from_stdin:
             # Group commit: the lines already waiting are recorded in one transaction, each

@@ -10,11 +10,12 @@ record is on disk before ``append`` returns and the caller acknowledges it.
 from __future__ import annotations
 
 import json
+import operator
 import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from sqlite_utils import Database
 from inspect_station import clock
 from inspect_station.errors import StoreError
 from inspect_station.store import journal
+from inspect_station.store.inspections import PartCache
 from inspect_station.store.migrations import migrations
 from inspect_station.store.projections import SHAPES, TABLES, project, shape_problem
 from inspect_station.store.verifier import VerifyReport, verify_rows
@@ -47,6 +49,8 @@ class Transaction:
         self.head_seq: int = row[0] if row else 0
         self.head_hash: str = row[1] if row else journal.GENESIS
         self.appended: list[dict[str, Any]] = []
+        self.parts = PartCache(self)
+        """What this transaction has read and written of parts (the write path's reads)."""
 
     def append(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Append one record (and its projection rows); returns the hashed record."""
@@ -78,7 +82,9 @@ class Transaction:
             ),
         )
         for table, row in project(record):
-            self.conn.execute(_insert_sql(table), tuple(row[c] for c, _ in TABLES[table]))
+            sql, values = _insert_of(table)
+            self.conn.execute(sql, values(row))
+            self.parts.saw(table, row)
         self.head_seq = record["seq"]
         self.head_hash = record["hash"]
         self.appended.append(record)
@@ -101,6 +107,7 @@ class Transaction:
                 self.conn.execute("RELEASE measurement")
             self.head_seq, self.head_hash = head[0], head[1]
             del self.appended[head[2] :]
+            self.parts.clear()
             raise
         self.conn.execute("RELEASE measurement")
 
@@ -109,19 +116,24 @@ class Transaction:
         return _dict_rows(self.conn.execute(sql, params))
 
 
-_INSERT_SQL: dict[str, str] = {}
+_INSERTS: dict[str, tuple[list[tuple[str, str]], str, Callable[[Mapping[str, Any]], Any]]] = {}
+"""table -> (its declared columns, its INSERT statement, row -> the values in that order)."""
 
 
-def _insert_sql(table: str) -> str:
-    """Cached INSERT statement for a projection table."""
-    sql = _INSERT_SQL.get(table)
-    if sql is None:
-        columns = [c for c, _ in TABLES[table]]
+def _insert_of(table: str) -> tuple[str, Callable[[Mapping[str, Any]], Any]]:
+    """The INSERT statement of a projection table and what takes a row's values for it, made
+    again if the table's declaration was replaced."""
+    declared = TABLES[table]
+    cached = _INSERTS.get(table)
+    if cached is None or cached[0] is not declared:
+        columns = [c for c, _ in declared]
         sql = (
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         )
-        _INSERT_SQL[table] = sql
-    return sql
+        take = operator.itemgetter(*columns)
+        values = take if len(columns) > 1 else (lambda row: (take(row),))
+        cached = _INSERTS[table] = (declared, sql, values)
+    return cached[1], cached[2]
 
 
 def _dict_rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class Reader(Protocol):
@@ -61,6 +61,13 @@ def spec_hash_of(db: Reader, part_number: str, revision: str) -> str | None:
 
 def latest_inspection(db: Reader, lot: str, serial: str) -> str | None:
     """The UUID of the part's latest inspection (a re-inspection replaces the first), if any."""
+    parts = getattr(db, "parts", None)
+    if isinstance(parts, PartCache):
+        return parts.latest_inspection(lot, serial)
+    return _latest_inspection(db, lot, serial)
+
+
+def _latest_inspection(db: Reader, lot: str, serial: str) -> str | None:
     rows = db.query(
         "SELECT uuid FROM inspections WHERE lot = ? AND serial = ? ORDER BY seq DESC LIMIT 1",
         (lot, serial),
@@ -97,6 +104,12 @@ def current_measurement(
     db: Reader, lot: str, serial: str, characteristic: str, inspection: str
 ) -> MeasurementRef | None:
     """The current (not superseded) measurement of a characteristic in an inspection, if any."""
+    parts = getattr(db, "parts", None)
+    if isinstance(parts, PartCache):
+        for row in parts.measurements(lot, serial, inspection):
+            if row.characteristic == characteristic:
+                return MeasurementRef(row.uuid, row.seq)
+        return None
     rows = db.query(
         "SELECT uuid, seq FROM current_measurements "
         "WHERE lot = ? AND serial = ? AND characteristic = ? AND inspection = ?",
@@ -107,6 +120,11 @@ def current_measurement(
 
 def current_verdicts(db: Reader, lot: str, serial: str, inspection: str) -> dict[str, str]:
     """Characteristic id -> verdict of the inspection's current measurements."""
+    parts = getattr(db, "parts", None)
+    if isinstance(parts, PartCache):
+        return {
+            row.characteristic: row.verdict for row in parts.measurements(lot, serial, inspection)
+        }
     rows = db.query(
         "SELECT characteristic, verdict FROM current_measurements "
         "WHERE lot = ? AND serial = ? AND inspection = ?",
@@ -143,13 +161,26 @@ class ResultRef:
 
 def current_result(db: Reader, inspection: str) -> ResultRef | None:
     """The result in force of an inspection, if it has been closed."""
-    rows = db.query(
-        "SELECT uuid, result, failed FROM current_results WHERE inspection = ?", (inspection,)
-    )
+    parts = getattr(db, "parts", None)
+    if isinstance(parts, PartCache):
+        results = parts.results(inspection)
+        return (
+            ResultRef(results[0].uuid, results[0].result, json.loads(results[0].failed))
+            if results
+            else None
+        )
+    rows = _current_results(db, inspection)
     if not rows:
         return None
-    row = rows[0]
-    return ResultRef(row["uuid"], row["result"], json.loads(row["failed"]))
+    return ResultRef(rows[0].uuid, rows[0].result, json.loads(rows[0].failed))
+
+
+def _current_results(db: Reader, inspection: str) -> list[_Result]:
+    rows = db.query(
+        "SELECT uuid, seq, result, failed FROM current_results WHERE inspection = ? ORDER BY seq",
+        (inspection,),
+    )
+    return [_Result(r["uuid"], r["seq"], r["result"], r["failed"]) for r in rows]
 
 
 def lot_results(db: Reader, lot: str) -> list[dict[str, Any]]:
@@ -161,3 +192,121 @@ def lot_results(db: Reader, lot: str) -> list[dict[str, Any]]:
         (lot,),
     )
     return [row | {"failed": json.loads(row["failed"])} for row in rows]
+
+
+# -- the write transaction's view of parts -------------------------------------------------------
+
+
+class _Measured(NamedTuple):
+    """A current measurement as the write path asks about it."""
+
+    uuid: str
+    seq: int
+    characteristic: str
+    verdict: str
+
+
+class _Result(NamedTuple):
+    """A result in force as the write path asks about it (``failed`` as stored JSON)."""
+
+    uuid: str
+    seq: int
+    result: str
+    failed: str
+
+
+class PartCache:
+    """What one write transaction has read or written of parts: latest inspections, current
+    measurements and results in force, so the reads above need not ask SQLite again.
+
+    Each entry is read from the database once and then kept exactly as the database would
+    answer, from the projection rows the transaction inserts (``saw``): an inspection row
+    becomes its part's latest inspection (it has the highest seq), a measurement or result row
+    joins its inspection's current ones and removes the row it supersedes. An inspection
+    opened in the transaction starts with none (no earlier row can name its fresh UUID).
+    Rolling back to a savepoint clears it (``clear``): it is only ever a copy.
+    """
+
+    def __init__(self, db: Reader) -> None:
+        self._db = db
+        self._latest: dict[tuple[str, str], str | None] = {}
+        self._measured: dict[tuple[str, str, str], list[_Measured]] = {}
+        self._measured_at: dict[str, tuple[str, str, str]] = {}
+        self._results: dict[str, list[_Result]] = {}
+        self._result_at: dict[str, str] = {}
+
+    def clear(self) -> None:
+        """Forget everything (the transaction was rolled back to a savepoint)."""
+        self._latest.clear()
+        self._measured.clear()
+        self._measured_at.clear()
+        self._results.clear()
+        self._result_at.clear()
+
+    def latest_inspection(self, lot: str, serial: str) -> str | None:
+        """``latest_inspection`` as the transaction sees it."""
+        key = (lot, serial)
+        if key not in self._latest:
+            self._latest[key] = _latest_inspection(self._db, lot, serial)
+        return self._latest[key]
+
+    def measurements(self, lot: str, serial: str, inspection: str) -> list[_Measured]:
+        """The inspection's current measurements, in seq order."""
+        key = (lot, serial, inspection)
+        rows = self._measured.get(key)
+        if rows is None:
+            found = self._db.query(
+                "SELECT uuid, seq, characteristic, verdict FROM current_measurements "
+                "WHERE lot = ? AND serial = ? AND inspection = ? ORDER BY seq",
+                key,
+            )
+            rows = [
+                _Measured(r["uuid"], r["seq"], r["characteristic"], r["verdict"]) for r in found
+            ]
+            self._keep_measured(key, rows)
+        return rows
+
+    def results(self, inspection: str) -> list[_Result]:
+        """The inspection's results in force, in seq order."""
+        rows = self._results.get(inspection)
+        if rows is None:
+            rows = _current_results(self._db, inspection)
+            self._keep_results(inspection, rows)
+        return rows
+
+    def _keep_measured(self, key: tuple[str, str, str], rows: list[_Measured]) -> None:
+        self._measured[key] = rows
+        for row in rows:
+            self._measured_at[row.uuid] = key
+
+    def _keep_results(self, inspection: str, rows: list[_Result]) -> None:
+        self._results[inspection] = rows
+        for row in rows:
+            self._result_at[row.uuid] = inspection
+
+    def saw(self, table: str, row: Mapping[str, Any]) -> None:
+        """A projection row the transaction has just inserted."""
+        if table == "inspections":
+            self._latest[(row["lot"], row["serial"])] = row["uuid"]
+            self._keep_measured((row["lot"], row["serial"], row["uuid"]), [])
+            self._keep_results(row["uuid"], [])
+        elif table == "measurements":
+            superseded = row["supersedes"]
+            if superseded is not None and superseded in self._measured_at:
+                held = self._measured[self._measured_at.pop(superseded)]
+                held[:] = [r for r in held if r.uuid != superseded]
+            key = (row["lot"], row["serial"], row["inspection"])
+            if key in self._measured:
+                new = _Measured(row["uuid"], row["seq"], row["characteristic"], row["verdict"])
+                self._measured[key].append(new)
+                self._measured_at[row["uuid"]] = key
+        elif table == "results":
+            superseded = row["supersedes"]
+            if superseded is not None and superseded in self._result_at:
+                held_results = self._results[self._result_at.pop(superseded)]
+                held_results[:] = [r for r in held_results if r.uuid != superseded]
+            inspection = row["inspection"]
+            if inspection in self._results:
+                new_result = _Result(row["uuid"], row["seq"], row["result"], row["failed"])
+                self._results[inspection].append(new_result)
+                self._result_at[row["uuid"]] = inspection

@@ -15,7 +15,8 @@ JSON numbers. This module is pure: no I/O.
 from __future__ import annotations
 
 import hashlib
-import uuid as uuidlib
+import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,121 @@ STORED_FIELDS = ("format", "station", "seq", "uuid", "kind", "ts", "prev_hash", 
 """A record's fields in the order a journal row is read and shipped (``body`` as stored text)."""
 
 
+_SAFE_INT = 2**53 - 1
+_encode_text = json.encoder.encode_basestring
+"""A JSON string with non-ASCII kept: how the C encoder (``canonical``) writes keys and text."""
+_PLANS: dict[tuple[Any, ...], tuple[tuple[str, str], ...] | None] = {}
+"""An object's keys, as it holds them -> (text before each value, its key) in RFC 8785 order,
+or None when its keys are not all text within the BMP (``canonical`` orders those)."""
+
+
+def _plan(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...] | None:
+    """How an object with these keys is written: each key's ``{"key":`` or ``,"key":``, in
+    sorted order (code point order is UTF-16 order for keys within the BMP)."""
+    if not all(type(k) is str and (k.isascii() or max(k) <= "\uffff") for k in keys):
+        return None
+    return tuple(
+        (("{" if i == 0 else ",") + _encode_text(key) + ":", key)
+        for i, key in enumerate(sorted(keys))
+    )
+
+
+def _write_value(value: Any, parts: list[str]) -> bool:
+    """Append a value's text to ``parts``; False if it is not plain: text, true/false, null,
+    integers within ±(2**53 - 1), and objects with text keys and arrays of those, each of
+    exactly those types (what the C encoder writes the RFC 8785 way; anything else, a float
+    included, is for ``canonical`` to write or refuse)."""
+    kind = type(value)
+    if kind is str:
+        parts.append(_encode_text(value))
+    elif value is None:
+        parts.append("null")
+    elif kind is bool:
+        parts.append("true" if value else "false")
+    elif kind is dict:
+        return _write_object(value, parts)
+    elif kind is int and -_SAFE_INT <= value <= _SAFE_INT:
+        parts.append(int.__repr__(value))
+    elif kind is list:
+        if not value:
+            parts.append("[]")
+            return True
+        separator = "["
+        for item in value:
+            parts.append(separator)
+            separator = ","
+            if not _write_value(item, parts):
+                return False
+        parts.append("]")
+    else:
+        return False
+    return True
+
+
+def _write_object(value: dict[Any, Any], parts: list[str]) -> bool:
+    """Append an object's text to ``parts``, its keys in the order of its plan."""
+    if not value:
+        parts.append("{}")
+        return True
+    keys = tuple(value)
+    if keys in _PLANS:
+        plan = _PLANS[keys]
+    else:
+        plan = _plan(keys)
+        if len(_PLANS) < 512:  # bodies have a few shapes; free-form content is not kept
+            _PLANS[keys] = plan
+    if plan is None:
+        return False
+    for before, key in plan:
+        parts.append(before)
+        item = value[key]
+        if type(item) is str:
+            parts.append(_encode_text(item))
+        elif item is None:
+            parts.append("null")
+        elif not _write_value(item, parts):
+            return False
+    parts.append("}")
+    return True
+
+
+def fast_text(value: Any) -> str | None:
+    """The RFC 8785 text of an object or array that is surely plain (see ``_write_value``) and
+    whose text stays within the BMP; None when ``canonical`` must judge it. The text is what
+    ``canonical.canonical_text`` writes: the same keys in the same order, each value as the C
+    encoder writes it, put together without walking the value twice (plainness proved on the
+    way, the keys' order planned once per set of keys)."""
+    if type(value) is not dict and type(value) is not list:
+        return None
+    parts: list[str] = []
+    try:
+        if not _write_value(value, parts):
+            return None
+    except RecursionError:  # nested too deeply: let ``canonical`` say so
+        return None
+    text = "".join(parts)
+    if text.isascii() or max(text) <= "\uffff":
+        return text
+    return None
+
+
+def plain_text(value: Any, path: str = "value") -> str:
+    """``canonical.canonical_text`` of a value, the same text or the same error, faster for
+    what records hold (an object of text, nulls and small nested objects): the plainness
+    ``canonical_text`` proves by walking every value is proved here a level at a time."""
+    text = fast_text(value)
+    return canonical_text(value, path) if text is None else text
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID as text, as ``str(uuid.uuid4())`` writes it."""
+    data = bytearray(os.urandom(16))
+    data[6] = (data[6] & 0x0F) | 0x40
+    data[8] = (data[8] & 0x3F) | 0x80
+    h = data.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def seal(
     *,
     station: str,
@@ -45,12 +161,12 @@ def seal(
 ) -> tuple[dict[str, Any], str]:
     """A complete, hashed record continuing the chain at ``prev_hash``, and its body's JSON."""
     body = dict(body)
-    body_json = canonical_text(body, "body")
+    body_json = plain_text(body, "body")
     record: dict[str, Any] = {
         "format": FORMAT,
         "station": station,
         "seq": seq,
-        "uuid": record_uuid or str(uuidlib.uuid4()),
+        "uuid": record_uuid or new_uuid(),
         "kind": kind,
         "ts": ts or clock.utc_timestamp(),
         "prev_hash": prev_hash,

@@ -14,12 +14,14 @@ object, its canonical JSON, a flag, a constant). ``KINDS`` says which tables a r
 
 from __future__ import annotations
 
+import itertools
 import linecache
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from inspect_station.canonical import canonical_json
+from inspect_station.store.journal import fast_text
 
 Row = dict[str, Any]
 Projector = Callable[[Mapping[str, Any]], list[tuple[str, Row]]]
@@ -476,7 +478,12 @@ _READ_AS: dict[tuple[str, str], Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 def _json(value: Any) -> str | None:
     """Canonical JSON text of a nested value (None stays NULL)."""
-    return None if value is None else canonical_json(value).decode("utf-8")
+    if value is None:
+        return None
+    text = fast_text(value)  # the same text, without walking the value in Python
+    if text is not None and text.isascii():  # (canonical_json refuses a lone surrogate)
+        return text
+    return canonical_json(value).decode("utf-8")
 
 
 _EMPTY: dict[str, Any] = {}
@@ -714,7 +721,20 @@ def shape_problem(record: Mapping[str, Any]) -> str | None:
     body = record.get("body")
     if not isinstance(body, dict):
         return "body is not a JSON object"
-    for check in SHAPES.get(record.get("kind"), ()):  # type: ignore[arg-type]
+    kind = record.get("kind")
+    checks = SHAPES.get(kind, ())  # type: ignore[arg-type]
+    if not checks:
+        return None
+    compiled = _SHAPE_CHECKERS.get(kind)  # type: ignore[arg-type]
+    if compiled is None or compiled[0] is not checks:
+        compiled = _SHAPE_CHECKERS[kind] = (checks, compile_shape(checks))  # type: ignore[index]
+    return compiled[1](body)
+
+
+def interpret_shape(checks: Sequence[ShapeCheck], body: Mapping[str, Any]) -> str | None:
+    """``shape_problem`` of a body by reading ``checks`` one by one: what ``compile_shape``'s
+    functions must answer (the tests hold them to it)."""
+    for check in checks:
         holder: Any = body
         for parent in check.path[:-1]:
             holder = holder.get(parent)
@@ -728,6 +748,104 @@ def shape_problem(record: Mapping[str, Any]) -> str | None:
         if check.required:  # the parent check (earlier) allowed a null or absent parent
             return check.problem(missing=True)
     return None
+
+
+_SHAPE_CHECKERS: dict[
+    str, tuple[tuple[ShapeCheck, ...], Callable[[Mapping[str, Any]], str | None]]
+] = {}
+"""kind -> (the checks compiled, their compiled function): compiled again if ``SHAPES[kind]``
+is replaced (a newer declaration)."""
+
+_BAD_VALUE: dict[str, str | None] = {
+    "any": None,
+    "object": "not isinstance(v, dict)",
+    "object_or_null": "not isinstance(v, dict)",
+    "text": "not isinstance(v, str)",
+    "integer": "type(v) is not int or not -MAX <= v <= MAX",
+    "flag": "type(v) is not bool",
+}
+"""rule -> the Python test that a non-null value ``v`` breaks it (None: nothing breaks it)."""
+
+
+def compile_shape(checks: Sequence[ShapeCheck]) -> Callable[[Mapping[str, Any]], str | None]:
+    """A function body -> the first problem of ``checks`` (one phrase) or None, generated as
+    straight-line Python and compiled once: every record appended, shipped and verified is
+    checked, and reading the declarations per record cost as much as sealing it. It answers
+    exactly what ``interpret_shape`` answers.
+
+    The top-level text keys (most of a body) are first judged together, at C speed, by the
+    set of their values' types: all text where the key is required, text or null where it is
+    optional, text or absent where it has a default. Only when that passes are the other
+    checks run alone; otherwise every check runs in order, so the problem named is the first.
+    """
+    env: dict[str, Any] = {"MAX": MAX_SAFE_INTEGER, "repeat": itertools.repeat}
+    blocks: list[list[str]] = []
+    groups: dict[str, list[str]] = {"required": [], "optional": [], "defaulted": []}
+    rest: list[int] = []
+    for index, check in enumerate(checks):
+        if len(check.path) not in (1, 2) or check.rule not in _BAD_VALUE:
+            raise ValueError(f"{check.name}: cannot check rule {check.rule!r} there")
+        blocks.append(_shape_block(check, index, env))
+        if len(check.path) == 1 and check.rule == "text":
+            group = "required" if check.required else "defaulted" if check.defaulted else "optional"
+            groups[group].append(check.path[0])
+        else:
+            rest.append(index)
+    env["ABSENT"] = absent = object()
+    env["REQUIRED"], env["OPTIONAL"], env["DEFAULTED"] = (tuple(g) for g in groups.values())
+    env["TEXT"] = frozenset({str})
+    env["TEXT_OR_NULL"] = frozenset({str, type(None)})
+    env["TEXT_OR_ABSENT"] = frozenset({str, type(absent)})
+    lines = [
+        "def shape(body):",
+        "    get = body.get",
+        "    if (",
+        "        set(map(type, map(get, REQUIRED))) <= TEXT",
+        "        and set(map(type, map(get, OPTIONAL))) <= TEXT_OR_NULL",
+        "        and set(map(type, map(get, DEFAULTED, repeat(ABSENT)))) <= TEXT_OR_ABSENT",
+        "    ):",
+        *(f"    {line}" for index in rest for line in blocks[index]),
+        "        return None",
+        *(line for block in blocks for line in block),
+        "    return None",
+    ]
+    code = "\n".join([*lines, ""])
+    filename = f"<shape check {len(_SHAPE_CHECKERS)}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    exec(compile(code, filename, "exec"), env)
+    shape: Callable[[Mapping[str, Any]], str | None] = env["shape"]
+    return shape
+
+
+def _shape_block(check: ShapeCheck, index: int, env: dict[str, Any]) -> list[str]:
+    """The lines (in a function's body) that return the problem of one check, if any."""
+    key = check.path[-1]
+    env[f"missing{index}"] = check.problem(missing=True)
+    env[f"null{index}"] = check.null_problem()
+    env[f"bad{index}"] = check.problem()
+    lines = []
+    pad = "    "
+    holder = "body"
+    if len(check.path) == 2:
+        lines.append(f"    h = body.get({check.path[0]!r})")
+        lines.append("    if not isinstance(h, dict):")
+        lines.append(f"        return missing{index}" if check.required else "        pass")
+        lines.append("    else:")
+        pad, holder = "        ", "h"
+    lines.append(f"{pad}v = {holder}.get({key!r})")
+    lines.append(f"{pad}if v is None:")
+    if check.required:
+        lines.append(f"{pad}    return missing{index}")
+    elif check.defaulted:
+        lines.append(f"{pad}    if {key!r} in {holder}:")
+        lines.append(f"{pad}        return null{index}")
+    else:
+        lines.append(f"{pad}    pass")
+    bad = _BAD_VALUE[check.rule]
+    if bad is not None:
+        lines.append(f"{pad}elif {bad}:")
+        lines.append(f"{pad}    return bad{index}")
+    return lines
 
 
 def check_projections(

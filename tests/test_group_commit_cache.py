@@ -1,0 +1,144 @@
+"""A write transaction remembers what it read and wrote of parts, and answers as SQLite would.
+
+The group commit asks, for every measurement, the part's latest inspection, the current
+measurement of its characteristic, the inspection's verdicts and its result in force. The
+transaction keeps these (``store.inspections.PartCache``) from the rows it inserts, so it need
+not ask SQLite again; a measurement refused after its records were appended (rolled back to
+its savepoint) must leave nothing of itself in what the next one is told.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from inspect_station.errors import InspectStationError
+from inspect_station.recording import (
+    ManualSource,
+    Measurement,
+    MeasurementAck,
+    Recorder,
+    RecordingError,
+)
+from inspect_station.spec import PartSpec
+from inspect_station.store import LocalStore, Transaction, inspections
+
+GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
+BAD = {"1": "120.5", "2": "12.03", "3": "0.09", "4": "fail"}
+
+
+class Refused(InspectStationError):
+    """What the test's ``after`` hook raises: the measurement is refused after its append."""
+
+
+def refuse_after_append(tx: Transaction, record: dict) -> None:
+    """An ``after`` hook that refuses the measurement once its records are in the transaction."""
+    raise Refused("refused after the append")
+
+
+def request(spec: PartSpec, serial: str, char: str, value: str, **extra) -> Measurement:
+    """A manual measurement of lot L1 by ann, closing the part when complete."""
+    return Measurement(
+        spec=spec,
+        lot="L1",
+        serial=serial,
+        inspector="ann",
+        characteristic=char,
+        value=value,
+        source=ManualSource("dial"),
+        auto_close=True,
+        **extra,
+    )
+
+
+def test_a_measurement_refused_after_its_append_leaves_nothing_for_the_next(store, bracket):
+    outcomes = Recorder(store).measure_many(
+        [
+            request(bracket, "S1", "1", "120.01", after=refuse_after_append),
+            request(bracket, "S1", "1", "120.02"),  # the first never happened: no reason needed
+            request(bracket, "S1", "2", "12.005"),
+        ]
+    )
+    assert isinstance(outcomes[0], Refused)
+    assert isinstance(outcomes[1], MeasurementAck) and outcomes[1].supersedes is None
+    assert isinstance(outcomes[2], MeasurementAck)
+    # The inspection the refused one opened was rolled back: the kept ones opened their own.
+    opened = store.query("SELECT uuid FROM inspections")
+    assert [row["uuid"] for row in opened] == [outcomes[1].inspection]
+    assert outcomes[2].inspection == outcomes[1].inspection
+    assert store.verify().ok
+
+
+def test_a_refused_correction_leaves_the_measurement_it_would_have_superseded_current(
+    store, bracket
+):
+    recorder = Recorder(store)
+    first = recorder.measure_many([request(bracket, "S1", "1", "120.01")])[0]
+    assert isinstance(first, MeasurementAck)
+    outcomes = recorder.measure_many(
+        [
+            request(bracket, "S1", "1", "120.5", reason="re-seated", after=refuse_after_append),
+            request(bracket, "S1", "1", "120.03"),  # 120.01 is still current: needs a reason
+            request(bracket, "S1", "1", "120.04", reason="re-seated"),
+        ]
+    )
+    assert isinstance(outcomes[0], Refused)
+    assert isinstance(outcomes[1], RecordingError) and "give a reason" in outcomes[1].message
+    assert isinstance(outcomes[2], MeasurementAck) and outcomes[2].supersedes == first.uuid
+    current = store.query("SELECT value FROM current_measurements")
+    assert [row["value"] for row in current] == ["120.04"]
+
+
+def sql_answers(store: LocalStore, lot: str, serial: str) -> tuple:
+    """What the named reads answer from SQLite itself (the store, not the transaction)."""
+    inspection = inspections.latest_inspection(store, lot, serial)
+    if inspection is None:
+        return None, None, None, None
+    verdicts = inspections.current_verdicts(store, lot, serial, inspection)
+    measured = {
+        char: inspections.current_measurement(store, lot, serial, char, inspection) for char in GOOD
+    }
+    return inspection, verdicts, measured, inspections.current_result(store, inspection)
+
+
+def cached_answers(tx: Transaction, lot: str, serial: str) -> tuple:
+    """What the same reads answer inside the transaction (its part cache)."""
+    inspection = inspections.latest_inspection(tx, lot, serial)
+    if inspection is None:
+        return None, None, None, None
+    verdicts = inspections.current_verdicts(tx, lot, serial, inspection)
+    measured = {
+        char: inspections.current_measurement(tx, lot, serial, char, inspection) for char in GOOD
+    }
+    return inspection, verdicts, measured, inspections.current_result(tx, inspection)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_transaction_answers_every_read_as_sqlite_does(store, bracket: PartSpec, seed):
+    rng = random.Random(seed)
+    recorder = Recorder(store)
+    serials = [f"S{n}" for n in range(4)]
+    # Some parts exist before the transaction, closed or not.
+    recorder.measure_many([request(bracket, "S0", c, v) for c, v in GOOD.items()])
+    recorder.measure_many([request(bracket, "S1", "1", "120.01")])
+    with store.transaction() as tx:
+        for serial in serials:  # read before anything is written: loaded from SQLite
+            assert cached_answers(tx, "L1", serial) == sql_answers(store, "L1", serial)
+        for _ in range(40):
+            serial = rng.choice(serials)
+            char = rng.choice(list(GOOD))
+            value = rng.choice([GOOD, BAD])[char]
+            reason = rng.choice([None, "re-measured"])
+            after = refuse_after_append if rng.random() < 0.15 else None
+            item = recorder._prepare(
+                request(bracket, serial, char, value, reason=reason, after=after)
+            )
+            try:
+                with tx.savepoint():
+                    recorder._write(tx, item)
+            except InspectStationError:
+                pass
+            for other in serials:
+                assert cached_answers(tx, "L1", other) == sql_answers(store, "L1", other)
+    assert store.verify().ok
