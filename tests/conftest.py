@@ -13,15 +13,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 from procs import Children
 from propertykit import FULL
+from userkit import TEST_SCRYPT_N
 
 from inspect_station.locations import shipped_specs_dir
 from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec, SpecLibrary
 from inspect_station.store import LocalStore
 from inspect_station.users import pins
-
-TEST_SCRYPT_N = 2**10
-"""scrypt cost of the PIN verifiers tests set: 32 times cheaper than the station's (``pins``)."""
 
 DATA = Path(__file__).parent / "data"
 

@@ -9,6 +9,10 @@ from inspect_station.store import LocalStore
 from inspect_station.users import UserDirectory
 from inspect_station.users import pins as pins_module
 
+TEST_SCRYPT_N = 2**10
+"""scrypt cost of the PIN verifiers tests set (the conftest's ``_quick_pin_verifiers``): 32
+times cheaper than the station's own (``pins.SCRYPT_N``), checked the same way."""
+
 ADMIN_ID, ADMIN_NAME, ADMIN_PIN = "root", "Rhea Root", "908172"
 """The administrator ``add_users`` bootstraps (or signs in as) to add the others."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from userkit import TEST_SCRYPT_N
 
 from inspect_station.demo import demo_config, ensure_demo_users
 from inspect_station.gauges.hub import GaugeHub
@@ -19,7 +20,7 @@ from inspect_station.store import LocalStore
 from inspect_station.sync import Shipper
 from inspect_station.tui.app import StationApp
 from inspect_station.tui.demo import DemoControls
-from inspect_station.users import UserDirectory
+from inspect_station.users import UserDirectory, pins
 from inspect_station.wiring import build_app, build_service
 
 TODAY = dt.date(2026, 11, 25)
@@ -59,9 +60,14 @@ class Station:
 
 @pytest.fixture(scope="session")
 def demo_users_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo record holding only the demo users, made once (each PIN costs a slow hash)."""
+    """A demo record holding only the demo users, made once, their PINs' verifiers at the tests'
+    scrypt cost (a session fixture is made before the per-test one that lowers it)."""
     path = tmp_path_factory.mktemp("demo-users") / "demo.db"
-    with LocalStore(path, demo_config(path.parent, today=TODAY).station) as store:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        LocalStore(path, demo_config(path.parent, today=TODAY).station) as store,
+    ):
+        patch.setattr(pins, "SCRYPT_N", TEST_SCRYPT_N)
         ensure_demo_users(UserDirectory(store))
     return path
 
