@@ -8,6 +8,7 @@ core vocabulary or the configuration.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import inspect_station
@@ -47,8 +48,11 @@ def _imports(name: str) -> set[str]:
     return {m for m in found if m in MODULES}
 
 
-GRAPH = {name: _imports(name) for name in MODULES}
-"""Module -> the package's modules it imports."""
+@functools.cache
+def graph() -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (parsed when first asked, not when every test
+    worker collects this module)."""
+    return {name: _imports(name) for name in MODULES}
 
 
 def _in(module: str, *prefixes: str) -> bool:
@@ -67,7 +71,7 @@ def _circles() -> list[set[str]]:
         index[v] = low[v] = len(index)
         stack.append(v)
         on_stack.add(v)
-        for w in GRAPH[v]:
+        for w in graph()[v]:
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -84,7 +88,7 @@ def _circles() -> list[set[str]]:
             if len(group) > 1:
                 out.append(group)
 
-    for v in sorted(GRAPH):
+    for v in sorted(graph()):
         if v not in index:
             visit(v)
     return out
@@ -100,9 +104,9 @@ OURS = (
 
 
 def test_the_graph_sees_the_imports_it_checks():
-    assert "inspect_station.review.queries" in GRAPH["inspect_station.export.model"]
-    assert "inspect_station.users.pins" in GRAPH["inspect_station.users.directory"]
-    assert "inspect_station.vocabulary" in GRAPH["inspect_station.config"]
+    assert "inspect_station.review.queries" in graph()["inspect_station.export.model"]
+    assert "inspect_station.users.pins" in graph()["inspect_station.users.directory"]
+    assert "inspect_station.vocabulary" in graph()["inspect_station.config"]
 
 
 def test_no_import_circle_runs_through_the_review_users_vocabulary_or_config():
@@ -113,7 +117,7 @@ def test_no_import_circle_runs_through_the_review_users_vocabulary_or_config():
 def test_the_exports_see_only_the_reviews_queries():
     seen = {
         (name, target)
-        for name, targets in GRAPH.items()
+        for name, targets in graph().items()
         if _in(name, "inspect_station.export")
         for target in targets
         if _in(target, "inspect_station.review")
@@ -129,15 +133,15 @@ def test_nothing_below_the_review_imports_it():
     above += ("inspect_station.audit",)  # the audit report reads like the exports
     importers = {
         name
-        for name, targets in GRAPH.items()
+        for name, targets in graph().items()
         if not _in(name, *above) and any(_in(t, "inspect_station.review") for t in targets)
     }
     assert importers == set()
 
 
 def test_the_review_imports_neither_the_recorder_nor_the_interfaces():
-    review = {name for name in GRAPH if _in(name, "inspect_station.review")}
-    imported = set().union(*(GRAPH[name] for name in review))
+    review = {name for name in graph() if _in(name, "inspect_station.review")}
+    imported = set().union(*(graph()[name] for name in review))
     assert not {m for m in imported if _in(m, "inspect_station.recording", "inspect_station.tui")}
     assert not {m for m in imported if _in(m, "inspect_station.cli", "inspect_station.station")}
 

@@ -13,10 +13,11 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-import xmlschema
-from xmlschema.validators.identities import FieldValueSelector
+if TYPE_CHECKING:  # imported where used: every test worker collects this module
+    import xmlschema
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "data" / "qif3"
 """The QIF 3.0 schemas as the QIF community publishes them (headers kept)."""
@@ -27,6 +28,8 @@ NS = {"q": QIF, "is": EXT}
 
 def _local_signature(uri: str) -> str:
     """The W3C XML-signature schema QIF imports, mapped to xmlschema's own copy."""
+    import xmlschema
+
     if uri.endswith("xmldsig-core-schema.xsd"):
         signature = Path(xmlschema.__file__).parent / "schemas" / "DSIG"
         return (signature / "xmldsig-core-schema.xsd").as_uri()
@@ -47,6 +50,9 @@ def build_schema() -> xmlschema.XMLSchema:
     own field selectors, made once, as the heads have them (made per element, they would be
     rebuilt for every element validated, which is several times slower).
     """
+    import xmlschema
+    from xmlschema.validators.identities import FieldValueSelector
+
     schema = xmlschema.XMLSchema(
         str(SCHEMA_DIR / "QIFApplications" / "QIFDocument.xsd"), uri_mapper=_local_signature
     )
@@ -77,6 +83,8 @@ def cached_schema() -> xmlschema.XMLSchema:
     ever loaded from there), and a lock makes a second worker wait for the first one's build
     instead of building it too.
     """
+    import xmlschema
+
     key = hashlib.sha256()
     for path in sorted(SCHEMA_DIR.rglob("*")):
         if path.is_file():

@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 from hostilekit import unchecked_text
@@ -195,6 +194,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 def read_xlsx(path: Path) -> tuple[dict[str, str], list[list[Any]]]:
     """(header label -> text, table rows) of a Form 3 workbook, read with openpyxl."""
+    import openpyxl  # here, not at the top: every test worker collects this module
+
     book = openpyxl.load_workbook(path)
     sheet = book["Form 3"]
     header: dict[str, str] = {}
@@ -286,6 +287,8 @@ def test_hostile_text_stays_text_in_every_format(store: LocalStore, plate: PartS
     for fmt in ("html", "csv", "xlsx"):
         export_form3(form, fmt, tmp_path / f"x.{fmt}")
     assert read_csv(tmp_path / "x.csv")[0]["serial"] == "'" + serial
+    import openpyxl
+
     book = openpyxl.load_workbook(tmp_path / "x.xlsx")
     cell = next(
         c for row in book["Form 3"].iter_rows() for c in row if c.value and "HYPER" in c.value

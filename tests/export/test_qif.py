@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import xmlschema
 from click.testing import CliRunner
 from hostilekit import unchecked_text
 from lots import CALIPER, GOOD, TODAY, RecordedLot, record_part, ship
@@ -29,6 +28,9 @@ from inspect_station.records import LocalSource, RecordSource
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 from inspect_station.sync import open_source
+
+if TYPE_CHECKING:  # imported where used: every test worker collects this module
+    import xmlschema
 
 
 @pytest.fixture(scope="session")

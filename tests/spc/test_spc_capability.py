@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from propertykit import examples
-from scipy import stats
 
 from inspect_station.spc import SpcError, capability
 from inspect_station.spc.capability import ad_p_value, anderson_darling
@@ -138,6 +137,8 @@ def test_capability_agrees_with_numpy_on_random_data(values, lower, upper):
 def test_anderson_darling_statistic_equals_scipy(values):
     xs = [float(v) for v in values]
     a2, _, _ = anderson_darling(xs, float(np.mean(xs)), float(np.std(xs, ddof=1)))
+    from scipy import stats  # here, not at the top: every test worker collects this module
+
     expected = stats.anderson(np.array(xs), dist="norm", method="interpolate").statistic
     assert a2 == pytest.approx(expected, rel=1e-7, abs=1e-9)
 
@@ -156,6 +157,8 @@ def test_p_value_agrees_with_scipys_interpolated_tables():
     rng = random.Random(7)
     xs = [rng.gauss(10, 0.01) for _ in range(200)]
     _, _, p = anderson_darling(xs, float(np.mean(xs)), float(np.std(xs, ddof=1)))
+    from scipy import stats
+
     expected = stats.anderson(np.array(xs), dist="norm", method="interpolate").pvalue
     assert 0.01 < expected < 0.05
     assert p == pytest.approx(expected, rel=0.1)
