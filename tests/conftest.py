@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -35,6 +36,13 @@ settings.register_profile(
     "inspect-station-full", max_examples=100, suppress_health_check=_NOT_TIMED
 )
 settings.load_profile("inspect-station-full" if FULL else "inspect-station-default")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Move what collection built (every test module, hypothesis, the package) out of the
+    garbage collector's way (``gc.freeze``): it lives for the whole run, and each full
+    collection walked all of it again."""
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
