@@ -5,9 +5,9 @@ only records what they hand it); the CLI and tests also use :class:`GaugeReader`
 simulators directly. Nothing in this package imports a UI.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
 
+from inspect_station import imported_on_first_use
 from inspect_station.backoff import Backoff
 from inspect_station.gauges.codec import (
     Framer,
@@ -70,25 +70,15 @@ if TYPE_CHECKING:
 
 # The simulators (the demo's and the tests' gauges) are imported on first use: a station at a
 # bench reads real gauges and starts without them.
-_SIMULATOR = frozenset(
-    {
-        "DtrPulseSimulator",
-        "GaugeSimulator",
-        "PollSimulator",
-        "PushSimulator",
-        "SimulatorBank",
-        "simulator_for",
-    }
+_SIMULATOR = (
+    "DtrPulseSimulator",
+    "GaugeSimulator",
+    "PollSimulator",
+    "PushSimulator",
+    "SimulatorBank",
+    "simulator_for",
 )
-
-
-def __getattr__(name: str) -> object:
-    """A simulator name, its module imported now (PEP 562)."""
-    if name not in _SIMULATOR:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.simulator"), name)
-    globals()[name] = value
-    return value
+__getattr__ = imported_on_first_use(__name__, dict.fromkeys(_SIMULATOR, "simulator"))
 
 
 __all__ = [

@@ -23,8 +23,9 @@ Two kinds of methods, so that nothing slow runs on a UI thread:
 :meth:`PartSession.close_part` do both halves in turn, for headless use.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from inspect_station import imported_on_first_use
 
 if TYPE_CHECKING:
     from inspect_station.measuring.outcomes import (
@@ -79,15 +80,7 @@ _HOME = {
     "SpcTracker": "spc",
 }
 
-
-def __getattr__(name: str) -> object:
-    """A public name of the package, its module imported now (PEP 562)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = imported_on_first_use(__name__, _HOME)
 
 
 __all__ = [

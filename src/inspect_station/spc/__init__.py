@@ -13,8 +13,9 @@ plotted points, violations, capability figures and SVG text come out.
 - ``svg``: a printable control chart.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from inspect_station import imported_on_first_use
 
 # Imported now: the function ``capability`` shares its name with its module, which would take
 # the name back whenever the module is imported later.
@@ -62,15 +63,7 @@ _HOME = {
     "control_chart_svg": "svg",
 }
 
-
-def __getattr__(name: str) -> object:
-    """A public name of the package, its module imported now (PEP 562)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = imported_on_first_use(__name__, _HOME)
 
 
 __all__ = [
