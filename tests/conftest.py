@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from pg import share_servers, stop_shared_server
 from procs import Children
 from propertykit import FULL
 from userkit import TEST_SCRYPT_N
@@ -90,25 +91,39 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile each module once per run, not once per process, when bytecode writing is off.
-
-    With ``PYTHONDONTWRITEBYTECODE`` set (some shells and CI images set it so no ``__pycache__``
-    lands in the checkout), every test worker and every CLI subprocess a test starts would compile
-    the package's sources, and the test modules, again: about a fifth of a command's start. The
-    run (the controller, before it starts any worker) then writes bytecode into a cache folder of
-    its own in the temporary directory instead (``PYTHONPYCACHEPREFIX``), still none in the
-    checkout, shared by the workers and the processes they start, and removed when the run ends.
-    An explicit ``PYTHONPYCACHEPREFIX``, or bytecode writing left on, is left as it is.
-    """
+    """Set up, once in the run's controller, what its workers share: temporary folders in
+    memory, one PostgreSQL server (``pg.share_servers``) and compiled modules (``_bytecode``)."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
     _temporary_folders_in_memory(config)
+    share_servers()
+    config.add_cleanup(stop_shared_server)
+    _bytecode(config)
+
+
+def _bytecode(config: pytest.Config) -> None:
+    """Compile each module once, not once per process and run, when bytecode writing is off.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (some shells and CI images set it so no ``__pycache__``
+    lands in the checkout), every test worker and every CLI subprocess a test starts would compile
+    the package's sources and the test modules again (pytest also rewrites each test module's
+    asserts: most of what collection costs). The run then writes bytecode into a cache folder of
+    its own, never in the checkout: ``pycache`` in the virtual environment the tests run from,
+    kept from run to run (a module is compiled again when its source changes, as Python always
+    checks), or, outside a virtual environment, a temporary folder removed when the run ends.
+    Everything the processes of the run import is looked up there (``PYTHONPYCACHEPREFIX``), so
+    a first run also compiles the libraries once. An explicit ``PYTHONPYCACHEPREFIX``, or bytecode
+    writing left on, is left as it is.
+    """
     if os.environ.get("PYTHONPYCACHEPREFIX"):
         return
     if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
         return
-    prefix = tempfile.mkdtemp(prefix="inspect-station-tests-pycache-")
-    config.add_cleanup(lambda: shutil.rmtree(prefix, ignore_errors=True))
+    if sys.prefix != sys.base_prefix:
+        prefix = os.path.join(sys.prefix, "pycache")
+    else:
+        prefix = tempfile.mkdtemp(prefix="inspect-station-tests-pycache-")
+        config.add_cleanup(lambda: shutil.rmtree(prefix, ignore_errors=True))
     os.environ.pop("PYTHONDONTWRITEBYTECODE")
     os.environ["PYTHONPYCACHEPREFIX"] = prefix
     sys.pycache_prefix = prefix

@@ -17,12 +17,23 @@ administrator would. When no server can be had the tests FAIL with the reason; t
 
 ``pg_database`` (function) is a fresh, empty database owned by that role; ``.url`` is the
 administrator's URL for it. Station roles created in it are named after it (see
-``central_pg.default_role``) and dropped with it.
+``central_pg.default_role``) and dropped with it. ``pg_central_database`` (function) is the same
+but already holding the central schema: a copy (``CREATE DATABASE ... TEMPLATE``) of a database
+migrated once per server, for the many tests that begin with an initialised central store.
+
+**One server for the whole run.** Under pytest-xdist the run's controller names a folder
+(``INSPECT_STATION_TEST_PG_SHARED``, see ``share_servers``) before it starts any worker; the
+first worker that needs PostgreSQL starts the server there (under a file lock) and the others
+connect to it, each with database names of its own; the controller stops it when the run ends
+(``stop_shared_server``). A test that stops or restarts its server (the chaos test) starts a
+private one with ``start_private_server`` instead.
 """
 
 from __future__ import annotations
 
+import fcntl
 import glob
+import json
 import os
 import pwd
 import secrets
@@ -32,7 +43,8 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -41,6 +53,10 @@ from psycopg import sql
 
 ADMIN_DB = "postgres"
 SUPERUSER = "postgres"
+SHARED_ENV = "INSPECT_STATION_TEST_PG_SHARED"
+"""Environment variable naming the folder of the run's shared server (set by the controller)."""
+_TEMPLATE_LOCK = 0x15_7E_57
+"""Advisory lock key under which the migrated template database is made."""
 
 
 def bindir() -> Path:
@@ -87,7 +103,14 @@ class PgServer:
     """Prefix of every role and database this session creates."""
     password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     """Password of the test administrator role."""
+    names: str = ""
+    """Prefix of the databases this process creates (the prefix, and the xdist worker if any)."""
     _databases: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+            self.names = f"{self.prefix}_{worker}" if worker else self.prefix
 
     @property
     def datadir(self) -> Path:
@@ -229,12 +252,43 @@ class PgServer:
             ).fetchall()
         return sum(1 for (ok,) in rows if ok)
 
-    def create_database(self) -> str:
-        """A new empty database owned by the test administrator."""
+    def create_database(self, template: str | None = None) -> str:
+        """A new database owned by the test administrator: empty, or a copy of ``template``."""
         self._databases += 1
-        name = f"{self.prefix}_{self._databases}"
+        name = f"{self.names}_{self._databases}"
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with self.connect() as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(statement)
+        return name
+
+    @property
+    def central_template(self) -> str:
+        """The name of the database migrated once to the central schema."""
+        return f"{self.prefix}_central"
+
+    def ensure_central_template(self) -> str:
+        """Make, once per server, a database holding the central schema; its name.
+
+        Made under an advisory lock, so the workers sharing the server make it once; a copy of it
+        is what ``migrate()`` gives an empty database (the schema does not depend on its name).
+        """
+        from inspect_station.sync import open_central
+
+        name = self.central_template
+        with self.connect() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATE_LOCK,))
+            try:
+                made = conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+                ).fetchone()
+                if made is None:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    with open_central(self.url(name)) as central:
+                        central.migrate()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_TEMPLATE_LOCK,))
         return name
 
     def drop_database(self, name: str) -> None:
@@ -289,11 +343,68 @@ def start_private_server(durable: bool = False) -> PgServer:
     return server
 
 
+def share_servers() -> None:
+    """In a run's controller, before any worker starts: name the folder of the shared server."""
+    if not os.environ.get(SHARED_ENV):
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="ist-pg-shared-")
+
+
+def stop_shared_server() -> None:
+    """In the run's controller at its end: stop the shared server, if one was started."""
+    folder = os.environ.pop(SHARED_ENV, None)
+    if folder is None:
+        return
+    try:
+        with _locked(Path(folder)):
+            server = _read_shared(Path(folder))
+            if server is not None:
+                server.destroy()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    with open(folder / "lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_shared(folder: Path) -> PgServer | None:
+    info = folder / "server.json"
+    if not info.exists():
+        return None
+    fields = json.loads(info.read_text())
+    fields["root"], fields["bin"] = Path(fields["root"]), Path(fields["bin"])
+    fields.pop("names", None)
+    fields.pop("_databases", None)
+    return PgServer(**fields)
+
+
+def _shared_server(folder: Path) -> PgServer:
+    """The run's shared server: started by the first process that asks, then reused."""
+    with _locked(folder):
+        server = _read_shared(folder)
+        if server is None:
+            server = start_private_server()
+            fields = asdict(server)
+            fields["root"], fields["bin"] = str(server.root), str(server.bin)
+            staged = folder / "server.json.new"
+            staged.write_text(json.dumps(fields))
+            staged.replace(folder / "server.json")
+    return server
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    """A private running PostgreSQL server with a test administrator role (see the docstring)."""
+    """A running PostgreSQL server with a test administrator role (see the docstring): the
+    run's shared one under xdist, else a private one of this session."""
+    folder = os.environ.get(SHARED_ENV)
     try:
-        server = start_private_server()
+        server = _shared_server(Path(folder)) if folder else start_private_server()
     except Exception as exc:
         pytest.fail(
             f"These tests need a real PostgreSQL server and could not start a private one: {exc}",
@@ -302,7 +413,8 @@ def pg_server() -> Iterator[PgServer]:
     try:
         yield server
     finally:
-        server.destroy()
+        if not folder:
+            server.destroy()
 
 
 @dataclass(frozen=True)
@@ -328,6 +440,16 @@ class PgDatabase:
 def pg_database(pg_server: PgServer) -> Iterator[PgDatabase]:
     """A fresh empty database owned by the test administrator, dropped after the test."""
     name = pg_server.create_database()
+    try:
+        yield PgDatabase(pg_server, name)
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture
+def pg_central_database(pg_server: PgServer) -> Iterator[PgDatabase]:
+    """A fresh database already holding the central schema (a copy of a migrated template)."""
+    name = pg_server.create_database(template=pg_server.ensure_central_template())
     try:
         yield PgDatabase(pg_server, name)
     finally:

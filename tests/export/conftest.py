@@ -5,18 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from centralkit import central_url  # noqa: F401  (fixture)
 from lots import GOOD, PLATE, TODAY, RecordedLot, record_part
-from pg import pg_database, pg_server  # noqa: F401  (fixtures)
+from pg import pg_central_database, pg_database, pg_server  # noqa: F401  (fixtures)
 from userkit import PINS, add_users
 
 from inspect_station.recording import ManualSource, Recorder
 from inspect_station.spec import PartSpec, load_spec
 from inspect_station.store import LocalStore
-from inspect_station.sync import open_central
 from inspect_station.users import UserDirectory
 
 
@@ -95,15 +93,3 @@ def chromium() -> str:
                 pytest.fail(f"{' '.join(command)} failed: {result.stderr.strip()[-500:]}")
         path = shutil.which("chromium") or "/usr/bin/chromium"
     return path
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An initialised, empty central store: an embedded SQLite file or a PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'central.db'}"
-    else:
-        url = request.getfixturevalue("pg_database").url
-    with open_central(url) as central:
-        central.migrate()
-    yield url

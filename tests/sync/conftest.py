@@ -7,28 +7,14 @@ from pathlib import Path
 
 import pytest
 from backlog import fill
-from pg import PgDatabase, PgServer, pg_database, pg_server  # noqa: F401  (fixtures)
+from centralkit import central_url  # noqa: F401  (fixture)
+from pg import PgDatabase, PgServer, pg_central_database, pg_database, pg_server  # noqa: F401  (fixtures)
 from synckit import RawCentral
 
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
-from inspect_station.sync import open_central
 
 __all__ = ["PgDatabase", "PgServer", "RawCentral"]
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
-)
-def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An initialised, empty central store: an embedded SQLite file or a PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'central.db'}"
-    else:
-        url = request.getfixturevalue("pg_database").url
-    with open_central(url) as central:
-        central.migrate()
-    return url
 
 
 @pytest.fixture
@@ -49,6 +35,6 @@ def make_station(tmp_path: Path, bracket: PartSpec) -> Iterator[Callable[..., Lo
 
 
 @pytest.fixture
-def raw_central(central_url: str) -> RawCentral:
+def raw_central(central_url: str) -> RawCentral:  # noqa: F811  (the fixture)
     """Direct SQL access to the central store under test."""
     return RawCentral(central_url)

@@ -32,11 +32,9 @@ COLUMNS = "station, seq, uuid, format, kind, ts, prev_hash, hash, body"
 
 
 @pytest.fixture
-def admin_url(pg_database: PgDatabase) -> str:
+def admin_url(pg_central_database: PgDatabase) -> str:
     """An initialised central store; the test administrator's URL."""
-    with open_central(pg_database.url) as central:
-        central.migrate()
-    return pg_database.url
+    return pg_central_database.url
 
 
 def add_station(admin_url: str, station: str, **options):
@@ -58,28 +56,28 @@ def copy_journal(url: str, rows: list[dict]) -> None:
             copy.write_row([row[c] for c in COLUMNS.split(", ")])
 
 
-def test_a_station_role_ships_its_own_records(admin_url, make_station, pg_database):
+def test_a_station_role_ships_its_own_records(admin_url, make_station, pg_central_database):
     creds = add_station(admin_url, "BENCH-1")
-    assert creds.role == f"{pg_database.name}_bench_1"
+    assert creds.role == f"{pg_central_database.name}_bench_1"
     assert creds.password and creds.password in creds.url
     assert parse_central_url(creds.url).params["user"] == creds.role
     store = make_station("BENCH-1", 500)
     summary = Shipper(store, creds.url, 200).ship()
     assert summary.head_seq == store.head()[0]
-    with pg_database.connect() as conn:
+    with pg_central_database.connect() as conn:
         flags = conn.execute(
             "SELECT rolsuper, rolcreaterole, rolcreatedb, rolcanlogin, rolbypassrls "
             "FROM pg_roles WHERE rolname = %s",
             (creds.role,),
         ).fetchone()
     assert flags == (False, False, False, True, False)
-    verifier = pg_database.server.psql(
+    verifier = pg_central_database.server.psql(
         f"SELECT rolpassword FROM pg_authid WHERE rolname = '{creds.role}'"
     )
     assert verifier.startswith("SCRAM-SHA-256$") and creds.password not in verifier
 
 
-def test_the_password_never_travels_or_shows_in_clear(admin_url, tmp_path, pg_database):
+def test_the_password_never_travels_or_shows_in_clear(admin_url, tmp_path, pg_central_database):
     trace = tmp_path / "protocol.trace"
     with open_central(admin_url) as central, trace.open("w") as out:
         central.conn.pgconn.trace(out.fileno())
@@ -189,9 +187,9 @@ def test_add_station_refuses_a_second_role_and_rotates_a_password(admin_url, mak
         open_central(first.url)
 
 
-def test_libpq_options_in_the_url_are_passed_through(admin_url, pg_database):
+def test_libpq_options_in_the_url_are_passed_through(admin_url, pg_central_database):
     url = admin_url + "?application_name=bench-3-shipper&sslmode=disable"
-    with open_central(url) as central, pg_database.connect() as conn:
+    with open_central(url) as central, pg_central_database.connect() as conn:
         pid = central.conn.info.backend_pid
         name, ssl = conn.execute(
             "SELECT a.application_name, s.ssl FROM pg_stat_activity a "

@@ -24,11 +24,9 @@ COLUMNS = ("station", "seq", "uuid", "format", "kind", "ts", "prev_hash", "hash"
 
 
 @pytest.fixture
-def admin_url(pg_database) -> str:
+def admin_url(pg_central_database) -> str:
     """An initialised, empty PostgreSQL central store (administrator URL)."""
-    with open_central(pg_database.url) as central:
-        central.migrate()
-    return pg_database.url
+    return pg_central_database.url
 
 
 def _rows(store: LocalStore) -> list[list]:

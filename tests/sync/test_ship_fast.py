@@ -19,11 +19,9 @@ from inspect_station.sync.batch import LOCAL_COLUMNS, diagnose, prepare_rows
 
 
 @pytest.fixture
-def pg_url(pg_database) -> str:
+def pg_url(pg_central_database) -> str:
     """An initialised, empty PostgreSQL central store."""
-    with open_central(pg_database.url) as central:
-        central.migrate()
-    return pg_database.url
+    return pg_central_database.url
 
 
 def _no_rehash(*_args, **_kwargs):

@@ -20,11 +20,12 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from pg import PgDatabase, PgServer
+from pg import PgServer, start_private_server
 from procs import Children
 
 from inspect_station.store import LocalStore
@@ -137,12 +138,23 @@ def assert_exactly_the_stations_records(admin_url: str, stores: list[LocalStore]
             assert len(held_rows) == local_rows
 
 
+@pytest.fixture
+def own_server() -> Iterator[PgServer]:
+    """A PostgreSQL server of this test alone: it is stopped and restarted under the shipper
+    (the run's shared server serves other workers' tests meanwhile)."""
+    server = start_private_server()
+    try:
+        yield server
+    finally:
+        server.destroy()
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_chaos_postgres(
-    pg_server: PgServer, pg_database: PgDatabase, make_station, tmp_path, children
-):
-    admin = pg_database.url
+def test_chaos_postgres(own_server: PgServer, make_station, tmp_path, children):
+    pg_server = own_server
+    database = pg_server.create_database()
+    admin = pg_server.url(database)
     with open_central(admin) as central:
         central.migrate()
         creds = central.add_station("CHAOS-1")
@@ -166,7 +178,7 @@ def test_chaos_postgres(
             assert head < total, (events, head)  # records are still moving
             events.append(f"{action} at {head}")
             if action == "terminate":
-                pg_server.terminate(pg_database.name, APPLICATION_NAME)
+                pg_server.terminate(database, APPLICATION_NAME)
             elif action == "kill":
                 shipper.kill()
                 shipper = ShipperProcess(children, config, creds.url)
