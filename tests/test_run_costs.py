@@ -38,10 +38,15 @@ def test_the_full_run_is_chosen_by_the_environment():
     assert (full.stdout.strip(), default.stdout.strip()) == ("1500", "150")
 
 
+def _run_keeps_bytecode() -> bool:
+    """Whether the run set its own bytecode cache (see ``conftest._bytecode``)."""
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX", "")
+    temporary = os.path.join(tempfile.gettempdir(), "inspect-station-tests-pycache-")
+    return prefix == os.path.join(sys.prefix, "pycache") or prefix.startswith(temporary)
+
+
 @pytest.mark.skipif(
-    not os.environ.get("PYTHONPYCACHEPREFIX", "").startswith(
-        os.path.join(tempfile.gettempdir(), "inspect-station-tests-pycache-")
-    ),
+    not _run_keeps_bytecode(),
     reason="the run was started with bytecode writing on (or its own PYTHONPYCACHEPREFIX)",
 )
 def test_a_subprocess_reuses_bytecode_kept_outside_the_checkout():
