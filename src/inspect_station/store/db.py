@@ -15,10 +15,10 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlite_utils import Database
 
@@ -29,6 +29,8 @@ from inspect_station.store.inspections import PartCache
 from inspect_station.store.migrations import migrations
 from inspect_station.store.projections import SHAPES, TABLES, project, shape_problem
 from inspect_station.store.verifier import VerifyReport, verify_rows
+
+T = TypeVar("T")
 
 _BUSY_TIMEOUT_MS = 30_000
 _JOURNAL_PAGE = (
@@ -51,6 +53,8 @@ class Transaction:
         self.appended: list[dict[str, Any]] = []
         self.parts = PartCache(self)
         """What this transaction has read and written of parts (the write path's reads)."""
+        self._reads: dict[Hashable, Any] = {}
+        self._read_tables: dict[str, set[Hashable]] = {}
 
     def append(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Append one record (and its projection rows); returns the hashed record."""
@@ -85,6 +89,9 @@ class Transaction:
             sql, values = _insert_of(table)
             self.conn.execute(sql, values(row))
             self.parts.saw(table, row)
+            if table in self._read_tables:
+                for key in self._read_tables.pop(table):
+                    self._reads.pop(key, None)
         self.head_seq = record["seq"]
         self.head_hash = record["hash"]
         self.appended.append(record)
@@ -108,12 +115,26 @@ class Transaction:
             self.head_seq, self.head_hash = head[0], head[1]
             del self.appended[head[2] :]
             self.parts.clear()
+            self._reads.clear()
+            self._read_tables.clear()
             raise
         self.conn.execute("RELEASE measurement")
 
     def query(self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()) -> list[dict]:
         """Rows of a read query as dicts, seen inside this transaction."""
         return _dict_rows(self.conn.execute(sql, params))
+
+    def remembered(self, key: Hashable, tables: tuple[str, ...], read: Callable[[], T]) -> T:
+        """``read()`` asked once per transaction: its answer is kept under ``key`` until this
+        transaction inserts a row into one of ``tables`` (the tables the read depends on) or
+        rolls back to a savepoint; only projection rows appended here can change them."""
+        if key in self._reads:
+            return cast(T, self._reads[key])
+        value = read()
+        self._reads[key] = value
+        for table in tables:
+            self._read_tables.setdefault(table, set()).add(key)
+        return value
 
 
 _INSERTS: dict[str, tuple[list[tuple[str, str]], str, Callable[[Mapping[str, Any]], Any]]] = {}
