@@ -142,6 +142,8 @@ def test_a_kept_answer_is_not_changed_by_what_its_caller_does(service):
     with service.store.transaction() as tx:
         first = named.alarms(tx, open_only=True, part_number="SPC-1")
         first[0]["serial"] = "changed by the caller"
+        first[0]["parts"].clear()
         first.clear()
         second = named.alarms(tx, open_only=True, part_number="SPC-1")
     assert [a["serial"] for a in second] == ["011"]
+    assert [p["serial"] for p in second[0]["parts"]] == ["011"]

@@ -135,12 +135,12 @@ def alarms(
         where = "WHERE h.part_number = COALESCE(?, h.part_number)"
         if open_only:
             where += " AND a.uuid IS NULL"
-        rows = db.query(_ALARMS + where + " ORDER BY h.seq", (part_number,))
-        return tuple(_parsed(row, "parts", "rules", "decisions") for row in rows)
+        return tuple(db.query(_ALARMS + where + " ORDER BY h.seq", (part_number,)))
 
     key = ("alarms", open_only, part_number)
     rows = _remembered(db, key, ("spc_holds", "spc_answers"), read)
-    return [dict(row) for row in rows]  # the caller's own copies: the kept answer stays as read
+    # Parsed for each caller: its own dicts and lists, the kept rows stay as read.
+    return [_parsed(row, "parts", "rules", "decisions") for row in rows]
 
 
 def _remembered(
