@@ -201,6 +201,16 @@ def test_record_uuids_are_random_version_4_in_their_usual_text():
     for text in itertools.islice(seen, 200):
         parsed = uuid.UUID(text)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+    # every digit but the version's and the variant's is random: each takes every hex value
+    digits = [text.replace("-", "") for text in seen]
+    for position in range(32):
+        values = {d[position] for d in digits}
+        if position == 12:
+            assert values == {"4"}
+        elif position == 16:
+            assert values == set("89ab")
+        else:
+            assert values == set("0123456789abcdef"), position
 
 
 # -- the verdict -----------------------------------------------------------------------------
