@@ -117,12 +117,12 @@ def test_an_unexpected_error_acknowledges_nothing_of_the_group(
     original = recorder._write
     calls = 0
 
-    def failing(tx, item):
+    def failing(tx, item, *rest):
         nonlocal calls
         calls += 1
         if calls == 3:
             raise OSError("disk gone")
-        return original(tx, item)
+        return original(tx, item, *rest)
 
     monkeypatch.setattr(recorder, "_write", failing)
     with pytest.raises(OSError):

@@ -9,6 +9,7 @@ its savepoint) must leave nothing of itself in what the next one is told.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -142,3 +143,31 @@ def test_the_transaction_answers_every_read_as_sqlite_does(store, bracket: PartS
             for other in serials:
                 assert cached_answers(tx, "L1", other) == sql_answers(store, "L1", other)
     assert store.verify().ok
+
+
+def test_a_manual_reason_is_checked_on_every_line_of_a_group(store, bracket: PartSpec):
+    def manual(serial: str, reason: str) -> Measurement:
+        return dataclasses.replace(
+            request(bracket, serial, "1", "120.01"), source=ManualSource(reason)
+        )
+
+    hostile = "dial\x1b[2J gauge"
+    outcomes = Recorder(store).measure_many(
+        [
+            manual("S1", "dial"),
+            manual("S2", hostile),
+            manual("S3", "dial"),
+            manual("S4", hostile),  # refused again: a refusal is never remembered as passed
+            manual("S5", " "),
+        ]
+    )
+    assert [type(o).__name__ for o in outcomes] == [
+        "MeasurementAck",
+        "TextError",
+        "MeasurementAck",
+        "TextError",
+        "ReadingError",
+    ]
+    assert "manual entry reason" in str(outcomes[1]) and str(outcomes[1]) == str(outcomes[3])
+    serials = [row["serial"] for row in store.query("SELECT serial FROM measurements")]
+    assert serials == ["S1", "S3"]

@@ -181,12 +181,36 @@ def test_record_time_text_is_the_documented_format(moment):
     assert clock.format_utc(moment) == moment.astimezone(dt.UTC).strftime(clock.TIMESTAMP_FORMAT)
 
 
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1, 1, 2),
+        max_value=dt.datetime(9999, 12, 30),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-7))]),
+    )
+)
+def test_the_journal_time_of_now_is_the_documented_format(moment):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "utc_now", lambda: moment)
+        text = clock.utc_timestamp()
+    assert text == moment.astimezone(dt.UTC).strftime(clock.TIMESTAMP_FORMAT)
+
+
 def test_record_uuids_are_random_version_4_in_their_usual_text():
     seen = {journal.new_uuid() for _ in range(2000)}
     assert len(seen) == 2000
     for text in itertools.islice(seen, 200):
         parsed = uuid.UUID(text)
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+    # every digit but the version's and the variant's is random: each takes every hex value
+    digits = [text.replace("-", "") for text in seen]
+    for position in range(32):
+        values = {d[position] for d in digits}
+        if position == 12:
+            assert values == {"4"}
+        elif position == 16:
+            assert values == set("89ab")
+        else:
+            assert values == set("0123456789abcdef"), position
 
 
 # -- the verdict -----------------------------------------------------------------------------

@@ -37,7 +37,12 @@ def format_utc(moment: dt.datetime) -> str:
 
 def utc_timestamp() -> str:
     """The current moment as records write it: the journal's ``ts`` text."""
-    return format_utc(utc_now())
+    moment = utc_now()
+    if moment.tzinfo is dt.UTC and moment.year >= 1000:
+        # Already UTC (what utc_now gives): format_utc's text without converting it again;
+        # every journal record asks this.
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+    return format_utc(moment)
 
 
 def parse_utc(text: str) -> dt.datetime:

@@ -14,10 +14,9 @@ import dataclasses
 import datetime as dt
 import functools
 import json
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from inspect_station.config import GaugeAsset
 from inspect_station.errors import InspectStationError, ReadingError, UnknownCharacteristic
@@ -170,8 +169,7 @@ class Measurement:
     there, so a reading and its alarm commit together)."""
 
 
-@dataclass(frozen=True)
-class _Prepared:
+class _Prepared(NamedTuple):
     """A measurement checked and evaluated, ready to be appended."""
 
     request: Measurement
@@ -189,10 +187,6 @@ class Recorder:
     def __init__(self, store: LocalStore, today: dt.date | None = None) -> None:
         self.store = store
         self._today = today
-        # Per open group transaction: the lots its kept measurements checked (or opened).
-        self._checked_lots: weakref.WeakKeyDictionary[Transaction, set[tuple[Any, ...]]] = (
-            weakref.WeakKeyDictionary()
-        )
 
     # -- lots -------------------------------------------------------------------------------
 
@@ -311,6 +305,8 @@ class Recorder:
                     )
         elif not isinstance(source.reason, str) or not source.reason.strip(" "):
             raise ReadingError("A manual entry needs a reason (why no gauge fed it).")
+        elif type(source.reason) is str:
+            _check_manual_reason(source.reason)  # a cell sends the same reason every line
         else:
             check_line(source.reason, "manual entry reason")
         if unit is not None and not isinstance(unit, str):
@@ -387,19 +383,15 @@ class Recorder:
                 outcomes.append(exc)
         if any(p is not None for p in prepared):
             with self.store.transaction() as tx:
-                self._checked_lots[tx] = lots
-                try:
-                    for index, item in enumerate(prepared):
-                        if item is None:
-                            continue
-                        try:
-                            with tx.savepoint():
-                                outcomes[index] = self._write(tx, item)
-                            lots.add(_lot_key(item))
-                        except InspectStationError as exc:
-                            outcomes[index] = exc
-                finally:
-                    self._checked_lots.pop(tx, None)
+                for index, item in enumerate(prepared):
+                    if item is None:
+                        continue
+                    try:
+                        with tx.savepoint():
+                            outcomes[index] = self._write(tx, item, lots)
+                        lots.add(_lot_key(item))
+                    except InspectStationError as exc:
+                        outcomes[index] = exc
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _prepare(self, request: Measurement) -> _Prepared:
@@ -415,9 +407,12 @@ class Recorder:
         )
         return _Prepared(request, lot, serial, inspector, reason, ch, evaluation)
 
-    def _write(self, tx: Transaction, item: _Prepared) -> MeasurementAck:
+    def _write(
+        self, tx: Transaction, item: _Prepared, lots: set[tuple[Any, ...]] | None = None
+    ) -> MeasurementAck:
         """Append a prepared measurement (and the part's result with ``auto_close``); its lot
-        is checked unless a measurement kept earlier in this transaction checked it."""
+        is checked unless it is in ``lots``: checked by a measurement kept earlier in this
+        transaction."""
         request, lot, serial, inspector = item.request, item.lot, item.serial, item.inspector
         spec, source, ch, evaluation = request.spec, request.source, item.ch, item.evaluation
         reason = item.reason
@@ -429,7 +424,6 @@ class Recorder:
             asset = source.asset.in_force(calibrations.latest_of_asset(tx, source.asset.asset))
             asset.require_calibrated(self._today)
             source = GaugeSource(asset, source.raw)
-        lots = self._checked_lots.get(tx)
         if lots is None or _lot_key(item) not in lots:
             self._ensure_lot(tx, lot, spec, inspector, request.lot_size, request.work_order)
         inspection = inspections.latest_inspection(tx, lot, serial) or self._open_inspection(
@@ -759,3 +753,10 @@ def _clean_id(value: str, what: str) -> str:
 def _checked_id(value: str, what: str) -> str:
     """``check_id`` of a text, remembered (a refused one raises each time, never cached)."""
     return check_id(value, what, max_length=64)
+
+
+@functools.lru_cache(maxsize=128)
+def _check_manual_reason(reason: str) -> None:
+    """``check_line`` of a manual entry's reason, remembered once passed (a cell sends the same
+    reason with every line; a refused one raises each time, never cached)."""
+    check_line(reason, "manual entry reason")

@@ -15,10 +15,10 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, cast
 
 from sqlite_utils import Database
 
@@ -29,6 +29,8 @@ from inspect_station.store.inspections import PartCache
 from inspect_station.store.migrations import migrations
 from inspect_station.store.projections import SHAPES, TABLES, project, shape_problem
 from inspect_station.store.verifier import VerifyReport, verify_rows
+
+T = TypeVar("T")
 
 _BUSY_TIMEOUT_MS = 30_000
 _JOURNAL_PAGE = (
@@ -51,6 +53,10 @@ class Transaction:
         self.appended: list[dict[str, Any]] = []
         self.parts = PartCache(self)
         """What this transaction has read and written of parts (the write path's reads)."""
+        self._reads: dict[Hashable, Any] = {}
+        self._read_tables: dict[str, set[Hashable]] = {}
+        self._writes = self.conn.cursor()
+        """The cursor of the transaction's statements that return no rows (inserts, savepoints)."""
 
     def append(self, kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Append one record (and its projection rows); returns the hashed record."""
@@ -66,7 +72,8 @@ class Transaction:
             problem = shape_problem(record)
             if problem is not None:
                 raise StoreError(f"A {kind} record would be malformed ({problem}); not recorded.")
-        self.conn.execute(
+        write = self._writes.execute
+        write(
             "INSERT INTO journal (seq, uuid, format, station, kind, ts, prev_hash, hash, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -83,37 +90,74 @@ class Transaction:
         )
         for table, row in project(record):
             sql, values = _insert_of(table)
-            self.conn.execute(sql, values(row))
+            write(sql, values(row))
             self.parts.saw(table, row)
+            if table in self._read_tables:
+                for key in self._read_tables.pop(table):
+                    self._reads.pop(key, None)
         self.head_seq = record["seq"]
         self.head_hash = record["hash"]
         self.appended.append(record)
         return record
 
-    @contextmanager
-    def savepoint(self) -> Iterator[None]:
+    def savepoint(self) -> _Savepoint:
         """A part of the transaction that an exception undoes alone (records, rows, head).
 
         The group commit's unit: one refused measurement rolls back to here and the others
         in the same transaction stay, chained as if the refused one had never been tried.
         """
-        head = (self.head_seq, self.head_hash, len(self.appended))
-        self.conn.execute("SAVEPOINT measurement")
-        try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:  # an I/O error may have ended it already
-                self.conn.execute("ROLLBACK TO measurement")
-                self.conn.execute("RELEASE measurement")
-            self.head_seq, self.head_hash = head[0], head[1]
-            del self.appended[head[2] :]
-            self.parts.clear()
-            raise
-        self.conn.execute("RELEASE measurement")
+        return _Savepoint(self)
+
+    def _rolled_back(self, head_seq: int, head_hash: str, appended: int) -> None:
+        """Forget what a savepoint's rollback undid: the head, its records, what was read."""
+        self.head_seq, self.head_hash = head_seq, head_hash
+        del self.appended[appended:]
+        self.parts.clear()
+        self._reads.clear()
+        self._read_tables.clear()
 
     def query(self, sql: str, params: tuple[Any, ...] | Mapping[str, Any] = ()) -> list[dict]:
         """Rows of a read query as dicts, seen inside this transaction."""
         return _dict_rows(self.conn.execute(sql, params))
+
+    def remembered(self, key: Hashable, tables: tuple[str, ...], read: Callable[[], T]) -> T:
+        """``read()`` asked once per transaction: its answer is kept under ``key`` until this
+        transaction inserts a row into one of ``tables`` (the tables the read depends on) or
+        rolls back to a savepoint; only projection rows appended here can change them."""
+        if key in self._reads:
+            return cast(T, self._reads[key])
+        value = read()
+        self._reads[key] = value
+        for table in tables:
+            self._read_tables.setdefault(table, set()).add(key)
+        return value
+
+
+class _Savepoint:
+    """``Transaction.savepoint``: SAVEPOINT on entry, RELEASE on a normal exit, ROLLBACK TO
+    (and the transaction's head and what it kept, as they were) on an exception."""
+
+    __slots__ = ("_head", "_tx")
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._head = (tx.head_seq, tx.head_hash, len(tx.appended))
+
+    def __enter__(self) -> None:
+        tx = self._tx
+        self._head = (tx.head_seq, tx.head_hash, len(tx.appended))
+        tx._writes.execute("SAVEPOINT measurement")
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> Literal[False]:
+        tx = self._tx
+        if kind is None:
+            tx._writes.execute("RELEASE measurement")
+            return False
+        if tx.conn.in_transaction:  # an I/O error may have ended it already
+            tx.conn.execute("ROLLBACK TO measurement")
+            tx.conn.execute("RELEASE measurement")
+        tx._rolled_back(*self._head)
+        return False  # the exception goes on
 
 
 _INSERTS: dict[str, tuple[list[tuple[str, str]], str, Callable[[Mapping[str, Any]], Any]]] = {}

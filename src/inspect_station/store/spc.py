@@ -13,11 +13,13 @@ holds); it is *open* until an ``spc_answer`` names it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 from inspect_station.store.catalog import read_query
 from inspect_station.store.inspections import Reader
+
+T = TypeVar("T")
 
 IN_CHUNK = 400
 """UUIDs per ``IN (...)`` list in one statement."""
@@ -91,13 +93,18 @@ def limit_versions(db: Reader, part_number: str, characteristic: str) -> list[di
 
 
 def latest_limits_hash(db: Reader, part_number: str, characteristic: str) -> str | None:
-    """The hash of the newest limit version locked for the characteristic, if any."""
-    rows = db.query(
-        "SELECT limits_hash FROM spc_limits WHERE part_number = ? AND characteristic = ? "
-        "ORDER BY seq DESC LIMIT 1",
-        (part_number, characteristic),
-    )
-    return rows[0]["limits_hash"] if rows else None
+    """The hash of the newest limit version locked for the characteristic, if any (asked once
+    per write transaction until it records limits: every reading asks it)."""
+
+    def read() -> str | None:
+        rows = db.query(
+            "SELECT limits_hash FROM spc_limits WHERE part_number = ? AND characteristic = ? "
+            "ORDER BY seq DESC LIMIT 1",
+            (part_number, characteristic),
+        )
+        return rows[0]["limits_hash"] if rows else None
+
+    return _remembered(db, ("limits_hash", part_number, characteristic), ("spc_limits",), read)
 
 
 def locked_characteristics(db: Reader, part_number: str | None = None) -> list[dict[str, Any]]:
@@ -120,12 +127,29 @@ _ALARMS = (
 def alarms(
     db: Reader, *, open_only: bool = False, part_number: str | None = None
 ) -> list[dict[str, Any]]:
-    """Alarms (holds) with their answer if any, oldest first (``parts``/``rules``/... parsed)."""
-    where = "WHERE h.part_number = COALESCE(?, h.part_number)"
-    if open_only:
-        where += " AND a.uuid IS NULL"
-    rows = db.query(_ALARMS + where + " ORDER BY h.seq", (part_number,))
+    """Alarms (holds) with their answer if any, oldest first (``parts``/``rules``/... parsed);
+    inside a write transaction asked once until it records a hold or an answer (each new part
+    asks whether an alarm holds it)."""
+
+    def read() -> tuple[dict[str, Any], ...]:
+        where = "WHERE h.part_number = COALESCE(?, h.part_number)"
+        if open_only:
+            where += " AND a.uuid IS NULL"
+        return tuple(db.query(_ALARMS + where + " ORDER BY h.seq", (part_number,)))
+
+    key = ("alarms", open_only, part_number)
+    rows = _remembered(db, key, ("spc_holds", "spc_answers"), read)
+    # Parsed for each caller: its own dicts and lists, the kept rows stay as read.
     return [_parsed(row, "parts", "rules", "decisions") for row in rows]
+
+
+def _remembered(
+    db: Reader, key: tuple[Any, ...], tables: tuple[str, ...], read: Callable[[], T]
+) -> T:
+    """``read()``, kept by the write transaction ``db`` until it writes one of ``tables``
+    (``Transaction.remembered``); asked every time of the store itself."""
+    remembered = getattr(db, "remembered", None)
+    return read() if remembered is None else cast(T, remembered(key, tables, read))
 
 
 def alarm(db: Reader, alarm_id: str) -> list[dict[str, Any]]:
