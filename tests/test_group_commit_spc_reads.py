@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -108,9 +109,32 @@ def test_an_alarm_rolled_back_with_its_measurement_holds_nothing(service):
     outcomes = service.recorder.measure_many(requests)
     assert isinstance(outcomes[0], SpcHold)
     assert isinstance(outcomes[1], MeasurementAck)  # what was rolled back holds no part
-    holds = service.store.query("SELECT serial, measurement FROM spc_holds")
-    assert [h["serial"] for h in holds] == ["012"] * len(holds)  # none of 011 is left
+    # ... nor judges the reading after it: 10.00 alone is in control; after the rolled-back
+    # 10.20 its moving range would have alarmed.
+    assert tracker.outcome(outcomes[1].uuid) is None
+    assert tracker.blocking() is None
+    assert service.store.query("SELECT serial FROM spc_holds") == []
+    chart = tracker.chart("1")
+    assert chart is not None and [p.value for p in chart.points][-1] == Decimal("10.00")
+    assert Decimal("10.20") not in [p.value for p in chart.points]
     assert service.store.verify().ok
+
+
+def test_a_refused_measurement_is_undone_before_the_next_of_its_group_is_written(service):
+    session = session_of(service)
+    requests = group(session, [("011", "1", "10.00"), ("011", "2", "5.00"), ("012", "1", "10.00")])
+    seen: list[str] = []
+
+    def refuse(tx: Transaction, record: dict) -> None:
+        raise SpcHold("refused after the append, for the test.")
+
+    requests[0] = dataclasses.replace(
+        requests[0], after=refuse, rolled_back=lambda: seen.append("undone 011")
+    )
+    requests[2] = dataclasses.replace(requests[2], before=lambda tx: seen.append("012 begins"))
+    outcomes = service.recorder.measure_many(requests)
+    assert isinstance(outcomes[0], SpcHold)
+    assert seen == ["undone 011", "012 begins"]
 
 
 def test_limits_recorded_in_the_transaction_are_read_again(service):

@@ -167,6 +167,10 @@ class Measurement:
     after: Callable[[Transaction, dict[str, Any]], None] | None = None
     """Runs in the transaction once the measurement is appended (SPC writes its violations
     there, so a reading and its alarm commit together)."""
+    rolled_back: Callable[[], None] | None = None
+    """Runs as soon as this measurement is refused and rolled back to its savepoint, before
+    the next one of the group is written: what ``after`` changed in memory (a chart fed, an
+    alarm raised) must not judge the readings that follow."""
 
 
 class _Prepared(NamedTuple):
@@ -392,6 +396,8 @@ class Recorder:
                         lots.add(_lot_key(item))
                     except InspectStationError as exc:
                         outcomes[index] = exc
+                        if item.request.rolled_back is not None:
+                            item.request.rolled_back()
         return [outcome for outcome in outcomes if outcome is not None]
 
     def _prepare(self, request: Measurement) -> _Prepared:

@@ -214,6 +214,7 @@ def record(
             if not part:
                 raise click.UsageError("no serial (give --serial or a serial per line)")
             text, unit = split_value(item.value)
+            after, undo = spc.undoable_hook()
             return Measurement(
                 spec=spec,
                 lot=item.lot or lot,
@@ -233,7 +234,8 @@ def record(
                 lot_size=lot_size,
                 work_order=work_order,
                 before=clear_for(check_id(item.lot or lot, "lot"), check_id(part, "serial")),
-                after=spc.hook,
+                after=after,
+                rolled_back=undo,  # a refused line's reading judges none after it
             )
 
         def clear_for(part_lot: str, part: str) -> Callable[[Transaction], None]:
@@ -276,8 +278,6 @@ def record(
                 for result in written
                 if isinstance(result, MeasurementAck)
             }
-            if len(alarms) < len(written):
-                spc.forget()  # a refused measurement may have fed a chart before its rollback
             results = iter(written)
             acks: list[str] = []
             for where, outcome in outcomes:

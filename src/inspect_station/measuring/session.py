@@ -323,7 +323,8 @@ class PartSession:
         """A capture as a measurement for the station writer's group commit (the same checks
         and SPC hooks as :meth:`write`): a new part waits while an SPC alarm of the part number
         is open -- one raised earlier in the same group too -- and the reading feeds its chart
-        in the transaction; its ``undo`` forgets the chart if it is not committed."""
+        in the transaction; its ``undo`` (run at once when the measurement is refused in the
+        group, and again if the group is rolled back) forgets what it fed the chart."""
         after, undo = self.spc.undoable_hook()
         request = Measurement(
             spec=self.spec,
@@ -337,6 +338,7 @@ class PartSession:
             reason=capture.reason,
             before=self._new_part_clear(capture.serial),
             after=after,
+            rolled_back=undo,
         )
         return GroupedWrite(request, undo)
 

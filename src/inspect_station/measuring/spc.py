@@ -287,10 +287,13 @@ class SpcTracker:
         self,
     ) -> tuple[Callable[[Transaction, dict[str, Any]], None], Callable[[], None]]:
         """A ``hook`` for one write, and what to call if that write is not committed (refused
-        in a group, or its group rolled back): the charts it fed start again from the record."""
+        in a group, or its group rolled back): the charts it fed start again from the record,
+        and an alarm it raised neither blocks nor is reported (it was rolled back with it)."""
         fed: list[str] = []
+        written: list[str] = []
 
         def hook(tx: Transaction, record: dict[str, Any]) -> None:
+            written.append(record["uuid"])
             char = self._hook(tx, record)
             if char is not None:
                 fed.append(char)
@@ -299,6 +302,10 @@ class SpcTracker:
             with self._lock:
                 for char in fed:
                     self._charts.pop(char, None)
+                for measurement in written:
+                    alarm = self._outcomes.pop(measurement, None)
+                    if alarm is not None:
+                        self._open = [a for a in self._open if a.uuid != alarm.uuid]
 
         return hook, undo
 
