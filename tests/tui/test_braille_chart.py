@@ -82,6 +82,13 @@ def test_labels_are_right_aligned_whatever_their_cell_width_and_lines_sharing_a_
     assert len(edge) == 1  # the left edge is one straight column (cell widths, not code points)
 
 
+def test_a_title_holding_a_terminal_escape_is_shown_escaped_and_keeps_the_width():
+    lines = text(draw(picture([1.0, 2.0], title="#1 \x1b[2J\u202eLänge 長さ"), 40, 8))
+    assert lines[0].strip() == "#1 \\x1b[2J\\u202eLänge 長さ"
+    assert all(cell_len(line) == 40 for line in lines)
+    assert not any("\x1b" in line or "\u202e" in line for line in lines)
+
+
 def test_a_chart_too_small_to_plot_shows_its_title():
     assert text(draw(picture([1.0, 2.0]), 30, 3))[1].strip() == "#1 Length"
 

@@ -12,6 +12,7 @@ rows, with ``├``/``┤`` where a line meets the frame; inside, the series as b
 cell is 2 x 4 dots) joined point to point, the horizontal lines as ``─`` in the cells the
 series leaves free; each point's own marker (``◆`` newest, ``✖`` alarmed) on top of its cell;
 the bottom edge ticks (``┬``) the first and last point, whose x values are written under it.
+Text from data (a title, a label) is shown as it is: a terminal control is written escaped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from itertools import pairwise
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+
+from inspect_station.text import printable
 
 PLAIN = Style()
 """No style of its own (the widget's)."""
@@ -93,7 +96,7 @@ def _fit(text: str, width: int) -> str:
 
 
 def _centred(text: str, width: int) -> str:
-    text = _fit(text, width)
+    text = _fit(printable(text), width)
     left = (width - cell_len(text)) // 2
     return " " * left + text + " " * (width - left - cell_len(text))
 
@@ -164,7 +167,7 @@ def draw(picture: Picture, width: int, height: int, base: Style = PLAIN) -> list
     for level in sorted(picture.levels, key=lambda lv: -lv.value):
         if low <= level.value <= high:
             at_row.setdefault(dot_row(level.value) // 4, []).append(level)
-    labels = {row: "/".join(lv.label for lv in levels) for row, levels in at_row.items()}
+    labels = {row: printable("/".join(lv.label for lv in levels)) for row, levels in at_row.items()}
     gutter = min(max((cell_len(t) for t in labels.values()), default=0), width // 3)
     cols = width - gutter - 2
     if cols < 2:
@@ -212,7 +215,7 @@ def draw(picture: Picture, width: int, height: int, base: Style = PLAIN) -> list
     for row in range(rows):
         named = at_row.get(row)
         if named:
-            label = _fit(labels[row], gutter)
+            label = _fit(printable(labels[row]), gutter)
             left: list[tuple[str, Style | None]] = [
                 (" " * (gutter - cell_len(label)) + label, named[0].style),
                 ("├", frame),
