@@ -21,6 +21,9 @@ run's fresh chain would otherwise be refused as a fork and retried throughout.
 
 The station's writer groups the readings waiting together into one commit; the sizes of the
 groups it committed are printed, with the load average of the machine beside the figures.
+The live chart's own cost is printed too: the UI thread's CPU time in each chart redraw
+(taking the characteristic's chart data and laying out its lines) and in each of the chart's
+line renderings that was not answered from its cache, per redraw and per reading.
 ``--profile`` runs cProfile on the UI thread and on the writer thread and prints where each
 spends its time per reading.
 
@@ -52,6 +55,7 @@ from inspect_station.gauges.simulator import SimulatorBank
 from inspect_station.measuring import Capture, PartSession
 from inspect_station.sync import Shipper
 from inspect_station.tui.screens.measure import CHART_BESIDE_FROM, MeasureScreen
+from inspect_station.tui.spc_widgets import ControlChart
 from inspect_station.users import Role
 from inspect_station.wiring import build_app, build_service
 
@@ -111,6 +115,30 @@ def config(folder: Path) -> StationConfig:
     )
 
 
+def time_chart() -> dict[str, list[float]]:
+    """Time, on the thread that runs them (CPU ms), the measure screen's chart redraws and the
+    chart's line renderings that were not answered from its cache."""
+    costs: dict[str, list[float]] = {"redraw": [], "lines": []}
+    redraw, render_lines = MeasureScreen._draw_chart, ControlChart.render_lines
+
+    def timed_redraw(screen: MeasureScreen) -> None:
+        start = time.thread_time()
+        redraw(screen)
+        costs["redraw"].append((time.thread_time() - start) * 1000)
+
+    def timed_lines(chart: ControlChart, crop):  # type: ignore[no-untyped-def]
+        fresh = chart._quiet_key is None  # marked dirty: the lines are made, not handed back
+        start = time.thread_time()
+        lines = render_lines(chart, crop)
+        if fresh:
+            costs["lines"].append((time.thread_time() - start) * 1000)
+        return lines
+
+    MeasureScreen._draw_chart = timed_redraw  # type: ignore[method-assign]
+    ControlChart.render_lines = timed_lines  # type: ignore[method-assign]
+    return costs
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0..100) by nearest rank."""
     ordered = sorted(values)
@@ -157,6 +185,7 @@ async def run(seconds: float, profile: bool = False, columns: int = 100) -> None
         return Shipper(service.store, central)
 
     app = None
+    chart_costs = time_chart()
 
     def verdict_shown(message: Message) -> None:
         if isinstance(message, MeasureScreen.VerdictShown) and app is not None:
@@ -310,6 +339,14 @@ async def run(seconds: float, profile: bool = False, columns: int = 100) -> None
         print(
             f"writer groups (last {len(groups)}): mean {statistics.mean(groups):.2f} readings "
             f"per commit, largest {max(groups)}"
+        )
+    redraws, renders = chart_costs["redraw"], chart_costs["lines"]
+    if redraws:
+        print(
+            f"chart (UI CPU): {len(redraws)} redraws, mean {statistics.mean(redraws):.2f} ms, "
+            f"max {max(redraws):.2f} ms; {len(renders)} line renderings, mean "
+            f"{statistics.mean(renders or [0]):.2f} ms, max {max(renders or [0]):.2f} ms; "
+            f"{(sum(redraws) + sum(renders)) / len(common):.2f} ms per reading shown"
         )
     print(
         f"terminal {columns} columns: the live SPC chart is "

@@ -56,14 +56,13 @@ print(json.dumps(seen))
 
 # Loaded only when the inspector or a command reaches them, never for the first screen.
 LATER = {
-    # the bench's screens (job, measure, SPC chart: plotext) and the review screens
+    # the bench's screens (job, measure, SPC chart) and the review screens
     "inspect_station.tui.screens.job": "the job screen",
     "inspect_station.tui.screens.measure": "the measure screen",
     "inspect_station.tui.screens.review": "the review screen",
     "inspect_station.tui.screens.spc": "the SPC screens",
     "inspect_station.tui.spc_widgets": "the control chart widget",
-    "textual_plotext": "the chart library",
-    "plotext": "the chart library",
+    "inspect_station.tui.braille_chart": "the control chart's renderer",
     # a part session, its outcomes and live SPC: after a lot is opened
     "inspect_station.measuring.session": "the part session",
     "inspect_station.measuring.outcomes": "the part session's outcomes",
