@@ -29,6 +29,7 @@ from typing import Any
 from inspect_station.canonical import canonical_parts, parse_body
 from inspect_station.store import journal
 from inspect_station.store.projections import TABLES, check_projections, project, shape_problem
+from inspect_station.store.verify_bulk import BulkSpans
 from inspect_station.store.verify_fast import FastSpans
 
 SPAN = 2000
@@ -100,7 +101,7 @@ def verify_rows(
     """
     verifier = journal.ChainVerifier(station, after_seq, after_hash)
     count = 0
-    spans = FastSpans(station, query) if fast else None
+    spans = FastSpans(station, query, BulkSpans(station, query).in_order) if fast else None
     while True:
         # Spans keep the reference's boundaries (SPAN records from after_seq), because within
         # a span the reference reports a broken link before an altered row at an earlier seq.
