@@ -1,50 +1,53 @@
-"""A whole span of the journal verified at once: one read per span, one comparison per
-projection table, and per record only the hash and one compiled match.
+"""A whole span of the journal verified at once: one read per span, the chain as three
+comparisons, one template per body, one comparison per projection table.
 
-``verify_fast`` checks a span record by record: a row per record from SQLite (with the stored
-projection rows rendered beside it), the body split at its quotes, a template filled and
-compared. Those per-record steps -- a Python row, a split into some ninety parts, a dictionary
-walk, two comparisons -- cost more than the hash. This module answers one question for a whole
-span: *is every record in it in order?* Only "yes" is acted on; anything else (a difference
-anywhere, a record it has not seen the like of, an SQL error) hands the span to
-``verify_fast``, which finds the first bad seq and hands it to the reference
+``verify_fast`` checks a span record by record: a row per record from SQLite (the stored
+projection rows rendered beside it by a lookup per record), the body split at its quotes, its
+shape looked up, a template filled and compared per table. This module answers one question
+for a span: *are the records from its first on in order?* -- all of them, or those before
+the first one it is not sure of. Only that answer is acted on. Anything else (a difference
+anywhere, a record of a shape the reference does not vouch for, an SQL error) hands the span
+to ``verify_fast``, which finds the first bad seq and hands it to the reference
 (``verifier``/``journal.ChainVerifier``/``projections.check_projections``), which names it as
-it always has. So this path can only say "in order" where the reference would, and it says
-nothing else.
+it always has. So this path only ever says "in order" where the reference would.
 
-**One read of the journal per span** (``JOURNAL_SQL``): SQLite returns, for the seqs asked,
-how many rows there are, their seqs joined, how many have plain fields (the format an integer
-1, the station the one verified, every text field text -- compared, not ``typeof``: text sorts
-between ``''`` and the empty blob), every record's canonical bytes (``{"body":`` + the stored
-body + its fields in their fixed, sorted order, composed with ``||`` so that no byte is lost)
-joined by a separator (``\\x1e``, which no canonical text holds raw: a record holding one
-makes the parts too many), the kinds, the stored hashes and the stored ``prev_hash`` values,
-each joined by a comma (which no hex digest holds). The chain is then three comparisons of
-joined texts: the seqs are first..last in order; the hashes computed are the hashes stored;
-the ``prev_hash`` values are the hash before each record (the first: the one given).
+**One read of the journal per span** (``JOURNAL_SQL``): how many rows there are and their seqs
+joined; how many have plain fields (the format the integer 1, the station the one verified,
+every other field text -- compared, not ``typeof``: text sorts after every number and before
+every blob); the bodies joined by ``\\x1e`` and the rest of each record's canonical bytes
+(``printf``, fields in their fixed sorted order) likewise; the kinds, ts, uuids, hashes and
+``prev_hash`` values joined by commas. Then, once per span: no field holds a quote, backslash
+or control character (so ``printf`` wrote each whole, and RFC 8785 writes it as it is), no
+body a raw control character (so the separators split exactly: a part too many means a
+record held one), every backslash begins a simple escape (else each body is looked at with
+``verify_fast.strings_canonical``), the bytes are UTF-8. The chain: the seqs are first..last
+in order; the hashes computed over ``{"body":`` + body + the rest are those stored; each
+``prev_hash`` is the hash before (the first: the one given).
 
-**One compiled match per record.** What a record's canonical bytes may be is learnt once per
-*shape* (kind, structure, keys, numbers -- everything outside the string values), decided by the
-reference itself on the first record of that shape: ``parse_body`` and ``canonical_text`` must
-give back its stored body, and the projection rules (``projections.project``) run on the body
-with each string value replaced by a marker, as ``verify_fast`` does. The shape becomes a
-regular expression: the structure and keys literally, each string value a group that accepts
-exactly the canonically written strings (no quote, backslash or control character but the
-escapes RFC 8785 writes, never empty: a projection may depend on emptiness), then the record's
-fields. A record of that shape matches it in full (``fullmatch``), which proves its bytes are
-canonical (with a UTF-8 check for non-ASCII) and yields its strings; candidates are found by
-kind and number of quotes.
+**One template per body.** A body is split at its quotes (a canonical string holds no raw
+quote). Its *shape* -- kind, structure, keys, numbers: everything but the string values -- is
+learnt once, decided by the reference on the first body of that shape: ``parse_body`` and
+``canonical_text`` must give back the stored text, and the projection rules
+(``projections.project``) run on the body with each string value replaced by a marker, as in
+``verify_fast``. The shape becomes one ``%`` template: the body with ``%s`` for each string
+value, then, per table its kind fills, the row as ``json_array`` writes it (each column a
+constant of the shape, a string of the body, or a field of the record: seq, ts, uuid, the
+station, the kind). Filled with the body's own strings it must give back the body byte for
+byte -- which proves the body has that shape, so is canonical (its strings' escapes and
+UTF-8 having been checked), since a string's content never changes what RFC 8785 does around
+it. A body with an empty string (a projection may depend on emptiness) or an escaped quote
+(which defeats the split) is not taken on. Candidates are found by kind and number of parts.
 
-**One comparison per projection table.** SQLite renders every row of every projection table
-in the span as ``json_array`` of all its columns (seq first), joined by ``json_group_array``:
+**One comparison per projection table.** SQLite renders every row of every table in the
+span as ``json_array`` of all its columns, seq first, joined by ``json_group_array``.
 ``json_quote`` writes exactly RFC 8785's escapes, so a JSON string is the same bytes in the
 body and in the rendering, and types stay apart (``"5"`` is not ``5``, ``"null"`` not
-``null``; a blob is an SQL error). The expected text is built from each record's template
-(the column of a record field -- seq, uuid, ts, station -- from its match, every other column a
-constant of the shape or a string of the body) and compared with the stored one as a whole. A
-row altered, deleted, added or moved, a column of another type: the texts differ.
-``tests/test_verify_sql.py`` tampers with every column of every kind, deletes and adds rows,
-and compares every verdict with the reference's.
+``null``; a blob is an SQL error); a JSON column is its text quoted once more (its strings'
+backslashes doubled in the template). The expected text, made from the templates, must equal
+the stored one: a row altered, deleted, added or moved to another seq makes them differ.
+``tests/test_verify_sql.py`` tampers with every column of every kind, deletes, adds and moves
+rows, re-hashes bodies out of canonical form, and checks this path vouches for none of them
+and that verify's verdict is the reference's.
 """
 
 from __future__ import annotations
