@@ -5,17 +5,15 @@ parts opened and closed, rejects), ``--measurements`` measurements (about 1.5 re
 
 Verify: ``LocalStore.verify()`` on a fresh read-only open of the file, as ``verify`` runs it:
 every journal row read, the chain links checked, every record's RFC 8785 bytes hashed (the
-stored bytes, their canonical form checked without a decode), every projection row derived
-again and compared with the stored one -- whole spans at once (``store/verify_bulk.py``), the
-per-record fast path (``store/verify_fast.py``) for what that is not sure of. The per-record
-fast path alone (``whole=False``, what ``verify`` did before) and the reference verification
-(``fast=False``: every body decoded, re-encoded, projected in Python) are timed too.
+stored bytes, their canonical form checked without a decode: ``store/verify_fast.py``), every
+projection row derived again and compared with the stored one. The reference verification
+(``fast=False``: every body decoded, re-encoded, projected in Python) is timed too.
 Baseline: ``hashlib.sha256`` over the same canonical bytes, already in memory (what no verify
 can beat: hashing alone). All three alternate ``--rounds`` times in the same process; the best
 of each is compared, by the clock and by the CPU time of this process (records per CPU second:
 what one core does, less disturbed by the other work on a shared machine). The load average
-is printed beside the figures. What SQLite alone takes (the whole-span reads, without the
-Python around them) is timed too, as a share of verify's CPU time.
+is printed beside the figures. What SQLite alone takes (the fast path's reads of every span,
+without the Python around them) is timed too, as a share of verify's CPU time.
 ``--profile`` prints where verify's time goes; ``--db`` times an existing record instead of
 building one.
 
@@ -69,7 +67,7 @@ def main() -> None:
         canonical = [canonical_bytes(record) for record in store.records()]
     size = sum(len(b) for b in canonical)
     print(f"record: {len(canonical):,} records ({size / len(canonical):.0f} canonical bytes each)")
-    names = ("raw", "verify", "per-record", "reference", "sqlite")
+    names = ("raw", "verify", "reference", "sqlite")
     best = {name: float("inf") for name in names}
     cpu = {name: float("inf") for name in names}
     n = len(canonical)
@@ -81,20 +79,17 @@ def main() -> None:
         cpu[name] = min(cpu[name], time.process_time() - start_cpu)
         return out
 
-    def verify(fast: bool, whole: bool) -> object:
+    def verify(fast: bool) -> object:
         with LocalStore.open_readonly(db) as store:
-            report = verify_rows(
-                store.station, store.journal_rows, store._tuples, fast=fast, whole=whole
-            )
+            report = verify_rows(store.station, store.journal_rows, store._tuples, fast=fast)
         assert report.ok and report.count == n, report.summary()
         return report
 
     for _ in range(args.rounds):
         digests = timed("raw", lambda: [hashlib.sha256(data).hexdigest() for data in canonical])
         assert len(digests) == n  # type: ignore[arg-type]
-        timed("verify", lambda: verify(True, True))
-        timed("per-record", lambda: verify(True, False))
-        timed("reference", lambda: verify(False, False))
+        timed("verify", lambda: verify(True))
+        timed("reference", lambda: verify(False))
         timed("sqlite", lambda: _sqlite_reads(db, n))
     rate = {name: n / seconds for name, seconds in best.items()}
     rate_cpu = {name: n / seconds for name, seconds in cpu.items()}
@@ -104,7 +99,6 @@ def main() -> None:
     lines = {
         "raw": "raw hashlib.sha256 over canonical bytes",
         "verify": "verify (chain + projections)",
-        "per-record": "the per-record fast path alone (before)",
         "reference": "reference verify (decode, project)",
     }
     for name, label in lines.items():
@@ -117,7 +111,7 @@ def main() -> None:
         f"{rate_cpu['verify'] / rate_cpu['raw']:.3f} (CPU)"
     )
     print(
-        f"SQLite's reads alone (whole spans)     : {cpu['sqlite'] / cpu['verify']:.2f} of verify's "
+        f"SQLite's reads alone (the fast path's) : {cpu['sqlite'] / cpu['verify']:.2f} of verify's "
         f"CPU time; hashing alone {cpu['raw'] / cpu['verify']:.2f}; the Python per record the rest"
     )
     if args.profile:
@@ -128,15 +122,15 @@ def main() -> None:
 
 
 def _sqlite_reads(db: Path, n: int) -> int:
-    """What SQLite alone takes in verify: the whole-span reads of every span, nothing else."""
+    """What SQLite alone takes in verify: the fast path's reads of every span, nothing else."""
     from inspect_station.store.verifier import SPAN
-    from inspect_station.store.verify_bulk import JOURNAL_SQL, TABLES_SQL
+    from inspect_station.store.verify_fast import COUNT_SQL, SPAN_SQL
 
     with LocalStore.open_readonly(db) as store:
         for first in range(1, n + 1, SPAN):
             last = min(n, first + SPAN - 1)
-            store._tuples(JOURNAL_SQL, (store.station, first, last))
-            store._tuples(TABLES_SQL, (first, last))
+            store._tuples(SPAN_SQL, (store.station, first, last))
+            store._tuples(COUNT_SQL, (first, last))
     return n
 
 

@@ -1,4 +1,3 @@
-# Over 500 lines: the tamper matrix of both fast verify paths against the reference, in one place.
 """The fast verification (``store.verify_fast``: no decode, rows compared in SQLite) reports
 exactly what the reference (``verify_rows(fast=False)``: decode, re-encode, ``project``) reports.
 
@@ -21,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from propertykit import cases, examples
 
-from inspect_station.store import LocalStore, journal, verifier, verify_bulk, verify_fast
+from inspect_station.store import LocalStore, journal, verifier, verify_fast
 from inspect_station.store.projections import INTEGER, KINDS, READ_AS, SCHEMA, TABLES
 from inspect_station.store.verifier import verify_rows
 
@@ -410,108 +409,3 @@ def test_a_rehashed_body_lacking_a_key_its_rows_need_is_reported_not_raised(
     assert report.reason == (
         "body.name is missing or null: the record cannot give its query-table rows"
     )
-
-
-# -- whole spans at once (verify_bulk) ----------------------------------------------------------
-
-BULK_ROUNDS = [0, 2, 3, 4, 5]
-"""The rounds of ``build(["plain", *STRANGE])`` the whole-span check takes on: all but the
-escaped quote (STRANGE[0]), which is left to the per-record path and the reference."""
-
-
-def vouched(store: LocalStore, span: int = 8) -> set[int]:
-    """The seqs ``verify_bulk`` says are in order, walking the record in spans of ``span``
-    (a record it does not take on is stepped over, as the reference would take it)."""
-    spans = verify_bulk.BulkSpans(store.station, store._tuples)
-    head = store.head()[0]
-    held = store.hashes(0, head)
-    seq, prev, out = 0, journal.GENESIS, set()
-    while seq < head:
-        done = spans.in_order(seq + 1, seq + span, prev)
-        if done is None:
-            seq += 1
-            prev = held.get(seq, "")
-            continue
-        out.update(range(seq + 1, seq + 1 + done[0]))
-        seq, prev = seq + done[0], done[1]
-    return out
-
-
-def test_the_whole_span_check_takes_on_every_kind(every_kind):
-    """The untouched record: every record of every kind is vouched for at once but those
-    holding an escaped quote (so the tampering below is judged by this path, not another)."""
-    store, _ = every_kind
-    rounds = len(KINDS) + 1
-    expected = {r * rounds + i for r in BULK_ROUNDS for i in range(1, rounds + 1)}
-    assert vouched(store) == expected
-
-
-def typed_row(store: LocalStore, table: str, seq: int) -> list[tuple[type, Any]]:
-    """A stored row with each value's type (so that 8 and '8' differ)."""
-    row = store.conn.execute(f"SELECT * FROM {table} WHERE seq = ?", (seq,)).fetchone()
-    return [(type(value), value) for value in row or ()]
-
-
-@pytest.mark.property
-@pytest.mark.parametrize(("kind", "edit"), kind_edits())
-def test_the_whole_span_check_never_vouches_for_a_tampered_column(every_kind, kind: str, edit: str):
-    """One column of one row changed (another text, NULL, a blob, a number), in each round
-    the whole-span check takes on (the full run; by default one round per kind, the rounds
-    taken in turn): it does not vouch for that record (unless the edit left the row as it
-    was), and verify says what the reference says."""
-    store, seqs = every_kind
-    index = list(KINDS).index(kind)
-    for round_ in cases(BULK_ROUNDS, [BULK_ROUNDS[index % len(BULK_ROUNDS)]]):
-        seq = seqs[kind] + round_ * (len(KINDS) + 1)
-        for table in KINDS[kind]:
-            before = typed_row(store, table, seq)
-            for name, _ in TABLES[table]:
-                if name == "seq":
-                    continue
-                edit_sql = f"UPDATE {table} SET {name} = {edit} WHERE seq = ?"
-                with tampered(store, (edit_sql, (seq,))):
-                    if typed_row(store, table, seq) != before:
-                        assert seq not in vouched(store), f"{table}.{name} = {edit}"
-                    agree(store)
-
-
-@pytest.mark.parametrize("kind", [k for k in KINDS])
-def test_the_whole_span_check_never_vouches_for_a_row_deleted_added_or_moved(every_kind, kind: str):
-    store, seqs = every_kind
-    seq = seqs[kind] + 2 * (len(KINDS) + 1)  # the round of control characters
-    note = seqs["spec"] + 3 * (len(KINDS) + 1) - 1  # a note: its record fills no table
-    assert {seq, note} <= vouched(store)
-    for table in KINDS[kind]:
-        with tampered(store, (f"DELETE FROM {table} WHERE seq = ?", (seq,))):
-            assert seq not in vouched(store)
-            agree(store)
-        texts = [c for c, t in TABLES[table] if t == "TEXT"]
-        unique = ", ".join(f"{c} = {c} || '+'" for c in texts)  # past any unique index
-        added = (
-            (f"CREATE TEMP TABLE t AS SELECT * FROM {table} WHERE seq = ?", (seq,)),
-            (f"UPDATE t SET seq = ?, {unique}", (note,)),
-            (f"INSERT INTO {table} SELECT * FROM t", ()),
-        )
-        with tampered(store, *added):
-            assert note not in vouched(store)
-            agree(store)
-        with tampered(store, (f"UPDATE {table} SET seq = ? WHERE seq = ?", (note, seq))):
-            assert not {seq, note} & vouched(store)  # moved to another record's seq
-            agree(store)
-
-
-def test_the_whole_span_check_never_vouches_for_a_body_rehashed_out_of_canonical_form(
-    tmp_path: Path,
-):
-    store = LocalStore(tmp_path / "c.db", "CANON-1")
-    with store.transaction() as tx:
-        for _ in range(3):
-            tx.append("note", {"text": "plain", "at": 1})
-    assert vouched(store) == {1, 2, 3}
-    text = store.conn.execute("SELECT body FROM journal WHERE seq = 3").fetchone()[0]
-    for new in [text.replace('{"', '{ "', 1), text.replace("plain", "pl\\u0061in")]:
-        with tampered(store):
-            rehashed_last(store, new)
-            assert vouched(store) == {1, 2}
-            agree(store)
-    store.close()

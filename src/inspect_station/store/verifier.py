@@ -4,10 +4,7 @@ The checks are those of ``journal.ChainVerifier`` and ``projections.check_projec
 seq gap-free, station, format, prev_hash links, every hash recomputed over the RFC 8785 bytes,
 every projection row re-derived and compared. ``verify_rows`` takes the journal in spans:
 
-- first the whole span at once (``verify_bulk``): one read, the chain as three comparisons,
-  one template per body, one comparison per projection table -- acted on only when it says
-  everything is in order;
-- else the fast way (``verify_fast``): the hash over the stored bytes, their canonical form
+- first the fast way (``verify_fast``): the hash over the stored bytes, their canonical form
   checked without a decode, the stored projection rows rendered and compared in SQLite with
   what the body's own bytes say (see that module for why that is the same check);
 - any span the fast way is not sure of -- and every span with ``fast=False``, the reference --
@@ -32,7 +29,6 @@ from typing import Any
 from inspect_station.canonical import canonical_parts, parse_body
 from inspect_station.store import journal
 from inspect_station.store.projections import TABLES, check_projections, project, shape_problem
-from inspect_station.store.verify_bulk import BulkSpans
 from inspect_station.store.verify_fast import FastSpans
 
 SPAN = 2000
@@ -94,20 +90,17 @@ def verify_rows(
     after_seq: int = 0,
     after_hash: str = journal.GENESIS,
     fast: bool = True,
-    whole: bool = True,
 ) -> VerifyReport:
     """Verify the journal after ``after_seq`` (whose hash is ``after_hash``) and its rows.
 
     From seq 0 (GENESIS) it is the full verification; from a checkpoint, the records after it
     are checked as a continuation of the chain whose head the checkpoint names. ``fast``
     (the default) checks each span in SQL first (``verify_fast``) and hands any span it is not
-    sure of to the reference; without it, every span is the reference's. ``whole`` (the
-    default, with ``fast``) first asks ``verify_bulk`` whether a whole span is in order.
+    sure of to the reference; without it, every span is the reference's.
     """
     verifier = journal.ChainVerifier(station, after_seq, after_hash)
     count = 0
-    bulk = BulkSpans(station, query).in_order if whole else None
-    spans = FastSpans(station, query, bulk) if fast else None
+    spans = FastSpans(station, query) if fast else None
     while True:
         # Spans keep the reference's boundaries (SPAN records from after_seq), because within
         # a span the reference reports a broken link before an altered row at an earlier seq.

@@ -201,10 +201,6 @@ UNSURE = _Unsure()
 
 Picker = Callable[[list[bytes]], tuple[bytes, ...]]
 
-Whole = Callable[[int, int, str], "tuple[int, str] | None"]
-"""(first, last, linked) -> (how many records, hash of the last) when the records from
-``first`` are all in order (``verify_bulk.BulkSpans.in_order``), else None: tried first."""
-
 
 def _picker(positions: Sequence[int]) -> Picker:
     """Those parts of a split body, as a tuple, whatever their number."""
@@ -370,11 +366,10 @@ class FastSpans:
     """Verifies spans of the journal the fast way; a record it is not sure of is the
     reference's."""
 
-    def __init__(self, station: str | None, query: Query, whole: Whole | None = None) -> None:
+    def __init__(self, station: str | None, query: Query) -> None:
         self.station = station
         self.query = query
         self.shapes = Shapes()
-        self.whole = whole
 
     def span(self, after_seq: int, after_hash: str, size: int) -> tuple[int, int, str, bool] | None:
         """Verify the records after ``after_seq`` up to ``after_seq + size``: (how many are in
@@ -382,15 +377,6 @@ class FastSpans:
         reference); (0, after_seq, after_hash, False) when the journal ends there; None when
         the reference is to look at the whole span."""
         first, last = after_seq + 1, after_seq + size
-        if self.whole is not None:
-            done = self.whole(first, last, after_hash)
-            if done is not None:  # every record from first on is in order: only stuck is open
-                n, head = done
-                try:
-                    beyond = self.query(NEXT_SQL, (after_seq + n,)) if n < size else None
-                except Exception:
-                    return None
-                return n, after_seq + n, head, bool(beyond and beyond[0][0] is not None)
         try:
             rows = self.query(SPAN_SQL, (self.station, first, last))
             if not rows:
