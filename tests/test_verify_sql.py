@@ -229,6 +229,10 @@ def rehashed_last(store: LocalStore, text: str) -> None:
         pytest.param(lambda t: t.replace("plain", "pl\\u0009ain"), id="a long escape for tab"),
         pytest.param(lambda t: t.replace("plain", "pl\\ud800ain"), id="a lone surrogate"),
         pytest.param(lambda t: t.replace("plain", "pl\tain"), id="a raw tab"),
+        pytest.param(
+            lambda t: t.replace("plain", "pl\\rain\x01"), id="a raw control beside a frame's \\r"
+        ),
+        pytest.param(lambda t: t.replace("plain", "pl\\qain"), id="an escape JSON lacks"),
         # RFC 8785 orders keys by UTF-16 units: the astral one (D83D...) before U+E000.
         pytest.param(lambda t: t[:-1] + ',"\ue000":"2","\U0001f600":"1"}', id="astral key order"),
         pytest.param(lambda t: "[" + t + " ]", id="a space in an array"),
@@ -256,9 +260,10 @@ def test_a_canonical_body_rehashed_as_stored_is_in_order_for_both(tmp_path: Path
         for _ in range(3):
             tx.append("note", {"text": "plain", "at": 1})
     text = store.conn.execute("SELECT body FROM journal WHERE seq = 3").fetchone()[0]
-    with tampered(store):
-        rehashed_last(store, text.replace("plain", "other"))
-        assert agree(store)[0]
+    for other in ["other", "o\\rther", "o\\\\rther", "o\\\\\\rth\\ter", "ö\\rther"]:
+        with tampered(store):
+            rehashed_last(store, text.replace("plain", other))
+            assert agree(store)[0], other
     store.close()
 
 

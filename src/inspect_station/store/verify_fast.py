@@ -92,6 +92,7 @@ _TAIL_QUOTES = 24
 _PREFIX = b'{"body":'
 
 _CONTROLS = bytes(range(0x20))
+_CONTROLS_AND_BACKSLASH = _CONTROLS + b"\\"
 _BAD_ESCAPE = re.compile(rb"\\(?![bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))")
 """A backslash (once escaped backslashes are removed) that does not begin an RFC 8785 escape."""
 _MARKER = re.compile("\ue000([0-9]+)\ue001")
@@ -228,7 +229,7 @@ class Shapes:
     """The shapes seen in one verification: kind and text outside strings -> keys -> plan."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[str, bytes], tuple[Picker, dict[tuple[bytes, ...], Any]]] = {}
+        self.seen: dict[tuple[str, bytes], tuple[Picker, dict[bytes, Any]]] = {}
 
     def plan(self, kind: str, body: bytes, parts: list[bytes], record: dict[str, Any]) -> Any:
         """The plan of a body split at its quotes, or UNSURE (learnt from it if need be)."""
@@ -241,7 +242,7 @@ class Shapes:
             entry = (_picker(keys), {})
             self.seen[(kind, outside)] = entry
         pick, plans = entry
-        keys_here = pick(parts)
+        keys_here = b'"'.join(pick(parts))  # a key holds no raw quote: joined, still apart
         plan = plans.get(keys_here)
         if plan is None:
             plan = _learn(kind, body, parts, record)
@@ -409,7 +410,7 @@ class FastSpans:
         """How many of the rows, from the first, link to the one before (the first to
         ``linked``) and have their hash, canonical form and projection rows in order."""
         sha256 = hashlib.sha256
-        prefix, controls, quotes = _PREFIX, _CONTROLS, _TAIL_QUOTES
+        prefix, odd_bytes, quotes = _PREFIX, _CONTROLS_AND_BACKSLASH, _TAIL_QUOTES
         shapes = self.shapes
         seen = shapes.seen
         for index, (seq, kind, hash_, body, tail, plain, prev, first, second) in enumerate(rows):
@@ -418,20 +419,25 @@ class FastSpans:
                 not plain
                 or prev != linked
                 or sha256(data).hexdigest() != hash_
-                or len(data.translate(None, controls)) != len(data)
                 or tail.count(b'"') != quotes
                 or b"\\" in tail
                 or b'""' in body
             ):
                 return index
-            escapes = body.count(b"\\")  # the usual body: no escape but a gauge frame's \r
-            if (
-                (escapes and escapes != body.count(b"\\r")) or not body.isascii()
-            ) and not strings_canonical(body):
+            # Control characters and backslashes in one pass; when they are exactly the
+            # backslashes of a gauge frame's \r (the usual escape), there is no control and
+            # no other escape (the tail holds no backslash).
+            odd = len(data) - len(data.translate(None, odd_bytes))
+            if odd and odd != body.count(b"\\r"):
+                if odd != body.count(b"\\"):
+                    return index  # a raw control character
+                if not strings_canonical(body):
+                    return index
+            elif not body.isascii() and not strings_canonical(body):
                 return index
             parts = body.split(b'"')
             entry = seen.get((kind, b'"'.join(parts[0::2])))
-            plan = None if entry is None else entry[1].get(entry[0](parts))
+            plan = None if entry is None else entry[1].get(b'"'.join(entry[0](parts)))
             if plan is None:
                 plan = shapes.plan(kind, body, parts, {**_FIELDS, "seq": seq, "kind": kind})
             if plan is UNSURE:
