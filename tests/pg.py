@@ -42,10 +42,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
@@ -53,6 +54,7 @@ from psycopg import sql
 
 ADMIN_DB = "postgres"
 SUPERUSER = "postgres"
+T = TypeVar("T")
 SHARED_ENV = "INSPECT_STATION_TEST_PG_SHARED"
 """Environment variable naming the folder of the run's shared server (set by the controller)."""
 _TEMPLATE_LOCK = 0x15_7E_57
@@ -111,6 +113,8 @@ class PgServer:
         if not self.names:
             worker = os.environ.get("PYTEST_XDIST_WORKER", "")
             self.names = f"{self.prefix}_{worker}" if worker else self.prefix
+        self._admin: psycopg.Connection | None = None
+        self._template_made = False
 
     @property
     def datadir(self) -> Path:
@@ -259,9 +263,21 @@ class PgServer:
         statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template is not None:
             statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        with self.connect() as conn:
-            conn.execute(statement)
+        self._as_admin(lambda conn: conn.execute(statement))
         return name
+
+    def _as_admin(self, work: Callable[[psycopg.Connection], T]) -> T:
+        """``work`` on this process's administrator connection (kept open: a connection costs
+        the server a backend and an authentication), connected again once if it was lost."""
+        for attempt in (1, 2):
+            if self._admin is None or self._admin.closed:
+                self._admin = self.connect()
+            try:
+                return work(self._admin)
+            except psycopg.OperationalError:
+                if attempt == 2 or not self._admin.closed:
+                    raise
+        raise AssertionError("unreachable")
 
     @property
     def central_template(self) -> str:
@@ -277,6 +293,8 @@ class PgServer:
         from inspect_station.sync import open_central
 
         name = self.central_template
+        if self._template_made:
+            return name
         with self.connect() as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATE_LOCK,))
             try:
@@ -289,11 +307,13 @@ class PgServer:
                         central.migrate()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (_TEMPLATE_LOCK,))
+        self._template_made = True
         return name
 
     def drop_database(self, name: str) -> None:
         """Drop a test database and the station roles named after it."""
-        with self.connect() as conn:
+
+        def drop(conn: psycopg.Connection) -> None:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
@@ -304,8 +324,12 @@ class PgServer:
             for (role,) in roles:
                 conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
+        self._as_admin(drop)
+
     def destroy(self) -> None:
         """Stop the server and delete its folder."""
+        if self._admin is not None:
+            self._admin.close()
         try:
             self.ctl("stop")
         finally:

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from centralkit import central_url  # noqa: F401  (fixture)
+from centralkit import central_url, sqlite_central_template  # noqa: F401  (fixtures)
 from lots import GOOD, PLATE, TODAY, RecordedLot, record_part
 from pg import pg_central_database, pg_database, pg_server  # noqa: F401  (fixtures)
 from userkit import PINS, add_users

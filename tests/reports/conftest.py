@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from centralkit import central_url  # noqa: F401  (fixture)
+from centralkit import central_url, sqlite_central_template  # noqa: F401  (fixtures)
 from pg import pg_central_database, pg_database, pg_server  # noqa: F401  (fixtures)
 from reportkit import griddle
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from backlog import fill
-from centralkit import central_url  # noqa: F401  (fixture)
+from centralkit import central_url, sqlite_central_template  # noqa: F401  (fixtures)
 from pg import PgDatabase, PgServer, pg_central_database, pg_database, pg_server  # noqa: F401  (fixtures)
 from synckit import RawCentral
 
