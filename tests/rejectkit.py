@@ -1,16 +1,33 @@
-"""Helpers that make rejects and the people who dispose of them (a module of its own, so test
-folders can share it without importing one another's tests)."""
+"""Helpers that make measurements, rejects and the people who dispose of them (a module of its
+own, so test folders can share it without importing one another's tests)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from userkit import USUAL, add_users
 
-from inspect_station.recording import ManualSource, Recorder
+from inspect_station.recording import ManualSource, Measurement, Recorder
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 from inspect_station.users import UserDirectory
 
 GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
+
+
+def request(spec: PartSpec, serial: str, char: str, value: str, **extra: Any) -> Measurement:
+    """A manual measurement of lot L1 by ann, closing the part when complete."""
+    return Measurement(
+        spec=spec,
+        lot="L1",
+        serial=serial,
+        inspector="ann",
+        characteristic=char,
+        value=value,
+        source=ManualSource("dial"),
+        auto_close=True,
+        **extra,
+    )
 
 
 def make_people(store: LocalStore, *supervisors: tuple[str, str, str]) -> UserDirectory:

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rejectkit import GOOD, request
 from userkit import PINS, add_users
 
 from inspect_station.cli import main
 from inspect_station.cli.linebatch import LineBatches
 from inspect_station.errors import InspectStationError, ReadingError
 from inspect_station.recording import (
-    ManualSource,
-    Measurement,
     MeasurementAck,
     Recorder,
     RecordingError,
@@ -31,29 +30,12 @@ from inspect_station.recording import (
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore
 
-GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
-
 
 def commits(store: LocalStore) -> list[str]:
     """The COMMIT statements the store's connection runs from now on."""
     seen: list[str] = []
     store.conn.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
     return seen
-
-
-def request(spec: PartSpec, serial: str, char: str, value: str, **extra) -> Measurement:
-    """A manual measurement of lot L1 by ann."""
-    return Measurement(
-        spec=spec,
-        lot="L1",
-        serial=serial,
-        inspector="ann",
-        characteristic=char,
-        value=value,
-        source=ManualSource("dial"),
-        auto_close=True,
-        **extra,
-    )
 
 
 def test_a_group_is_one_commit_and_every_ack_is_in_the_record(store, bracket: PartSpec):

@@ -13,6 +13,7 @@ import dataclasses
 import random
 
 import pytest
+from rejectkit import GOOD, request
 
 from inspect_station.errors import InspectStationError
 from inspect_station.recording import (
@@ -25,7 +26,6 @@ from inspect_station.recording import (
 from inspect_station.spec import PartSpec
 from inspect_station.store import LocalStore, Transaction, inspections
 
-GOOD = {"1": "120.01", "2": "12.005", "3": "0.02", "4": "pass"}
 BAD = {"1": "120.5", "2": "12.03", "3": "0.09", "4": "fail"}
 
 
@@ -36,21 +36,6 @@ class Refused(InspectStationError):
 def refuse_after_append(tx: Transaction, record: dict) -> None:
     """An ``after`` hook that refuses the measurement once its records are in the transaction."""
     raise Refused("refused after the append")
-
-
-def request(spec: PartSpec, serial: str, char: str, value: str, **extra) -> Measurement:
-    """A manual measurement of lot L1 by ann, closing the part when complete."""
-    return Measurement(
-        spec=spec,
-        lot="L1",
-        serial=serial,
-        inspector="ann",
-        characteristic=char,
-        value=value,
-        source=ManualSource("dial"),
-        auto_close=True,
-        **extra,
-    )
 
 
 def test_a_measurement_refused_after_its_append_leaves_nothing_for_the_next(store, bracket):
@@ -91,28 +76,17 @@ def test_a_refused_correction_leaves_the_measurement_it_would_have_superseded_cu
     assert [row["value"] for row in current] == ["120.04"]
 
 
-def sql_answers(store: LocalStore, lot: str, serial: str) -> tuple:
-    """What the named reads answer from SQLite itself (the store, not the transaction)."""
-    inspection = inspections.latest_inspection(store, lot, serial)
+def answers(db: LocalStore | Transaction, lot: str, serial: str) -> tuple:
+    """What the named reads answer: from SQLite itself when ``db`` is the store, from the part
+    cache when it is a write transaction."""
+    inspection = inspections.latest_inspection(db, lot, serial)
     if inspection is None:
         return None, None, None, None
-    verdicts = inspections.current_verdicts(store, lot, serial, inspection)
+    verdicts = inspections.current_verdicts(db, lot, serial, inspection)
     measured = {
-        char: inspections.current_measurement(store, lot, serial, char, inspection) for char in GOOD
+        char: inspections.current_measurement(db, lot, serial, char, inspection) for char in GOOD
     }
-    return inspection, verdicts, measured, inspections.current_result(store, inspection)
-
-
-def cached_answers(tx: Transaction, lot: str, serial: str) -> tuple:
-    """What the same reads answer inside the transaction (its part cache)."""
-    inspection = inspections.latest_inspection(tx, lot, serial)
-    if inspection is None:
-        return None, None, None, None
-    verdicts = inspections.current_verdicts(tx, lot, serial, inspection)
-    measured = {
-        char: inspections.current_measurement(tx, lot, serial, char, inspection) for char in GOOD
-    }
-    return inspection, verdicts, measured, inspections.current_result(tx, inspection)
+    return inspection, verdicts, measured, inspections.current_result(db, inspection)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -125,7 +99,7 @@ def test_the_transaction_answers_every_read_as_sqlite_does(store, bracket: PartS
     recorder.measure_many([request(bracket, "S1", "1", "120.01")])
     with store.transaction() as tx:
         for serial in serials:  # read before anything is written: loaded from SQLite
-            assert cached_answers(tx, "L1", serial) == sql_answers(store, "L1", serial)
+            assert answers(tx, "L1", serial) == answers(store, "L1", serial)
         for _ in range(40):
             serial = rng.choice(serials)
             char = rng.choice(list(GOOD))
@@ -141,7 +115,7 @@ def test_the_transaction_answers_every_read_as_sqlite_does(store, bracket: PartS
             except InspectStationError:
                 pass
             for other in serials:
-                assert cached_answers(tx, "L1", other) == sql_answers(store, "L1", other)
+                assert answers(tx, "L1", other) == answers(store, "L1", other)
     assert store.verify().ok
 
 
