@@ -28,7 +28,11 @@ def format_utc(moment: dt.datetime) -> str:
     """A moment as records write it (RFC 3339 UTC, microseconds, ``Z``); aware moments only."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment!r} has no time zone: a record's time must be unambiguous")
-    utc = moment.astimezone(dt.UTC)
+    return _utc_text(moment.astimezone(dt.UTC))
+
+
+def _utc_text(utc: dt.datetime) -> str:
+    """The text of a moment already in UTC (``TIMESTAMP_FORMAT``)."""
     if utc.year < 1000:  # isoformat pads the year to four digits; strftime need not
         return utc.strftime(TIMESTAMP_FORMAT)
     # The same text as TIMESTAMP_FORMAT, written by C code without parsing a format.
@@ -38,11 +42,8 @@ def format_utc(moment: dt.datetime) -> str:
 def utc_timestamp() -> str:
     """The current moment as records write it: the journal's ``ts`` text."""
     moment = utc_now()
-    if moment.tzinfo is dt.UTC and moment.year >= 1000:
-        # Already UTC (what utc_now gives): format_utc's text without converting it again;
-        # every journal record asks this.
-        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
-    return format_utc(moment)
+    # Already UTC (what utc_now gives): not converted again; every journal record asks this.
+    return _utc_text(moment) if moment.tzinfo is dt.UTC else format_utc(moment)
 
 
 def parse_utc(text: str) -> dt.datetime:

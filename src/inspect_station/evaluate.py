@@ -129,12 +129,10 @@ class _Judge:
     record of it carries. A characteristic is frozen, so none of this can change."""
 
     ch: Characteristic
-    spec_unit: str
     spec_scale: Fraction
     places: int
     reasonable: tuple[Fraction, Fraction] | None
     grain: Fraction | None
-    guard: Fraction
     lower: Fraction | None
     upper: Fraction | None
     lower_guarded: Fraction | None
@@ -160,12 +158,10 @@ def _derive(ch: Characteristic, spec_unit: str) -> _Judge:
         reasonable = (exact(ch.reasonable[0]), exact(ch.reasonable[1]))
     return _Judge(
         ch=ch,
-        spec_unit=spec_unit,
         spec_scale=_scale(spec_unit),
         places=ch.display_decimals,
         reasonable=reasonable,
         grain=grain,
-        guard=guard,
         lower=lower,
         upper=upper,
         lower_guarded=lower + guard if guard and lower is not None else None,

@@ -141,7 +141,6 @@ class _Savepoint:
 
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-        self._head = (tx.head_seq, tx.head_hash, len(tx.appended))
 
     def __enter__(self) -> None:
         tx = self._tx

@@ -61,10 +61,18 @@ def spec_hash_of(db: Reader, part_number: str, revision: str) -> str | None:
 
 def latest_inspection(db: Reader, lot: str, serial: str) -> str | None:
     """The UUID of the part's latest inspection (a re-inspection replaces the first), if any."""
+    cache = _part_cache(db)
+    return (
+        _latest_inspection(db, lot, serial)
+        if cache is None
+        else cache.latest_inspection(lot, serial)
+    )
+
+
+def _part_cache(db: Reader) -> PartCache | None:
+    """The write transaction's view of parts when ``db`` is one (else None: ask SQLite)."""
     parts = getattr(db, "parts", None)
-    if isinstance(parts, PartCache):
-        return parts.latest_inspection(lot, serial)
-    return _latest_inspection(db, lot, serial)
+    return parts if isinstance(parts, PartCache) else None
 
 
 def _latest_inspection(db: Reader, lot: str, serial: str) -> str | None:
@@ -104,33 +112,32 @@ def current_measurement(
     db: Reader, lot: str, serial: str, characteristic: str, inspection: str
 ) -> MeasurementRef | None:
     """The current (not superseded) measurement of a characteristic in an inspection, if any."""
-    parts = getattr(db, "parts", None)
-    if isinstance(parts, PartCache):
-        for row in parts.measurements(lot, serial, inspection):
-            if row.characteristic == characteristic:
-                return MeasurementRef(row.uuid, row.seq)
-        return None
-    rows = db.query(
-        "SELECT uuid, seq FROM current_measurements "
-        "WHERE lot = ? AND serial = ? AND characteristic = ? AND inspection = ?",
-        (lot, serial, characteristic, inspection),
-    )
-    return MeasurementRef(rows[0]["uuid"], rows[0]["seq"]) if rows else None
+    for row in _measured(db, lot, serial, inspection):
+        if row.characteristic == characteristic:
+            return MeasurementRef(row.uuid, row.seq)
+    return None
 
 
 def current_verdicts(db: Reader, lot: str, serial: str, inspection: str) -> dict[str, str]:
     """Characteristic id -> verdict of the inspection's current measurements."""
-    parts = getattr(db, "parts", None)
-    if isinstance(parts, PartCache):
-        return {
-            row.characteristic: row.verdict for row in parts.measurements(lot, serial, inspection)
-        }
+    return {row.characteristic: row.verdict for row in _measured(db, lot, serial, inspection)}
+
+
+def _measured(db: Reader, lot: str, serial: str, inspection: str) -> list[_Measured]:
+    """The inspection's current measurements, in seq order (the transaction's view if any)."""
+    cache = _part_cache(db)
+    if cache is not None:
+        return cache.measurements(lot, serial, inspection)
+    return _current_measured(db, (lot, serial, inspection))
+
+
+def _current_measured(db: Reader, key: tuple[str, str, str]) -> list[_Measured]:
     rows = db.query(
-        "SELECT characteristic, verdict FROM current_measurements "
-        "WHERE lot = ? AND serial = ? AND inspection = ?",
-        (lot, serial, inspection),
+        "SELECT uuid, seq, characteristic, verdict FROM current_measurements "
+        "WHERE lot = ? AND serial = ? AND inspection = ? ORDER BY seq",
+        key,
     )
-    return {row["characteristic"]: row["verdict"] for row in rows}
+    return [_Measured(r["uuid"], r["seq"], r["characteristic"], r["verdict"]) for r in rows]
 
 
 def part_measurements(
@@ -161,15 +168,8 @@ class ResultRef:
 
 def current_result(db: Reader, inspection: str) -> ResultRef | None:
     """The result in force of an inspection, if it has been closed."""
-    parts = getattr(db, "parts", None)
-    if isinstance(parts, PartCache):
-        results = parts.results(inspection)
-        return (
-            ResultRef(results[0].uuid, results[0].result, json.loads(results[0].failed))
-            if results
-            else None
-        )
-    rows = _current_results(db, inspection)
+    cache = _part_cache(db)
+    rows = _current_results(db, inspection) if cache is None else cache.results(inspection)
     if not rows:
         return None
     return ResultRef(rows[0].uuid, rows[0].result, json.loads(rows[0].failed))
@@ -255,14 +255,7 @@ class PartCache:
         key = (lot, serial, inspection)
         rows = self._measured.get(key)
         if rows is None:
-            found = self._db.query(
-                "SELECT uuid, seq, characteristic, verdict FROM current_measurements "
-                "WHERE lot = ? AND serial = ? AND inspection = ? ORDER BY seq",
-                key,
-            )
-            rows = [
-                _Measured(r["uuid"], r["seq"], r["characteristic"], r["verdict"]) for r in found
-            ]
+            rows = _current_measured(self._db, key)
             self._keep_measured(key, rows)
         return rows
 

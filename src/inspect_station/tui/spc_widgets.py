@@ -8,6 +8,7 @@ millisecond, not the ~9 ms a plotting library's ANSI round trip took (see the RE
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from rich.style import Style
@@ -151,11 +152,8 @@ class ControlChart(QuietLines):
                 else s["control"]
             )
 
-        return Picture(
-            title=picture.title,
-            xs=picture.xs,
-            ys=picture.ys,
-            window=picture.window,
+        return replace(
+            picture,
             levels=[Level(lv.value, lv.label, kind(lv.label)) for lv in picture.levels],
             marks=[
                 Mark(m.index, m.glyph, s["newest"] if m.glyph == NEWEST else s["alarmed"])
