@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from pg import share_servers, stop_shared_server
 from procs import Children
 from propertykit import FULL
+from runorder import spread_waiting_modules
 from userkit import TEST_SCRYPT_N
 
 from inspect_station.locations import shipped_specs_dir
@@ -48,10 +49,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every property (hypothesis) test ``property``, so CI's second step can run them all
-    at their full counts (``-m "slow or property"``)."""
+    at their full counts (``-m "slow or property"``), and spread the terminal UI's modules
+    through the run (``spread_waiting_modules``)."""
     for item in items:
         if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
             item.add_marker(pytest.mark.property)
+    items[:] = spread_waiting_modules(items)
 
 
 MEMORY_TEMP = Path("/dev/shm")

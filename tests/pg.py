@@ -257,12 +257,17 @@ class PgServer:
         return sum(1 for (ok,) in rows if ok)
 
     def create_database(self, template: str | None = None) -> str:
-        """A new database owned by the test administrator: empty, or a copy of ``template``."""
+        """A new database owned by the test administrator: empty, or a copy of ``template``.
+
+        Copied file by file (``STRATEGY FILE_COPY``), not written through the WAL as PostgreSQL
+        15 does by default: with fsync off, the checkpoint that copy asks for costs next to
+        nothing, and a copy takes ~60 ms instead of ~150 ms of the server's time.
+        """
         self._databases += 1
         name = f"{self.names}_{self._databases}"
-        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template is not None:
-            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(template or "template1")
+        )
         self._as_admin(lambda conn: conn.execute(statement))
         return name
 

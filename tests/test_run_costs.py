@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import propertykit
 import pytest
+import runorder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +61,28 @@ def test_a_subprocess_reuses_bytecode_kept_outside_the_checkout():
     kept = list(prefix.rglob("core.cpython-*.pyc"))
     assert any(str(source.parent).lstrip("/") in str(p) for p in kept), kept
     assert not list((ROOT / "src" / "inspect_station").rglob("__pycache__"))
+
+
+@dataclass
+class _Item:
+    nodeid: str
+
+
+def test_the_ui_modules_are_spread_through_the_first_three_quarters_each_kept_whole():
+    items = [_Item(f"tests/test_{m:02d}.py::t{t}") for m in range(12) for t in range(3)]
+    items[6:6] = [_Item(f"tests/tui/test_u{m}.py::t{t}") for m in range(3) for t in range(2)]
+    run = runorder.spread_waiting_modules(items)
+    assert sorted(i.nodeid for i in run) == sorted(i.nodeid for i in items)
+    modules = [i.nodeid.split("::")[0] for i in run]
+    order = [m for k, m in enumerate(modules) if k == 0 or modules[k - 1] != m]
+    assert len(order) == len(set(order)), "a module was split"
+    assert [m for m in order if "/tui/" not in m] == [f"tests/test_{m:02d}.py" for m in range(12)]
+    assert [order.index(f"tests/tui/test_u{m}.py") for m in range(3)] == [3, 7, 11]
+    assert order[-3:] == ["tests/test_09.py", "tests/test_10.py", "tests/test_11.py"]
+    in_module = [i.nodeid for i in run if i.nodeid.startswith("tests/tui/test_u1.py")]
+    assert in_module == ["tests/tui/test_u1.py::t0", "tests/tui/test_u1.py::t1"]
+
+
+def test_a_run_of_ui_modules_alone_keeps_its_order():
+    items = [_Item(f"tests/tui/test_u{m}.py::t") for m in range(3)]
+    assert runorder.spread_waiting_modules(items) == items
