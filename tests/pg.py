@@ -206,7 +206,12 @@ class PgServer:
         return result.returncode == 0
 
     def ctl(self, action: str) -> None:
-        """pg_ctl start, stop or restart (fast shutdown), waiting for it."""
+        """pg_ctl start, stop or restart (fast shutdown), waiting for it.
+
+        Dynamic shared memory lives in files in the data folder (``mmap``), not in ``/dev/shm``:
+        a server killed by a test (the chaos tests) left its segments there for good; in the data
+        folder they go when the folder is deleted.
+        """
         if action == "start" and self.running():
             return
         if action == "stop" and not self.running():
@@ -214,7 +219,7 @@ class PgServer:
         options = (
             f"-h 127.0.0.1 -p {self.port} -k {self.socket_dir} "
             f"-c max_connections=300 -c fsync={'on' if self.durable else 'off'} "
-            "-c shared_buffers=64MB"
+            "-c shared_buffers=64MB -c dynamic_shared_memory_type=mmap"
         )
         args = [str(self.bin / "pg_ctl"), action, "-D", str(self.datadir), "-w", "-t", "60"]
         if action in ("start", "restart"):

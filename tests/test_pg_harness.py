@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pg
 import pytest
+from pg import pg_server  # noqa: F401  (the fixture)
 
 from inspect_station.sync import open_central
 
@@ -41,3 +42,11 @@ def test_workers_share_one_server_with_names_of_their_own(
     assert not first.running()
     assert not folder.exists() and not first.root.exists()
     assert pg.SHARED_ENV not in os.environ
+
+
+@pytest.mark.postgres
+def test_a_test_server_keeps_its_shared_memory_in_its_own_folder(
+    pg_server: pg.PgServer,  # noqa: F811  (the fixture)
+):
+    assert pg_server.psql("SHOW dynamic_shared_memory_type").strip() == "mmap"
+    assert list((pg_server.datadir / "pg_dynshmem").iterdir())  # the segments are there
