@@ -233,7 +233,7 @@ async def test_idle_timeout_signs_out(station):
         await sign_in(pilot)
         assert app.user is not None
         station.clock[0] += app.idle_limit + 1
-        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen), timeout=3)
+        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
         assert app.user is None and "idle time-out" in message(app)
     rows = station.service.store.query(
         "SELECT event, reason FROM sign_ins WHERE event = 'sign_out'"
@@ -262,7 +262,7 @@ async def test_background_sync_ships_measurements_and_shows_status(station, tmp_
         station.simulator("CAL-0042").press("120.01")
         await wait_until(pilot, lambda: "1" in screen.values)
         head = station.service.store.head()[0]
-        await wait_until(pilot, lambda: app.shipper.status().acked_seq == head, timeout=10)
+        await wait_until(pilot, lambda: app.shipper.status().acked_seq == head)
         await wait_until(pilot, lambda: "all synced" in str(screen.query_one("#gauges").render()))
     from inspect_station.sync import open_central
     from inspect_station.sync.url import parse_central_url
