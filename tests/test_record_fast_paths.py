@@ -393,3 +393,38 @@ def test_safe_json_is_json_dumps_made_safe(value):
     text = safe_json(value)
     assert json.loads(text) == json.loads(json.dumps(value, ensure_ascii=False))
     assert _UNSAFE.search(text) is None
+
+
+intake_values = st.one_of(
+    st.text(max_size=6),
+    st.none(),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.just([]),
+    st.just({}),
+    st.just("\u0100"),
+)
+
+
+@settings(max_examples=examples(2000))
+@given(
+    st.dictionaries(st.sampled_from([*intake.FIELDS, "extra", "Value"]), intake_values, max_size=6)
+)
+def test_a_line_is_read_as_the_key_by_key_check_reads_it(item):
+    # The usual line's shortcut answers what the full check answers, item or sentence.
+    line = json.dumps(item, ensure_ascii=False).encode()
+
+    def outcome(read):
+        try:
+            return read()
+        except intake.IntakeError as exc:
+            return exc.message
+
+    reference = outcome(lambda: intake._checked(intake._DECODER.decode(line.decode())))
+    assert outcome(lambda: intake.parse_line(line)) == reference
+
+
+def test_the_first_key_given_again_is_named():
+    line = b'{"value": "1", "characteristic": "1", "lot": "L", "characteristic": "2", "lot": "M"}'
+    with pytest.raises(intake.IntakeError, match="the key 'characteristic' is given twice"):
+        intake.parse_line(line)

@@ -142,6 +142,47 @@ class _Judge:
     nominal: Fraction | None
     decision_rule: dict[str, str]
     limits: dict[str, str | None]
+    places_of_limits: int | None
+    """The fewest decimal places that write every limit, guarded limit, the nominal and the
+    plausible range exactly (all are decimals); None if one is not a finite decimal."""
+    scaled: tuple[int | None, ...]
+    """Those values as integers in units of ``10 ** -places_of_limits``: lower, upper, lower
+    guarded, upper guarded, nominal, plausible low, plausible high (empty when ``places_of_limits``
+    is None)."""
+
+
+_MAX_PLACES = 80
+"""More decimal places than any number of the grammar has: the decimal path's bound."""
+
+
+def _places(value: Fraction) -> int | None:
+    """The fewest decimal places that write ``value`` exactly; None if it has no finite
+    decimal expansion (or more places than ``_MAX_PLACES``)."""
+    denominator = value.denominator
+    places = 0
+    scale = 1
+    while scale % denominator:
+        places += 1
+        if places > _MAX_PLACES:
+            return None
+        scale *= 10
+    return places
+
+
+def _scaled_limits(
+    values: tuple[Fraction | None, ...],
+) -> tuple[int | None, tuple[int | None, ...]]:
+    """(places, the values as integers in units of ``10 ** -places``) or (None, ()) when one
+    of them is not a finite decimal."""
+    places = 0
+    for value in values:
+        if value is not None:
+            own = _places(value)
+            if own is None:
+                return None, ()
+            places = max(places, own)
+    scale = 10**places
+    return places, tuple(None if value is None else int(value * scale) for value in values)
 
 
 def _derive(ch: Characteristic, spec_unit: str) -> _Judge:
@@ -156,6 +197,13 @@ def _derive(ch: Characteristic, spec_unit: str) -> _Judge:
     reasonable = None
     if ch.reasonable is not None:
         reasonable = (exact(ch.reasonable[0]), exact(ch.reasonable[1]))
+    lower_guarded = lower + guard if guard and lower is not None else None
+    upper_guarded = upper - guard if guard and upper is not None else None
+    nominal = None if ch.nominal is None else exact(ch.nominal)
+    low, high = reasonable if reasonable is not None else (None, None)
+    places_of_limits, scaled = _scaled_limits(
+        (lower, upper, lower_guarded, upper_guarded, nominal, low, high)
+    )
     return _Judge(
         ch=ch,
         spec_scale=_scale(spec_unit),
@@ -164,11 +212,13 @@ def _derive(ch: Characteristic, spec_unit: str) -> _Judge:
         grain=grain,
         lower=lower,
         upper=upper,
-        lower_guarded=lower + guard if guard and lower is not None else None,
-        upper_guarded=upper - guard if guard and upper is not None else None,
-        nominal=None if ch.nominal is None else exact(ch.nominal),
+        lower_guarded=lower_guarded,
+        upper_guarded=upper_guarded,
+        nominal=nominal,
         decision_rule=ch.decision.record(),
         limits=ch.limits_record(spec_unit),
+        places_of_limits=places_of_limits,
+        scaled=scaled,
     )
 
 
@@ -207,13 +257,33 @@ def evaluate(
     places = judge.places
     shown_places = places + 3
     same_unit = reading_unit == spec_unit
-    # Everything below is in the spec's unit, as exact rationals.
-    measured = exact(value)
-    if not same_unit:
-        measured = measured * _scale(reading_unit) / judge.spec_scale
     as_sent = reading.strip(" ") if isinstance(reading, str) else format(value, "f")
-    if judge.reasonable is not None:
-        low, high = judge.reasonable
+    # Everything below is in the spec's unit, exact: integers counting 10 ** -scale of it
+    # when the reading and every limit are decimals in that unit and no rounding to a grain
+    # applies (the common case: no rational arithmetic needed), else rationals (scale None).
+    scale: int | None = None
+    measured: Fraction | int
+    if same_unit and judge.grain is None and judge.places_of_limits is not None:
+        numerator, denominator = value.as_integer_ratio()
+        scale = judge.places_of_limits
+        unit_count = 10**scale
+        while unit_count % denominator:  # the reading has more places than the limits
+            scale += 1
+            unit_count *= 10
+        measured = numerator * (unit_count // denominator)
+        up = 10 ** (scale - judge.places_of_limits)
+        bounds = [None if b is None else b * up for b in judge.scaled]
+        lower, upper, lower_guarded, upper_guarded, nominal, low, high = bounds
+        reasonable = None if low is None or high is None else (low, high)
+    else:
+        measured = exact(value)
+        if not same_unit:
+            measured = measured * _scale(reading_unit) / judge.spec_scale
+        lower, upper = judge.lower, judge.upper
+        lower_guarded, upper_guarded = judge.lower_guarded, judge.upper_guarded
+        nominal, reasonable = judge.nominal, judge.reasonable
+    if reasonable is not None:
+        low, high = reasonable
         if not low <= measured <= high:
             assert ch.reasonable is not None
             raise ImplausibleReading(
@@ -225,8 +295,6 @@ def evaluate(
     if judge.grain is not None:
         grain = judge.grain
         judged = round(measured / grain) * grain  # Fraction rounds half to even
-    lower, upper = judge.lower, judge.upper
-    lower_guarded, upper_guarded = judge.lower_guarded, judge.upper_guarded
     zone, limit, excess = Zone.INSIDE, None, None
     if lower is not None and judged < lower:
         zone, limit, excess = Zone.OUTSIDE, "lower", lower - judged
@@ -237,8 +305,11 @@ def evaluate(
     elif upper_guarded is not None and judged > upper_guarded:
         zone, limit, excess = Zone.GUARD_BAND, "upper", judged - upper_guarded
     deviation = None
-    if judge.nominal is not None:
-        deviation = _signed(measured - judge.nominal, places, shown_places)
+    if nominal is not None:
+        offset = measured - nominal
+        deviation = _text(offset, scale, places, shown_places)
+        if not deviation.startswith("-") and offset != 0:
+            deviation = f"+{deviation}"
     return Evaluation(
         verdict=Verdict.PASS if zone is Zone.INSIDE else Verdict.FAIL,
         zone=zone,
@@ -246,20 +317,28 @@ def evaluate(
         unit=reading_unit,
         spec_unit=spec_unit,
         value_in_spec_unit=(
-            as_sent.lstrip("+") if same_unit else fraction_text(measured, places, shown_places)
+            as_sent.lstrip("+") if same_unit else _text(measured, scale, places, shown_places)
         ),
         deviation=deviation,
         limit=limit,
-        exceeds_by=None if excess is None else fraction_text(excess, places, shown_places),
+        exceeds_by=None if excess is None else _text(excess, scale, places, shown_places),
         decision_rule=dict(judge.decision_rule),
         limits=dict(judge.limits),
     )
 
 
-def _signed(value: Fraction, min_decimals: int, max_decimals: int) -> str:
-    """A deviation with an explicit sign (+0.012, -0.003, 0.000)."""
-    text = fraction_text(value, min_decimals, max_decimals)
-    return text if text.startswith("-") or value == 0 else f"+{text}"
+def _text(value: Fraction | int, scale: int | None, min_decimals: int, max_decimals: int) -> str:
+    """``fraction_text`` of a value: a rational (``scale`` None) or an integer counting
+    ``10 ** -scale`` (written exactly, as ``fraction_text`` writes every finite decimal)."""
+    if scale is None:
+        assert isinstance(value, Fraction)
+        return fraction_text(value, min_decimals, max_decimals)
+    digits = str(abs(value)).rjust(scale + 1, "0")
+    whole, frac = (digits[:-scale], digits[-scale:].rstrip("0")) if scale else (digits, "")
+    if len(frac) < min_decimals:
+        frac = frac.ljust(min_decimals, "0")
+    text = f"{whole}.{frac}" if frac else whole
+    return f"-{text}" if value < 0 else text
 
 
 def evaluate_attribute(result: str, ch: Characteristic) -> Evaluation:

@@ -75,11 +75,13 @@ def _refuse_constant(name: str) -> Any:
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object; a key given twice is refused (which one would count?)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {quote(key)} is given twice")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):  # a key repeated: name the first one given again
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {quote(key)} is given twice")
+            seen.add(key)
     return out
 
 
@@ -126,6 +128,23 @@ def parse_line(data: bytes) -> StdinItem:
     except ValueError as exc:
         reason = str(exc).split(":", 1)[0] if isinstance(exc, json.JSONDecodeError) else exc
         raise IntakeError(f"not a JSON object ({reason}): {quote(text.strip(), 80)}") from None
+    if (
+        type(item) is dict
+        and _PLAIN_KEYS.issuperset(item)
+        and "characteristic" in item
+        and "value" in item
+        and all(type(value) is str for value in item.values())
+    ):
+        return StdinItem(**item)  # the usual line: known keys, every value text, no frame
+    return _checked(item)
+
+
+_PLAIN_KEYS = frozenset(FIELDS) - {"raw"}
+"""Keys whose text is taken as it is (``raw`` is turned into bytes)."""
+
+
+def _checked(item: Any) -> StdinItem:
+    """A decoded line checked key by key: the item, or the first problem as a sentence."""
     if not isinstance(item, dict):
         raise IntakeError(f"expected a JSON object, not {json_type(item)}")
     unknown = [key for key in item if key not in FIELDS]
