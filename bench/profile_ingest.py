@@ -8,10 +8,12 @@ from ``/proc`` (user + system), which the load of other users of the machine mov
 wall time:
 
 - server CPU per record of the ingest statement (one INSERT per batch from a staged copy of the
-  station's journal, as the station's COPY does) with every trigger, without the derivation of
-  the projection rows (``journal_project`` disabled), and with no trigger (the journal insert
-  alone: heap, primary key, UUID key); the differences are the chain check (hash and links) and
-  the derivation;
+  station's journal, as the station's COPY does, with the work_mem the shipper's ingest gives
+  the batch) with every trigger, without the derivation of the projection rows
+  (``journal_project`` disabled), and with no trigger (the journal insert alone: heap, primary
+  key, UUID key); the differences are the chain check (hash and links) and the derivation; and
+  the derivation's reading alone (every body parsed, its keys taken and checked, no row
+  written), the rest of the derivation being the query rows and their indexes;
 - the whole path: ``Shipper`` against a raw psycopg COPY into a plain table, each with the CPU
   of this (client) process and of the server (the postmaster's reaped children and its live
   ones), per record, and wall time.
@@ -42,6 +44,9 @@ from inspect_station.locations import shipped_specs_dir  # noqa: E402
 from inspect_station.spec import SpecLibrary  # noqa: E402
 from inspect_station.store import LocalStore  # noqa: E402
 from inspect_station.sync import DEFAULT_BATCH_SIZE, Shipper  # noqa: E402
+from inspect_station.sync.batch import PreparedBatch  # noqa: E402
+from inspect_station.sync.central_derive import _FIRST_PROBLEM, _pg_parts  # noqa: E402
+from inspect_station.sync.central_pg import ingest_work_mem  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 JOURNAL = "inspect_station.journal"
@@ -92,12 +97,54 @@ def ingest_cpu(server: Server, rows: list[tuple], batch: int, disable: tuple[str
         pid = conn.info.backend_pid
         before = process_cpu(pid)
         for first in range(1, len(rows) + 1, batch):
-            conn.execute(
-                f"INSERT INTO {JOURNAL} ({COLUMNS}) SELECT {COLUMNS} FROM stage "
-                "WHERE seq BETWEEN %s AND %s ORDER BY seq",
-                (first, first + batch - 1),
-            )
+            with conn.transaction():
+                _room(conn, rows, first, batch)
+                conn.execute(
+                    f"INSERT INTO {JOURNAL} ({COLUMNS}) SELECT {COLUMNS} FROM stage "
+                    "WHERE seq BETWEEN %s AND %s ORDER BY seq",
+                    (first, first + batch - 1),
+                )
         return (process_cpu(pid) - before) / len(rows)
+
+
+def _room(conn: psycopg.Connection, rows: list[tuple], first: int, batch: int) -> None:
+    """The work_mem the shipper's ingest gives this batch (``central_pg.ingest_work_mem``)."""
+    prepared = PreparedBatch(rows[0][0], rows[first - 1 : first - 1 + batch], rehashed=False)
+    conn.execute("SELECT set_config('work_mem', %s, true)", (f"{ingest_work_mem(prepared)}kB",))
+
+
+def extraction_cpu(server: Server, rows: list[tuple], batch: int) -> float:
+    """Server CPU seconds per record of the derivation's reading alone: each body parsed, its
+    keys taken and checked for their kind's shape, no query row written (the derivation's
+    statement without its inserts, over each batch staged as the trigger sees it)."""
+    admin, _ = central_for(server, rows[0][0])
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE TEMP TABLE stage AS SELECT {COLUMNS} FROM {JOURNAL} WHERE false")
+        conn.execute(f"CREATE TEMP TABLE new_rows AS SELECT {COLUMNS} FROM {JOURNAL} WHERE false")
+        with conn.cursor() as cur, cur.copy(f"COPY stage ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        other, parts = _pg_parts("inspect_station", "new_rows")
+        kinds = {row[4] for row in rows}
+        parts = [part for part in parts if part[0] in kinds]
+        statement = f"WITH {', '.join(cte for _, cte, _, _ in parts)}" + _FIRST_PROBLEM.format(
+            " UNION ALL ".join([other, *(problem for _, _, problem, _ in parts)])
+        )
+        pid = conn.info.backend_pid
+        spent = 0.0
+        for first in range(1, len(rows) + 1, batch):
+            with conn.transaction():
+                _room(conn, rows, first, batch)
+                conn.execute("TRUNCATE new_rows")
+                conn.execute(
+                    f"INSERT INTO new_rows SELECT {COLUMNS} FROM stage "
+                    "WHERE seq BETWEEN %s AND %s ORDER BY seq",
+                    (first, first + batch - 1),
+                )
+                before = process_cpu(pid)
+                conn.execute(statement).fetchall()
+                spent += process_cpu(pid) - before
+        return spent / len(rows)
 
 
 def whole_path(server: Server, store: LocalStore, batch: int, postmaster: int) -> dict[str, float]:
@@ -159,6 +206,7 @@ def main() -> None:
                 "insert, no trigger": ingest_cpu(
                     server, rows, args.batch_size, ("journal_project", "journal_inserted")
                 ),
+                "extraction": extraction_cpu(server, rows, args.batch_size),
             }
             path_store = LocalStore(workdir / f"path-{len(best)}-{time.monotonic_ns()}.db", "P-2")
             fill(path_store, spec, args.records)
@@ -177,6 +225,8 @@ def main() -> None:
     print(f"  chain check (hash, links)    {chain:6.1f} us")
     derive = us["insert, every trigger"] - us["insert, no derivation"]
     print(f"  derivation (shapes, rows)    {derive:6.1f} us")
+    print(f"    of which bodies read, shapes checked  {us['extraction']:6.1f} us")
+    print(f"    of which query rows and their indexes {derive - us['extraction']:6.1f} us")
     print(f"  all                          {us['insert, every trigger']:6.1f} us")
     print("whole path per record:          client CPU  server CPU   wall")
     for label in ("raw", "ship"):

@@ -546,6 +546,28 @@ _AUTH_FAILURES = (
 )
 
 
+_WORK_MEM_FLOOR_KB = 4096  # PostgreSQL's default: never ask for less
+_WORK_MEM_CAP_KB = 256 * 1024  # a huge batch spills rather than take more than this
+# The batch's bodies are held several times over (the transition table, each kind's rows with
+# their json columns, the sorts): 6 bytes a body byte and 1 kB a record (columns, tuple
+# overhead) leave a default batch of the realistic mix without a temporary file
+# (tests/sync/test_ingest_memory.py).
+_WORK_MEM_PER_BYTE = 6
+_WORK_MEM_PER_RECORD = 1024
+# The session's own work_mem (a plant's configured one) is never lowered.
+_SET_WORK_MEM = (
+    "SELECT set_config('work_mem', (greatest(pg_size_bytes(current_setting('work_mem')), "
+    "%s::bigint * 1024) / 1024)::text || 'kB', true)"
+)
+
+
+def ingest_work_mem(batch: PreparedBatch) -> int:
+    """work_mem (kB) for ingesting ``batch``: enough to keep its triggers' sets in memory."""
+    size = sum(len(row[8]) for row in batch.journal) * _WORK_MEM_PER_BYTE
+    size += len(batch) * _WORK_MEM_PER_RECORD
+    return max(_WORK_MEM_FLOOR_KB, min(_WORK_MEM_CAP_KB, -(-size // 1024)))
+
+
 def _scalar(cursor: psycopg.Cursor[Any]) -> Any:
     """The single value of a statement that always returns one row (count, SHOW, ...)."""
     row = cursor.fetchone()
@@ -919,6 +941,10 @@ class PostgresCentral(CentralStore):
             conn = self._live()
             try:
                 with conn.transaction(), conn.cursor() as cur:
+                    # Room for the batch's transition table and per-kind rows in memory:
+                    # at PostgreSQL's default (4 MB) a batch of 5,000 records spills them to
+                    # temporary files, written and read back at every batch.
+                    cur.execute(_SET_WORK_MEM, (ingest_work_mem(batch),))
                     cur.execute(
                         f"SELECT head_seq, head_hash FROM {SCHEMA}.begin_ingest(%s)",
                         (batch.station,),
