@@ -7,7 +7,8 @@ import os
 import subprocess
 import sys
 
-PROBE = "import inspect_station.tui.app, textual.constants as c; print(c.MAX_FPS)"
+# Every screen module is inside the package, so importing the package first is what the app does.
+PROBE = "import inspect_station.tui, textual.constants as c; print(c.MAX_FPS)"
 
 
 def _rate(**env: str) -> str:
