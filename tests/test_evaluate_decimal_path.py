@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numberkit import decimal_text
 from propertykit import examples
 
 from inspect_station import evaluate as evaluate_module
@@ -18,16 +19,10 @@ from inspect_station.evaluate import Evaluation, Verdict, Zone, evaluate
 from inspect_station.spec import PartSpec
 
 
-def _text(sign: str, units: int, places: int) -> str:
-    """sign + |units| scaled by 10**-places as plain decimal text."""
-    digits = str(abs(units)).rjust(places + 1, "0")
-    return sign + (f"{digits[:-places]}.{digits[-places:]}" if places else digits)
-
-
 def decimal(digits: int = 8, signed: bool = True) -> st.SearchStrategy[str]:
     """A number of the grammar with up to ``digits`` digits and up to 6 places."""
     return st.builds(
-        _text,
+        decimal_text,
         st.sampled_from(["", "-"] if signed else [""]),
         st.integers(0, 10**digits - 1),
         st.integers(0, 6),

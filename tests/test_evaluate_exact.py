@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numberkit import decimal_text
 from propertykit import examples
 
 from inspect_station.errors import ReadingError
@@ -63,16 +64,10 @@ def test_an_inch_reading_against_a_mm_limit_is_exact():
     assert evaluate("1.00000000000000000000000000001", "in", ch, spec).verdict is Verdict.FAIL
 
 
-def _text(sign: str, units: int, places: int) -> str:
-    """sign + |units| scaled by 10**-places as plain decimal text (leading zeros as needed)."""
-    digits = str(abs(units)).rjust(places + 1, "0")
-    return sign + (f"{digits[:-places]}.{digits[-places:]}" if places else digits)
-
-
 def number(digits: int = 15, signed: bool = True) -> st.SearchStrategy[str]:
     """Texts of the grammar: optional sign, up to ``digits`` digits, up to 15 after the point."""
     return st.builds(
-        _text,
+        decimal_text,
         st.sampled_from(["", "+", "-"] if signed else ["", "+"]),
         st.integers(0, 10**digits - 1),
         st.integers(0, min(15, digits - 1)),
