@@ -7,9 +7,11 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import keptruns
 import pytest
 from hypothesis import HealthCheck, settings
 from pg import share_servers, stop_shared_server
@@ -63,16 +65,19 @@ MEMORY_TEMP = Path("/dev/shm")
 
 def _temporary_folders_in_memory(config: pytest.Config) -> None:
     """Give the run's temporary folders a base of their own in memory (``/dev/shm``) unless
-    ``--basetemp`` says where.
+        ``--basetemp`` says where.
 
-    The tests write thousands of small SQLite files, each commit made durable (fsync): on a
-    disk that is a tenth of the run's time, in memory nothing (the durability the tests check --
-    a SIGKILLed writer loses nothing acknowledged -- is the process's, which memory keeps the
-    same). The folder is removed when the run passes and kept (its path printed) when it fails.
+        The tests write thousands of small SQLite files, each commit made durable (fsync): on a
+        disk that is a tenth of the run's time, in memory nothing (the durability the tests check --
+        a SIGKILLed writer loses nothing acknowledged -- is the process's, which memory keeps the
+        same). The folder is removed when the run passes and kept (its path printed) when it fails;
+    the kept folders of earlier runs beyond the newest three go once they are a day old
+    (``keptruns.prune``).
     """
     if config.option.basetemp or not (MEMORY_TEMP.is_dir() and os.access(MEMORY_TEMP, os.W_OK)):
         return
-    base = tempfile.mkdtemp(prefix="inspect-station-tests-", dir=MEMORY_TEMP)
+    keptruns.prune(MEMORY_TEMP, time.time())
+    base = tempfile.mkdtemp(prefix=keptruns.PREFIX, dir=MEMORY_TEMP)
     config.option.basetemp = base
     config.stash[_MEMORY_BASE] = Path(base)
 

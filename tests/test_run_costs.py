@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import keptruns
 import propertykit
 import pytest
 import runorder
@@ -86,3 +87,29 @@ def test_the_ui_modules_are_spread_through_the_first_three_quarters_each_kept_wh
 def test_a_run_of_ui_modules_alone_keeps_its_order():
     items = [_Item(f"tests/tui/test_u{m}.py::t") for m in range(3)]
     assert runorder.spread_waiting_modules(items) == items
+
+
+def test_kept_run_folders_beyond_the_newest_three_go_once_a_day_old(tmp_path: Path):
+    now = 1_000_000_000.0
+    ages = {"a": 10, "b": 20, "c": 30, "d": 40, "e": 90_000, "f": 100_000, "g": 200_000}
+    for name, age in ages.items():
+        folder = tmp_path / f"{keptruns.PREFIX}{name}"
+        (folder / "popen-gw0").mkdir(parents=True)
+        os.utime(folder, (now - age, now - age))
+    other = tmp_path / "someone-elses-folder"
+    other.mkdir()
+    os.utime(other, (0, 0))
+    removed = keptruns.prune(tmp_path, now)
+    assert sorted(p.name[-1] for p in removed) == ["e", "f", "g"]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [f"{keptruns.PREFIX}{n}" for n in "abcd"] + ["someone-elses-folder"]
+
+
+def test_a_kept_folder_younger_than_a_day_stays_whatever_its_rank(tmp_path: Path):
+    now = 1_000_000_000.0
+    for index in range(6):
+        folder = tmp_path / f"{keptruns.PREFIX}{index}"
+        folder.mkdir()
+        os.utime(folder, (now - 3600 * index, now - 3600 * index))
+    assert keptruns.prune(tmp_path, now) == []
+    assert len(list(tmp_path.iterdir())) == 6
